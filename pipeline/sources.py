@@ -1,0 +1,81 @@
+"""Stage 1: read and validate English source articles."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCE_SUFFIXES = (".txt", ".md")
+
+
+class SourceError(Exception):
+    """A source article that cannot be used; says which file and line and what to do."""
+
+    def __init__(self, path: Path, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    path: Path
+    text: str  # decoded, BOM removed, line endings normalised to \n
+    markdown: bool
+    language: str  # what langdetect says
+
+
+def slug_for(path: Path) -> str:
+    """Catalog file name for an article: lower-case ASCII words joined by hyphens."""
+    stem = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+    return slug or "article"
+
+
+def find_articles(root: Path) -> list[Path]:
+    folder = root / "source_texts"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
+
+
+def detect_language(text: str) -> str:
+    """langdetect, seeded per call so the answer is the same every run."""
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0
+    try:
+        return detect(text)
+    except LangDetectException:
+        return "unknown"
+
+
+def read_article(path: Path, *, expect_lang: str = "en") -> Article:
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(path, 0, "no such file; articles live in source_texts/ as .txt or .md")
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(path, 1, "file is UTF-16; save it as UTF-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line_text in enumerate(text.split("\n"), 1):
+        bad = next((c for c in line_text if unicodedata.category(c) == "Cc" and c != "\t"), None)
+        if bad is not None:
+            raise SourceError(path, number, f"control character U+{ord(bad):04X}; remove it")
+    if not text.strip():
+        raise SourceError(path, 1, "article is empty")
+    language = detect_language(text)
+    if language != expect_lang:
+        raise SourceError(path, 1, f"article looks like '{language}', not '{expect_lang}'; "
+                                   "source articles must be English")
+    return Article(slug=slug_for(path), path=path, text=text,
+                   markdown=path.suffix.lower() == ".md", language=language)
