@@ -65,7 +65,8 @@ def read_article(path: Path, *, expect_lang: str = "en") -> Article:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+        message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        raise SourceError(path, line, message) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     for number, line_text in enumerate(text.split("\n"), 1):
         bad = next((c for c in line_text if unicodedata.category(c) == "Cc" and c != "\t"), None)

@@ -1,0 +1,245 @@
+"""The whole job, stage after stage: sources -> segments -> terms -> memory -> MT -> catalogs -> publish.
+
+Data flows one way; each stage is its own module and this one only decides who fills which entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import GENERATOR, TARGET_LANGS, catalogs, engine, glossary, memory, qa, sources
+from pipeline.segment import Segment, segment_text
+
+# Called as progress(description, done, total) while machine translation runs.
+Progress = Callable[[str, int, int], None]
+
+MT_CHUNK = 32  # segments per engine call: small enough for a smooth progress bar, large enough to batch well
+
+
+@dataclass
+class RunOptions:
+    root: Path
+    langs: tuple[str, ...] = TARGET_LANGS
+    packages_dir: Path | None = None
+    min_score: float = 75.0
+    exact_as_fuzzy: bool = False
+    publish: bool = True
+    project: str = "pipeline sample articles"
+
+
+@dataclass
+class CatalogReport:
+    slug: str
+    lang: str
+    path: Path
+    entries: int = 0
+    kept: int = 0  # already translated in the catalog
+    memory_exact: int = 0
+    memory_fuzzy: int = 0
+    previous: int = 0  # old translation of a changed sentence
+    drafted: int = 0  # machine translation
+    untranslated: int = 0
+    stats: catalogs.CatalogStats | None = None
+    error: str = ""
+
+
+@dataclass
+class RunReport:
+    catalogs: list[CatalogReport] = field(default_factory=list)
+    missing_models: list[str] = field(default_factory=list)  # target languages without an installed package
+    errors: list[str] = field(default_factory=list)  # articles or catalogs that were skipped, with file:line
+    engines: dict[str, str] = field(default_factory=dict)  # lang -> engine label
+    harvested: int = 0
+    publications: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Pending:
+    """One catalog entry still to be decided, with where its draft lives."""
+
+    segment: Segment
+    draft: catalogs.Draft
+    matches: list[glossary.TermMatch]
+    report: CatalogReport
+
+
+def load_glossary(root: Path) -> glossary.Glossary:
+    folder = root / "glossary"
+    if folder.is_dir() and any(folder.glob("*.csv")):
+        return glossary.Glossary.load(folder)
+    return glossary.Glossary([])
+
+
+def read_articles(root: Path, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
+    chosen = list(paths) if paths else sources.find_articles(root)
+    articles = []
+    for path in chosen:
+        try:
+            articles.append(sources.read_article(path))
+        except sources.SourceError as exc:
+            report.errors.append(str(exc))
+    return articles
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _base_drafts(article: sources.Article, segments: list[Segment], terms: glossary.Glossary, lang: str,
+                 root: Path) -> list[tuple[Segment, catalogs.Draft, list[glossary.TermMatch]]]:
+    reference = _relative(article.path, root)
+    rows = []
+    for segment, (msgctxt, msgid) in zip(segments, catalogs.entry_keys(segments), strict=True):
+        matches = terms.find(msgid)
+        comments = [f"kind: {segment.kind}"]
+        if matches and lang:
+            comments.append(glossary.term_comment(matches, lang))
+        draft = catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
+                               comments=comments)
+        rows.append((segment, draft, matches))
+    return rows
+
+
+def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> RunReport:
+    """Translate articles into every requested language; nothing a translator wrote is ever replaced."""
+    root = options.root
+    report = RunReport()
+    with catalogs.workspace_lock(root):
+        terms = load_glossary(root)
+        articles = read_articles(root, paths, report)
+        segmented = [(article, segment_text(article.text, markdown=article.markdown)) for article in articles]
+        with memory.Memory.open(memory.default_path(root)) as tm:
+            report.harvested = tm.import_catalogs(root / "locales") if (root / "locales").is_dir() else 0
+            for article, segments in segmented:
+                drafts = _base_drafts(article, segments, terms, "", root)
+                catalogs.write_template(catalogs.template_path(root, article.slug), [d for _, d, _ in drafts],
+                                        project=options.project)
+            packages = engine.packages_dir(options.packages_dir)
+            for lang in options.langs:
+                mt = engine.Engine.load(packages, lang)
+                if mt is None:
+                    report.missing_models.append(lang)
+                else:
+                    report.engines[lang] = mt.label
+                _translate_language(options, lang, segmented, terms, tm, mt, report, progress)
+    if options.publish:
+        from pipeline import publish
+
+        report.publications = publish.publish(root, root / "published", options.langs)
+    return report
+
+
+def _translate_language(options: RunOptions, lang: str, segmented, terms: glossary.Glossary,
+                        tm: memory.Memory, mt: engine.Engine | None, report: RunReport,
+                        progress: Progress | None) -> None:
+    root = options.root
+    jobs = []  # (article, CatalogReport, drafts)
+    queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
+    for article, segments in segmented:
+        path = catalogs.catalog_path(root, lang, article.slug)
+        entry_report = CatalogReport(slug=article.slug, lang=lang, path=path, entries=len(segments))
+        report.catalogs.append(entry_report)
+        try:
+            catalog = catalogs.Catalog.load(path)
+        except catalogs.CatalogError as exc:
+            entry_report.error = str(exc)
+            report.errors.append(f"{exc} (catalog left untouched)")
+            continue
+        rows = _base_drafts(article, segments, terms, lang, root)
+        for segment, draft, matches in rows:
+            if catalog.existing(draft.msgctxt, draft.msgid) is not None:
+                entry_report.kept += 1
+                continue
+            if _fill_from_memory(options, lang, draft, catalog, tm, entry_report):
+                continue
+            queue.setdefault(draft.msgid, []).append(_Pending(segment, draft, matches, entry_report))
+        jobs.append((entry_report, [draft for _, draft, _ in rows]))
+
+    if mt is not None and queue:
+        _machine_translate(lang, queue, mt, tm, progress)
+    for pending in queue.values():
+        for item in pending:
+            if item.draft.msgstr:
+                item.report.drafted += 1
+            else:
+                item.report.untranslated += 1
+
+    for entry_report, drafts in jobs:
+        entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
+
+
+def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,
+                      tm: memory.Memory, entry_report: CatalogReport) -> bool:
+    """Exact memory match, else the better of a fuzzy memory match and the catalog's own old translation."""
+    found = tm.lookup(draft.msgid, lang, min_score=options.min_score, limit=1)
+    best = found[0] if found else None
+    if best is not None and best.score >= 100:
+        draft.msgstr, draft.fuzzy = best.target, options.exact_as_fuzzy
+        draft.comments.append(f"memory: exact match from {best.origin}")
+        entry_report.memory_exact += 1
+        return True
+    previous = catalog.previous_suggestion(draft.msgid, options.min_score)
+    if best is not None and (previous is None or best.score >= previous.score):
+        draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
+        draft.comments.append(f"memory: {best.score:.0f}% match from {best.origin}")
+        entry_report.memory_fuzzy += 1
+        return True
+    if previous is not None:
+        draft.msgstr, draft.fuzzy, draft.previous_msgid = previous.msgstr, True, previous.old_msgid
+        draft.comments.append(f"previous translation of a changed sentence ({previous.score:.0f}% similar)")
+        entry_report.previous += 1
+        return True
+    return False
+
+
+def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.Engine, tm: memory.Memory,
+                       progress: Progress | None) -> None:
+    """Each distinct sentence goes to the engine once, with its glossary terms protected."""
+    msgids = list(queue)
+    total = len(msgids)
+    drafted: list[memory.Unit] = []
+    for start in range(0, total, MT_CHUNK):
+        chunk = msgids[start:start + MT_CHUNK]
+        matches = [queue[msgid][0].matches for msgid in chunk]
+        results = glossary.translate_with_terms(chunk, matches, lang, mt.translate)
+        for msgid, found, result in zip(chunk, matches, results, strict=True):
+            notes = [f"machine translation: {mt.label}"]
+            if not result.ok:
+                notes.extend(result.notes)
+            missing = qa.missing_terms(result.text, found, lang) if result.text else []
+            if missing:
+                notes.append("check terms: " + "; ".join(
+                    f"{m.text} → {m.concept.targets.get(lang, '')}" for m in missing))
+            for item in queue[msgid]:
+                item.draft.msgstr, item.draft.fuzzy = result.text, True
+                item.draft.comments.extend(notes)
+            if result.text:
+                drafted.append(memory.Unit("en", lang, msgid, result.text, memory.MACHINE, mt.label))
+        if progress is not None:
+            progress(f"machine translation en→{lang}", min(start + MT_CHUNK, total), total)
+    if drafted:
+        tm.add(drafted)
+
+
+def status(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[tuple[str, str, catalogs.CatalogStats]]:
+    """(slug, lang, stats) for every article in source_texts/ that has a catalog."""
+    rows = []
+    slugs = [sources.slug_for(path) for path in sources.find_articles(root)]
+    for slug in slugs:
+        for lang in langs:
+            path = catalogs.catalog_path(root, lang, slug)
+            if path.exists():
+                rows.append((slug, lang, catalogs.catalog_stats(path)))
+    return rows
+
+
+__all__ = ["GENERATOR", "RunOptions", "RunReport", "CatalogReport", "run", "status", "load_glossary"]
