@@ -1,0 +1,274 @@
+"""The whole job through the CLI, with a fake engine (plumbing) and with a real tiny argos model (test_e2e)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import polib
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import cli, engine
+from pipeline.catalogs import catalog_path
+
+REPO = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+ARTICLE_A = """Grand Mufti meets the ambassador
+
+ASTANA. KAZINFORM – The Grand Mufti met the Ambassador of Egypt on Monday.
+They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and Al-Azhar University.
+The meeting took place in a warm and friendly atmosphere.
+Both sides agreed to hold a joint conference next year.
+"""
+
+ARTICLE_B = """A library exhibition
+
+The National Library of the Republic of Kazakhstan opened an exhibition of rare manuscripts.
+The meeting took place in a warm and friendly atmosphere.
+Visitors will be able to see the collection until the end of the month.
+"""
+
+
+class FakeEngine:
+    """Uppercases the source, keeping any glossary placeholders intact; counts what it was asked."""
+
+    label = "fake en→xx 0.1"
+
+    def __init__(self, lang: str, calls: list):
+        self.lang, self.calls = lang, calls
+
+    def translate(self, texts):
+        self.calls.extend(texts)
+        return [f"[{self.lang}] {text}" for text in texts]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    (root / "source_texts" / "a.txt").write_text(ARTICLE_A, encoding="utf-8")
+    (root / "source_texts" / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-packages"))
+    return root
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    calls: list[str] = []
+
+    def load(directory, to_code, from_code="en"):
+        return FakeEngine(to_code, calls) if to_code in ("kk", "ru") else None
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
+    return calls
+
+
+def invoke(*args: str):
+    result = runner.invoke(cli.app, list(args), catch_exceptions=False)
+    return result
+
+
+def msgfmt_ok(path: Path) -> None:
+    proc = subprocess.run(["msgfmt", "--check-format", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def entries(path: Path) -> dict[str, polib.POEntry]:
+    return {e.msgid: e for e in polib.pofile(str(path)) if not e.obsolete}
+
+
+def test_run_without_models_writes_empty_catalogs_and_says_how_to_install(workspace):
+    result = invoke("run", "--root", str(workspace), "--no-publish")
+    assert result.exit_code == 0, result.output
+    for lang in ("kk", "ru", "ar"):
+        path = catalog_path(workspace, lang, "a")
+        assert path.exists()
+        msgfmt_ok(path)
+        po = polib.pofile(str(path))
+        assert po.metadata["Language"] == lang
+        assert all(e.msgstr == "" for e in po)
+        assert f"en→{lang}: no model installed" in result.output
+    assert "pipeline models install ru" in result.output
+    assert (workspace / "locales" / "templates" / "a.pot").exists()
+
+
+def test_run_drafts_with_engine_fuzzy_and_with_provenance(workspace, fake_engine):
+    result = invoke("run", "--root", str(workspace), "--langs", "kk,ru,ar", "--no-publish", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["missing_models"] == ["ar"]
+    kk = entries(catalog_path(workspace, "kk", "a"))
+    assert kk and all(e.msgstr.startswith("[kk] ") and e.fuzzy for e in kk.values())
+    sample = next(iter(kk.values()))
+    assert "machine translation: fake en→xx 0.1" in sample.comment
+    assert sample.occurrences and sample.occurrences[0][0] == "source_texts/a.txt"
+    assert all(e.msgstr == "" for e in entries(catalog_path(workspace, "ar", "a")).values())
+    for lang in ("kk", "ru", "ar"):
+        msgfmt_ok(catalog_path(workspace, lang, "a"))
+
+
+def test_identical_sentences_across_articles_are_translated_once(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    shared = "The meeting took place in a warm and friendly atmosphere."
+    assert sum(1 for text in fake_engine if "warm and friendly" in text) == 1
+    assert entries(catalog_path(workspace, "kk", "b"))[shared].msgstr
+
+
+def test_glossary_terms_are_listed_and_enforced(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    kk = entries(catalog_path(workspace, "kk", "a"))
+    entry = next(e for e in kk.values() if "Spiritual Administration" in e.msgid)
+    assert "terms:" in entry.comment
+    # The fake engine passes placeholders through, so the preferred Kazakh term is put in place.
+    assert "Қазақстан мұсылмандары діни басқармасы" in entry.msgstr
+    assert "Spiritual Administration" not in entry.msgstr
+
+
+def approve(path: Path, edits: dict[str, str]) -> None:
+    """What a translator does in Poedit: type a translation and clear the fuzzy flag."""
+    po = polib.pofile(str(path))
+    for entry in po:
+        if entry.msgid in edits:
+            entry.msgstr = edits[entry.msgid]
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+            entry.tcomment = "checked by Aigerim"
+    po.save(str(path))
+
+
+def test_review_cycle_keeps_every_human_edit(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    path = catalog_path(workspace, "kk", "a")
+    approved = {
+        "They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
+        "Al-Azhar University.": "Олар ынтымақтастықты талқылады.",
+        "Both sides agreed to hold a joint conference next year.": "Екі тарап конференцияға келісті.",
+        "The meeting took place in a warm and friendly atmosphere.": "Кездесу жылы атмосферада өтті.",
+    }
+    approve(path, approved)
+
+    text = ARTICLE_A.replace("Both sides agreed to hold a joint conference next year.",
+                             "Both sides agreed to hold a joint conference next spring.")
+    text = text.replace("The meeting took place in a warm and friendly atmosphere.\n", "")
+    text += "A memorandum of understanding will be signed in Almaty.\n"
+    (workspace / "source_texts" / "a.txt").write_text(text, encoding="utf-8")
+    fake_engine.clear()
+    result = invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 0, result.output
+
+    po = polib.pofile(str(path))
+    live = {e.msgid: e for e in po if not e.obsolete}
+    kept = live["They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
+                "Al-Azhar University."]
+    assert kept.msgstr == "Олар ынтымақтастықты талқылады." and not kept.fuzzy
+    assert kept.tcomment == "checked by Aigerim"
+    changed = live["Both sides agreed to hold a joint conference next spring."]
+    assert changed.fuzzy and changed.msgstr == "Екі тарап конференцияға келісті."
+    assert changed.previous_msgid == "Both sides agreed to hold a joint conference next year."
+    obsolete = [e for e in po if e.obsolete]
+    assert any(e.msgstr == "Кездесу жылы атмосферада өтті." for e in obsolete)
+    new = live["A memorandum of understanding will be signed in Almaty."]
+    assert new.msgstr and new.fuzzy
+    assert fake_engine == ["A memorandum of understanding will be signed in Almaty."]
+    msgfmt_ok(path)
+
+
+def test_memory_reuses_an_approved_edit_in_another_article(workspace, fake_engine):
+    invoke("translate", str(workspace / "source_texts" / "a.txt"), "--root", str(workspace), "--langs", "kk")
+    path = catalog_path(workspace, "kk", "a")
+    approve(path, {"The meeting took place in a warm and friendly atmosphere.": "Кездесу жылы атмосферада өтті.",
+                   "Both sides agreed to hold a joint conference next year.": "Екі тарап келісті."})
+    (workspace / "source_texts" / "b.txt").write_text(
+        ARTICLE_B + "Both sides agreed to hold a joint conference next summer.\n", encoding="utf-8")
+    fake_engine.clear()
+    result = invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace),
+                    "--langs", "kk", "--json")
+    assert result.exit_code == 0, result.output
+    b = entries(catalog_path(workspace, "kk", "b"))
+    exact = b["The meeting took place in a warm and friendly atmosphere."]
+    assert exact.msgstr == "Кездесу жылы атмосферада өтті." and not exact.fuzzy
+    assert "memory: exact match" in exact.comment
+    near = b["Both sides agreed to hold a joint conference next summer."]
+    assert near.fuzzy and near.msgstr == "Екі тарап келісті."
+    assert near.previous_msgid == "Both sides agreed to hold a joint conference next year."
+    assert "% match from" in near.comment
+    assert not any("warm and friendly" in text or "next summer" in text for text in fake_engine)
+
+    result = invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace),
+                    "--langs", "kk", "--exact-as-fuzzy")
+    assert result.exit_code == 0
+
+
+def test_exact_as_fuzzy_flags_reuse(workspace, fake_engine):
+    invoke("translate", str(workspace / "source_texts" / "a.txt"), "--root", str(workspace), "--langs", "kk")
+    approve(catalog_path(workspace, "kk", "a"),
+            {"The meeting took place in a warm and friendly atmosphere.": "Кездесу жылы атмосферада өтті."})
+    invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace), "--langs", "kk",
+           "--exact-as-fuzzy")
+    exact = entries(catalog_path(workspace, "kk", "b"))["The meeting took place in a warm and friendly atmosphere."]
+    assert exact.msgstr == "Кездесу жылы атмосферада өтті." and exact.fuzzy
+
+
+def test_status_json_counts(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--no-publish")
+    approve(catalog_path(workspace, "kk", "a"),
+            {"The meeting took place in a warm and friendly atmosphere.": "Кездесу жылы атмосферада өтті."})
+    result = invoke("status", "--root", str(workspace), "--json", "--langs", "kk,ru")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    row = next(r for r in data["catalogs"] if r["article"] == "a" and r["lang"] == "kk")
+    assert row["approved"] == 1 and row["fuzzy"] == row["total"] - 1 and row["untranslated"] == 0
+    assert data["totals"]["total"] == sum(r["total"] for r in data["catalogs"])
+
+
+def test_bad_article_is_reported_and_others_still_translated(workspace, fake_engine):
+    (workspace / "source_texts" / "broken.txt").write_bytes(b"Title\nbad \xff byte\n")
+    result = invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 1
+    assert "broken.txt:2" in result.output
+    assert catalog_path(workspace, "kk", "a").exists()
+
+
+def test_unparsable_catalog_is_left_untouched(workspace, fake_engine):
+    path = catalog_path(workspace, "kk", "a")
+    path.parent.mkdir(parents=True)
+    path.write_text('msgid "a"\nmsgstr "b"\nmsgid \n', encoding="utf-8")
+    before = path.read_bytes()
+    result = invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 1
+    assert str(path) in result.output
+    assert path.read_bytes() == before
+    assert catalog_path(workspace, "kk", "b").exists()
+
+
+def test_bad_langs_is_a_usage_error(workspace):
+    result = invoke("run", "--root", str(workspace), "--langs", "kk,fr")
+    assert result.exit_code == 2
+    assert "kk,ru,ar" in result.output
+
+
+def test_segment_json_contract(workspace):
+    result = invoke("segment", str(workspace / "source_texts" / "a.txt"), "--root", str(workspace), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["article"] == "a"
+    first = data["segments"][0]
+    assert first["kind"] == "heading" and first["paragraph"] == 0
+    assert {"id", "paragraph", "kind", "text", "terms"} <= set(first)
+    with_terms = [s for s in data["segments"] if s["terms"]]
+    assert with_terms
+    for seg in with_terms:
+        for term in seg["terms"]:
+            assert seg["text"][term["start"]:term["end"]] == term["text"]
+            assert set(term["targets"]) == {"kk", "ru", "ar"} and all(term["targets"].values())
+
+
+def test_segment_missing_file_is_a_clear_error(tmp_path):
+    result = invoke("segment", str(tmp_path / "missing.txt"))
+    assert result.exit_code == 2
+    assert "no such file" in result.output
