@@ -90,6 +90,7 @@ def publish_command(
         emit_json([{**vars(pub), "paths": dict(pub.paths)} for pub in results])
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -100,12 +101,13 @@ def publish_command(
     for column in ("article", "lang", "complete", "status"):
         table.add_column(column, overflow="fold")
     for pub in results:
-        status = f"[green]{pub.paths['html']}[/green]" if pub.published else f"[yellow]{pub.reason}[/yellow]"
+        status = (f"[green]{escape(pub.paths['html'])}[/green]" if pub.published
+                  else f"[yellow]{escape(pub.reason)}[/yellow]")
         if pub.published and pub.drafts:
             status += f" [magenta](machine draft: {pub.drafts} unreviewed)[/magenta]"
         if pub.published and pub.untranslated:
             status += f" ({pub.untranslated} shown in English)"
-        table.add_row(pub.slug, pub.lang, f"{pub.completeness:.0f}%", status, style=None)
+        table.add_row(escape(pub.slug), pub.lang, publishing.percent(pub.completeness), status)
     console.print(table, markup=True)
     done = sum(pub.published for pub in results)
     console.print(f"{done} of {len(results)} article versions published; site: {target / 'index.html'}, "

@@ -9,6 +9,7 @@ autoescaping, Markdown through `markdown_escape`, the manifest through `json`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -163,6 +164,12 @@ def language_name(lang: str) -> str:
     return LANGUAGE_NAMES.get(lang, lang)
 
 
+def percent(value: float) -> str:
+    """Completeness for people: rounded down, so 99.96 never reads as 100%."""
+    shown = math.floor(value * 10 + 1e-9) / 10
+    return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
+
+
 def shorten(text: str, limit: int = 90) -> str:
     """A title-sized prefix cut at a word boundary."""
     if len(text) <= limit:
@@ -293,9 +300,11 @@ def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
 def _environment():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["percent"] = percent
+    return env
 
 
 def write_atomic(path: Path, text: str) -> bool:
@@ -369,7 +378,7 @@ def _check_options(root: Path, out: Path, langs: Sequence[str], min_complete: fl
 def _reason(doc: LocalizedArticle, include_fuzzy: bool, min_complete: float) -> str:
     what = "approved or machine-drafted" if include_fuzzy else "approved"
     usable = doc.approved + doc.drafts
-    reason = (f"only {doc.completeness:.1f}% {what} ({usable} of {doc.segments} segments), "
+    reason = (f"only {percent(doc.completeness)} {what} ({usable} of {doc.segments} segments), "
               f"below --min-complete {min_complete:g}")
     if doc.fuzzy and not include_fuzzy:
         reason += f"; {doc.fuzzy} fuzzy awaiting review (--include-fuzzy publishes them as machine drafts)"

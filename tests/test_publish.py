@@ -392,6 +392,11 @@ def test_translations_are_text_never_markup(tmp_path):
     assert manifest["articles"][0]["title"] == HOSTILE
 
 
+def test_percent_never_rounds_up_to_complete():
+    shown = [publish.percent(v) for v in (100.0, 99.96, 85.714, 50.0, 0.0)]
+    assert shown == ["100%", "99.9%", "85.7%", "50%", "0%"]
+
+
 def test_markdown_escape_blocks_structure_at_line_start():
     assert publish.markdown_escape("# not a heading") == "\\# not a heading"
     assert publish.markdown_escape("1. not a list") == "1\\. not a list"
