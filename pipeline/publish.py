@@ -1,13 +1,82 @@
 """Stage 7: publish localized article sets (Markdown, static HTML site, JSON manifest).
 
-CONTRACT (base commit): the issue-7 owner replaces the bodies; fields may be added, never renamed.
+Each article is rebuilt from its English structure (title, section headings, paragraphs) with the
+translations the catalogs hold. Only what a reader may see counts: approved entries, or approved + fuzzy
+machine drafts when asked for. Every translated string is untrusted text: HTML goes through jinja2
+autoescaping, Markdown through `markdown_escape`, the manifest through `json`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipeline import catalogs as catalog_stage
+from pipeline import segment as segmentation
+from pipeline import sources
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MANIFEST = "manifest.json"
+GENERATOR = "pipeline publish"
+SOURCE_LANG = "en"
+
+RTL_LANGS = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku-arab", "pa-arab", "ps", "sd", "ug",
+                       "ur", "yi"})
+LANGUAGE_NAMES = {"en": "English", "kk": "Қазақша", "ru": "Русский", "ar": "العربية"}
+
+# Interface text of the site, in the language of the page; English for languages not listed here.
+UI_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "languages": "Languages", "articles": "Articles", "other_versions": "Also in",
+        "translated": "translated", "all_languages": "All languages",
+        "no_articles": "No articles published yet.",
+        "machine_draft": "Machine draft: {n} of {total} passages were translated by machine and not yet "
+                         "reviewed by a translator. They are underlined.",
+        "untranslated": "{n} of {total} passages are not translated yet and are shown in English.",
+        "source": "Original (English)",
+    },
+    "kk": {
+        "languages": "Тілдер", "articles": "Мақалалар", "other_versions": "Басқа тілдерде",
+        "translated": "аударылған", "all_languages": "Барлық тілдер", "no_articles": "Әзірге мақала жоқ.",
+        "machine_draft": "Машиналық аударма жобасы: {total} бөліктің {n} бөлігін машина аударды, аудармашы "
+                         "әлі тексерген жоқ. Олардың асты сызылған.",
+        "untranslated": "{total} бөліктің {n} бөлігі әлі аударылмаған, ағылшын тілінде көрсетілген.",
+        "source": "Түпнұсқа (ағылшынша)",
+    },
+    "ru": {
+        "languages": "Языки", "articles": "Статьи", "other_versions": "На других языках",
+        "translated": "переведено", "all_languages": "Все языки", "no_articles": "Статей пока нет.",
+        "machine_draft": "Машинный черновик: {n} из {total} фрагментов переведены машиной и ещё не проверены "
+                         "переводчиком. Они подчёркнуты.",
+        "untranslated": "{n} из {total} фрагментов ещё не переведены и показаны на английском.",
+        "source": "Оригинал (английский)",
+    },
+    "ar": {
+        "languages": "اللغات", "articles": "المقالات", "other_versions": "بلغات أخرى",
+        "translated": "مترجم", "all_languages": "كل اللغات", "no_articles": "لا توجد مقالات منشورة بعد.",
+        "machine_draft": "مسودة ترجمة آلية: {n} من {total} مقاطع ترجمتها الآلة ولم يراجعها مترجم بعد، "
+                         "وهي مسطّرة.",
+        "untranslated": "{n} من {total} مقاطع لم تُترجم بعد وتظهر باللغة الإنجليزية.",
+        "source": "الأصل (بالإنجليزية)",
+    },
+}
+
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
+_MD_HEADING_MARKS = re.compile(r"^ {0,3}#{1,6}[ \t]*|[ \t]+#+[ \t]*$")
+_MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_MD_INLINE = re.compile(r"([\\`\[\]<>&])")
+_MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
+
+
+class PublishError(Exception):
+    """Publishing cannot start (bad option); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -19,8 +88,413 @@ class Publication:
     published: bool
     reason: str = ""  # why not published
     paths: dict[str, str] = field(default_factory=dict)  # "md" / "html" -> path relative to out
+    segments: int = 0  # segments in the article
+    approved: int = 0  # segments with an approved translation
+    fuzzy: int = 0  # segments whose only translation is a fuzzy (machine / unreviewed) one
+    drafts: int = 0  # fuzzy translations shown on the page (only with include_fuzzy)
+    untranslated: int = 0  # segments with no usable translation (shown in English when published)
+    source: str = ""  # source article, relative to root
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One segment as the reader gets it."""
+
+    text: str
+    state: str  # "approved" | "draft" (fuzzy, shown with include_fuzzy) | "source" (English fallback)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "title" | "heading" | "paragraph"
+    level: int  # 1 for the title, 2..6 for headings, 0 for paragraphs
+    pieces: tuple[Piece, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(piece.text for piece in self.pieces)
+
+
+@dataclass(frozen=True)
+class LocalizedArticle:
+    slug: str
+    lang: str
+    blocks: tuple[Block, ...]
+    segments: int
+    approved: int
+    fuzzy: int
+    drafts: int
+
+    @property
+    def untranslated(self) -> int:
+        return self.segments - self.approved - self.drafts
+
+    @property
+    def completeness(self) -> float:
+        return 100.0 * (self.approved + self.drafts) / self.segments if self.segments else 0.0
+
+    @property
+    def title(self) -> str:
+        """The title block; an article without one is named after its first sentence."""
+        for block in self.blocks:
+            if block.kind == "title":
+                return block.text
+        for block in self.blocks:
+            if block.pieces:
+                return shorten(block.pieces[0].text)
+        return self.slug
+
+    @property
+    def has_title_block(self) -> bool:
+        return any(block.kind == "title" for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class Translation:
+    msgstr: str
+    fuzzy: bool
+
+
+def text_direction(lang: str) -> str:
+    code = lang.lower().replace("_", "-")
+    return "rtl" if code in RTL_LANGS or code.split("-")[0] in RTL_LANGS else "ltr"
+
+
+def language_name(lang: str) -> str:
+    return LANGUAGE_NAMES.get(lang, lang)
+
+
+def percent(value: float) -> str:
+    """Completeness for people: rounded down, so 99.96 never reads as 100%."""
+    shown = math.floor(value * 10 + 1e-9) / 10
+    return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
+
+
+def shorten(text: str, limit: int = 90) -> str:
+    """A title-sized prefix cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    return (cut or text[:limit]) + "…"
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
+    """Live entries with a non-empty msgstr, keyed by (msgctxt, msgid); an absent catalog reads as empty."""
+    import polib
+
+    if not path.is_file():
+        return {}
+    try:
+        po = polib.pofile(str(path), wrapwidth=0)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        message = str(exc)
+        match = re.search(r"line (\d+)", message)
+        line = int(match.group(1)) if match else 0
+        hint = f"cannot read catalog ({message}); fix or restore the file"
+        raise catalog_stage.CatalogError(path, line, hint) from None
+    found: dict[tuple[str | None, str], Translation] = {}
+    for entry in po:
+        if entry.obsolete or entry.msgid_plural or not entry.msgstr.strip():
+            continue
+        found[(entry.msgctxt, entry.msgid)] = Translation(collapse(entry.msgstr), "fuzzy" in entry.flags)
+    return found
+
+
+def _heading_level(segment: segmentation.Segment, lines: Sequence[str], markdown: bool) -> int:
+    if not markdown or not 1 <= segment.line <= len(lines):
+        return 2
+    match = _MD_HEADING.match(lines[segment.line - 1])
+    if match:
+        return len(match.group(1))
+    if segment.line < len(lines):
+        underline = _MD_SETEXT.match(lines[segment.line])
+        if underline:
+            return 1 if underline.group(1).startswith("=") else 2
+    return 2
+
+
+def _source_text(segment: segmentation.Segment) -> str:
+    text = segment.text
+    if segment.kind == "heading":
+        text = _MD_HEADING_MARKS.sub("", text)
+    return collapse(text) or segment.norm
+
+
+def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmentation.Segment],
+               keys: Sequence[tuple[str | None, str]],
+               translations: Mapping[tuple[str | None, str], Translation], *,
+               markdown: bool = False, include_fuzzy: bool = False) -> LocalizedArticle:
+    """Put the article back together in `lang`: the title, section headings and paragraphs of the source."""
+    if len(keys) != len(segments):
+        raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
+    lines = source_text.split("\n")
+    approved = fuzzy = drafts = 0
+    runs: list[tuple[str, int, int, list[Piece]]] = []  # (kind, level, paragraph, pieces)
+    for position, (seg, key) in enumerate(zip(segments, keys, strict=True)):
+        found = translations.get(key)
+        if found is not None and not found.fuzzy:
+            piece = Piece(found.msgstr, "approved")
+            approved += 1
+        elif found is not None and include_fuzzy:
+            piece = Piece(found.msgstr, "draft")
+            fuzzy += 1
+            drafts += 1
+        else:
+            fuzzy += found is not None
+            piece = Piece(_source_text(seg), "source")
+        if seg.kind == "heading":
+            level = _heading_level(seg, lines, markdown)
+            if position == 0:
+                kind, level = "title", 1
+            else:
+                kind, level = "heading", min(max(level, 2), 6)
+            runs.append((kind, level, seg.paragraph, [piece]))
+        elif runs and runs[-1][0] == "paragraph" and runs[-1][2] == seg.paragraph:
+            runs[-1][3].append(piece)
+        else:
+            runs.append(("paragraph", 0, seg.paragraph, [piece]))
+    blocks = tuple(Block(kind, level, tuple(pieces)) for kind, level, _, pieces in runs)
+    return LocalizedArticle(slug=slug, lang=lang, blocks=blocks, segments=len(segments), approved=approved,
+                            fuzzy=fuzzy, drafts=drafts)
+
+
+def markdown_escape(text: str) -> str:
+    """Plain text that Markdown renders as the same text: no links, raw HTML, entities or new blocks."""
+    escaped = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit()
+                               else m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
+
+
+def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
+    """Front matter (JSON-quoted, valid YAML) for a CMS, then the article; English fallbacks in italics."""
+    meta = {
+        "title": doc.title, "lang": doc.lang, "dir": text_direction(doc.lang), "slug": doc.slug,
+        "source": source, "completeness": round(doc.completeness, 1), "machine_draft": doc.drafts > 0,
+    }
+    out = ["---", *(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()), "---"]
+    out.append("")
+    ui = UI_TEXT.get(doc.lang, UI_TEXT["en"])
+    if doc.drafts:
+        note = ui["machine_draft"].format(n=doc.drafts, total=doc.segments)
+        out += [f"> **{markdown_escape(note)}**", ""]
+    if doc.untranslated:
+        note = ui["untranslated"].format(n=doc.untranslated, total=doc.segments)
+        out += [f"> *{markdown_escape(note)}*", ""]
+    for block in doc.blocks:
+        parts = []
+        for piece in block.pieces:
+            text = markdown_escape(piece.text)
+            parts.append(f"*{text}*" if piece.state == "source" else text)
+        line = " ".join(parts)
+        if block.kind == "paragraph":
+            out += [line, ""]
+        else:
+            out += ["#" * block.level + " " + line, ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["percent"] = percent
+    return env
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Write through a temp file in the same folder; an unchanged file is left alone. True when written."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _previous_files(out: Path) -> set[str]:
+    """Files the last publish run wrote (from its manifest); only these may be removed as stale."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or data.get("generator") != GENERATOR:
+        return set()
+    return {name for name in data.get("files", []) if isinstance(name, str)}
+
+
+def _remove_stale(out: Path, stale: set[str]) -> None:
+    base = out.resolve()
+    for name in sorted(stale):
+        target = (out / name).resolve()
+        if base not in target.parents or target.suffix not in (".html", ".md", ".css"):
+            continue
+        target.unlink(missing_ok=True)
+        try:
+            target.parent.rmdir()  # only when we emptied it
+        except OSError:
+            pass
+
+
+def _check_options(root: Path, out: Path, langs: Sequence[str], min_complete: float) -> list[str]:
+    if not 0 <= min_complete <= 100:
+        raise PublishError(f"--min-complete must be between 0 and 100, not {min_complete}")
+    codes: list[str] = []
+    for lang in langs:
+        if not _LANG_CODE.match(lang):
+            raise PublishError(f"'{lang}' is not a language code (expected e.g. kk, ru, ar)")
+        if lang == SOURCE_LANG:
+            raise PublishError("'en' is the source language; publish translations (e.g. kk, ru, ar)")
+        if lang not in codes:
+            codes.append(lang)
+    if not codes:
+        raise PublishError("no languages given (e.g. --langs kk,ru,ar)")
+    root_abs, out_abs = root.resolve(), out.resolve()
+    if out_abs == root_abs or out_abs in root_abs.parents or out_abs in {root_abs / "source_texts",
+                                                                         root_abs / "locales"}:
+        raise PublishError(f"{out} would mix the site with the workspace; publish into its own folder "
+                           "(default: published/)")
+    return codes
+
+
+def _reason(doc: LocalizedArticle, include_fuzzy: bool, min_complete: float) -> str:
+    what = "approved or machine-drafted" if include_fuzzy else "approved"
+    usable = doc.approved + doc.drafts
+    reason = (f"only {percent(doc.completeness)} {what} ({usable} of {doc.segments} segments), "
+              f"below --min-complete {min_complete:g}")
+    if doc.fuzzy and not include_fuzzy:
+        reason += f"; {doc.fuzzy} fuzzy awaiting review (--include-fuzzy publishes them as machine drafts)"
+    return reason
 
 
 def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool = False,
             min_complete: float = 100.0) -> list[Publication]:
-    raise NotImplementedError
+    """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
+
+    Files an earlier run wrote and that are no longer published are removed; nothing else in `out` is touched.
+    """
+    root, out = Path(root), Path(out)
+    codes = _check_options(root, out, langs, min_complete)
+    docs: dict[tuple[str, str], LocalizedArticle] = {}
+    results: list[Publication] = []
+    for path in sources.find_articles(root):
+        article = sources.read_article(path)
+        segments = segmentation.segment_text(article.text, markdown=article.markdown)
+        keys = catalog_stage.entry_keys(segments)
+        rel_source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        for lang in codes:
+            catalog = catalog_stage.catalog_path(root, lang, article.slug)
+            common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments)}
+            if not segments:
+                results.append(Publication(title=article.slug, completeness=0.0, published=False,
+                                           reason="the article has no segments", **common))
+                continue
+            if not catalog.is_file():
+                results.append(Publication(
+                    title=shorten(_source_text(segments[0])), completeness=0.0, published=False,
+                    untranslated=len(segments), **common,
+                    reason=f"no catalog {catalog.relative_to(root).as_posix()}; run `pipeline run` first"))
+                continue
+            try:
+                translations = load_translations(catalog)
+            except catalog_stage.CatalogError as exc:
+                results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
+                                           published=False, reason=str(exc), untranslated=len(segments),
+                                           **common))
+                continue
+            doc = reassemble(article.slug, lang, article.text, segments, keys, translations,
+                             markdown=article.markdown, include_fuzzy=include_fuzzy)
+            counts = {"approved": doc.approved, "fuzzy": doc.fuzzy, "drafts": doc.drafts,
+                      "untranslated": doc.untranslated}
+            if doc.completeness + 1e-9 < min_complete:
+                results.append(Publication(title=doc.title, completeness=doc.completeness, published=False,
+                                           reason=_reason(doc, include_fuzzy, min_complete),
+                                           **counts, **common))
+                continue
+            docs[(article.slug, lang)] = doc
+            results.append(Publication(title=doc.title, completeness=doc.completeness, published=True,
+                                       paths={"md": f"{lang}/{article.slug}.md",
+                                              "html": f"{lang}/{article.slug}.html"},
+                                       **counts, **common))
+    _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete)
+    return results
+
+
+def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
+                docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
+                min_complete: float) -> None:
+    env = _environment()
+    previous = _previous_files(out)
+    written: list[str] = []
+
+    def emit(name: str, text: str) -> None:
+        write_atomic(out / name, text)
+        written.append(name)
+
+    emit("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+    published = [pub for pub in results if pub.published]
+    by_slug: dict[str, list[Publication]] = {}
+    for pub in published:
+        by_slug.setdefault(pub.slug, []).append(pub)
+
+    def lang_info(lang: str) -> dict[str, str]:
+        return {"code": lang, "name": language_name(lang), "dir": text_direction(lang)}
+
+    article_page = env.get_template("article.html")
+    for pub in published:
+        doc = docs[(pub.slug, pub.lang)]
+        emit(pub.paths["md"], render_markdown(doc, source=pub.source))
+        versions = [{**lang_info(other.lang), "href": f"../{other.lang}/{other.slug}.html",
+                     "current": other.lang == pub.lang, "title": other.title} for other in by_slug[pub.slug]]
+        emit(pub.paths["html"], article_page.render(
+            doc=doc, lang=lang_info(pub.lang), ui=UI_TEXT.get(pub.lang, UI_TEXT["en"]), versions=versions,
+            pub=pub, css="../style.css", home="../index.html"))
+
+    lang_page = env.get_template("language_index.html")
+    languages = []
+    for lang in codes:
+        entries = [pub for pub in published if pub.lang == lang]
+        languages.append({**lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
+        emit(f"{lang}/index.html", lang_page.render(
+            lang=lang_info(lang), ui=UI_TEXT.get(lang, UI_TEXT["en"]), css="../style.css",
+            home="../index.html",
+            entries=[{"title": pub.title, "href": f"{pub.slug}.html", "completeness": pub.completeness,
+                      "drafts": pub.drafts} for pub in entries]))
+    emit("index.html", env.get_template("index.html").render(
+        languages=languages, lang=lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css"))
+
+    manifest = {
+        "generator": GENERATOR,
+        "version": 1,
+        "source_language": SOURCE_LANG,
+        "languages": [lang_info(lang) for lang in codes],
+        "settings": {"include_fuzzy": include_fuzzy, "min_complete": min_complete},
+        "articles": [{
+            "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
+            "completeness": round(pub.completeness, 1), "published": pub.published, "reason": pub.reason,
+            "machine_draft": pub.drafts > 0, "segments": pub.segments, "approved": pub.approved,
+            "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated, "source": pub.source,
+            "paths": pub.paths,
+        } for pub in results],
+        "files": sorted([*written, MANIFEST]),
+    }
+    _remove_stale(out, previous - set(written) - {MANIFEST})
+    write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,528 @@
+"""Publishing: reassembly, completeness rules, escaping, the site, the manifest and the CLI.
+
+The segmenter and catalog keys are owned by other stages; these tests use small local stand-ins with the same
+contract (one paragraph per line, sentences split on ". ", msgctxt "occurrence N" for repeats).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polib
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import catalogs, publish, segment
+from pipeline.cli import app
+from pipeline.segment import Segment
+
+ARTICLE = """Council of faith leaders meets in Astana
+The council met in the capital on Monday. It discussed a new school for young scholars.
+Leaders from many countries agreed to meet again next year. The council met in the capital on Monday.
+
+Next steps for the council
+A report on the meeting will be published in May.
+"""
+# Expected structure of ARTICLE: (kind, [segment indexes]) per block.
+STRUCTURE = [("title", [0]), ("paragraph", [1, 2]), ("paragraph", [3, 4]), ("heading", [5]),
+             ("paragraph", [6])]
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def fake_segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
+    """Stand-in segmenter: a paragraph per line (Markdown: per blank-line block), sentences split on '. '."""
+    paragraphs: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    if markdown:
+        start, chunk = 0, []
+        for number, line in enumerate(lines + [""], 1):
+            if line.strip():
+                start = start or number
+                chunk.append(line)
+            elif chunk:
+                paragraphs.append((start, " ".join(chunk)))
+                start, chunk = 0, []
+    else:
+        paragraphs = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    segments: list[Segment] = []
+    for paragraph, (line, body) in enumerate(paragraphs):
+        stripped = body.strip()
+        ends_sentence = stripped.endswith((".", "!", "?", "”", '"'))
+        is_heading = stripped.startswith("#") if markdown else not ends_sentence
+        if is_heading:
+            norm = _collapse(re.sub(r"^#+\s*", "", stripped))
+            segments.append(Segment(id=f"h{len(segments)}", index=len(segments), paragraph=paragraph,
+                                    kind="heading", text=body, norm=norm, line=line))
+            continue
+        parts = stripped.split(". ")
+        for number, part in enumerate(parts):
+            sentence = part if number == len(parts) - 1 else part + "."
+            segments.append(Segment(id=f"s{len(segments)}", index=len(segments), paragraph=paragraph,
+                                    kind="sentence", text=sentence, norm=_collapse(sentence), line=line))
+    return segments
+
+
+def fake_entry_keys(segments):
+    seen: dict[str, int] = {}
+    keys = []
+    for seg in segments:
+        seen[seg.norm] = seen.get(seg.norm, 0) + 1
+        keys.append((None, seg.norm) if seen[seg.norm] == 1 else (f"occurrence {seen[seg.norm]}", seg.norm))
+    return keys
+
+
+@pytest.fixture(autouse=True)
+def stand_ins(monkeypatch):
+    monkeypatch.setattr(segment, "segment_text", fake_segment_text)
+    monkeypatch.setattr(catalogs, "entry_keys", fake_entry_keys)
+
+
+WORDS = {"kk": "Сөйлем әғқңөұүһі", "ru": "Предложение", "ar": "جملة رقم"}
+
+
+def translated(lang: str, index: int) -> str:
+    return f"{WORDS[lang]} {index}"
+
+
+def make_root(tmp_path: Path, articles: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "work"
+    (root / "source_texts").mkdir(parents=True)
+    for name, text in (articles or {"council-meets.txt": ARTICLE}).items():
+        (root / "source_texts" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def write_catalog(root: Path, lang: str, slug: str, text: str, choose=None, *, markdown: bool = False,
+                  extra: list[polib.POEntry] = ()) -> Path:
+    """A catalog for the article; choose(index, key) -> (msgstr, fuzzy), default: approved translations."""
+    segments = fake_segment_text(text, markdown=markdown)
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": lang,
+                   "Plural-Forms": catalogs.PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);")}
+    for index, key in enumerate(fake_entry_keys(segments)):
+        msgstr, fuzzy = choose(index, key) if choose else (translated(lang, index), False)
+        flags = ["fuzzy"] if fuzzy else []
+        po.append(polib.POEntry(msgctxt=key[0], msgid=key[1], msgstr=msgstr, flags=flags))
+    for entry in extra:
+        po.append(entry)
+    path = catalogs.catalog_path(root, lang, slug)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return path
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None):
+        self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
+
+    def text(self) -> str:
+        return "".join(child if isinstance(child, str) else child.text() for child in self.children)
+
+    def find_all(self, tag: str) -> list[Node]:
+        found = []
+        for child in self.children:
+            if isinstance(child, Node):
+                if child.tag == tag:
+                    found.append(child)
+                found.extend(child.find_all(tag))
+        return found
+
+    def elements(self) -> list[Node]:
+        return [child for child in self.children if isinstance(child, Node)]
+
+
+class TreeBuilder(HTMLParser):
+    VOID = {"meta", "link", "br", "img", "input", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs), self.current)
+        self.current.children.append(node)
+        if tag not in self.VOID:
+            self.current = node
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def parse(path: Path) -> Node:
+    builder = TreeBuilder()
+    builder.feed(path.read_text(encoding="utf-8"))
+    return builder.root
+
+
+def article_blocks(page: Node) -> list[tuple[str, str]]:
+    article = page.find_all("article")[0]
+    return [(node.tag, _collapse(node.text())) for node in article.elements() if "banner" not in
+            node.attrs.get("class", "")]
+
+
+def body_of(markdown: str) -> str:
+    assert markdown.startswith("---\n")
+    return markdown.split("\n---\n", 1)[1].lstrip("\n")
+
+
+def by_lang(results):
+    return {(pub.slug, pub.lang): pub for pub in results}
+
+
+# ---------------------------------------------------------------- reassembly
+
+
+def test_markdown_keeps_title_headings_and_paragraph_breaks(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    [pub] = publish.publish(root, tmp_path / "out", ["kk"])
+    assert pub.published and pub.completeness == 100.0 and pub.segments == 7
+    md = (tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")
+    t = [translated("kk", i) for i in range(7)]
+    assert body_of(md) == (f"# {t[0]}\n\n{t[1]} {t[2]}\n\n{t[3]} {t[4]}\n\n## {t[5]}\n\n{t[6]}\n")
+    front = md.split("\n---\n", 1)[0]
+    assert f'title: "{t[0]}"' in front and 'lang: "kk"' in front and "completeness: 100.0" in front
+    assert pub.title == t[0]
+
+
+def test_html_page_has_the_source_structure_and_rtl_arabic(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "ar", "council-meets", ARTICLE)
+    [pub] = publish.publish(root, tmp_path / "out", ["ar"])
+    page = parse(tmp_path / "out" / pub.paths["html"])
+    html = page.find_all("html")[0]
+    assert html.attrs["lang"] == "ar" and html.attrs["dir"] == "rtl"
+    t = [translated("ar", i) for i in range(7)]
+    expected = []
+    for kind, indexes in STRUCTURE:
+        tag = {"title": "h1", "heading": "h2", "paragraph": "p"}[kind]
+        expected.append((tag, " ".join(t[i] for i in indexes)))
+    assert article_blocks(page) == expected
+    assert page.find_all("title")[0].text() == t[0]
+
+
+def test_repeated_sentence_takes_the_translation_of_its_own_entry(tmp_path):
+    root = make_root(tmp_path)
+
+    def choose(index, key):
+        return ("ПОВТОР" if key[0] == "occurrence 2" else translated("ru", index)), False
+
+    write_catalog(root, "ru", "council-meets", ARTICLE, choose)
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    blocks = article_blocks(parse(tmp_path / "out" / pub.paths["html"]))
+    assert blocks[1][1] == f"{translated('ru', 1)} {translated('ru', 2)}"
+    assert blocks[2][1] == f"{translated('ru', 3)} ПОВТОР"
+
+
+def test_markdown_source_heading_levels_are_kept(tmp_path):
+    text = ("# Congress of religious leaders\n\n"
+            "The congress opened today in the capital city. Many guests came.\n\n"
+            "## Programme of the congress\n\nThe programme has three sessions on dialogue.\n\n"
+            "### First session\n\nThe first session is about education and young people.\n")
+    root = make_root(tmp_path, {"congress.md": text})
+    write_catalog(root, "kk", "congress", text, markdown=True)
+    [pub] = publish.publish(root, tmp_path / "out", ["kk"])
+    t = [translated("kk", i) for i in range(7)]
+    md = (tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")
+    assert body_of(md) == f"# {t[0]}\n\n{t[1]} {t[2]}\n\n## {t[3]}\n\n{t[4]}\n\n### {t[5]}\n\n{t[6]}\n"
+    blocks = article_blocks(parse(tmp_path / "out" / pub.paths["html"]))
+    assert [tag for tag, _ in blocks] == ["h1", "p", "h2", "p", "h3", "p"]
+
+
+def test_article_without_a_title_line_is_named_after_its_first_sentence(tmp_path):
+    text = ("The delegation visited the mosque in the old town of the capital and met the imam. "
+            "They talked about the history of the building.\n")
+    root = make_root(tmp_path, {"visit.txt": text})
+    write_catalog(root, "ru", "visit", text, lambda i, k: (f"Длинное русское предложение номер {i} " * 5,
+                                                             False))
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    assert pub.title.startswith("Длинное русское предложение номер 0") and pub.title.endswith("…")
+    assert len(pub.title) <= 91
+    blocks = article_blocks(parse(tmp_path / "out" / pub.paths["html"]))
+    assert [tag for tag, _ in blocks] == ["p"]
+
+
+def test_seed_articles_reassemble_paragraph_for_paragraph(tmp_path, shared):
+    seeds = sorted((shared / "seeds").glob("*.txt"))
+    root = make_root(tmp_path, {seed.name: seed.read_text(encoding="utf-8") for seed in seeds})
+    for seed in seeds:
+        text = (root / "source_texts" / seed.name).read_text(encoding="utf-8")
+        write_catalog(root, "ar", publish.sources.slug_for(seed), text)
+    results = publish.publish(root, tmp_path / "out", ["ar"])
+    assert len(results) == len(seeds) and all(pub.published for pub in results)
+    for seed, pub in zip(seeds, results, strict=True):
+        segments = fake_segment_text(seed.read_text(encoding="utf-8").replace("\r\n", "\n"))
+        paragraphs = {seg.paragraph for seg in segments}
+        blocks = article_blocks(parse(tmp_path / "out" / pub.paths["html"]))
+        assert len(blocks) == len(paragraphs)
+        expected = " ".join(translated("ar", i) for i in range(len(segments)))
+        assert " ".join(text for _, text in blocks) == expected
+
+
+# ---------------------------------------------------------------- completeness rules
+
+
+def test_fuzzy_entries_do_not_count_by_default(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE, lambda i, k: (translated("kk", i), i == 3))
+    [pub] = publish.publish(root, tmp_path / "out", ["kk"])
+    assert not pub.published and pub.paths == {}
+    assert pub.completeness == pytest.approx(600 / 7)
+    assert (pub.approved, pub.fuzzy, pub.drafts) == (6, 1, 0)
+    assert "85.7%" in pub.reason and "--min-complete 100" in pub.reason and "--include-fuzzy" in pub.reason
+    assert not (tmp_path / "out" / "kk" / "council-meets.html").exists()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    [entry] = manifest["articles"]
+    assert entry["published"] is False and entry["reason"] == pub.reason and entry["completeness"] == 85.7
+
+
+def test_include_fuzzy_publishes_visibly_marked_machine_drafts(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE, lambda i, k: (translated("kk", i), i in (3, 5)))
+    [pub] = publish.publish(root, tmp_path / "out", ["kk"], include_fuzzy=True)
+    assert pub.published and pub.completeness == 100.0 and pub.drafts == 2
+    page = parse(tmp_path / "out" / pub.paths["html"])
+    drafts = [span.text() for span in page.find_all("span") if span.attrs.get("class") == "machine-draft"]
+    assert drafts == [translated("kk", 3), translated("kk", 5)]
+    banners = [p for p in page.find_all("p") if "machine-draft-banner" in p.attrs.get("class", "")]
+    assert len(banners) == 1 and "2" in banners[0].text()
+    md = (tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")
+    assert "machine_draft: true" in md and body_of(md).startswith("> **")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["articles"][0]["machine_draft"] is True
+
+
+def test_below_100_percent_publishes_with_marked_english_fallback(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "ar", "council-meets", ARTICLE,
+                  lambda i, k: ("" if i == 6 else translated("ar", i), False))
+    [strict] = publish.publish(root, tmp_path / "strict", ["ar"])
+    assert not strict.published and strict.untranslated == 1
+    [pub] = publish.publish(root, tmp_path / "out", ["ar"], min_complete=80)
+    assert pub.published and pub.completeness == pytest.approx(600 / 7) and pub.untranslated == 1
+    page = parse(tmp_path / "out" / pub.paths["html"])
+    fallbacks = [span for span in page.find_all("span") if span.attrs.get("class") == "untranslated"]
+    assert len(fallbacks) == 1
+    assert fallbacks[0].attrs["lang"] == "en" and fallbacks[0].attrs["dir"] == "ltr"
+    assert fallbacks[0].text() == "A report on the meeting will be published in May."
+    assert any("untranslated-banner" in p.attrs.get("class", "") for p in page.find_all("p"))
+    md = (tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")
+    assert "*A report on the meeting will be published in May.*" in md
+
+
+def test_obsolete_entries_and_plural_entries_are_not_usable(tmp_path):
+    root = make_root(tmp_path)
+    last = fake_entry_keys(fake_segment_text(ARTICLE))[6][1]
+    obsolete = polib.POEntry(msgid="A report about the meeting will be published in May.", msgstr="старое",
+                             obsolete=True)
+    write_catalog(root, "ru", "council-meets", ARTICLE,
+                  lambda i, k: ("" if i == 6 else translated("ru", i), False), extra=[obsolete])
+    translations = publish.load_translations(catalogs.catalog_path(root, "ru", "council-meets"))
+    assert (None, last) not in translations and (None, obsolete.msgid) not in translations
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    assert not pub.published and pub.approved == 6
+
+
+def test_missing_and_broken_catalogs_are_reported_not_published(tmp_path):
+    root = make_root(tmp_path)
+    path = write_catalog(root, "ru", "council-meets", ARTICLE)
+    path.write_text(path.read_text(encoding="utf-8") + "\nthis is not a catalog line\n", encoding="utf-8")
+    results = by_lang(publish.publish(root, tmp_path / "out", ["kk", "ru"]))
+    missing, broken = results[("council-meets", "kk")], results[("council-meets", "ru")]
+    assert not missing.published and "no catalog locales/kk/LC_MESSAGES/council-meets.po" in missing.reason
+    assert not broken.published and "cannot read catalog" in broken.reason
+    assert re.search(re.escape(str(path)) + r":\d+: ", broken.reason)
+    assert missing.title == "Council of faith leaders meets in Astana"
+
+
+def test_bad_options_are_refused_before_writing(tmp_path):
+    root = make_root(tmp_path)
+    for langs, kwargs in ((["kk"], {"min_complete": 150}), (["../x"], {}), (["en"], {}), ([], {})):
+        with pytest.raises(publish.PublishError):
+            publish.publish(root, tmp_path / "out", langs, **kwargs)
+    with pytest.raises(publish.PublishError):
+        publish.publish(root, root, ["kk"])
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- escaping
+
+
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) &amp; \"q\""
+
+
+def test_translations_are_text_never_markup(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "ar", "council-meets", ARTICLE, lambda i, k: (HOSTILE if i in (0, 1) else
+                                                                       translated("ar", i), False))
+    [pub] = publish.publish(root, tmp_path / "out", ["ar"])
+    out = tmp_path / "out"
+    for name in (pub.paths["html"], "ar/index.html"):
+        raw = (out / name).read_text(encoding="utf-8")
+        assert "<script" not in raw and "<img" not in raw
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    page = parse(out / pub.paths["html"])
+    assert page.find_all("title")[0].text() == HOSTILE
+    assert page.find_all("h1")[0].text() == HOSTILE and page.find_all("h1")[0].elements() == []
+    assert page.find_all("script") == [] and page.find_all("img") == []
+    index_links = [a.text() for a in parse(out / "ar" / "index.html").find_all("a")]
+    assert HOSTILE in index_links
+    md = (out / pub.paths["md"]).read_text(encoding="utf-8")
+    front, body = md.split("\n---\n", 1)
+    # In the front matter the title is JSON-quoted data, for the CMS to escape.
+    assert json.loads(front.split("title: ", 1)[1].split("\n", 1)[0]) == HOSTILE
+    assert not re.search(r"(?<!\\)[<>]", body) and not re.search(r"(?<!\\)\]\(javascript:", body)
+    assert "\\<script\\>alert(1)\\</script\\>" in body and "\\[x\\](javascript:alert(3))" in body
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["articles"][0]["title"] == HOSTILE
+
+
+def test_percent_never_rounds_up_to_complete():
+    shown = [publish.percent(v) for v in (100.0, 99.96, 85.714, 50.0, 0.0)]
+    assert shown == ["100%", "99.9%", "85.7%", "50%", "0%"]
+
+
+def test_markdown_escape_blocks_structure_at_line_start():
+    assert publish.markdown_escape("# not a heading") == "\\# not a heading"
+    assert publish.markdown_escape("1. not a list") == "1\\. not a list"
+    assert publish.markdown_escape("> not a quote") == "\\> not a quote"
+    assert publish.markdown_escape("plain text, 2.5 km") == "plain text, 2.5 km"
+
+
+# ---------------------------------------------------------------- site and manifest
+
+
+def test_site_indexes_switcher_and_manifest(tmp_path):
+    second = ("Meeting of muftis in Almaty\nThe muftis of the region met in Almaty this week to talk.\n")
+    root = make_root(tmp_path, {"council-meets.txt": ARTICLE, "muftis-meet.txt": second})
+    for lang in ("kk", "ru", "ar"):
+        write_catalog(root, lang, "council-meets", ARTICLE)
+    write_catalog(root, "kk", "muftis-meet", second)
+    write_catalog(root, "ar", "muftis-meet", second, lambda i, k: ("", False))
+    out = tmp_path / "out"
+    results = by_lang(publish.publish(root, out, ["kk", "ru", "ar"]))
+    assert [key for key, pub in results.items() if pub.published] == [
+        ("council-meets", "kk"), ("council-meets", "ru"), ("council-meets", "ar"), ("muftis-meet", "kk")]
+
+    def switcher(path):
+        nav = [n for n in parse(path).find_all("nav") if n.attrs.get("class") == "language-switcher"]
+        if not nav:
+            return None, []
+        links = [(a.attrs["hreflang"], a.attrs["href"], a.attrs["dir"]) for a in nav[0].find_all("a")]
+        current = [s.attrs["lang"] for s in nav[0].find_all("span") if s.attrs.get("class") == "current"]
+        return current, links
+
+    assert switcher(out / "kk" / "council-meets.html") == (
+        ["kk"], [("ru", "../ru/council-meets.html", "ltr"), ("ar", "../ar/council-meets.html", "rtl")])
+    assert switcher(out / "ar" / "council-meets.html")[1][0] == ("kk", "../kk/council-meets.html", "ltr")
+    assert switcher(out / "kk" / "muftis-meet.html") == (None, [])  # published in one language only
+
+    root_links = {a.attrs["href"]: (a.attrs["lang"], a.attrs["dir"], a.text())
+                  for a in parse(out / "index.html").find_all("a")}
+    assert root_links == {"kk/index.html": ("kk", "ltr", "Қазақша"),
+                          "ru/index.html": ("ru", "ltr", "Русский"),
+                          "ar/index.html": ("ar", "rtl", "العربية")}
+    kk_index = parse(out / "kk" / "index.html")
+    assert kk_index.find_all("html")[0].attrs == {"lang": "kk", "dir": "ltr"}
+    listed = [(a.attrs["href"], a.text()) for a in kk_index.find_all("ul")[0].find_all("a")]
+    assert listed == [("council-meets.html", translated("kk", 0)), ("muftis-meet.html", translated("kk", 0))]
+    assert [a.attrs["href"] for a in parse(out / "ar" / "index.html").find_all("ul")[0].find_all("a")] == [
+        "council-meets.html"]
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [lang["code"] for lang in manifest["languages"]] == ["kk", "ru", "ar"]
+    assert len(manifest["articles"]) == 6
+    for entry in manifest["articles"]:
+        assert set(entry) >= {"article", "language", "title", "completeness", "paths", "published"}
+        for rel in entry["paths"].values():
+            assert (out / rel).is_file()
+    ar = next(e for e in manifest["articles"] if (e["article"], e["language"]) == ("council-meets", "ar"))
+    assert ar["dir"] == "rtl"
+    assert ar["paths"] == {"md": "ar/council-meets.md", "html": "ar/council-meets.html"}
+    assert ar["title"] == translated("ar", 0) and ar["completeness"] == 100.0
+    for name in manifest["files"]:
+        assert (out / name).is_file()
+    css = (out / "style.css").read_text(encoding="utf-8")
+    assert "Noto Naskh Arabic" in css and "Noto Sans" in css and "@import" not in css and "url(" not in css
+
+
+def test_republish_removes_only_its_own_stale_files(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    write_catalog(root, "ar", "council-meets", ARTICLE)
+    out = tmp_path / "out"
+    publish.publish(root, out, ["kk", "ar"])
+    (out / "ar" / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "own.html").write_text("user page", encoding="utf-8")
+    kk_page = out / "kk" / "council-meets.md"  # the .html changes: its switcher loses the ar link
+    before = kk_page.stat().st_mtime_ns
+    write_catalog(root, "ar", "council-meets", ARTICLE, lambda i, k: ("", False))
+    results = by_lang(publish.publish(root, out, ["kk", "ar"]))
+    assert not results[("council-meets", "ar")].published
+    assert not (out / "ar" / "council-meets.html").exists() and not (out / "ar" / "council-meets.md").exists()
+    assert (out / "ar" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "own.html").read_text(encoding="utf-8") == "user page"
+    assert kk_page.stat().st_mtime_ns == before  # unchanged output is not rewritten
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_write_atomic_replaces_whole_files(tmp_path):
+    target = tmp_path / "a" / "page.html"
+    assert publish.write_atomic(target, "one") is True
+    assert publish.write_atomic(target, "one") is False
+    assert publish.write_atomic(target, "two") is True and target.read_text(encoding="utf-8") == "two"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["page.html"]
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_json_and_table(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    runner = CliRunner()
+    result = runner.invoke(app, ["publish", "--root", str(root), "--langs", "kk,ar", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(d["lang"], d["published"]) for d in data] == [("kk", True), ("ar", False)]
+    assert (root / "published" / "kk" / "council-meets.html").is_file()
+    table = runner.invoke(app, ["publish", "--root", str(root), "--langs", "kk", "--langs", "ar"])
+    assert table.exit_code == 0 and "1 of 2 article versions published" in table.output
+
+
+def test_cli_nothing_publishable_exits_zero_and_says_why(tmp_path):
+    root = make_root(tmp_path)
+    result = CliRunner().invoke(app, ["publish", "--root", str(root), "--out", str(tmp_path / "site"),
+                                      "--langs", "ru"])
+    assert result.exit_code == 0, result.output
+    assert "no catalog" in result.output and "Nothing was publishable" in result.output
+
+
+def test_cli_bad_language_fails(tmp_path):
+    root = make_root(tmp_path)
+    result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "en"])
+    assert result.exit_code == 1 and "source language" in result.output
+
+
+def test_source_tree_is_left_alone(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    publish.publish(root, root / "published", ["kk"])
+    shutil.rmtree(root / "published")
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot
