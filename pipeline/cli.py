@@ -107,7 +107,7 @@ def _is_language_code(target: str) -> bool:
 @models_app.command("install")
 def models_install(
     targets: list[str] = typer.Argument(
-        ..., metavar="PATH_OR_CODE...",
+        ..., metavar="PATH_OR_CODE",
         help="PATH.argosmodel files, or language codes (ru ar) to download en->xx from the argos index.",
     ),
     from_code: str = typer.Option("en", "--from", help="Source language for language-code installs."),
@@ -142,6 +142,57 @@ def models_install(
     if errors:
         raise typer.Exit(1)
 
+
+
+@models_app.command("import-opus")
+def models_import_opus(
+    source: Path = typer.Argument(..., help="OPUS-MT release: the opus-*.zip or its extracted directory."),
+    to_code: str = typer.Option(..., "--to", help="Target language code of the package, e.g. kk."),
+    from_code: str = typer.Option("en", "--from", help="Source language code."),
+    lang_token: str | None = typer.Option(
+        None, "--lang-token",
+        help="Source-side target-language token for multilingual models, e.g. '>>kaz<<' "
+        "(picked from the README when it lists one for --to).",
+    ),
+    quantization: str = typer.Option(
+        "int8", "--quantization", help="CTranslate2 weight type: int8 (small, fast on CPU), int8_float32, "
+        "int16, float16 or float32 (no quantization).",
+    ),
+    package_version: str = typer.Option("1.0", "--package-version", help="Version written to metadata.json."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the .argosmodel here instead of installing it."
+    ),
+    packages_dir: Path | None = PackagesDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Convert an OPUS-MT (Marian) release into an argos package and install it (or write it with --out)."""
+    from rich.console import Console
+
+    from pipeline import engine, opus
+
+    directory = engine.packages_dir(packages_dir)
+    try:
+        with Console(stderr=True).status(f"converting {source.name} ({from_code}→{to_code}) ..."):
+            result = opus.import_opus(
+                source, to_code, directory=directory, out=out, from_code=from_code, lang_token=lang_token,
+                quantization=None if quantization == "float32" else quantization,
+                package_version=package_version,
+            )
+    except engine.ModelError as err:
+        fail(str(err))
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if as_json:
+        emit_json({
+            "metadata": result.metadata,
+            "notes": list(result.notes),
+            "archive": str(result.archive) if result.archive else None,
+            "installed": _model_json(result.installed) if result.installed else None,
+        })
+    elif result.archive:
+        typer.echo(f"wrote {result.archive}; install it with `pipeline models install {result.archive}`")
+    else:
+        typer.echo(f"installed {result.installed.label} in {result.installed.path}")
 
 
 # ---------------------------------------------------------------- glossary

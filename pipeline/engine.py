@@ -280,7 +280,7 @@ def check_vocabulary(path: Path, min_coverage: float = 0.5) -> None:
                 )
 
 
-def _check_loads(path: Path) -> None:
+def check_loads(path: Path) -> None:
     import ctranslate2
 
     try:
@@ -371,7 +371,7 @@ def install_model(archive: Path, directory: Path) -> ModelInfo:
         try:
             info = read_package(package)
             check_vocabulary(package)
-            _check_loads(package)
+            check_loads(package)
         except ModelError as err:  # name the archive the user gave, not our staging dir
             message = str(err).replace(str(package), str(archive))
             raise ModelError(f"{message}; nothing was installed") from err

@@ -283,6 +283,7 @@ def build_tiny_opus_release(
     seed: int = 0,
     as_zip: bool = False,
     name: str = "opus-2021-02-19",
+    readme_labels: bool = True,
 ) -> Path:
     """An OPUS-MT release directory (or `<name>.zip` of its files, as Tatoeba-Challenge ships them).
 
@@ -320,7 +321,7 @@ def build_tiny_opus_release(
         f"* target language(s): {' '.join(target_langs)}",
         "* pre-processing: normalization + SentencePiece (spm32k,spm32k)",
     ]
-    if lang_tokens:
+    if lang_tokens and readme_labels:
         readme.append("* a sentence initial language token is required in the form of `>>id<<` "
                       "(id = valid target language ID)")
         readme.append(f"* valid language labels: {' '.join(lang_tokens)}")
