@@ -1,4 +1,4 @@
-"""OPUS-MT releases -> argos packages: conversion, the source language token, and refusals that change nothing."""
+"""OPUS-MT releases -> argos packages: conversion, the source token, refusals that change nothing."""
 
 from __future__ import annotations
 
