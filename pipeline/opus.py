@@ -30,12 +30,13 @@ from pipeline.engine import (
     read_package,
 )
 
-# Codes OPUS-MT READMEs use for each pipeline language (ISO 639-3, macrolanguage, script variants).
+# Codes OPUS-MT releases use for each pipeline language, in order of preference for the target token
+# (Kazakh in Cyrillic script first: the pipeline publishes Cyrillic Kazakh).
 LANGUAGE_ALIASES = {
-    "en": ("en", "eng"),
-    "kk": ("kk", "kaz", "kaz_Cyrl"),
-    "ru": ("ru", "rus"),
-    "ar": ("ar", "ara", "arb"),
+    "en": ("eng", "en"),
+    "kk": ("kaz_Cyrl", "kaz", "kk"),
+    "ru": ("rus", "ru"),
+    "ar": ("ara", "arb", "ar"),
 }
 LANGUAGE_NAMES = {"en": "English", "kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 QUANTIZATIONS = ("int8", "int8_float32", "int16", "float16", "float32")
@@ -44,7 +45,7 @@ LABEL_PATTERN = re.compile(r">>[A-Za-z0-9_]+<<")
 
 @dataclass(frozen=True)
 class OpusRelease:
-    """The files of one extracted OPUS-MT release and what its README says about it."""
+    """The files of one extracted OPUS-MT release and what its README / release yml say about it."""
 
     directory: Path
     name: str
@@ -52,9 +53,10 @@ class OpusRelease:
     vocabularies: tuple[Path, ...]
     source_spm: Path
     target_spm: Path
-    source_languages: tuple[str, ...] = ()  # empty when the README does not say
+    source_languages: tuple[str, ...] = ()  # empty when the release does not say
     target_languages: tuple[str, ...] = ()
-    language_labels: tuple[str, ...] = ()  # e.g. (">>kaz<<", ">>tur<<") for multilingual models
+    language_labels: tuple[str, ...] = ()  # target tokens such as >>kaz_Cyrl<< (source vocabulary first)
+    token_required: bool = False  # the model was trained with a target token before each source
     readme: str = ""
 
 
@@ -66,21 +68,43 @@ class OpusImport:
     installed: ModelInfo | None = None
 
 
-def _readme_languages(text: str, side: str) -> tuple[str, ...]:
+def _readme_languages(text: str, side: str) -> list[str]:
     codes: list[str] = []
-    for match in re.finditer(rf"{side} language\(s\):\s*(.+)", text):
-        for code in match.group(1).replace(",", " ").split():
-            if code not in codes:
-                codes.append(code)
-    return tuple(codes)
+    for match in re.finditer(rf"{side} language\(s\):[ \t]*(.*)", text):
+        codes.extend(match.group(1).replace(",", " ").split())
+    return codes
 
 
-def _readme_labels(text: str) -> tuple[str, ...]:
-    labels: list[str] = []
-    for line in text.splitlines():
-        if "label" in line.lower():
-            labels.extend(t for t in LABEL_PATTERN.findall(line) if t not in labels and t != ">>id<<")
-    return tuple(labels)
+def _readme_labels(text: str) -> list[str]:
+    return [t for line in text.splitlines() if "label" in line.lower() for t in LABEL_PATTERN.findall(line)]
+
+
+def _release_yml(root: Path) -> dict:
+    """Languages and labels from the release's own <name>.yml (Tatoeba-Challenge ships one)."""
+    import yaml
+
+    found: dict[str, list[str]] = {"source-languages": [], "target-languages": [], "use-target-labels": []}
+    for path in sorted(root.glob("*.yml")):
+        if path.name == "decoder.yml" or path.name.endswith("vocab.yml"):
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict):
+            for key, values in found.items():
+                if isinstance(data.get(key), list):
+                    values.extend(str(v) for v in data[key])
+    return found
+
+
+def _vocabulary_labels(path: Path) -> list[str]:
+    """Target-language tokens present in a Marian vocab.yml."""
+    return LABEL_PATTERN.findall(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _unique(items) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def _find_release_root(directory: Path) -> Path:
@@ -127,6 +151,9 @@ def read_release(directory: Path) -> OpusRelease:
     readme = ""
     if (root / "README.md").is_file():
         readme = (root / "README.md").read_text(encoding="utf-8", errors="replace")
+    yml = _release_yml(root)
+    vocab_labels = _vocabulary_labels(vocabularies[0])
+    labels = _unique(vocab_labels + yml["use-target-labels"] + _readme_labels(readme))
     return OpusRelease(
         directory=root,
         name=root.name,
@@ -134,9 +161,11 @@ def read_release(directory: Path) -> OpusRelease:
         vocabularies=vocabularies,
         source_spm=root / "source.spm",
         target_spm=root / "target.spm",
-        source_languages=_readme_languages(readme, "source"),
-        target_languages=_readme_languages(readme, "target"),
-        language_labels=_readme_labels(readme),
+        source_languages=_unique(yml["source-languages"] + _readme_languages(readme, "source")),
+        target_languages=_unique(yml["target-languages"] + _readme_languages(readme, "target")),
+        language_labels=labels,
+        token_required=bool(vocab_labels or yml["use-target-labels"])
+        or "language token is required" in readme,
         readme=readme,
     )
 
@@ -151,30 +180,35 @@ def check_direction(release: OpusRelease, to_code: str, from_code: str = "en",
     notes: list[str] = []
     where = release.directory
     sources, targets = release.source_languages, release.target_languages
-    if sources and not set(sources) & set(_aliases(from_code)):
+    source_aliases, target_aliases = _aliases(from_code), _aliases(to_code)
+    if sources and not set(sources) & set(source_aliases):
         raise ModelError(f"{where}: wrong direction: this model translates from {' '.join(sources)}, "
-                         f"not from {from_code}; take the {_aliases(from_code)[-1]}-* release")
-    if targets and not set(targets) & set(_aliases(to_code)):
-        raise ModelError(f"{where}: wrong direction: this model translates into {' '.join(targets)}, "
+                         f"not from {from_code}; take a {source_aliases[0]}-* release")
+    if targets and not set(targets) & set(target_aliases):
+        raise ModelError(f"{where}: wrong model: it translates into {' '.join(targets[:20])}, "
                          f"not into {to_code}")
     if not sources or not targets:
-        notes.append(f"{where}: the README does not state the languages; cannot verify that this model "
+        notes.append(f"{where}: the release does not state its languages; cannot verify that it "
                      f"translates {from_code}→{to_code}")
-    wanted = [f">>{alias}<<" for alias in _aliases(to_code)]
-    multilingual = len(targets) > 1 and len({t.split("_")[0] for t in targets}) > 1
+    labels = release.language_labels
     if lang_token:
-        if release.language_labels and lang_token not in release.language_labels:
-            raise ModelError(f"{where}: language token {lang_token} is not among the model's labels "
-                             f"({' '.join(release.language_labels[:12])} ...)")
+        if labels and lang_token not in labels:
+            raise ModelError(f"{where}: language token {lang_token} is unknown to this model; its tokens "
+                             f"are: {' '.join(labels[:30])}")
         return lang_token, notes
-    if multilingual or release.language_labels:
-        known = [t for t in wanted if t in release.language_labels]
-        if len(known) >= 1:
-            notes.append(f"multilingual model: using the source token {known[0]}")
-            return known[0], notes
-        raise ModelError(f"{where}: multilingual model ({' '.join(targets)}) needs a target language token; "
-                         f"pass --lang-token '{wanted[1] if len(wanted) > 1 else wanted[0]}'")
-    return None, notes
+    multilingual = len({t.split("_")[0] for t in targets}) > 1
+    if not (release.token_required or multilingual):
+        return None, notes
+    wanted = [f">>{alias}<<" for alias in target_aliases]
+    known = [t for t in wanted if t in labels]
+    if known:
+        notes.append(f"the model needs a target-language token: using {known[0]}")
+        return known[0], notes
+    if labels:
+        raise ModelError(f"{where}: the model has no target-language token for {to_code} (its tokens: "
+                         f"{' '.join(labels[:30])}); wrong model, or pass --lang-token")
+    raise ModelError(f"{where}: the model needs a target-language token; pass --lang-token "
+                     f"'{wanted[0]}' (see the release README)")
 
 
 def _extract_zip(archive: Path, into: Path) -> Path:
@@ -238,6 +272,44 @@ def _zip_atomically(package: Path, out: Path) -> Path:
     return out
 
 
+def _build(source: Path, root: Path, package: Path, to_code: str, from_code: str, lang_token: str | None,
+           quantization: str | None, package_version: str) -> tuple[dict, list[str]]:
+    release = read_release(root)
+    token, notes = check_direction(release, to_code, from_code, lang_token)
+    package.mkdir(parents=True)
+    _convert(release, package / "model", quantization)
+    shutil.copyfile(release.source_spm, package / "sentencepiece.model")
+    metadata = {
+        "package_version": package_version,
+        "argos_version": "1.0",
+        "from_code": from_code,
+        "from_name": LANGUAGE_NAMES.get(from_code, from_code),
+        "to_code": to_code,
+        "to_name": LANGUAGE_NAMES.get(to_code, to_code),
+        "type": "translate",
+        "source_sentencepiece": "sentencepiece.model",
+        "converted_from": f"OPUS-MT {source.name}",
+    }
+    if not filecmp.cmp(release.source_spm, release.target_spm, shallow=False):
+        shutil.copyfile(release.target_spm, package / "target_sentencepiece.model")
+        metadata["target_sentencepiece"] = "target_sentencepiece.model"
+    else:
+        metadata["target_sentencepiece"] = "sentencepiece.model"
+    if token:
+        metadata["source_prefix"] = token
+    if quantization:
+        metadata["quantization"] = quantization
+    (package / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+    (package / "README.md").write_text(_package_readme(release, metadata, source.name), encoding="utf-8")
+    if (release.directory / "LICENSE").is_file():
+        shutil.copyfile(release.directory / "LICENSE", package / "LICENSE")
+    read_package(package)
+    check_vocabulary(package)
+    check_loads(package)
+    return metadata, notes
+
+
 def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en",
                   lang_token: str | None = None, quantization: str | None = "int8",
                   package_version: str = "1.0") -> OpusImport:
@@ -249,45 +321,16 @@ def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en
         raise ModelError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
     with tempfile.TemporaryDirectory(prefix="pipeline-opus-") as tmp:
         work = Path(tmp)
-        root = _extract_zip(source, work / "release") if source.is_file() else source
-        release = read_release(root)
-        token, notes = check_direction(release, to_code, from_code, lang_token)
-        name = f"translate-{from_code}_{to_code}-{package_version.replace('.', '_')}"
-        package = work / "package" / name
-        package.mkdir(parents=True)
-        _convert(release, package / "model", quantization)
-        shutil.copyfile(release.source_spm, package / "sentencepiece.model")
-        metadata = {
-            "package_version": package_version,
-            "argos_version": "1.0",
-            "from_code": from_code,
-            "from_name": LANGUAGE_NAMES.get(from_code, from_code),
-            "to_code": to_code,
-            "to_name": LANGUAGE_NAMES.get(to_code, to_code),
-            "type": "translate",
-            "source_sentencepiece": "sentencepiece.model",
-            "converted_from": f"OPUS-MT {source.name}",
-        }
-        if not filecmp.cmp(release.source_spm, release.target_spm, shallow=False):
-            shutil.copyfile(release.target_spm, package / "target_sentencepiece.model")
-            metadata["target_sentencepiece"] = "target_sentencepiece.model"
-        else:
-            metadata["target_sentencepiece"] = "sentencepiece.model"
-        if token:
-            metadata["source_prefix"] = token
-        if quantization:
-            metadata["quantization"] = quantization
-        (package / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
-                                               encoding="utf-8")
-        (package / "README.md").write_text(_package_readme(release, metadata, source.name), encoding="utf-8")
-        if (release.directory / "LICENSE").is_file():
-            shutil.copyfile(release.directory / "LICENSE", package / "LICENSE")
+        root = work / "release" if source.is_file() else source
+        package = work / "package" / f"translate-{from_code}_{to_code}-{package_version.replace('.', '_')}"
         try:
-            read_package(package)
-            check_vocabulary(package)
-            check_loads(package)
-        except ModelError as err:
-            raise ModelError(str(err).replace(str(package), f"{source} (converted)")) from err
+            if source.is_file():
+                _extract_zip(source, root)
+            metadata, notes = _build(source, root, package, to_code, from_code, lang_token, quantization,
+                                     package_version)
+        except ModelError as err:  # name the user's file, not our temp dirs
+            message = str(err).replace(str(package), f"{source} (converted)").replace(str(root), str(source))
+            raise ModelError(message) from err
         _zip_atomically(package, out)
     return OpusImport(metadata=metadata, notes=tuple(notes), archive=out)
 

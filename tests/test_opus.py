@@ -16,7 +16,9 @@ from pipeline.cli import app
 from pipeline.engine import Engine, ModelError, list_models
 
 runner = CliRunner()
-TURKIC = dict(target_langs=("kaz_Cyrl", "tur", "uzb"), lang_tokens=(">>kaz<<", ">>tur<<", ">>uzb<<"))
+# like Tatoeba-Challenge eng-trk: several targets, one token per language/script
+TURKIC = dict(target_langs=("kaz_Cyrl", "tur", "uzb_Latn"),
+              lang_tokens=(">>kaz_Cyrl<<", ">>tur<<", ">>uzb_Latn<<"))
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
@@ -55,13 +57,13 @@ def test_import_multilingual_zip_feeds_the_language_token(tmp_path, monkeypatch,
     packages = tmp_path / "packages"
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(packages))
     result = runner.invoke(app, ["models", "import-opus", str(releases["turkic_zip"]), "--to", "kk",
-                                 "--lang-token", ">>kaz<<", "--json"])
+                                 "--lang-token", ">>kaz_Cyrl<<", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["installed"]["to_code"] == "kk" and data["archive"] is None
     (info,) = list_models(packages)
     metadata = json.loads((info.path / "metadata.json").read_text())
-    assert metadata["source_prefix"] == ">>kaz<<"
+    assert metadata["source_prefix"] == ">>kaz_Cyrl<<"
     for field in ("package_version", "argos_version", "from_code", "to_code", "from_name", "to_name", "type"):
         assert metadata[field]
 
@@ -77,14 +79,19 @@ def test_import_multilingual_zip_feeds_the_language_token(tmp_path, monkeypatch,
     out = eng.translate(texts)
     assert len(out) == 3 and out[0] and out[1] and out[2] == ""
     source_sp = spm.SentencePieceProcessor(model_file=str(info.path / "sentencepiece.model"))
-    expected = [[">>kaz<<", *source_sp.encode(t, out_type=str)] for t in texts[:2]]
+    expected = [[">>kaz_Cyrl<<", *source_sp.encode(t, out_type=str)] for t in texts[:2]]
     assert sorted(spy.sources) == sorted(expected)
 
 
-def test_language_token_is_taken_from_the_readme(tmp_path, releases):
+def test_language_token_is_picked_from_the_model(tmp_path, releases):
     result = opus.import_opus(releases["turkic_zip"], "kk", directory=tmp_path / "p")
-    assert result.installed.source_prefix == ">>kaz<<"
-    assert Engine.load(tmp_path / "p", "kk").encode("Hi")[0] == ">>kaz<<"
+    assert result.installed.source_prefix == ">>kaz_Cyrl<<"
+    assert Engine.load(tmp_path / "p", "kk").encode("Hi")[0] == ">>kaz_Cyrl<<"
+    # like eng-kaz opusTCv20210807+bt: one language, one token per script; Cyrillic is chosen
+    scripts = build_tiny_opus_release(tmp_path / "eng-kaz", target_langs=("kaz",), readme_labels=False,
+                                      lang_tokens=(">>kaz_Arab<<", ">>kaz_Cyrl<<", ">>kaz_Latn<<"))
+    result = opus.import_opus(scripts, "kk", out=tmp_path / "kk.argosmodel")
+    assert result.metadata["source_prefix"] == ">>kaz_Cyrl<<" and result.installed is None
 
 
 def test_bilingual_directory_decodes_with_the_target_tokenizer(tmp_path, releases):
@@ -140,6 +147,11 @@ def _refusals(releases, tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
         vocab = next(release.glob("*.vocab.yml"))
         vocab.write_text("\n".join(vocab.read_text().splitlines()[:-20]) + "\n")
 
+    def token_required(release: Path) -> None:
+        readme = release / "README.md"
+        readme.write_text(readme.read_text() + "* a sentence initial language token is required in the form "
+                          "of `>>id<<` (id = valid target language ID)\n")
+
     def hf_checkpoint(release: Path) -> None:
         (release / "decoder.yml").unlink()
         (release / "config.json").write_text("{}")
@@ -151,7 +163,9 @@ def _refusals(releases, tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
                                                     target_langs=("eng",)), []),
         "other_target": (build_tiny_opus_release(tmp_path / "eng-tur", target_langs=("tur", "uzb"),
                                                  lang_tokens=(">>tur<<", ">>uzb<<")), []),
-        "token_needed": (build_tiny_opus_release(tmp_path / "eng-trk", readme_labels=False, **TURKIC), []),
+        "no_token_for_kk": (build_tiny_opus_release(tmp_path / "eng-trk", target_langs=("kaz_Cyrl", "tur"),
+                                                    lang_tokens=(">>tur<<",)), []),
+        "unknown_token": (releases["turkic_zip"], ["--lang-token", ">>kaz<<"]),
         "token_not_in_vocab": (releases["eng_kaz_dir"], ["--lang-token", ">>xyz<<"]),
         "bad_quantization": (releases["eng_kaz_dir"], ["--quantization", "int3"]),
     }
@@ -161,6 +175,7 @@ def _refusals(releases, tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
         "vocab_mismatch": drop_vocab_lines,
         "corrupt_npz": lambda r: next(r.glob("*.npz")).write_bytes(b"PK\3\4 garbage"),
         "hugging_face_dir": hf_checkpoint,
+        "token_required_unknown": token_required,
         "foreign_tokenizer": lambda r: train_sentencepiece(
             r / "source.spm", vocab_size=120, lines=["αβγδ εζηθ ικλμ νξοπ ρστυ φχψω", "ΑΒΓΔ ΕΖΗΘ ΙΚΛΜ ΝΞΟΠ"]),
     }
@@ -178,6 +193,8 @@ def test_wrong_or_corrupt_releases_fail_and_change_nothing(tmp_path, tiny_packag
         result = runner.invoke(app, ["models", "import-opus", str(release), "--to", "kk", *options])
         assert result.exit_code != 0, reason
         assert result.stderr.startswith("error:"), (reason, result.stderr)
+        if reason != "bad_quantization":
+            assert str(release) in result.stderr, (reason, result.stderr)  # names the user's file
         assert snapshot(tiny_packages_dir) == before, reason
     with pytest.raises(ModelError):
         opus.import_opus(tmp_path / "nowhere", "kk", directory=tiny_packages_dir)
