@@ -300,7 +300,7 @@ def _archive_layout(zf: zipfile.ZipFile, archive: Path) -> str:
         pure = PurePosixPath(name)
         if pure.is_absolute() or ".." in pure.parts or "\\" in name:
             raise ModelError(f"{archive}: unsafe path in archive: {name!r}; refusing to install it")
-        if pure.parts:
+        if pure.parts and pure.parts[0] != "__MACOSX":  # resource forks added by macOS zip tools
             tops.add(pure.parts[0])
     if len(tops) != 1:
         raise ModelError(f"{archive}: an .argosmodel holds exactly one top-level directory, found "
@@ -364,7 +364,7 @@ def install_model(archive: Path, directory: Path) -> ModelInfo:
     try:
         try:
             with zipfile.ZipFile(archive) as zf:
-                zf.extractall(staging)
+                zf.extractall(staging, [n for n in zf.namelist() if n.startswith(top + "/")])
         except (OSError, zipfile.BadZipFile) as err:
             raise ModelError(f"{archive}: extraction failed ({err}); nothing was installed") from err
         package = staging / top

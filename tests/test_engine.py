@@ -239,6 +239,15 @@ def test_bad_archives_raise_and_change_nothing(tmp_path, tiny_packages_dir, tiny
     assert Engine.load(tiny_packages_dir, "kk").info.package_version == "1.0"
 
 
+def test_macos_resource_forks_are_ignored(tmp_path, tiny_model_archive):
+    archive = tmp_path / "mac.argosmodel"
+    shutil.copy(tiny_model_archive("ru"), archive)
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("__MACOSX/translate-en_ru-1_0/._metadata.json", b"\0\5\26\7")
+    info = install_model(archive, tmp_path / "p")
+    assert [p.name for p in (tmp_path / "p").iterdir()] == [info.path.name]
+
+
 def test_cli_install_bad_archive_exits_non_zero(tmp_path, tiny_packages_dir, tiny_model_archive):
     before = snapshot(tiny_packages_dir)
     bad = _bad_archives(tmp_path / "bad", tiny_model_archive("kk", package_version="2.0"))
