@@ -151,8 +151,8 @@ def models_import_opus(
     from_code: str = typer.Option("en", "--from", help="Source language code."),
     lang_token: str | None = typer.Option(
         None, "--lang-token",
-        help="Source-side target-language token for multilingual models, e.g. '>>kaz<<' "
-        "(picked from the README when it lists one for --to).",
+        help="Source-side target-language token, e.g. '>>kaz_Cyrl<<' (default: picked from the labels "
+        "the release declares for --to).",
     ),
     quantization: str = typer.Option(
         "int8", "--quantization", help="CTranslate2 weight type: int8 (small, fast on CPU), int8_float32, "
