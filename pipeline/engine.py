@@ -1,13 +1,39 @@
 """Stage 5: offline machine translation through installed argos packages.
 
 CONTRACT (base commit): the issue-2/8 engine owner replaces the bodies; fields may be added, never renamed.
-Never calls argostranslate.translate.translate() (it downloads sentence splitters and fails offline).
+Never calls argostranslate.translate.translate() (it downloads sentence splitters and fails offline): we feed
+our own segments through the package's tokenizer and its CTranslate2 translator.
+
+Package format: an argos package directory (`metadata.json`, `model/` = CTranslate2 model,
+`sentencepiece.model` or `bpe.model`). Our engine also reads three optional metadata fields that stock
+argos ignores, so packages converted from OPUS-MT (pipeline.opus) translate correctly here and still load
+in stock argostranslate:
+
+- `source_sentencepiece`: SentencePiece model (path inside the package) that encodes the English source;
+  default `sentencepiece.model`.
+- `target_sentencepiece`: SentencePiece model that decodes the output; default: the source one.
+- `source_prefix`: one token put before every source segment, e.g. `>>kaz<<` for multilingual OPUS-MT
+  models (the source-side twin of argos' own `target_prefix`).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+# Codes the pipeline translates English into; `models list` reports which are missing.
+TARGET_CODES = ("kk", "ru", "ar")
+STAGING_PREFIX = ".pipeline-"  # temp dirs inside the packages dir; hidden from listings
+SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>"})
+ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 
 
 class ModelError(Exception):
@@ -21,20 +47,462 @@ class ModelInfo:
     package_version: str
     path: Path
     size: int  # bytes on disk
+    from_name: str = ""
+    to_name: str = ""
+    source_prefix: str = ""
+    target_prefix: str = ""
+
+    @property
+    def pair(self) -> str:
+        return f"{self.from_code}→{self.to_code}"
+
+    @property
+    def label(self) -> str:
+        return f"argos {self.pair} {self.package_version}"
+
+
+@dataclass(frozen=True)
+class ModelProblem:
+    """An installed package directory that cannot be used, and why."""
+
+    path: Path
+    message: str
+    from_code: str | None = None
+    to_code: str | None = None
 
 
 def packages_dir(explicit: Path | None = None) -> Path:
     """explicit > $ARGOS_PACKAGES_DIR > argos' own default; never read at import time."""
-    raise NotImplementedError
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("ARGOS_PACKAGES_DIR")
+    if env:
+        return Path(env).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "argos-translate" / "packages"
+
+
+# ---------------------------------------------------------------- reading packages
+
+
+def _inside(name: object, field: str, where: str) -> str:
+    """A file name from metadata that must stay inside the package."""
+    if not isinstance(name, str) or not name:
+        raise ModelError(f"{where}: metadata field {field!r} must be a file name inside the package")
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise ModelError(f"{where}: metadata field {field!r} points outside the package: {name!r}")
+    return name
+
+
+def _check_metadata(metadata: object, where: str) -> dict:
+    """Fields our engine needs; raises ModelError naming the file."""
+    if not isinstance(metadata, dict):
+        raise ModelError(f"{where}: metadata.json must hold a JSON object")
+    for field in ("from_code", "to_code"):
+        value = metadata.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise ModelError(f"{where}: metadata.json lacks {field!r}; this is not a translation package")
+    kind = metadata.get("type", "translate")
+    if kind != "translate":
+        raise ModelError(f"{where}: package type is {kind!r}, not a translation model")
+    for field in ("source_prefix", "target_prefix", "package_version"):
+        if field in metadata and not isinstance(metadata[field], str):
+            raise ModelError(f"{where}: metadata field {field!r} must be a string")
+    for field in ("source_sentencepiece", "target_sentencepiece"):
+        if field in metadata:
+            _inside(metadata[field], field, where)
+    return metadata
+
+
+def _tokenizer_files(metadata: dict) -> list[str]:
+    """Tokenizer files the package must contain (relative paths)."""
+    files = [metadata[f] for f in ("source_sentencepiece", "target_sentencepiece") if f in metadata]
+    return files
+
+
+def _read_metadata(path: Path) -> dict:
+    meta_path = path / "metadata.json"
+    if not meta_path.is_file():
+        raise ModelError(f"{path}: no metadata.json; not an argos package (remove the directory or "
+                         "reinstall)")
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{meta_path}: unreadable JSON ({err}); reinstall the package") from err
+    return _check_metadata(metadata, str(meta_path))
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def read_package(path: Path) -> ModelInfo:
+    """Check one installed package directory and describe it; ModelError says what is wrong."""
+    path = Path(path)
+    metadata = _read_metadata(path)
+    if not (path / "model" / "model.bin").is_file():
+        raise ModelError(f"{path}: model/model.bin is missing; the package is incomplete, reinstall it")
+    if not ((path / "sentencepiece.model").is_file() or (path / "bpe.model").is_file()):
+        raise ModelError(f"{path}: no tokenizer (sentencepiece.model or bpe.model); reinstall the package")
+    for name in _tokenizer_files(metadata):
+        if not (path / name).is_file():
+            raise ModelError(f"{path}: tokenizer {name} named in metadata.json is missing; "
+                             "reinstall the package")
+    return ModelInfo(
+        from_code=metadata["from_code"],
+        to_code=metadata["to_code"],
+        package_version=str(metadata.get("package_version", "")),
+        path=path,
+        size=_dir_size(path),
+        from_name=str(metadata.get("from_name", "")),
+        to_name=str(metadata.get("to_name", "")),
+        source_prefix=metadata.get("source_prefix", ""),
+        target_prefix=metadata.get("target_prefix", ""),
+    )
+
+
+def scan_models(directory: Path) -> tuple[list[ModelInfo], list[ModelProblem]]:
+    """Usable packages and broken ones under `directory` (missing directory = nothing installed)."""
+    directory = Path(directory)
+    models: list[ModelInfo] = []
+    problems: list[ModelProblem] = []
+    if not directory.is_dir():
+        return models, problems
+    for path in sorted(directory.iterdir()):
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        try:
+            models.append(read_package(path))
+        except ModelError as err:
+            codes: dict[str, Any] = {}
+            try:
+                raw = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+                if isinstance(raw, dict):
+                    codes = raw
+            except (OSError, ValueError):
+                pass
+            if codes.get("type", "translate") != "translate":
+                continue  # e.g. argos sentence-boundary packages: not ours to judge
+            problems.append(ModelProblem(path, str(err), codes.get("from_code"), codes.get("to_code")))
+    return models, problems
 
 
 def list_models(directory: Path) -> list[ModelInfo]:
-    raise NotImplementedError
+    return scan_models(directory)[0]
+
+
+def _newest(items: Sequence[Any]) -> Any:
+    """The item with the highest package_version (PEP 440 order, else plain text order)."""
+    try:
+        from packaging.version import InvalidVersion, Version
+
+        return max(items, key=lambda item: Version(str(item.package_version)))
+    except (ImportError, InvalidVersion):
+        return max(items, key=lambda item: str(item.package_version))
+
+
+def find_model(directory: Path, to_code: str, from_code: str = "en") -> ModelInfo | None:
+    """The newest usable package for the pair; ModelError when only a broken one is installed."""
+    models, problems = scan_models(directory)
+    matching = [m for m in models if m.from_code == from_code and m.to_code == to_code]
+    if matching:
+        return _newest(matching)
+    for problem in problems:
+        if problem.from_code == from_code and problem.to_code == to_code:
+            raise ModelError(problem.message)
+    return None
+
+
+# ---------------------------------------------------------------- vocabulary checks
+
+
+def _ct2_vocabulary(model_dir: Path, side: str) -> list[str] | None:
+    """The CTranslate2 model's source or target vocabulary (None when it cannot be found)."""
+    for name in (f"{side}_vocabulary", "shared_vocabulary"):
+        json_path = model_dir / f"{name}.json"
+        if json_path.is_file():
+            try:
+                tokens = json.loads(json_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+                raise ModelError(f"{json_path}: unreadable vocabulary ({err}); reinstall the package") \
+                    from err
+            return [str(t) for t in tokens]
+        txt_path = model_dir / f"{name}.txt"
+        if txt_path.is_file():
+            return txt_path.read_text(encoding="utf-8").splitlines()
+    return None
+
+
+def _sentencepiece_pieces(path: Path) -> list[str]:
+    import sentencepiece as spm
+
+    try:
+        processor = spm.SentencePieceProcessor(model_file=str(path))
+    except (OSError, RuntimeError) as err:
+        raise ModelError(f"{path}: not a SentencePiece model ({err}); reinstall the package") from err
+    return [
+        processor.id_to_piece(i)
+        for i in range(processor.get_piece_size())
+        if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_unused(i)
+                or processor.is_byte(i))
+    ]
+
+
+def check_vocabulary(path: Path, min_coverage: float = 0.5) -> None:
+    """The tokenizers and prefixes must fit the model's vocabularies, or translation is silent garbage."""
+    path = Path(path)
+    metadata = _read_metadata(path)
+    model_dir = path / "model"
+    source_spm = metadata.get("source_sentencepiece", "sentencepiece.model")
+    checks = (
+        ("source", source_spm, metadata.get("source_prefix")),
+        ("target", metadata.get("target_sentencepiece", source_spm), metadata.get("target_prefix")),
+    )
+    for side, spm_name, prefix in checks:
+        vocabulary = _ct2_vocabulary(model_dir, side)
+        if vocabulary is None:
+            continue  # old model layouts keep vocabularies inside model.bin
+        known = set(vocabulary)
+        if prefix and prefix not in known:
+            raise ModelError(f"{path}: {side} prefix {prefix!r} is not in the model's {side} vocabulary; "
+                             "wrong language token or wrong model")
+        spm_path = path / spm_name
+        if not spm_path.is_file():
+            continue  # BPE packages
+        pieces = _sentencepiece_pieces(spm_path)
+        if pieces:
+            coverage = sum(p in known for p in pieces) / len(pieces)
+            if coverage < min_coverage:
+                raise ModelError(
+                    f"{path}: the tokenizer {spm_name} does not match the model's {side} vocabulary "
+                    f"(only {coverage:.0%} of its pieces are known); the files come from different models"
+                )
+
+
+def check_loads(path: Path) -> None:
+    import ctranslate2
+
+    try:
+        ctranslate2.Translator(str(path / "model"), device="cpu", inter_threads=1, intra_threads=1)
+    except Exception as err:  # CTranslate2 raises RuntimeError/ValueError for corrupt models
+        raise ModelError(f"{path}: CTranslate2 cannot load model/ ({err}); the file is corrupt or "
+                         "from an incompatible converter") from err
+
+
+# ---------------------------------------------------------------- installing
+
+
+def _archive_layout(zf: zipfile.ZipFile, archive: Path) -> str:
+    """The single top-level directory of a package archive; rejects paths escaping it."""
+    tops: set[str] = set()
+    for name in zf.namelist():
+        pure = PurePosixPath(name)
+        if pure.is_absolute() or ".." in pure.parts or "\\" in name:
+            raise ModelError(f"{archive}: unsafe path in archive: {name!r}; refusing to install it")
+        if pure.parts and pure.parts[0] != "__MACOSX":  # resource forks added by macOS zip tools
+            tops.add(pure.parts[0])
+    if len(tops) != 1:
+        raise ModelError(f"{archive}: an .argosmodel holds exactly one top-level directory, found "
+                         f"{len(tops)} ({', '.join(sorted(tops)[:5])}); not an argos package")
+    top = tops.pop()
+    if top.startswith(".") or not any(n.startswith(top + "/") for n in zf.namelist()):
+        raise ModelError(f"{archive}: the top-level entry {top!r} is not a package directory")
+    return top
+
+
+def inspect_archive(archive: Path) -> tuple[str, dict]:
+    """Cheap checks before extracting: (top-level dir, metadata). ModelError names the file and the fix."""
+    archive = Path(archive)
+    if not archive.is_file():
+        raise ModelError(f"{archive}: no such file. Give the path of a downloaded .argosmodel file, or a "
+                         "language code (`pipeline models install ru`) to fetch one from the argos index")
+    if not zipfile.is_zipfile(archive):
+        raise ModelError(f"{archive}: not a zip archive, so not an .argosmodel (an interrupted download "
+                         "or an HTML error page?); download it again")
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            top = _archive_layout(zf, archive)
+            names = set(zf.namelist())
+            meta_name = f"{top}/metadata.json"
+            if meta_name not in names:
+                raise ModelError(f"{archive}: no {meta_name}; not an argos package")
+            try:
+                metadata = json.loads(zf.read(meta_name).decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                raise ModelError(f"{archive}: {meta_name} is not valid JSON ({err})") from err
+            _check_metadata(metadata, f"{archive}: {meta_name}")
+            if f"{top}/model/model.bin" not in names:
+                raise ModelError(f"{archive}: no {top}/model/model.bin (the CTranslate2 model); the package "
+                                 "is incomplete, download or rebuild it")
+            tokenizers = [f"{top}/sentencepiece.model", f"{top}/bpe.model"]
+            if not any(t in names for t in tokenizers):
+                raise ModelError(f"{archive}: no tokenizer ({top}/sentencepiece.model or bpe.model)")
+            for name in _tokenizer_files(metadata):
+                if f"{top}/{name}" not in names:
+                    raise ModelError(f"{archive}: tokenizer {top}/{name} named in metadata.json is missing")
+            bad = zf.testzip()
+            if bad is not None:
+                raise ModelError(f"{archive}: {bad} is corrupt (CRC mismatch); download the file again")
+    except zipfile.BadZipFile as err:
+        raise ModelError(f"{archive}: damaged zip archive ({err}); download it again") from err
+    return top, metadata
 
 
 def install_model(archive: Path, directory: Path) -> ModelInfo:
-    """Validate a .argosmodel and install it atomically; nothing installed changes on error."""
-    raise NotImplementedError
+    """Validate a .argosmodel and install it atomically; nothing installed changes on error.
+
+    An installed package for the same language pair is replaced (whatever its directory is called).
+    """
+    archive, directory = Path(archive), Path(directory)
+    top, _ = inspect_archive(archive)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ModelError(f"{directory}: cannot create the packages directory ({err})") from err
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "new-", dir=directory))
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(staging, [n for n in zf.namelist() if n.startswith(top + "/")])
+        except (OSError, zipfile.BadZipFile) as err:
+            raise ModelError(f"{archive}: extraction failed ({err}); nothing was installed") from err
+        package = staging / top
+        try:
+            info = read_package(package)
+            check_vocabulary(package)
+            check_loads(package)
+        except ModelError as err:  # name the archive the user gave, not our staging dir
+            message = str(err).replace(str(package), str(archive))
+            raise ModelError(f"{message}; nothing was installed") from err
+        final = directory / top
+        _swap_in(package, final, info, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return read_package(final)
+
+
+def _swap_in(package: Path, final: Path, info: ModelInfo, directory: Path) -> None:
+    """Move older packages of the pair aside, move the new one in, then delete the old ones."""
+    pair = (info.from_code, info.to_code)
+    old = [m.path for m in list_models(directory) if (m.from_code, m.to_code) == pair]
+    if final.exists() and final not in old:
+        old.append(final)
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for path in old:
+            aside = directory / f"{STAGING_PREFIX}old-{uuid.uuid4().hex}"
+            os.replace(path, aside)
+            moved.append((path, aside))
+        os.replace(package, final)
+    except OSError as err:
+        for path, aside in reversed(moved):
+            os.replace(aside, path)
+        raise ModelError(f"{final}: could not install ({err}); the installed packages are unchanged") from err
+    for _, aside in moved:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the argos index (online)
+
+
+def argos_index(timeout: float = 30.0) -> list:
+    """argostranslate's AvailablePackage list, refreshing its local index copy first (needs internet).
+
+    Falls back to argos' cached index when the download fails; raises ModelError when there is neither.
+    """
+    import urllib.request
+
+    from argostranslate import package, settings
+
+    url = getattr(settings, "remote_package_index", ARGOS_INDEX_URL)
+    local = Path(settings.local_package_index)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+        json.loads(data)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_name(f"{local.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, local)
+    except Exception as err:
+        if not local.is_file():
+            raise ModelError(f"cannot download the argos package index from {url} ({err})") from err
+    return package.get_available_packages()
+
+
+def install_from_index(
+    to_code: str,
+    directory: Path,
+    from_code: str = "en",
+    fetch_index: Callable[[], Sequence[Any]] | None = None,
+) -> ModelInfo:
+    """Download the newest from->to package of the argos index and install it through install_model.
+
+    `fetch_index` returns argos AvailablePackage-like objects (from_code, to_code, package_version, type,
+    download() -> Path); tests pass a fake, the default asks the internet.
+    """
+    pair = f"{from_code}→{to_code}"
+    offline_hint = (f"Without internet: copy translate-{from_code}_{to_code}-*.argosmodel from a machine "
+                    "that has it and run `pipeline models install PATH.argosmodel`")
+    try:
+        available = list((fetch_index or argos_index)())
+    except Exception as err:
+        raise ModelError(f"{pair}: cannot reach the argos package index ({err}). {offline_hint}") from err
+    candidates = [
+        p for p in available
+        if getattr(p, "type", "translate") == "translate"
+        and (p.from_code, p.to_code) == (from_code, to_code)
+    ]
+    if not candidates:
+        raise ModelError(f"{pair}: the argos package index has no such package. For Kazakh, convert an "
+                         "OPUS-MT model: `pipeline models import-opus` (see the README)")
+    best = _newest(candidates)
+    try:
+        downloaded = Path(best.download())
+    except Exception as err:
+        raise ModelError(f"{pair}: download of package {best.package_version} failed ({err}). "
+                         f"{offline_hint}") from err
+    info = install_model(downloaded, directory)
+    _drop_argos_download(downloaded)
+    return info
+
+
+def _drop_argos_download(path: Path) -> None:
+    """Delete a file argos downloaded into its cache (the package is installed now); leave others alone."""
+    from argostranslate import settings
+
+    try:
+        if path.resolve().parent == Path(settings.downloads_dir).resolve():
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- translating
+
+
+class _SentencePiece:
+    def __init__(self, path: Path):
+        import sentencepiece as spm
+
+        try:
+            self.processor = spm.SentencePieceProcessor(model_file=str(path))
+        except (OSError, RuntimeError) as err:
+            raise ModelError(f"{path}: not a SentencePiece model ({err}); reinstall the package") from err
+
+    def encode(self, text: str) -> list[str]:
+        return self.processor.encode(text, out_type=str)
+
+    def decode(self, tokens: list[str]) -> str:
+        return self.processor.decode_pieces(tokens)
+
+
+def _available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 class Engine:
@@ -42,11 +510,121 @@ class Engine:
 
     label: str  # e.g. "argos en->kk 1.0" for provenance comments
 
-    @classmethod
-    def load(cls, directory: Path, to_code: str, from_code: str = "en") -> Engine | None:
-        """None when no package for the pair is installed."""
-        raise NotImplementedError
+    def __init__(self, info: ModelInfo, translator, encode: Callable[[str], list[str]],
+                 decode: Callable[[list[str]], str], beam_size: int = 2, max_batch_size: int = 32,
+                 max_batch_tokens: int = 2048):
+        self.info = info
+        self.label = info.label
+        self.translator = translator
+        self._encode = encode
+        self._decode = decode
+        self.source_prefix = info.source_prefix
+        self.target_prefix = info.target_prefix
+        self.beam_size = beam_size
+        self.max_batch_size = max_batch_size
+        self.max_batch_tokens = max_batch_tokens
 
-    def translate(self, texts: list[str]) -> list[str]:
-        """Batch-translate segments; decoding length bounded by source length."""
-        raise NotImplementedError
+    @classmethod
+    def load(cls, directory: Path, to_code: str, from_code: str = "en", *, beam_size: int = 2,
+             threads: int | None = None) -> Engine | None:
+        """None when no package for the pair is installed."""
+        info = find_model(Path(directory), to_code, from_code)
+        if info is None:
+            return None
+        return cls.from_package(info.path, beam_size=beam_size, threads=threads)
+
+    @classmethod
+    def from_package(cls, path: Path, *, beam_size: int = 2, threads: int | None = None) -> Engine:
+        """Load one package directory (argos metadata and tokenizer, our CTranslate2 settings)."""
+        import ctranslate2
+        from argostranslate.package import Package
+
+        info = read_package(Path(path))
+        metadata = _read_metadata(info.path)
+        try:
+            package = Package(info.path)
+        except Exception as err:
+            raise ModelError(f"{info.path}: argostranslate cannot read the package ({err})") from err
+        source_spm = metadata.get("source_sentencepiece")
+        if source_spm:
+            encode = _SentencePiece(info.path / source_spm).encode
+        elif getattr(package, "tokenizer", None) is not None:
+            encode = package.tokenizer.encode
+        else:
+            raise ModelError(f"{info.path}: no usable tokenizer; reinstall the package")
+        target_spm = metadata.get("target_sentencepiece") or source_spm
+        if target_spm:
+            decode = _SentencePiece(info.path / target_spm).decode
+        elif (info.path / "sentencepiece.model").is_file():
+            decode = _SentencePiece(info.path / "sentencepiece.model").decode
+        else:
+            decode = package.tokenizer.decode  # BPE packages
+        try:
+            translator = ctranslate2.Translator(
+                str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=1,
+                intra_threads=threads or _available_cores(),
+            )
+        except Exception as err:
+            raise ModelError(f"{info.path}: CTranslate2 cannot load model/ ({err}); reinstall the "
+                             "package") from err
+        return cls(info, translator, encode, decode, beam_size=beam_size)
+
+    def encode(self, text: str) -> list[str]:
+        """Source tokens exactly as the translator receives them (source prefix included)."""
+        tokens = self._encode(text)
+        return [self.source_prefix, *tokens] if self.source_prefix else list(tokens)
+
+    def _batches(self, items: list[tuple[int, list[str]]]) -> list[list[tuple[int, list[str]]]]:
+        """Similar lengths together, so each batch's decoding bound fits its segments."""
+        batches: list[list[tuple[int, list[str]]]] = []
+        current: list[tuple[int, list[str]]] = []
+        tokens = 0
+        for item in sorted(items, key=lambda it: len(it[1])):
+            full = len(current) >= self.max_batch_size or tokens + len(item[1]) > self.max_batch_tokens
+            if current and full:
+                batches.append(current)
+                current, tokens = [], 0
+            current.append(item)
+            tokens += len(item[1])
+        if current:
+            batches.append(current)
+        return batches
+
+    def decoding_bound(self, source_tokens: int) -> int:
+        """Most target tokens a segment may get: guards against runaway output of a confused model."""
+        return 2 * source_tokens + 10 + (1 if self.target_prefix else 0)
+
+    def _clean(self, tokens: list[str]) -> str:
+        tokens = list(tokens)
+        if self.target_prefix and tokens and tokens[0] == self.target_prefix:
+            tokens = tokens[1:]
+        tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
+        text = self._decode(tokens) if tokens else ""
+        if self.target_prefix and text.startswith(self.target_prefix):
+            text = text[len(self.target_prefix):]
+        return text.strip()
+
+    def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
+        """Batch-translate segments; decoding length bounded by source length.
+
+        `on_batch(n)` is called after each batch with the number of segments it held (for progress bars).
+        """
+        results = [""] * len(texts)
+        items = [(i, self.encode(text)) for i, text in enumerate(texts) if text and text.strip()]
+        for batch in self._batches(items):
+            sources = [tokens for _, tokens in batch]
+            prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
+            output = self.translator.translate_batch(
+                sources,
+                target_prefix=prefixes,
+                beam_size=self.beam_size,
+                max_batch_size=self.max_batch_size,
+                max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources),
+                replace_unknowns=True,
+            )
+            for (index, tokens), result in zip(batch, output, strict=True):
+                # The batch shares one bound; each segment keeps only its own.
+                results[index] = self._clean(result.hypotheses[0][: self.decoding_bound(len(tokens))])
+            if on_batch:
+                on_batch(len(batch))
+        return results

@@ -32,3 +32,43 @@ def _no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+# ---------------------------------------------------------------- tiny translation models (engine)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_archive(tmp_path_factory):
+    """Factory: tiny_model_archive(to_code="kk", from_code="en", target_prefix="", package_version="1.0")
+    -> Path of a cached, valid .argosmodel (random weights: output is noise, never a real translation)."""
+    from tinymodel import build_tiny_argosmodel
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    cache: dict[tuple, Path] = {}
+
+    def build(to_code: str = "kk", from_code: str = "en", target_prefix: str = "",
+              package_version: str = "1.0") -> Path:
+        key = (from_code, to_code, target_prefix, package_version)
+        if key not in cache:
+            cache[key] = build_tiny_argosmodel(
+                root / str(len(cache)), from_code=from_code, to_code=to_code, target_prefix=target_prefix,
+                seed=len(cache), package_version=package_version,
+            )
+        return cache[key]
+
+    return build
+
+
+@pytest.fixture
+def tiny_packages_dir(tmp_path, monkeypatch, tiny_model_archive) -> Path:
+    """A fresh packages dir with tiny en->kk, en->ru, en->ar installed; $ARGOS_PACKAGES_DIR points at it.
+
+    `pipeline.engine.Engine.load(tiny_packages_dir, "kk")` gives a working (noise-producing) engine.
+    """
+    from pipeline.engine import install_model
+
+    directory = tmp_path / "argos-packages"
+    for code in ("kk", "ru", "ar"):
+        install_model(tiny_model_archive(code), directory)
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(directory))
+    return directory
