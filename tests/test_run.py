@@ -272,3 +272,31 @@ def test_segment_missing_file_is_a_clear_error(tmp_path):
     result = invoke("segment", str(tmp_path / "missing.txt"))
     assert result.exit_code == 2
     assert "no such file" in result.output
+
+
+@pytest.mark.slow
+def test_e2e_with_a_real_tiny_argos_model(workspace, tmp_path, tiny_model_archive, monkeypatch):
+    """The real argostranslate + CTranslate2 path: install through the CLI, then run the whole job."""
+    packages = tmp_path / "packages"
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(packages))
+    installed = invoke("models", "install", str(tiny_model_archive(to_code="kk")))
+    assert installed.exit_code == 0, installed.output
+
+    result = invoke("run", "--root", str(workspace), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["missing_models"] == ["ru", "ar"]
+    assert report["engines"]["kk"].startswith("argos en→kk")
+    for slug in ("a", "b"):
+        kk = polib.pofile(str(catalog_path(workspace, "kk", slug)))
+        live = [e for e in kk if not e.obsolete]
+        assert live and all(e.msgstr.strip() and e.fuzzy for e in live)
+        assert all("machine translation: argos en→kk" in e.comment for e in live)
+        # Decoding is bounded by the source length: a runaway model cannot produce pages of noise.
+        assert all(len(e.msgstr) < 20 * len(e.msgid) + 200 for e in live)
+        for lang in ("ru", "ar"):
+            other = polib.pofile(str(catalog_path(workspace, lang, slug)))
+            assert all(e.msgstr == "" and not e.fuzzy for e in other)
+        for lang in ("kk", "ru", "ar"):
+            msgfmt_ok(catalog_path(workspace, lang, slug))
+    assert (workspace / "published" / "manifest.json").exists()
