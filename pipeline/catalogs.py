@@ -5,7 +5,7 @@ articles, so every write is a merge of what is on disk *now* with what the pipel
 
 * an entry whose (msgctxt, msgid) is still in the article keeps its msgstr, flags and `#` translator comments;
   only `#:` references and `#.` comments are refreshed;
-* a changed sentence gets the old translation as a fuzzy suggestion with the old source as `#|` previous msgid;
+* a changed sentence gets the old translation as a fuzzy suggestion, the old source as `#|` previous msgid;
 * a removed sentence with a translation becomes an obsolete `#~` entry (a removed *untranslated* entry is
   dropped, as msgmerge does: there is no work in it to lose);
 * an obsolete entry whose sentence comes back is revived with its translation.
@@ -40,8 +40,8 @@ from pipeline.segment import Segment
 
 PLURAL_FORMS = {
     "kk": "nplurals=2; plural=(n != 1);",
-    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
-    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",  # noqa: E501
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",  # noqa: E501
 }
 LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 WRAP_WIDTH = 79  # GNU gettext's default page width
@@ -125,8 +125,9 @@ def entry_keys(segments: Sequence[Segment]) -> list[tuple[str | None, str]]:
     return keys
 
 
-def format_comments(kind: str, terms: Sequence[tuple[str, str]] = (), provenance: str | None = None) -> list[str]:
-    """The `#.` lines of one entry, in the layout the merge knows (a `provenance:` line is kept across runs)."""
+def format_comments(kind: str, terms: Sequence[tuple[str, str]] = (),
+                    provenance: str | None = None) -> list[str]:
+    """`#.` lines of one entry in the layout the merge knows (a `provenance:` line is kept across runs)."""
     lines = [f"kind: {kind}"]
     lines += [f"term: {source} => {target}" for source, target in terms]
     if provenance:
@@ -217,13 +218,14 @@ def _literal(rest: str, path: Path, lineno: int, codec: str) -> str:
     if not match:
         raise CatalogError(path, lineno, "string is not terminated: a closing \" is missing")
     if rest[match.end():].strip():
-        raise CatalogError(path, lineno, f"unexpected text after the closing quote: {rest[match.end():][:30]!r}")
+        extra = rest[match.end():][:30]
+        raise CatalogError(path, lineno, f"unexpected text after the closing quote: {extra!r}")
     value = _decode_literal(match.group(1), path, lineno, codec)
     return '"' + "".join(_ENCODE.get(c, c) for c in value) + '"'
 
 
 def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
-    """Check every line and rewrite it into the subset polib parses faithfully (one output line per input line).
+    """Check every line and rewrite it into what polib parses faithfully (one output line per input line).
 
     Catches what polib would silently get wrong: an unterminated string, an unknown escape, text after a
     string, a msgid without msgstr. Rewrites `#~|` (which polib skips) into `#|`: the entry it belongs to is
@@ -267,8 +269,8 @@ def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
             continue
         match = _KEYWORD.match(line)
         if not match:
-            raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, msgctxt, "
-                                             f"msgid, msgid_plural, msgstr or a quoted string")
+            raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, "
+                                             "msgctxt, msgid, msgid_plural, msgstr or a quoted string")
         keyword = match.group(1)
         if match.group(2) is not None and int(match.group(2)) > 9:
             raise CatalogError(path, lineno, f"plural form index {match.group(2)} is not supported (max 9)")
@@ -739,7 +741,8 @@ class Catalog:
         if best is None:
             return None
         entry = best[2]
-        return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=best[0], old_msgctxt=entry.msgctxt)
+        return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=best[0],
+                          old_msgctxt=entry.msgctxt)
 
 
 # ---------------------------------------------------------------- merge
@@ -793,8 +796,9 @@ def _new_entry(draft: Draft) -> polib.POEntry:
     return entry
 
 
-def merge_entries(po: polib.POFile, drafts: Sequence[Draft], min_score: float = SIMILARITY) -> list[polib.POEntry]:
-    """The entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed."""
+def merge_entries(po: polib.POFile, drafts: Sequence[Draft],
+                  min_score: float = SIMILARITY) -> list[polib.POEntry]:
+    """Entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed."""
     keys = [(d.msgctxt, d.msgid) for d in drafts]
     if len(set(keys)) != len(keys):
         dupes = sorted({k[1][:40] for k in keys if keys.count(k) > 1})
@@ -823,7 +827,8 @@ def merge_entries(po: polib.POFile, drafts: Sequence[Draft], min_score: float = 
             if not _has_text(entry) and revived is not None and _has_text(revived):
                 entry.msgstr, entry.msgstr_plural = revived.msgstr, dict(revived.msgstr_plural)
                 entry.flags = list(revived.flags)
-                entry.previous_msgid, entry.previous_msgctxt = revived.previous_msgid, revived.previous_msgctxt
+                entry.previous_msgid = revived.previous_msgid
+                entry.previous_msgctxt = revived.previous_msgctxt
                 consumed.add(id(revived))
             elif revived is not None:
                 if _has_text(revived) and revived.msgstr != entry.msgstr:
@@ -994,15 +999,16 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
     Nothing is written when the merge changes nothing. A catalog that does not parse raises CatalogError and
     stays as it is.
     """
-    for _attempt in range(MERGE_ATTEMPTS):
-        data = _read_or_none(path)
-        old = _empty_po(path) if data is None else parse_po(data, path)
-        po = _merged_catalog(old, lang, drafts, project, now)
-        new = _encode(po, render_po(po))
-        if new == data:
-            return _stats(po)
-        if _atomic_write(path, new, data):
-            return _stats(po)
+    with _directory_lock(path.parent):
+        for _attempt in range(MERGE_ATTEMPTS):
+            data = _read_or_none(path)
+            old = _empty_po(path) if data is None else parse_po(data, path)
+            po = _merged_catalog(old, lang, drafts, project, now)
+            new = _encode(po, render_po(po))
+            if new == data:
+                return _stats(po)
+            if _atomic_write(path, new, data):
+                return _stats(po)
     raise CatalogError(path, 1, f"the catalog kept changing while it was merged ({MERGE_ATTEMPTS} attempts); "
                                 "save it in the editor and run again")
 
@@ -1021,7 +1027,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
         with contextlib.suppress(CatalogError):
             old = parse_po(data, path)
     po = _empty_po(path)
-    po.header = f"Translation template for {project}.\nThis file is generated: edit the article, not this file."
+    po.header = f"Translation template for {project}.\nGenerated from the article: edit the article."
     po.metadata_is_fuzzy = ["fuzzy"]
     po.metadata = {
         "Project-Id-Version": project,
@@ -1040,10 +1046,11 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
     if old is not None and render_po(_without_header(old)) == render_po(_without_header(po)) \
             and old.metadata.get("Project-Id-Version") == project:
         return
-    for _attempt in range(MERGE_ATTEMPTS):
-        if _atomic_write(path, _encode(po, render_po(po)), data):
-            return
-        data = _read_or_none(path)
+    with _directory_lock(path.parent):
+        for _attempt in range(MERGE_ATTEMPTS):
+            if _atomic_write(path, _encode(po, render_po(po)), data):
+                return
+            data = _read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")
 
 
@@ -1057,7 +1064,19 @@ def catalog_stats(path: Path) -> CatalogStats:
     return Catalog.load(path).stats()
 
 
-# ---------------------------------------------------------------- workspace lock
+# ---------------------------------------------------------------- locks
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Serialise pipeline writers of one catalog directory (flock on the directory itself: no lock files)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
 
 @contextlib.contextmanager
 def workspace_lock(root: Path, timeout: float = 0.0) -> Iterator[Path]:
@@ -1079,12 +1098,13 @@ def workspace_lock(root: Path, timeout: float = 0.0) -> Iterator[Path]:
                     raise
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-                    raise WorkspaceBusy(f"{root} is in use by another pipeline run ({holder}); wait for it to "
-                                        f"finish or remove nothing: the lock is released when that run ends "
-                                        f"({lock_path})") from None
+                    raise WorkspaceBusy(f"{root} is in use by another pipeline run ({holder}); try again "
+                                        f"when it has finished (the lock {lock_path} is released when that "
+                                        "run ends, even if it crashes)") from None
                 time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z}\n".encode(), 0)
+        since = f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z}"
+        os.pwrite(fd, f"pid {os.getpid()} since {since}\n".encode(), 0)
         try:
             yield lock_path
         finally:
