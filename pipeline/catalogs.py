@@ -983,7 +983,8 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
     before = [e for e in old if not e.obsolete] + [e for e in old if e.obsolete]
     po = _empty_po(Path(old.fpath or "catalog.po"))
     po.header = old.header or f"{LANGUAGE_NAMES.get(lang, lang)} translation of {project}."
-    po.metadata_is_fuzzy = old.metadata_is_fuzzy
+    po.metadata_is_fuzzy = [f for f in (old.metadata_is_fuzzy or []) if f != "fuzzy"] \
+        if isinstance(old.metadata_is_fuzzy, list) else []  # the header is complete now, as msginit leaves it
     po.newline = getattr(old, "newline", "\n")
     po.metadata = _catalog_header(old, lang, project, _now_stamp(now),
                                   _translation_view(entries) != _translation_view(before),
