@@ -800,6 +800,8 @@ def merge_entries(po: polib.POFile, drafts: Sequence[Draft],
                   min_score: float = SIMILARITY) -> list[polib.POEntry]:
     """Entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed."""
     keys = [(d.msgctxt, d.msgid) for d in drafts]
+    if any(not d.msgid for d in drafts):
+        raise ValueError("a draft with an empty msgid would clash with the catalog header")
     if len(set(keys)) != len(keys):
         dupes = sorted({k[1][:40] for k in keys if keys.count(k) > 1})
         raise ValueError(f"two drafts share msgctxt and msgid (use entry_keys): {dupes}")

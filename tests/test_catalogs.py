@@ -684,3 +684,35 @@ def test_existing_reports_only_live_translations(tmp_path):
     assert catalog.existing("ctx", "a") is None
     assert catalog.keys() == [(None, "a"), (None, "b"), (None, "c")]
     assert Catalog.load(tmp_path / "absent.po").existing(None, "a") is None
+
+
+def test_merge_leaves_the_loaded_catalog_alone_and_rejects_bad_drafts(tmp_path):
+    path = catalog_path(tmp_path, "kk", "visit")
+    update_catalog(path, "kk", [Draft("One.", None, [("a.md", "1")], msgstr="Бір.")], project="p", now=NOW1)
+    catalog = Catalog.load(path)
+    before = [sig(e) for e in catalog.po]
+    merged = cat.merge_entries(catalog.po, [Draft("One!", None, [("a.md", "1")])])
+    assert merged[0].previous_msgid == "One." and merged[0].fuzzy
+    assert [sig(e) for e in catalog.po] == before
+    with pytest.raises(ValueError, match="share msgctxt and msgid"):
+        update_catalog(path, "kk", [Draft("A.", None, []), Draft("A.", None, [])], project="p")
+    with pytest.raises(ValueError, match="empty msgid"):
+        update_catalog(path, "kk", [Draft("", None, [])], project="p")
+    assert [sig(e) for e in cat.read_po(path)] == before
+
+
+def test_edit_saved_by_weblate_translate_toolkit_is_kept(tmp_path):
+    po_storage = pytest.importorskip("translate.storage.po")
+    path = catalog_path(tmp_path, "kk", "visit")
+    segs = segments(ARTICLE[:3])
+    run(tmp_path, "kk", segs)
+    store = po_storage.pofile.parsefile(str(path))
+    unit = next(u for u in store.units if u.source == ARTICLE[2])
+    unit.target = "Екі тарап дінаралық диалог пен діни білім беру мәселелерін талқылады."
+    unit.markfuzzy(False)
+    path.write_bytes(bytes(store))
+    run(tmp_path, "kk", segs, NOW2)
+    entry = live(path)[(None, ARTICLE[2])]
+    assert entry.msgstr == unit.target and not entry.fuzzy
+    assert catalog_stats(path).approved == 1
+    assert_msgfmt_clean(path)
