@@ -256,9 +256,7 @@ def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
         elif line.startswith("#"):
             out.append(_normalise_comment(line))
             continue
-        if not line:
-            if prefix:
-                raise CatalogError(path, lineno, "empty previous-msgid (#|) line")
+        if not line:  # a bare "#|" or "#~|" carries nothing
             out.append("")
             continue
         if line.startswith("#"):
