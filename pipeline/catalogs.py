@@ -1,21 +1,53 @@
 """Stage 6: gettext catalogs that translators review; merged like msgmerge, never losing an edit.
 
-CONTRACT (base commit): the issue-6 owner replaces the bodies; fields may be added, never renamed.
+Translators live in these files (Poedit, Lokalize, Weblate) while the pipeline keeps running over the same
+articles, so every write is a merge of what is on disk *now* with what the pipeline proposes:
+
+* an entry whose (msgctxt, msgid) is still in the article keeps its msgstr, flags and `#` translator comments;
+  only `#:` references and `#.` comments are refreshed;
+* a changed sentence gets the old translation as a fuzzy suggestion, the old source as `#|` previous msgid;
+* a removed sentence with a translation becomes an obsolete `#~` entry (a removed *untranslated* entry is
+  dropped, as msgmerge does: there is no work in it to lose);
+* an obsolete entry whose sentence comes back is revived with its translation.
+
+Parsing goes through polib after a strict line-by-line pre-scan (polib skips `#~|` lines, silently truncates
+a string with a missing quote and rarely reports a line), so a broken catalog gets a `CatalogError` with file
+and line and is never written. Output follows GNU msgcat's layout (page width 79, same line-breaking
+opportunities), so a round trip through `msgcat` or `msgmerge` does not reflow the whole file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import polib
+from rapidfuzz.distance import Levenshtein
+
+from pipeline import GENERATOR
 from pipeline.segment import Segment
 
 PLURAL_FORMS = {
     "kk": "nplurals=2; plural=(n != 1);",
-    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
-    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",  # noqa: E501
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",  # noqa: E501
 }
+LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
+WRAP_WIDTH = 79  # GNU gettext's default page width
+SIMILARITY = 75.0  # minimum Levenshtein similarity (0-100) for a previous-translation suggestion
+PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
+MERGE_ATTEMPTS = 5
 
 
 class CatalogError(Exception):
@@ -24,6 +56,10 @@ class CatalogError(Exception):
     def __init__(self, path: Path, line: int, message: str):
         super().__init__(f"{path}:{line}: {message}")
         self.path, self.line, self.message = path, line, message
+
+
+class WorkspaceBusy(Exception):
+    """Another run holds the workspace lock."""
 
 
 @dataclass
@@ -50,6 +86,7 @@ class Suggestion:
     old_msgid: str
     msgstr: str
     score: float
+    old_msgctxt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,34 +111,1011 @@ def template_path(root: Path, slug: str) -> Path:
 
 
 def entry_keys(segments: Sequence[Segment]) -> list[tuple[str | None, str]]:
-    """(msgctxt, msgid) per segment: msgctxt only for repeats of a sentence within one article."""
-    raise NotImplementedError
+    """(msgctxt, msgid) per segment: msgctxt only for repeats of a sentence within one article.
+
+    The first occurrence has no context, the n-th repeat gets "occurrence n": stable while the article keeps
+    its repeats, and readable in an editor.
+    """
+    seen: dict[str, int] = {}
+    keys: list[tuple[str | None, str]] = []
+    for seg in segments:
+        n = seen.get(seg.norm, 0) + 1
+        seen[seg.norm] = n
+        keys.append((None if n == 1 else f"occurrence {n}", seg.norm))
+    return keys
+
+
+def format_comments(kind: str, terms: Sequence[tuple[str, str]] = (),
+                    provenance: str | None = None) -> list[str]:
+    """`#.` lines of one entry in the layout the merge knows (a `provenance:` line is kept across runs)."""
+    lines = [f"kind: {kind}"]
+    lines += [f"term: {source} => {target}" for source, target in terms]
+    if provenance:
+        lines.append(f"{PROVENANCE} {provenance}")
+    return lines
+
+
+def memory_provenance(score: float, origin: str) -> str:
+    return f"memory {score:.0f}% ({origin})"
+
+
+def engine_provenance(engine: str, version: str) -> str:
+    return f"machine translation {engine} {version}"
+
+
+# ---------------------------------------------------------------- reading
+
+_KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr\[(\d+)\]|msgstr)(?=[\s\"]|$)")
+_CHARSET = re.compile(rb"charset=([A-Za-z0-9_.:\-]+)")
+_POLIB_LINE = re.compile(r"\(line (\d+)\)")
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "a": "\a", "b": "\b", "f": "\f",
+                   "v": "\v"}
+_ENCODE = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\v": "\\v", "\b": "\\b", "\f": "\\f",
+           '"': '\\"'}
+
+
+def _header_charset(data: bytes, path: Path) -> tuple[str, str]:
+    """(python codec, name as written) from the header's Content-Type; UTF-8 when absent or a placeholder."""
+    head = data[:8192]
+    match = _CHARSET.search(head)
+    if not match or match.group(1).upper() == b"CHARSET":
+        return "utf-8", "UTF-8"
+    name = match.group(1).decode("ascii")
+    try:
+        codec = __import__("codecs").lookup(name).name
+    except LookupError:
+        line = head[: match.start()].count(b"\n") + 1
+        raise CatalogError(path, line, f"unknown charset {name!r} in Content-Type; use UTF-8") from None
+    return codec, name
+
+
+def _decode_literal(text: str, path: Path, lineno: int, codec: str) -> str:
+    """The value of one quoted PO string (without its quotes), GNU escapes included."""
+    out: list[str] = []
+    raw = bytearray()
+    i = 0
+
+    def flush() -> None:
+        if raw:
+            try:
+                out.append(raw.decode(codec))
+            except UnicodeDecodeError:
+                raise CatalogError(path, lineno, f"numeric escapes do not form valid {codec} text") from None
+            raw.clear()
+
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\":
+            flush()
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if nxt in _SIMPLE_ESCAPES:
+            flush()
+            out.append(_SIMPLE_ESCAPES[nxt])
+            i += 2
+        elif nxt in "01234567":
+            digits = re.match(r"[0-7]{1,3}", text[i + 1:]).group(0)
+            raw.append(int(digits, 8) & 0xFF)
+            i += 1 + len(digits)
+        elif nxt == "x" and re.match(r"[0-9A-Fa-f]{1,2}", text[i + 2:]):
+            digits = re.match(r"[0-9A-Fa-f]{1,2}", text[i + 2:]).group(0)
+            raw.append(int(digits, 16))
+            i += 2 + len(digits)
+        else:
+            raise CatalogError(path, lineno, f"invalid escape sequence \\{nxt} in a string")
+    flush()
+    return "".join(out)
+
+
+def _literal(rest: str, path: Path, lineno: int, codec: str) -> str:
+    """Validate `"..."` (the whole rest of a line) and return it re-quoted with the escapes polib knows."""
+    rest = rest.strip()
+    if not rest.startswith('"'):
+        raise CatalogError(path, lineno, 'expected a quoted string ("...")')
+    match = re.match(r'"((?:[^"\\]|\\.)*)"', rest)
+    if not match:
+        raise CatalogError(path, lineno, "string is not terminated: a closing \" is missing")
+    if rest[match.end():].strip():
+        extra = rest[match.end():][:30]
+        raise CatalogError(path, lineno, f"unexpected text after the closing quote: {extra!r}")
+    value = _decode_literal(match.group(1), path, lineno, codec)
+    return '"' + "".join(_ENCODE.get(c, c) for c in value) + '"'
+
+
+def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
+    """Check every line and rewrite it into what polib parses faithfully (one output line per input line).
+
+    Catches what polib would silently get wrong: an unterminated string, an unknown escape, text after a
+    string, a msgid without msgstr. Rewrites `#~|` (which polib skips) into `#|`: the entry it belongs to is
+    then marked obsolete by its `#~ msgid` line, so the previous msgid survives.
+    """
+    out: list[str] = []
+    expect: tuple[int, str] | None = None  # (line, keyword) still waiting for its msgstr
+    for lineno, original in enumerate(lines, 1):
+        line = original.strip()
+        if lineno == 1 and line.startswith("\ufeff"):
+            line = line[1:].strip()
+        prefix = ""
+        if line.startswith("#~"):
+            body = line[2:]
+            if body.startswith("|"):
+                prefix, line = "#| ", body[1:].strip()
+            else:
+                line = body.strip()
+                if not line:
+                    out.append("")
+                    continue
+                if line.startswith("#"):  # "#~ #, fuzzy" and the like: a comment of an obsolete entry
+                    prefix = ""
+                else:
+                    prefix = "#~ "
+        elif line.startswith("#|"):
+            prefix, line = "#| ", line[2:].strip()
+        elif line.startswith("#"):
+            out.append(_normalise_comment(line))
+            continue
+        if not line:  # a bare "#|" or "#~|" carries nothing
+            out.append("")
+            continue
+        if line.startswith("#"):
+            out.append(_normalise_comment(line))
+            continue
+        if line.startswith('"'):
+            out.append(prefix + _literal(line, path, lineno, codec))
+            continue
+        match = _KEYWORD.match(line)
+        if not match:
+            raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, "
+                                             "msgctxt, msgid, msgid_plural, msgstr or a quoted string")
+        keyword = match.group(1)
+        if match.group(2) is not None and int(match.group(2)) > 9:
+            raise CatalogError(path, lineno, f"plural form index {match.group(2)} is not supported (max 9)")
+        value = _literal(line[match.end():], path, lineno, codec)
+        if prefix != "#| ":
+            base = "msgstr" if keyword.startswith("msgstr") else keyword
+            if base in ("msgid", "msgctxt") and expect and expect[1] in ("msgid", "msgid_plural"):
+                raise CatalogError(path, expect[0], f"{expect[1]} without msgstr")
+            if base == "msgid_plural" and not (expect and expect[1] == "msgid"):
+                raise CatalogError(path, lineno, "msgid_plural without msgid")
+            if base == "msgstr":
+                if not expect or expect[1] not in ("msgid", "msgid_plural", "msgstr"):
+                    raise CatalogError(path, lineno, "msgstr without msgid")
+                if expect[1] == "msgid" and keyword != "msgstr":
+                    raise CatalogError(path, lineno, "msgstr[n] without msgid_plural")
+                if expect[1] == "msgid_plural" and keyword == "msgstr":
+                    raise CatalogError(path, lineno, "msgid_plural needs msgstr[0], msgstr[1], ...")
+            expect = (lineno, base) if base != "msgctxt" else (lineno, "msgctxt")
+        out.append(f"{prefix}{keyword} {value}")
+    if expect and expect[1] in ("msgid", "msgid_plural", "msgctxt"):
+        raise CatalogError(path, expect[0], f"{expect[1]} without msgstr at the end of the file")
+    return out
+
+
+def _normalise_comment(line: str) -> str:
+    """`#.foo` -> `#. foo` etc., which polib needs; translator comments keep their text."""
+    if len(line) > 1 and line[1] in ".:,|":
+        mark, rest = line[:2], line[2:]
+        return f"{mark} {rest[1:] if rest.startswith(' ') else rest}" if rest.strip() else mark
+    if line == "#" or line[1] == " ":
+        return line
+    return "# " + line[1:]
+
+
+def parse_po(data: bytes, path: Path) -> polib.POFile:
+    """A polib POFile from the bytes of a catalog, or CatalogError with the line that is wrong."""
+    codec, _ = _header_charset(data, path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(path, line, f"bytes that are not valid {codec} (declared charset)") from None
+    crlf = text.count("\r\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    clean = _prescan(lines, path, codec)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".po", delete=False) as tmp:
+        tmp.write("\n".join(clean) + "\n")
+    try:
+        po = polib.pofile(tmp.name, encoding="utf-8", wrapwidth=WRAP_WIDTH)
+    except (OSError, ValueError, IndexError, KeyError) as exc:
+        match = _POLIB_LINE.search(str(exc))
+        line = int(match.group(1)) if match else 1
+        raise CatalogError(path, line, "syntax error: entry fields out of order "
+                                       "(expected comments, msgctxt, msgid, msgid_plural, msgstr)") from None
+    finally:
+        os.unlink(tmp.name)
+    po.fpath = str(path)
+    po.encoding = codec
+    po.newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+    seen: dict[tuple[str | None, str], int] = {}
+    for entry in po:
+        if entry.obsolete:
+            continue
+        key = (entry.msgctxt, entry.msgid)
+        line = entry.linenum or 1
+        if key in seen:
+            raise CatalogError(path, line, f"duplicate message definition (first at line {seen[key]}): "
+                                           f"{entry.msgid[:50]!r}")
+        seen[key] = line
+    return po
+
+
+def read_po(path: Path) -> polib.POFile:
+    """The catalog on disk; an absent file reads as an empty catalog."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return _empty_po(path)
+    return parse_po(data, path)
+
+
+def _empty_po(path: Path) -> polib.POFile:
+    po = polib.POFile(wrapwidth=WRAP_WIDTH, encoding="utf-8")
+    po.fpath = str(path)
+    po.newline = "\n"
+    return po
+
+
+# ---------------------------------------------------------------- writing (GNU msgcat layout)
+
+_CLOSE = set("}\u0f3b\u0f3d\u169c\u2046\u207e\u208e\u232a\u3009\u300b\u300d\u300f\u3011")
+_CLOSE_PAREN = set(")]")
+_EXCLAM = set("!?\u061b\u061e\u061f\u06d4\u0f0d\u1802\u1803\u1808\u1809\u2762\u2763\ufe15\ufe16\uff01\uff1f")
+_INFIX = set(",.:;\u037e\u0589\u060c\u060d\u07f8\u2044\ufe10\ufe13\ufe14")
+_BREAK_AFTER = set("|\u00ad\u058a\u1680\u2010\u2012\u2013\u205f\u2027\u2000\u2001\u2002\u2003\u2004\u2005"
+                   "\u2006\u2008\u2009\u200a")
+_GLUE = set("\u00a0\u202f\u2007\u2011\u0f0c\u034f\u2060\ufeff\u180e")
+_ELLIPSIS = set("\u2024\u2025\u2026\ufe19")
+_PREFIX = set("$+\\\u00a3\u00a5\u20ac\u00b1\u2116")
+_POSTFIX = set("%\u00a2\u00b0\u2030\u2031\u2032\u2033")
+_QUOTE = set("\"'\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a")
+_WORDISH = {"AL", "NU", "PR", "PO", "QU"}
+
+
+def _break_class(ch: str) -> str:
+    """A Unicode line-breaking class (UAX #14, the part libunistring applies to PO strings)."""
+    if ch == " ":
+        return "SP"
+    if ch == "-":
+        return "HY"
+    if ch == "/":
+        return "SY"
+    if ch == "\u2014":
+        return "B2"
+    if ch == "\u200b":
+        return "ZW"
+    for chars, cls in ((_GLUE, "GL"), (_EXCLAM, "EX"), (_INFIX, "IS"), (_CLOSE_PAREN, "CP"), (_CLOSE, "CL"),
+                       (_BREAK_AFTER, "BA"), (_ELLIPSIS, "IN"), (_PREFIX, "PR"), (_POSTFIX, "PO"),
+                       (_QUOTE, "QU")):
+        if ch in chars:
+            return cls
+    category = unicodedata.category(ch)
+    if category in ("Mn", "Me", "Mc", "Cf"):
+        return "CM"
+    if category == "Nd":
+        return "NU"
+    if category == "Ps":
+        return "OP"
+    if category == "Pe":
+        return "CL"
+    if category in ("Pi", "Pf"):
+        return "QU"
+    if category == "Sc":
+        return "PR"
+    if category == "Zs":
+        return "BA"
+    return "AL"
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf") or ch == "\u200b":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _may_break(classes: list[str], i: int) -> bool:
+    """May a line break before position i (classes of the escaped characters, combining marks resolved)?"""
+    if i == 0:
+        return False
+    b = classes[i]
+    j = i - 1
+    while j > 0 and classes[j] == "CM":
+        j -= 1
+    a = classes[j]
+    if a == "CM":
+        a = "AL"
+    if b == "CM":
+        return False
+    if a == "ZW":
+        return True
+    if b in ("SP", "CL", "CP", "EX", "IS", "SY", "GL") or a == "GL":
+        return False
+    if a == "SP":
+        k = j
+        while k > 0 and classes[k] == "SP":
+            k -= 1
+        before = classes[k]
+        return not (before == "OP" or (before == "QU" and b == "OP") or (before == "B2" and b == "B2"))
+    if a == "OP" or b in ("BA", "HY", "IN"):
+        return False
+    if b == "QU" or a == "QU":
+        return False
+    if b == "NU" and a in ("HY", "IS", "SY", "PR", "PO", "AL", "NU", "CP"):
+        return False
+    if a in _WORDISH and b in _WORDISH | {"OP"}:
+        return False
+    if (a == "CP" and b == "AL") or (a in ("CL", "CP") and b in ("PR", "PO")):
+        return False
+    if a == "B2" and b == "B2":
+        return False
+    return True
+
+
+def _escape_portion(portion: str) -> tuple[list[str], list[bool]]:
+    """Escaped characters of one portion and, per character, whether a break before it is forbidden."""
+    chars: list[str] = []
+    forbid: list[bool] = []
+    for ch in portion:
+        if ch in _ENCODE:
+            chars += ["\\", _ENCODE[ch][1]]
+            forbid += [False, True]
+        else:
+            chars.append(ch)
+            forbid.append(False)
+    if portion.endswith("\n"):
+        forbid[-2] = True  # never break right before the final "\n"
+    return chars, forbid
+
+
+def _line_breaks(chars: list[str], forbid: list[bool], width: int, startcol: int) -> list[int]:
+    """Greedy breaking as libunistring does: a piece that would cross `width` moves to the next line."""
+    classes = [_break_class(c) for c in chars]
+    breaks: list[int] = []
+    column = startcol
+    piece = 0
+    last: int | None = None
+    for i, ch in enumerate(chars):
+        if i and not forbid[i] and _may_break(classes, i):
+            if last is not None and column + piece > width:
+                breaks.append(last)
+                column = 0
+            last = i
+            column += piece
+            piece = 0
+        piece += _char_width(ch)
+    if last is not None and column + piece > width:
+        breaks.append(last)
+    return breaks
+
+
+def _wrap(prefix: str, name: str, value: str, width: int = WRAP_WIDTH) -> list[str]:
+    """`name "value"` lines as GNU gettext writes them (page width, `\\n` ends a line, `name ""` first)."""
+    portions = re.findall(r"[^\n]*\n|[^\n]+$", value) or [""]
+    lines: list[str] = []
+    first = True
+    after_break = len(prefix) + 1
+    avail = width - 1 - after_break
+    for index, portion in enumerate(portions):
+        chars, forbid = _escape_portion(portion)
+        startcol = (len(prefix) + len(name) + 2 if first else len(prefix) + 1) - after_break
+        breaks = _line_breaks(chars, forbid, avail, startcol)
+        if first and chars and (index < len(portions) - 1 or startcol > avail or breaks):
+            lines.append(f'{prefix}{name} ""')
+            first = False
+            breaks = _line_breaks(chars, forbid, avail, 0)
+        bounds = [0, *breaks, len(chars)]
+        for n in range(len(bounds) - 1):
+            text = "".join(chars[bounds[n]:bounds[n + 1]])
+            lead = f"{name} " if first else ""
+            first = False
+            lines.append(f'{prefix}{lead}"{text}"')
+    return lines
+
+
+def _comment_lines(mark: str, text: str) -> list[str]:
+    return [f"{mark} {line}" if line else mark for line in text.split("\n")]
+
+
+def _reference_lines(occurrences: Sequence[tuple[str, str]], width: int = WRAP_WIDTH) -> list[str]:
+    lines: list[str] = []
+    current = "#:"
+    for source, line in occurrences:
+        ref = f"{source}:{line}" if line else source
+        if current != "#:" and len(current) + len(ref) + 1 > width:
+            lines.append(current)
+            current = "#:"
+        current += " " + ref
+    if current != "#:":
+        lines.append(current)
+    return lines
+
+
+def _flags(entry: polib.POEntry) -> list[str]:
+    flags = [f for f in dict.fromkeys(entry.flags) if f]
+    if "fuzzy" in flags:
+        flags.remove("fuzzy")
+        flags.insert(0, "fuzzy")
+    return flags
+
+
+def _render_entry(entry: polib.POEntry, width: int = WRAP_WIDTH) -> list[str]:
+    out: list[str] = []
+    if entry.tcomment:
+        out += _comment_lines("#", entry.tcomment)
+    if entry.comment:
+        out += _comment_lines("#.", entry.comment)
+    out += _reference_lines(entry.occurrences, width)
+    flags = _flags(entry)
+    if flags:
+        out.append("#, " + ", ".join(flags))
+    prev = "#~| " if entry.obsolete else "#| "
+    if entry.previous_msgctxt is not None:
+        out += _wrap(prev, "msgctxt", entry.previous_msgctxt, width)
+    if entry.previous_msgid is not None:
+        out += _wrap(prev, "msgid", entry.previous_msgid, width)
+    if entry.previous_msgid_plural is not None:
+        out += _wrap(prev, "msgid_plural", entry.previous_msgid_plural, width)
+    lead = "#~ " if entry.obsolete else ""
+    if entry.msgctxt is not None:
+        out += _wrap(lead, "msgctxt", entry.msgctxt, width)
+    out += _wrap(lead, "msgid", entry.msgid, width)
+    if entry.msgid_plural:
+        out += _wrap(lead, "msgid_plural", entry.msgid_plural, width)
+        for index in sorted(entry.msgstr_plural):
+            out += _wrap(lead, f"msgstr[{index}]", entry.msgstr_plural[index], width)
+    else:
+        out += _wrap(lead, "msgstr", entry.msgstr, width)
+    return out
+
+
+def render_po(po: polib.POFile, width: int = WRAP_WIDTH) -> str:
+    """The catalog as text, GNU layout: header, live entries in list order, then obsolete entries."""
+    blocks: list[list[str]] = []
+    head: list[str] = _comment_lines("#", po.header) if po.header else []
+    if po.metadata or po.metadata_is_fuzzy:
+        flags = [f for f in (po.metadata_is_fuzzy or []) if f] if isinstance(po.metadata_is_fuzzy, list) \
+            else (["fuzzy"] if po.metadata_is_fuzzy else [])
+        if flags:
+            head.append("#, " + ", ".join(flags))
+        head.append('msgid ""')
+        value = "".join(f"{key}: {val}\n" for key, val in po.metadata.items())
+        head += _wrap("", "msgstr", value, width)
+    if head:
+        blocks.append(head)
+    blocks += [_render_entry(e, width) for e in po if not e.obsolete]
+    blocks += [_render_entry(e, width) for e in po if e.obsolete]
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
+
+
+def _encode(po: polib.POFile, text: str) -> bytes:
+    newline = getattr(po, "newline", "\n")
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return text.encode(po.encoding or "utf-8")
+
+
+def _atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> bool:
+    """Write via a temp file in the same directory; refuse (False) if the file changed from `expected`.
+
+    `expected` is the content the merge was computed from (None: the file did not exist).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        _before_replace(path)
+        if _read_or_none(path) != expected:
+            os.unlink(tmp)
+            return False
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _before_replace(path: Path) -> None:
+    """Last moment before the new catalog replaces the old one (tests simulate a translator's save here)."""
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def save_po(po: polib.POFile, path: Path) -> None:
+    """Write a catalog atomically in its own charset and line endings (round trips keep what they read)."""
+    _atomic_write(path, _encode(po, render_po(po)), _read_or_none(path))
+
+
+# ---------------------------------------------------------------- catalog queries
+
+def _translated(entry: polib.POEntry) -> bool:
+    if entry.msgid_plural:
+        return bool(entry.msgstr_plural) and all(entry.msgstr_plural.values())
+    return bool(entry.msgstr)
+
+
+def _has_text(entry: polib.POEntry) -> bool:
+    return bool(entry.msgstr) or any(entry.msgstr_plural.values())
+
+
+def _is_fuzzy(entry: polib.POEntry) -> bool:
+    return "fuzzy" in entry.flags
+
+
+def similarity(a: str, b: str) -> float:
+    """Levenshtein similarity 0-100 like translate-toolkit: 100 - 100 * distance / length of the longer."""
+    return 100.0 * Levenshtein.normalized_similarity(a, b)
+
+
+def _stats(po: polib.POFile) -> CatalogStats:
+    live = [e for e in po if not e.obsolete]
+    approved = sum(1 for e in live if _translated(e) and not _is_fuzzy(e))
+    fuzzy = sum(1 for e in live if _translated(e) and _is_fuzzy(e))
+    return CatalogStats(total=len(live), approved=approved, fuzzy=fuzzy,
+                        untranslated=len(live) - approved - fuzzy,
+                        obsolete=sum(1 for e in po if e.obsolete))
 
 
 class Catalog:
     """A catalog as it is on disk now (an absent file reads as empty)."""
 
+    def __init__(self, path: Path, po: polib.POFile, data: bytes | None):
+        self.path, self.po, self.data = path, po, data
+        self._live = {(e.msgctxt, e.msgid): e for e in po if not e.obsolete}
+
     @classmethod
     def load(cls, path: Path) -> Catalog:
-        raise NotImplementedError
+        data = _read_or_none(path)
+        po = _empty_po(path) if data is None else parse_po(data, path)
+        return cls(path, po, data)
+
+    def keys(self) -> list[tuple[str | None, str]]:
+        """(msgctxt, msgid) of the live entries, in file order."""
+        return list(self._live)
+
+    @property
+    def entries(self) -> list[polib.POEntry]:
+        return [e for e in self.po if not e.obsolete]
+
+    @property
+    def obsolete(self) -> list[polib.POEntry]:
+        return [e for e in self.po if e.obsolete]
+
+    def stats(self) -> CatalogStats:
+        return _stats(self.po)
 
     def existing(self, msgctxt: str | None, msgid: str) -> Existing | None:
         """The live entry's translation, when it has a non-empty msgstr."""
-        raise NotImplementedError
+        entry = self._live.get((msgctxt, msgid))
+        if entry is None or not _translated(entry):
+            return None
+        text = entry.msgstr_plural[min(entry.msgstr_plural)] if entry.msgid_plural else entry.msgstr
+        return Existing(msgstr=text, fuzzy=_is_fuzzy(entry))
 
-    def previous_suggestion(self, msgid: str, min_score: float = 75) -> Suggestion | None:
-        """Best old translation whose source is gone from the article (changed sentence)."""
-        raise NotImplementedError
+    def previous_suggestion(self, msgid: str, min_score: float = SIMILARITY) -> Suggestion | None:
+        """Best old translation whose source is gone from the article (changed sentence).
+
+        Looks at every translated singular entry, live or obsolete, with a different msgid; approved entries
+        win over fuzzy ones at equal similarity.
+        """
+        best: tuple[float, int, polib.POEntry] | None = None
+        for entry in self.po:
+            if entry.msgid == msgid or entry.msgid_plural or not entry.msgstr:
+                continue
+            score = similarity(msgid, entry.msgid)
+            if score < min_score:
+                continue
+            rank = (score, 0 if _is_fuzzy(entry) else 1)
+            if best is None or rank > best[:2]:
+                best = (*rank, entry)
+        if best is None:
+            return None
+        entry = best[2]
+        return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=best[0],
+                          old_msgctxt=entry.msgctxt)
 
 
-def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: str) -> CatalogStats:
-    """Merge drafts into the catalog on disk and write atomically; re-merges if the file changed meanwhile."""
-    raise NotImplementedError
+# ---------------------------------------------------------------- merge
+
+def _now_stamp(now: datetime | None) -> str:
+    moment = (now or datetime.now()).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M%z")
 
 
-def write_template(path: Path, drafts: Sequence[Draft], *, project: str) -> None:
-    raise NotImplementedError
+def _fit_newlines(msgid: str, msgstr: str) -> str:
+    """A proposal must begin and end with \\n exactly when the msgid does (msgfmt --check)."""
+    if not msgstr:
+        return msgstr
+    msgstr = msgstr.strip("\n")
+    if msgid.startswith("\n"):
+        msgstr = "\n" + msgstr
+    if msgid.endswith("\n"):
+        msgstr += "\n"
+    return msgstr
+
+
+def _set_flag(entry: polib.POEntry, flag: str, on: bool) -> None:
+    flags = [f for f in entry.flags if f != flag]
+    if on:
+        flags.insert(0, flag)
+    entry.flags = flags
+
+
+def _refresh_comments(entry: polib.POEntry, draft: Draft) -> None:
+    """Draft's `#.` lines; an old provenance line stays when the draft brings none (no new proposal)."""
+    lines = list(draft.comments)
+    if not any(line.startswith(PROVENANCE) for line in lines):
+        lines += [line for line in entry.comment.split("\n") if line.startswith(PROVENANCE)]
+    entry.comment = "\n".join(lines)
+
+
+def _apply_proposal(entry: polib.POEntry, draft: Draft) -> None:
+    entry.msgstr = _fit_newlines(draft.msgid, draft.msgstr)
+    _set_flag(entry, "fuzzy", draft.fuzzy)
+    entry.previous_msgid = draft.previous_msgid if draft.fuzzy else None
+    entry.previous_msgctxt = None
+    entry.previous_msgid_plural = None
+
+
+def _new_entry(draft: Draft) -> polib.POEntry:
+    entry = polib.POEntry(msgid=draft.msgid, msgctxt=draft.msgctxt, msgstr="",
+                          occurrences=[tuple(o) for o in draft.occurrences])
+    _refresh_comments(entry, draft)
+    if draft.msgstr:
+        _apply_proposal(entry, draft)
+    return entry
+
+
+def merge_entries(po: polib.POFile, drafts: Sequence[Draft],
+                  min_score: float = SIMILARITY) -> list[polib.POEntry]:
+    """Entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed."""
+    keys = [(d.msgctxt, d.msgid) for d in drafts]
+    if any(not d.msgid for d in drafts):
+        raise ValueError("a draft with an empty msgid would clash with the catalog header")
+    if len(set(keys)) != len(keys):
+        dupes = sorted({k[1][:40] for k in keys if keys.count(k) > 1})
+        raise ValueError(f"two drafts share msgctxt and msgid (use entry_keys): {dupes}")
+    wanted = set(keys)
+    live: dict[tuple[str | None, str], polib.POEntry] = {}
+    obsolete: list[polib.POEntry] = []
+    for entry in po:
+        copy = _copy_entry(entry)
+        if entry.obsolete:
+            obsolete.append(copy)
+        else:
+            live[(copy.msgctxt, copy.msgid)] = copy
+    obsolete_by_key: dict[tuple[str | None, str], polib.POEntry] = {}
+    for entry in obsolete:
+        obsolete_by_key.setdefault((entry.msgctxt, entry.msgid), entry)
+
+    consumed: set[int] = set()  # id() of old entries whose translation moved into a new entry
+    result: list[polib.POEntry | None] = []
+    pending: list[int] = []  # drafts still without an entry, for the similarity pass
+    for index, draft in enumerate(drafts):
+        key = keys[index]
+        entry = live.get(key)
+        revived = obsolete_by_key.get(key)
+        if entry is not None:
+            if not _has_text(entry) and revived is not None and _has_text(revived):
+                entry.msgstr, entry.msgstr_plural = revived.msgstr, dict(revived.msgstr_plural)
+                entry.flags = list(revived.flags)
+                entry.previous_msgid = revived.previous_msgid
+                entry.previous_msgctxt = revived.previous_msgctxt
+                consumed.add(id(revived))
+            elif revived is not None:
+                if _has_text(revived) and revived.msgstr != entry.msgstr:
+                    note = "earlier translation: " + revived.msgstr.replace("\n", " ")
+                    entry.tcomment = f"{entry.tcomment}\n{note}" if entry.tcomment else note
+                consumed.add(id(revived))
+            entry.occurrences = [tuple(o) for o in draft.occurrences]
+            _refresh_comments(entry, draft)
+            if not _has_text(entry) and draft.msgstr:
+                _apply_proposal(entry, draft)
+            result.append(entry)
+            continue
+        if revived is not None and _has_text(revived):
+            revived.obsolete = False
+            revived.occurrences = [tuple(o) for o in draft.occurrences]
+            _refresh_comments(revived, draft)
+            consumed.add(id(revived))
+            result.append(revived)
+            continue
+        if revived is not None:
+            consumed.add(id(revived))
+        if draft.msgstr:
+            entry = _new_entry(draft)
+            if draft.previous_msgid is not None:
+                old = _find_old(draft, live, wanted, obsolete, consumed)
+                if old is not None:
+                    consumed.add(id(old))
+                    if old.tcomment and not entry.tcomment:
+                        entry.tcomment = old.tcomment
+            result.append(entry)
+            continue
+        result.append(None)
+        pending.append(index)
+
+    # Changed sentences: best old translation whose source is gone, best pairs first (msgmerge's fuzzy match).
+    gone = [e for k, e in live.items() if k not in wanted and _has_text(e) and not e.msgid_plural]
+    gone += [e for e in obsolete if _has_text(e) and not e.msgid_plural]
+    pairs = []
+    for index in pending:
+        for n, old in enumerate(gone):
+            if id(old) in consumed:
+                continue
+            score = similarity(drafts[index].msgid, old.msgid)
+            if score >= min_score:
+                pairs.append((-score, 0 if not old.obsolete else 1, n, index, old))
+    pairs.sort(key=lambda p: p[:4])
+    for _, _, _, index, old in pairs:
+        if result[index] is not None or id(old) in consumed:
+            continue
+        consumed.add(id(old))
+        result[index] = _from_previous(drafts[index], old)
+    for index in pending:
+        if result[index] is None:
+            result[index] = _new_entry(drafts[index])
+
+    merged: list[polib.POEntry] = [e for e in result if e is not None]
+    kept_obsolete = [e for e in obsolete if id(e) not in consumed]
+    for key, entry in live.items():
+        if key in wanted or id(entry) in consumed or not _has_text(entry):
+            continue  # in the article, moved into a changed sentence, or nothing translated to keep
+        entry.obsolete = True
+        entry.occurrences = []
+        kept_obsolete.append(entry)
+    return merged + kept_obsolete
+
+
+def _find_old(draft: Draft, live: dict, wanted: set, obsolete: list, consumed: set) -> polib.POEntry | None:
+    """The old entry a draft's `#|` suggestion came from (so it does not also stay behind as obsolete)."""
+    candidates = [e for k, e in live.items() if k not in wanted] + obsolete
+    for entry in candidates:
+        if id(entry) not in consumed and entry.msgid == draft.previous_msgid and entry.msgstr == draft.msgstr:
+            return entry
+    return None
+
+
+def _from_previous(draft: Draft, old: polib.POEntry) -> polib.POEntry:
+    """A changed sentence: the old translation as a fuzzy suggestion, old source as `#|`."""
+    entry = _new_entry(draft)
+    entry.msgstr = old.msgstr
+    entry.flags = ["fuzzy"] + [f for f in old.flags if f != "fuzzy"]
+    if _is_fuzzy(old) and old.previous_msgid is not None:
+        entry.previous_msgid, entry.previous_msgctxt = old.previous_msgid, old.previous_msgctxt
+    else:
+        entry.previous_msgid = old.msgid
+        entry.previous_msgctxt = old.msgctxt if old.msgctxt != draft.msgctxt else None
+    entry.tcomment = old.tcomment
+    if not any(line.startswith(PROVENANCE) for line in draft.comments):
+        entry.comment = "\n".join([*draft.comments, f"{PROVENANCE} previous translation of this article"])
+    return entry
+
+
+def _copy_entry(entry: polib.POEntry) -> polib.POEntry:
+    return polib.POEntry(
+        msgid=entry.msgid, msgstr=entry.msgstr, msgid_plural=entry.msgid_plural,
+        msgstr_plural=dict(entry.msgstr_plural), msgctxt=entry.msgctxt, obsolete=bool(entry.obsolete),
+        comment=entry.comment, tcomment=entry.tcomment, occurrences=list(entry.occurrences),
+        flags=list(entry.flags), previous_msgctxt=entry.previous_msgctxt, previous_msgid=entry.previous_msgid,
+        previous_msgid_plural=entry.previous_msgid_plural, linenum=entry.linenum)
+
+
+def _translation_view(entries: Sequence[polib.POEntry]) -> list:
+    return [(e.msgctxt, e.msgid, e.obsolete, e.msgstr, sorted(e.msgstr_plural.items()), _flags(e), e.tcomment,
+             e.previous_msgid) for e in entries]
+
+
+def _source_view(entries: Sequence[polib.POEntry]) -> list:
+    return [(e.msgctxt, e.msgid, e.msgid_plural, e.obsolete, list(e.occurrences), e.comment) for e in entries]
+
+
+def _catalog_header(old: polib.POFile, lang: str, project: str, stamp: str, translation_changed: bool,
+                    source_changed: bool) -> dict[str, str]:
+    """Header fields: the translator's stay, missing ones are filled, dates move only when content did."""
+    fields = dict(old.metadata)
+    defaults = {
+        "Project-Id-Version": project,
+        "Report-Msgid-Bugs-To": "",
+        "POT-Creation-Date": stamp,
+        "PO-Revision-Date": stamp,
+        "Last-Translator": "Automatically generated",
+        "Language-Team": LANGUAGE_NAMES.get(lang, lang),
+        "Language": lang,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);"),
+        "X-Generator": GENERATOR,
+    }
+    placeholders = {"Project-Id-Version": "PACKAGE VERSION", "Last-Translator": "FULL NAME <EMAIL@ADDRESS>",
+                    "Language-Team": "LANGUAGE <LL@li.org>", "PO-Revision-Date": "YEAR-MO-DA HO:MI+ZONE",
+                    "Plural-Forms": "nplurals=INTEGER; plural=EXPRESSION;"}
+    ordered: dict[str, str] = {}
+    for key, default in defaults.items():
+        value = fields.pop(key, None)
+        if value is None or (not value.strip() and key != "Report-Msgid-Bugs-To") \
+                or value == placeholders.get(key):
+            value = default
+        ordered[key] = value
+    ordered.update(fields)  # fields of other tools (X-Poedit-*, ...) keep their values
+    ordered["Content-Type"] = "text/plain; charset=UTF-8"
+    if source_changed:
+        ordered["POT-Creation-Date"] = stamp
+    if translation_changed:
+        ordered["PO-Revision-Date"] = stamp
+    if translation_changed or source_changed:
+        ordered["X-Generator"] = GENERATOR
+    return ordered
+
+
+def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], project: str,
+                    now: datetime | None) -> polib.POFile:
+    entries = merge_entries(old, drafts)
+    before = [e for e in old if not e.obsolete] + [e for e in old if e.obsolete]
+    po = _empty_po(Path(old.fpath or "catalog.po"))
+    po.header = old.header or f"{LANGUAGE_NAMES.get(lang, lang)} translation of {project}."
+    po.metadata_is_fuzzy = [f for f in (old.metadata_is_fuzzy or []) if f != "fuzzy"] \
+        if isinstance(old.metadata_is_fuzzy, list) else []  # the header is complete now, as msginit leaves it
+    po.newline = getattr(old, "newline", "\n")
+    po.metadata = _catalog_header(old, lang, project, _now_stamp(now),
+                                  _translation_view(entries) != _translation_view(before),
+                                  _source_view(entries) != _source_view(before))
+    po.extend(entries)
+    return po
+
+
+def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: str,
+                   now: datetime | None = None) -> CatalogStats:
+    """Merge drafts into the catalog on disk and write atomically; re-merges if the file changed meanwhile.
+
+    Nothing is written when the merge changes nothing. A catalog that does not parse raises CatalogError and
+    stays as it is.
+    """
+    with _directory_lock(path.parent):
+        for _attempt in range(MERGE_ATTEMPTS):
+            data = _read_or_none(path)
+            old = _empty_po(path) if data is None else parse_po(data, path)
+            po = _merged_catalog(old, lang, drafts, project, now)
+            new = _encode(po, render_po(po))
+            if new == data:
+                return _stats(po)
+            if _atomic_write(path, new, data):
+                return _stats(po)
+    raise CatalogError(path, 1, f"the catalog kept changing while it was merged ({MERGE_ATTEMPTS} attempts); "
+                                "save it in the editor and run again")
+
+
+def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: datetime | None = None) -> None:
+    """The POT: sources only, empty msgstrs; rewritten only when the entries change."""
+    entries = []
+    for draft in drafts:
+        entry = polib.POEntry(msgid=draft.msgid, msgctxt=draft.msgctxt, msgstr="",
+                              occurrences=[tuple(o) for o in draft.occurrences])
+        entry.comment = "\n".join(c for c in draft.comments if not c.startswith(PROVENANCE))
+        entries.append(entry)
+    data = _read_or_none(path)
+    old = None
+    if data is not None:
+        with contextlib.suppress(CatalogError):
+            old = parse_po(data, path)
+    po = _empty_po(path)
+    po.header = f"Translation template for {project}.\nGenerated from the article: edit the article."
+    po.metadata_is_fuzzy = ["fuzzy"]
+    po.metadata = {
+        "Project-Id-Version": project,
+        "Report-Msgid-Bugs-To": "",
+        "POT-Creation-Date": _now_stamp(now),
+        "PO-Revision-Date": "YEAR-MO-DA HO:MI+ZONE",
+        "Last-Translator": "FULL NAME <EMAIL@ADDRESS>",
+        "Language-Team": "LANGUAGE <LL@li.org>",
+        "Language": "",
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "X-Generator": GENERATOR,
+    }
+    po.extend(entries)
+    if old is not None and render_po(_without_header(old)) == render_po(_without_header(po)) \
+            and old.metadata.get("Project-Id-Version") == project:
+        return
+    with _directory_lock(path.parent):
+        for _attempt in range(MERGE_ATTEMPTS):
+            if _atomic_write(path, _encode(po, render_po(po)), data):
+                return
+            data = _read_or_none(path)
+    raise CatalogError(path, 1, "the template kept changing while it was written")
+
+
+def _without_header(po: polib.POFile) -> polib.POFile:
+    bare = _empty_po(Path(po.fpath or "x.po"))
+    bare.extend(po)
+    return bare
 
 
 def catalog_stats(path: Path) -> CatalogStats:
-    raise NotImplementedError
+    return Catalog.load(path).stats()
+
+
+# ---------------------------------------------------------------- locks
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Serialise pipeline writers of one catalog directory (flock on the directory itself: no lock files)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def workspace_lock(root: Path, timeout: float = 0.0) -> Iterator[Path]:
+    """Hold `root/.pipeline/lock` for a whole run; a second run waits up to `timeout` s, then WorkspaceBusy.
+
+    An flock dies with its process, so a crashed run never leaves a stale lock behind.
+    """
+    lock_path = root / ".pipeline" / "lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                    raise WorkspaceBusy(f"{root} is in use by another pipeline run ({holder}); try again "
+                                        f"when it has finished (the lock {lock_path} is released when that "
+                                        "run ends, even if it crashes)") from None
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        os.ftruncate(fd, 0)
+        since = f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z}"
+        os.pwrite(fd, f"pid {os.getpid()} since {since}\n".encode(), 0)
+        try:
+            yield lock_path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of a catalog's bytes (None when absent): tells whether a translator saved since a run."""
+    data = _read_or_none(path)
+    return None if data is None else hashlib.sha256(data).hexdigest()
