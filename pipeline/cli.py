@@ -84,8 +84,8 @@ def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Pat
             report = workflow.run(options, files, progress)
     except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryError) as exc:
         fail(str(exc))
-    except TimeoutError as exc:
-        fail(str(exc))
+    except catalogs.WorkspaceBusy as exc:
+        fail(f"{exc}; wait for the other run to finish")
     if as_json:
         emit_json(_report_json(report))
     else:

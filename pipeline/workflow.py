@@ -100,9 +100,8 @@ def _base_drafts(article: sources.Article, segments: list[Segment], terms: gloss
     rows = []
     for segment, (msgctxt, msgid) in zip(segments, catalogs.entry_keys(segments), strict=True):
         matches = terms.find(msgid)
-        comments = [f"kind: {segment.kind}"]
-        if matches and lang:
-            comments.append(glossary.term_comment(matches, lang))
+        required = [(m.text, m.concept.targets.get(lang, "")) for m in matches] if lang else []
+        comments = catalogs.format_comments(segment.kind, required)
         draft = catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
                                comments=comments)
         rows.append((segment, draft, matches))
@@ -184,18 +183,19 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
     best = found[0] if found else None
     if best is not None and best.score >= 100:
         draft.msgstr, draft.fuzzy = best.target, options.exact_as_fuzzy
-        draft.comments.append(f"memory: exact match from {best.origin}")
+        draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(best.score, best.origin)}")
         entry_report.memory_exact += 1
         return True
     previous = catalog.previous_suggestion(draft.msgid, options.min_score)
     if best is not None and (previous is None or best.score >= previous.score):
         draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
-        draft.comments.append(f"memory: {best.score:.0f}% match from {best.origin}")
+        draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(best.score, best.origin)}")
         entry_report.memory_fuzzy += 1
         return True
     if previous is not None:
         draft.msgstr, draft.fuzzy, draft.previous_msgid = previous.msgstr, True, previous.old_msgid
-        draft.comments.append(f"previous translation of a changed sentence ({previous.score:.0f}% similar)")
+        draft.comments.append(f"{catalogs.PROVENANCE} previous translation of a changed sentence "
+                              f"({previous.score:.0f}% similar)")
         entry_report.previous += 1
         return True
     return False
@@ -212,7 +212,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
         matches = [queue[msgid][0].matches for msgid in chunk]
         results = glossary.translate_with_terms(chunk, matches, lang, mt.translate)
         for msgid, found, result in zip(chunk, matches, results, strict=True):
-            notes = [f"machine translation: {mt.label}"]
+            notes = [f"{catalogs.PROVENANCE} machine translation {mt.label}"]
             if not result.ok:
                 notes.extend(result.notes)
             missing = qa.missing_terms(result.text, found, lang) if result.text else []

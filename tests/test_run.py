@@ -105,7 +105,7 @@ def test_run_drafts_with_engine_fuzzy_and_with_provenance(workspace, fake_engine
     kk = entries(catalog_path(workspace, "kk", "a"))
     assert kk and all(e.msgstr.startswith("[kk] ") and e.fuzzy for e in kk.values())
     sample = next(iter(kk.values()))
-    assert "machine translation: fake en→xx 0.1" in sample.comment
+    assert "provenance: machine translation fake en→xx 0.1" in sample.comment
     assert sample.occurrences and sample.occurrences[0][0] == "source_texts/a.txt"
     assert all(e.msgstr == "" for e in entries(catalog_path(workspace, "ar", "a")).values())
     for lang in ("kk", "ru", "ar"):
@@ -123,7 +123,7 @@ def test_glossary_terms_are_listed_and_enforced(workspace, fake_engine):
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     kk = entries(catalog_path(workspace, "kk", "a"))
     entry = next(e for e in kk.values() if "Spiritual Administration" in e.msgid)
-    assert "terms:" in entry.comment
+    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in entry.comment
     # The fake engine passes placeholders through, so the preferred Kazakh term is put in place.
     assert "Қазақстан мұсылмандары діни басқармасы" in entry.msgstr
     assert "Spiritual Administration" not in entry.msgstr
@@ -192,11 +192,11 @@ def test_memory_reuses_an_approved_edit_in_another_article(workspace, fake_engin
     b = entries(catalog_path(workspace, "kk", "b"))
     exact = b["The meeting took place in a warm and friendly atmosphere."]
     assert exact.msgstr == "Кездесу жылы атмосферада өтті." and not exact.fuzzy
-    assert "memory: exact match" in exact.comment
+    assert "provenance: memory 100%" in exact.comment
     near = b["Both sides agreed to hold a joint conference next summer."]
     assert near.fuzzy and near.msgstr == "Екі тарап келісті."
     assert near.previous_msgid == "Both sides agreed to hold a joint conference next year."
-    assert "% match from" in near.comment
+    assert "provenance: memory " in near.comment and "% (" in near.comment
     assert not any("warm and friendly" in text or "next summer" in text for text in fake_engine)
 
     result = invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace),
@@ -291,7 +291,7 @@ def test_e2e_with_a_real_tiny_argos_model(workspace, tmp_path, tiny_model_archiv
         kk = polib.pofile(str(catalog_path(workspace, "kk", slug)))
         live = [e for e in kk if not e.obsolete]
         assert live and all(e.msgstr.strip() and e.fuzzy for e in live)
-        assert all("machine translation: argos en→kk" in e.comment for e in live)
+        assert all("provenance: machine translation argos en→kk" in e.comment for e in live)
         # Decoding is bounded by the source length: a runaway model cannot produce pages of noise.
         assert all(len(e.msgstr) < 20 * len(e.msgid) + 200 for e in live)
         for lang in ("ru", "ar"):
