@@ -220,46 +220,44 @@ class Glossary:
         """All `*.csv` in the directory, in name order; GlossaryError (file:line) on a malformed file."""
         return cls(load_concepts(directory))
 
-    def _keys(self, token: str) -> tuple[str, str | None]:
+    def _keys(self, token: str) -> tuple[str, str | None, bool]:
+        """(folded key, exact key, can start a term) of a text token, memoised: news reuses its words."""
         keys = self._memo.get(token)
         if keys is None:
             if len(self._memo) > 200_000:
                 self._memo.clear()
-            keys = (_fold_key(token), "=" + token if _is_word(token) else None)
+            fk, ek = _fold_key(token), "=" + token if _is_word(token) else None
+            keys = (fk, ek, fk in self._root or ek in self._root)
             self._memo[token] = keys
         return keys
 
     def find(self, text: str) -> list[TermMatch]:
         """Longest, non-overlapping matches in text order."""
         norm = text.translate(_CHAR_MAP)
-        root, memo = self._root, self._memo
-        spans: list[tuple[int, int]] = []
-        keys: list[tuple[str, str | None]] = []
-        for m in _TOKEN.finditer(norm):
-            token = m.group()
-            k = memo.get(token)
-            keys.append(k if k is not None else self._keys(token))
-            spans.append(m.span())
+        tokens = _TOKEN.findall(norm)
+        memo, lookup = self._memo, self._keys
+        keys = [memo.get(t) or lookup(t) for t in tokens]
+        candidates = [i for i, k in enumerate(keys) if k[2]]
+        if not candidates:
+            return []
+        spans = _Spans(norm, tokens)
         matches: list[TermMatch] = []
-        n, i = len(keys), 0
-        while i < n:
-            fk, ek = keys[i]
-            if fk not in root and ek not in root:
-                i += 1
+        done = 0
+        for i in candidates:
+            if i < done:
                 continue
-            end, form = self._walk(root, keys, i)
+            end, form = self._walk(self._root, keys, i)
             if form is None:
-                i += 1
                 continue
-            start_char, end_char = spans[i][0], spans[end - 1][1]
+            start_char, end_char = spans.start(i), spans.end(end - 1)
             abbrev = ""
-            close = self._abbreviation(keys, spans, norm, end, form)
+            close = self._abbreviation(keys, tokens, end, form)
             if close:
-                abbrev = text[spans[end + 1][0]:spans[close - 1][1]]
-                end_char, end = spans[close][1], close + 1
+                abbrev = text[spans.start(end + 1):spans.end(close - 1)]
+                end_char, end = spans.end(close), close + 1
             matches.append(TermMatch(text[start_char:end_char], start_char, end_char, form.concept,
                                      form.form, abbrev))
-            i = end
+            done = end
         return matches
 
     @staticmethod
@@ -277,7 +275,7 @@ class Glossary:
                     break
             if j >= n:
                 break
-            fk, ek = keys[j]
+            fk, ek, _ = keys[j]
             nxt = []
             for s in states:
                 c = s.get(fk)
@@ -291,7 +289,7 @@ class Glossary:
             j += 1
         return best_end, best
 
-    def _abbreviation(self, keys, spans, norm, end: int, form: _Form) -> int:
+    def _abbreviation(self, keys: list, tokens: list[str], end: int, form: _Form) -> int:
         """Token index of ')' when "(ABBR)" right after the match abbreviates the same concept, else 0.
 
         "(SAMK)" after "Spiritual Administration of Muslims of Kazakhstan" joins that match: one term, one
@@ -307,7 +305,7 @@ class Glossary:
             return 0
         inner = keys[end + 1:close]
         node = self._root
-        for fk, ek in inner:
+        for fk, ek, _ in inner:
             child = node.get(fk)
             node = child if child is not None else node.get(ek)
             if node is None:
@@ -317,11 +315,34 @@ class Glossary:
             if f is not None and f.concept is form.concept:
                 return close
         if close == end + 2:
-            word = norm[spans[end + 1][0]:spans[end + 1][1]]
+            word = tokens[end + 1]
             if 2 <= len(word) <= 12 and word.isupper() and word.isalpha() \
                     and word[0] == _initials(form.form)[:1] and _is_subsequence(word, _initials(form.form)):
                 return close
         return 0
+
+
+class _Spans:
+    """Character offsets of tokens, found only as far as a match needs them.
+
+    Tokens are separated by nothing but spaces and hyphens, which no token contains, so the next
+    occurrence of a token's text after the previous token is that token.
+    """
+
+    def __init__(self, norm: str, tokens: list[str]):
+        self.norm, self.tokens, self.starts, self.pos = norm, tokens, [], 0
+
+    def start(self, k: int) -> int:
+        starts, tokens = self.starts, self.tokens
+        while len(starts) <= k:
+            token = tokens[len(starts)]
+            at = self.norm.find(token, self.pos)
+            starts.append(at)
+            self.pos = at + len(token)
+        return starts[k]
+
+    def end(self, k: int) -> int:
+        return self.start(k) + len(self.tokens[k])
 
 
 # ---------------------------------------------------------------- reading the CSV files
@@ -862,12 +883,16 @@ class _Node:
 
 
 def _parse_xml(data: bytes, path: str) -> _Node:
-    """Element tree with line numbers, through defusedxml (no entities, no external references)."""
-    from xml.sax import SAXParseException
-    from xml.sax.handler import ContentHandler
+    """Element tree with line numbers, through defusedxml.
 
-    import defusedxml.sax
+    Entity declarations are refused (no billion laughs); an external DTD (TBX v2 files name TBXcdv04.dtd)
+    is skipped, never fetched.
+    """
+    from xml.sax import SAXParseException
+    from xml.sax.handler import ContentHandler, feature_external_ges, feature_external_pes
+
     from defusedxml import DefusedXmlException
+    from defusedxml.expatreader import DefusedExpatParser
 
     class Builder(ContentHandler):
         def __init__(self):
@@ -896,12 +921,17 @@ def _parse_xml(data: bytes, path: str) -> _Node:
                 self.stack[-1].text += content
 
     builder = Builder()
+    parser = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=False)
+    parser.setFeature(feature_external_ges, False)
+    parser.setFeature(feature_external_pes, False)
+    parser.setContentHandler(builder)
     try:
-        defusedxml.sax.parseString(data, builder)
+        parser.parse(io.BytesIO(data))
     except SAXParseException as exc:
         raise GlossaryError(path, exc.getLineNumber(), f"malformed XML: {exc.getMessage()}") from None
     except DefusedXmlException as exc:
-        raise GlossaryError(path, 0, f"refused XML: {exc}") from None
+        raise GlossaryError(path, parser.getLineNumber(), f"refused XML (entity declarations are not "
+                            f"allowed): {exc}") from None
     assert builder.root is not None
     return builder.root
 
