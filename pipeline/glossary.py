@@ -651,14 +651,15 @@ class Placeholders:
 
     prefix: str = "XT"
 
-    def _pattern(self) -> re.Pattern:
+    def pattern(self) -> re.Pattern:
+        """Finds placeholders as engines return them; group 1 is the number."""
         letters = r"\s?".join(f"[{re.escape(_HOMOGLYPHS.get(ch.upper(), ch + ch.lower()))}]"
                               for ch in self.prefix)
         return re.compile(rf"(?<![^\W\d_]){letters}[\s-]?([0-9٠-٩۰-۹]+)(?!\d)")
 
     def numbers(self, text: str) -> list[int]:
         """Placeholder numbers found in text, in order (repeats kept)."""
-        return [int(m.group(1).translate(_DIGITS)) for m in self._pattern().finditer(text)]
+        return [int(m.group(1).translate(_DIGITS)) for m in self.pattern().finditer(text)]
 
     def protect(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
         """Replace each (start, end) span (sorted, non-overlapping) by a placeholder; return their numbers."""
@@ -681,7 +682,7 @@ class Placeholders:
         for n in replacements:
             count = found.get(n, 0)
             if count == 0:
-                problems[n] = "lost"
+                problems[n] = "lost or garbled"
             elif count > 1:
                 problems[n] = "duplicated"
         if problems:
@@ -691,7 +692,7 @@ class Placeholders:
             n = int(m.group(1).translate(_DIGITS))
             return replacements.get(n, m.group(0))
 
-        return self._pattern().sub(put, output), {}
+        return self.pattern().sub(put, output), {}
 
 
 _OPENING_QUOTES = "\"'«“„‘‹"

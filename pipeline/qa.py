@@ -49,6 +49,17 @@ def _ru_stem(word: str) -> str:
     return word
 
 
+_RU_VOWELS = "аеёиоуыэюя"
+
+
+def _ru_stems(word: str) -> tuple[str, ...]:
+    """Stem, plus the stem without a fleeting vowel (посол -> послом, отец -> отца, церковь -> церкви)."""
+    stem = _ru_stem(word)
+    if len(stem) >= 4 and stem[-2] in "оеё" and stem[-1] not in _RU_VOWELS and stem[-3] not in _RU_VOWELS:
+        return stem, stem[:-2] + stem[-1]
+    return (stem,)
+
+
 def _kk_stem(word: str) -> str:
     for ending in _KK_POSSESSIVE:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
@@ -92,8 +103,9 @@ def _word_matcher(term_word: str, lang: str):
     if len(term_word) <= 2 or term_word.isdigit():
         return lambda w: w == term_word
     if lang == "ru":
-        stem, extra = _ru_stem(term_word), 4
-    elif lang == "kk":
+        stems = _ru_stems(term_word)
+        return lambda w: any(w.startswith(s) and len(w) - len(s) <= 4 for s in stems)
+    if lang == "kk":
         stem, extra = _kk_stem(term_word), 10
     else:
         stem, extra = term_word, 2
