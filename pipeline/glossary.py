@@ -312,8 +312,8 @@ class Glossary:
                 break
         else:
             f = node.get(_END)
-            if f is not None and f.concept is form.concept:
-                return close
+            if f is not None:  # another concept's name in parentheses is a term of its own
+                return close if f.concept is form.concept else 0
         if close == end + 2:
             word = tokens[end + 1]
             if 2 <= len(word) <= 12 and word.isupper() and word.isalpha() \
@@ -436,7 +436,7 @@ def _row_to_concept(row: dict[str, str], path: str, line: int, parsed: _Parsed) 
     if not cell["en"]:
         malformed.append(Problem(path, line, "empty en: every concept needs its English term"))
         ok = False
-    if cell["dnt"].lower() not in ("", "yes"):
+    if cell["dnt"].lower() not in ("", "yes", "no"):
         malformed.append(Problem(path, line, f"dnt is {cell['dnt']!r}: write yes or leave it empty"))
         ok = False
     if cell["confirmed"].lower() not in ("", "yes", "no"):

@@ -212,6 +212,10 @@ def test_abbreviation_in_parentheses_joins_the_match(gloss):
     assert found(gloss, "the Muslim Council of Elders (Abu Dhabi) and the Ambassador (XYZ)") == [
         ("Muslim Council of Elders", "mce"), ("Ambassador", "ambassador")]
     assert found(gloss, "the United Nations (UN)") == [("United Nations (UN)", "un")]
+    other = Concept("uk", "place", "United Kingdom", en_variants=("UK",))
+    near = Concept("un", "organisation", "United Nations Knowledge", en_variants=("UNK",))
+    assert [m.text for m in Glossary([near, other]).find("United Nations Knowledge (UK)")] == [
+        "United Nations Knowledge", "UK"]
 
 
 def test_quotes_around_names(gloss):
@@ -559,3 +563,16 @@ def test_cli_find(workspace):
     assert result.exit_code == 0
     expected = "terms: United Nations → Организация Объединённых Наций; Ambassador → Посол"
     assert result.output.strip() == expected
+
+
+def test_real_articles(shared, gloss):
+    ids, abbrevs = set(), set()
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        matches = gloss.find(text)
+        assert all(text[m.start:m.end] == m.text for m in matches)
+        assert all(a.end <= b.start for a, b in zip(matches, matches[1:], strict=False))
+        ids |= {m.concept.id for m in matches}
+        abbrevs |= {m.abbrev for m in matches if m.abbrev}
+    assert {"samk", "congress", "mce", "nur-mubarak", "mfa", "un", "kazakhstan"} <= ids
+    assert "SAMK" in abbrevs
