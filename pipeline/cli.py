@@ -48,7 +48,7 @@ def emit_json(data) -> None:
 def glossary_check(root: Path = RootOption, as_json: bool = JsonOption) -> None:
     """Report duplicates, conflicting targets, missing languages, empty cells and malformed rows.
 
-    Each problem comes with its file and line. Exit code 1 when there is any problem.
+    Each problem comes with its file and line; the exit code is 1 when there is any problem.
     """
     from pipeline import glossary
 
@@ -107,8 +107,9 @@ def glossary_import(
 ) -> None:
     """Merge a TBX or CSV glossary into glossary/terms.csv (atomically), or write it to a new CSV.
 
-    Known ids get empty cells filled and variants added; a cell that differs is a conflict and nothing is
-    written (use --replace to take the imported values).
+    Known ids get empty cells filled and variants added.
+
+    A cell that differs is a conflict: nothing is written unless --replace.
     """
     from pipeline import glossary
 

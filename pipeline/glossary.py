@@ -54,6 +54,9 @@ class Concept:
     case: str = "auto"  # auto: acronyms (SAMK, UN) exact, everything else case-insensitive
     extra: dict[str, str] = field(default_factory=dict)
 
+    def __hash__(self) -> int:  # the dict fields are never mutated; lets matches go into sets and dict keys
+        return hash((self.id, self.en))
+
 
 @dataclass(frozen=True)
 class TermMatch:
@@ -199,7 +202,7 @@ class Glossary:
         self.concepts: tuple[Concept, ...] = tuple(concepts)
         self._by_id = {c.id: c for c in self.concepts}
         self._root: dict = {}
-        self._memo: dict[str, tuple[str, str | None]] = {}
+        self._memo: dict[str, tuple[str, str | None, bool]] = {}
         for concept in self.concepts:
             for form in (concept.en, *concept.en_variants):
                 for keys in _form_variants(_form_keys(form, concept.case)):
