@@ -676,8 +676,13 @@ class Placeholders:
         out.append(text[pos:])
         return "".join(out), numbers
 
-    def restore(self, output: str, replacements: dict[int, str]) -> tuple[str, dict[int, str]]:
-        """Put replacements where their placeholders came back; also return {number: problem} per bad one."""
+    def restore(self, output: str, replacements: dict[int, str],
+                source_numbers: Iterable[int] = ()) -> tuple[str, dict[int, str]]:
+        """Put replacements where their placeholders came back; else return {number: problem} per bad one.
+
+        source_numbers: codes the source text itself contained (not ours). Any other number that was not
+        sent means the engine garbled a placeholder, and every term of the segment needs a look.
+        """
         found: dict[int, int] = {}
         for n in self.numbers(output):
             found[n] = found.get(n, 0) + 1
@@ -688,6 +693,9 @@ class Placeholders:
                 problems[n] = "lost or garbled"
             elif count > 1:
                 problems[n] = "duplicated"
+        strangers = set(found) - set(replacements) - set(source_numbers)
+        if strangers and not problems:
+            problems = dict.fromkeys(replacements, "mixed up")
         if problems:
             return output, problems
 
@@ -755,7 +763,8 @@ def translate_with_terms(
         if not slot:
             results[i] = TermResult(output, True)
             continue
-        restored, problems = scheme.restore(output, {n: r for n, (_, r) in slot.items()})
+        restored, problems = scheme.restore(output, {n: r for n, (_, r) in slot.items()},
+                                            scheme.numbers(texts[i]))
         if problems:
             notes = [
                 f"glossary: MT {problem} the placeholder for “{slot[n][0].concept.en}”; this is the "

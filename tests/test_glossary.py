@@ -343,6 +343,15 @@ def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle
     assert not results[2].ok and "“Kazakhstan”" in results[2].notes[0]
 
 
+def test_an_invented_placeholder_fails_the_segment(gloss):
+    engine = FakeEngine(lambda t: t.replace(" met", " XT7 met"))
+    [result] = run(gloss, engine, SENTENCES[:1])
+    assert not result.ok and len(engine.calls) == 2
+    assert [n.split(";")[0] for n in result.notes] == [
+        "glossary: MT mixed up the placeholder for “Spiritual Administration of Muslims of Kazakhstan”",
+        "glossary: MT mixed up the placeholder for “Ambassador”"]
+
+
 def test_tolerated_engine_habits_still_restore(gloss):
     def habits(text: str) -> str:  # Cyrillic look-alikes, lower case, a space before the digits
         text = re.sub(r"XT(\d)", lambda m: "ХТ" + m.group(1), text, count=1)
