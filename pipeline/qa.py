@@ -1,19 +1,142 @@
 """Checks on translations: required glossary targets present (inflection- and orthography-tolerant).
 
-CONTRACT (base commit): the issue-4 owner replaces the bodies.
+Russian and Kazakh inflect the words of a name ("Духовного управления мусульман Казахстана",
+"басқармасының"), and Arabic is written with or without hamza seats, diacritics and tatweel, and takes
+attached particles ("والإدارة"). A required term counts as present when each of its words appears, in order
+and next to each other, in a form that a stem-prefix rule for the language accepts. Deliberately lenient:
+a false "missing" sends a translator hunting; a false "present" is caught in review.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
-from pipeline.glossary import TermMatch
+from pipeline.glossary import TermMatch, target_forms
+
+_WORD = re.compile(r"\w+")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # diacritics, tatweel
+_ARABIC_LETTERS = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",  # alef forms
+    "ى": "ي", "ی": "ي", "ئ": "ي",  # alef maqsura, Persian yeh, yeh with hamza
+    "ة": "ه", "ۀ": "ه", "ؤ": "و", "ک": "ك",
+    "ё": "е",
+})
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+_RU_ENDINGS = tuple(sorted(
+    "ями ами его ого ему ому ыми ими иях ях ах ов ев ей ой ий ый ая яя ое ее ую юю ия ие ья ье ью "
+    "ям ам ом ем ым им ых их а я о е ы и у ю ь й".split(), key=len, reverse=True))
+_KK_POSSESSIVE = ("сы", "сі", "ы", "і")
+
+
+def normalise(text: str) -> str:
+    """Casefolded, NFKC, Arabic letter variants unified, diacritics and tatweel removed, ё = е."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ARABIC_MARKS.sub("", text)
+    return text.casefold().translate(_ARABIC_LETTERS).translate(_DIGITS)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalise(text))
+
+
+def _ru_stem(word: str) -> str:
+    for ending in _RU_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+_RU_VOWELS = "аеёиоуыэюя"
+
+
+def _ru_stems(word: str) -> tuple[str, ...]:
+    """Stem, plus the stem without a fleeting vowel (посол -> послом, отец -> отца, церковь -> церкви)."""
+    stem = _ru_stem(word)
+    if len(stem) >= 4 and stem[-2] in "оеё" and stem[-1] not in _RU_VOWELS and stem[-3] not in _RU_VOWELS:
+        return stem, stem[:-2] + stem[-1]
+    return (stem,)
+
+
+def _kk_stem(word: str) -> str:
+    for ending in _KK_POSSESSIVE:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            word = word[: -len(ending)]
+            break
+    if len(word) >= 5 and word[-1] in "пкқ":  # voiced before a vowel: кітап -> кітабы
+        word = word[:-1]
+    return word
+
+
+def _arabic_readings(word: str) -> set[str]:
+    """The word without the particles Arabic attaches in front: و/ف, ب/ك/ل, and the article ال."""
+    out = {word}
+    frontier = {word}
+    for prefixes in (("و", "ف"), ("ب", "ك", "ل"), ("ال",)):
+        grown = set()
+        for w in frontier:
+            for p in prefixes:
+                if w.startswith(p) and len(w) - len(p) >= 2:
+                    grown.add(w[len(p):])
+            if prefixes == ("ب", "ك", "ل") and w.startswith("لل") and len(w) > 4:  # لل = ل + ال
+                grown.add(w[2:])
+        frontier |= grown
+        out |= grown
+    return out
+
+
+def _arabic_stem(word: str) -> str:
+    if word.startswith("ال") and len(word) >= 4:
+        word = word[2:]
+    if len(word) >= 5 and word[-2:] in ("ين", "ون"):  # sound plural; construct state drops the nun
+        word = word[:-2]
+    return word
+
+
+def _word_matcher(term_word: str, lang: str):
+    """A test for one word of the required term, tolerant as the language needs."""
+    if lang == "ar" and any("\u0600" <= ch <= "\u06ff" for ch in term_word):
+        stem = _arabic_stem(term_word)
+        return lambda w: any(r.startswith(stem) and len(r) - len(stem) <= 3 for r in _arabic_readings(w))
+    if len(term_word) <= 2 or term_word.isdigit():
+        return lambda w: w == term_word
+    if lang == "ru":
+        stems = _ru_stems(term_word)
+        return lambda w: any(w.startswith(s) and len(w) - len(s) <= 4 for s in stems)
+    if lang == "kk":
+        stem, extra = _kk_stem(term_word), 10
+    else:
+        stem, extra = term_word, 2
+    return lambda w: w.startswith(stem) and len(w) - len(stem) <= extra
 
 
 def term_present(translation: str, term: str, lang: str) -> bool:
-    raise NotImplementedError
+    """Does the translation contain term (in any inflected / orthographic form)? An empty term never is."""
+    wanted = words(term)
+    if not wanted:
+        return False
+    tests = [_word_matcher(w, lang) for w in wanted]
+    have = words(translation)
+    for start in range(len(have) - len(tests) + 1):
+        if all(test(have[start + k]) for k, test in enumerate(tests)):
+            return True
+    return False
 
 
 def missing_terms(translation: str, matches: Sequence[TermMatch], lang: str) -> list[TermMatch]:
-    """Matches whose required target (or an allowed variant) does not occur in the translation."""
-    raise NotImplementedError
+    """Matches whose required target (or an allowed variant) does not occur in the translation.
+
+    One entry per concept (its first match). Concepts without a target in lang are not checked: there is
+    nothing to require yet (the `terms:` comment says so).
+    """
+    missing, seen = [], set()
+    for m in matches:
+        if m.concept.id in seen:
+            continue
+        seen.add(m.concept.id)
+        forms = target_forms(m.concept, lang)
+        if forms and not any(term_present(translation, form, lang) for form in forms):
+            missing.append(m)
+    return missing

@@ -1,0 +1,587 @@
+"""Glossary: loading and checking the CSV files, matching, enforcement through MT, TBX/CSV exchange."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import glossary as g
+from pipeline.cli import app
+from pipeline.glossary import Concept, Glossary, GlossaryError, Placeholders, TermMatch
+
+DATA = Path(__file__).parent / "data" / "glossary"
+VALID = DATA / "valid"
+PROBLEMS = DATA / "problems"
+HEADER = ",".join(g.COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def gloss() -> Glossary:
+    return Glossary.load(VALID)
+
+
+def found(gloss: Glossary, text: str) -> list[tuple[str, str]]:
+    matches = gloss.find(text)
+    for m in matches:
+        assert text[m.start:m.end] == m.text
+    return [(m.text, m.concept.id) for m in matches]
+
+
+def write_glossary(directory: Path, *rows: str, name: str = "terms.csv") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- loading
+
+
+def test_load_reads_every_column(gloss):
+    samk = gloss.get("samk")
+    assert samk.en == "Spiritual Administration of Muslims of Kazakhstan"
+    assert samk.en_variants == ("SAMK", "Spiritual Board of Muslims of Kazakhstan")
+    assert samk.targets["kk"] == "Қазақстан мұсылмандары діни басқармасы"
+    assert samk.target_variants == {"kk": ("ҚМДБ",), "ru": ("ДУМК",)}
+    assert samk.sources["ar"] == "https://www.muftyat.kz/ar/"
+    assert samk.notes == 'The muftiate\'s own name; "SAMK" is the English acronym.'
+    assert samk.confirmed and not samk.dnt
+    assert gloss.get("religious-centre").confirmed is False
+    hub = gloss.get("astana-hub")
+    assert hub.dnt and hub.targets == {}
+    assert len(gloss) == 12
+
+
+def test_load_reads_all_csv_files_and_refuses_a_repeated_id(tmp_path):
+    write_glossary(tmp_path, "a,title,Imam,,Имам,,Имам,,إمام,,,no,,,,", name="a.csv")
+    write_glossary(tmp_path, "b,title,Mufti,,Мүфти,,Муфтий,,مفتي,,,no,,,,", name="b.csv")
+    assert [c.id for c in Glossary.load(tmp_path).concepts] == ["a", "b"]
+    write_glossary(tmp_path, "a,title,Kadi,,Қади,,Кади,,قاضي,,,no,,,,", name="c.csv")
+    with pytest.raises(GlossaryError) as err:
+        Glossary.load(tmp_path)
+    assert err.value.line == 2 and err.value.path.endswith("c.csv") and "duplicate id 'a'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "content, line, words",
+    [
+        (HEADER + "\nok,title,Imam,,Имам,,Имам,,إمام,,,no,,,,\nshort,title,Mufti\n", 3, "3 cells"),
+        ("id,type,en\nx,title,Imam\n", 1, "missing column(s) en_variants"),
+        (HEADER + "\nx,title,Imam,,Имам,,Имам,,إمام,,perhaps,no,,,,\n", 2, "dnt is 'perhaps'"),
+        (HEADER + "\nx,title,Imam,,Имам,,Имам,,إمام,,,maybe,,,,\n", 2, "confirmed is 'maybe'"),
+        (HEADER + "\n,title,Imam,,Имам,,Имам,,إمام,,,no,,,,\n", 2, "empty id"),
+        (HEADER + "\nx,title,,,Имам,,Имам,,إمام,,,no,,,,\n", 2, "empty en"),
+        (HEADER + '\nx,title,Imam,,Имам,,Имам,,إمام,,,no,,,,"a "b" c\n', 2, "quoting"),
+        ("", 1, "empty file"),
+    ],
+)
+def test_load_names_file_and_line_of_a_malformed_file(tmp_path, content, line, words):
+    (tmp_path / "terms.csv").write_text(content, encoding="utf-8")
+    with pytest.raises(GlossaryError) as err:
+        Glossary.load(tmp_path)
+    assert err.value.line == line
+    assert words in err.value.message
+    assert str(err.value).startswith(f"{tmp_path / 'terms.csv'}:{line}:")
+
+
+def test_load_refuses_a_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "terms.csv").write_bytes((HEADER + "\n").encode() + "x,title,Imam,,Имам\n".encode("cp1251"))
+    with pytest.raises(GlossaryError) as err:
+        Glossary.load(tmp_path)
+    assert err.value.line == 2 and "UTF-8" in err.value.message
+
+
+def test_load_accepts_crlf_bom_and_quoted_newlines(tmp_path):
+    text = (HEADER + '\r\nx,title,Imam,,Имам,,Имам,,إمام,,,no,,,,"two\r\nlines"\r\n'
+            'y,title,Mufti,,Мүфти,,Муфтий,,مفتي,,,no,,,,\r\n')
+    (tmp_path / "terms.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    concepts = Glossary.load(tmp_path).concepts
+    assert [c.id for c in concepts] == ["x", "y"]
+    assert concepts[0].notes == "two\r\nlines"
+
+
+# ---------------------------------------------------------------- check
+
+
+def test_check_of_a_clean_glossary_is_empty():
+    assert g.check(VALID) == []
+
+
+def test_check_reports_each_problem_with_file_and_line():
+    problems = g.check(PROBLEMS)
+    assert all(p.path == str(PROBLEMS / "terms.csv") for p in problems)
+    by_line: dict[int, list[str]] = {}
+    for p in problems:
+        by_line.setdefault(p.line, []).append(p.message)
+    assert "duplicate term 'Muslim council of elders'" in by_line[3][0]
+    assert "conflicting targets for 'Muslim Council of Elders'" in by_line[4][0]
+    assert "kk 'Ақсақалдар кеңесі' here, 'Мұсылман ақсақалдары кеңесі' there" in by_line[4][0]
+    assert "duplicate id 'mce'" in by_line[5][0] and ":2)" in by_line[5][0]
+    assert sorted(by_line[6]) == ["missing ar target for 'Chief Imam'", "missing ru target for 'Chief Imam'"]
+    assert any("empty type" in m for m in by_line[7]) and any("empty confirmed" in m for m in by_line[7])
+    assert "row has 4 cells" in by_line[8][0]
+    assert "dnt is 'maybe'" in by_line[9][0]
+    assert "empty id" in by_line[10][0]
+    assert by_line[11] == ["empty kk_source: cite where the kk form is used"]
+    assert "empty variant in en_variants" in by_line[12][0]
+    assert "unknown type 'church'" in by_line[13][0]
+    assert set(by_line) == set(range(3, 14))  # line 2 is clean, and nothing else is reported
+
+
+def test_check_without_a_glossary_directory(tmp_path):
+    [problem] = g.check(tmp_path / "glossary")
+    assert "no glossary directory" in problem.message
+
+
+# ---------------------------------------------------------------- matching
+
+
+def test_longest_match_wins(gloss):
+    text = "The Spiritual Administration of Muslims of Kazakhstan and Kazakhstan."
+    assert found(gloss, text) == [("Spiritual Administration of Muslims of Kazakhstan", "samk"),
+                                  ("Kazakhstan", "kazakhstan")]
+    assert found(gloss, "the Republic of Kazakhstan") == [("Republic of Kazakhstan", "kazakhstan")]
+
+
+def test_whole_words_only(gloss):
+    assert found(gloss, "Kazakhstani officials and UNESCO, the UNited front, an Ambassadorial post") == []
+
+
+def test_acronyms_are_case_sensitive_names_are_not(gloss):
+    assert found(gloss, "the UN and the un-") == [("UN", "un")]
+    assert found(gloss, "Samk and samk") == []
+    assert found(gloss, "SPIRITUAL ADMINISTRATION OF MUSLIMS OF KAZAKHSTAN") == [
+        ("SPIRITUAL ADMINISTRATION OF MUSLIMS OF KAZAKHSTAN", "samk")]
+    assert found(gloss, "the supreme mufti") == [("supreme mufti", "supreme-mufti")]
+
+
+def test_case_column_overrides_the_rule(tmp_path):
+    write_glossary(tmp_path, "hub,organisation,Astana Hub,,,,,,,,yes,no,,,,,sensitive",
+                   "nato,organisation,NATO,,НАТО,,НАТО,,الناتو,,,no,,,,,insensitive")
+    (tmp_path / "terms.csv").write_text(
+        (tmp_path / "terms.csv").read_text().replace(HEADER, HEADER + ",case"), encoding="utf-8")
+    gloss = Glossary.load(tmp_path)
+    assert gloss.get("hub").case == "sensitive"
+    assert found(gloss, "astana hub, Astana Hub, Nato") == [("Astana Hub", "hub"), ("Nato", "nato")]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the International Labor Organisation", "International Labor Organisation"),
+        ("the international labour organisation", "international labour organisation"),
+        ("the Center for Religious Studies", "Center for Religious Studies"),
+        ("the Nur–Mubarak University", "Nur–Mubarak University"),  # en dash
+        ("the Nur Mubarak University", "Nur Mubarak University"),
+        ("the Nur\u2011Mubarak University", "Nur\u2011Mubarak University"),  # non-breaking hyphen
+    ],
+)
+def test_spelling_and_dash_variants(gloss, text, expected):
+    assert [t for t, _ in found(gloss, text)] == [expected]
+
+
+def test_possessive_and_apostrophes(gloss):
+    assert found(gloss, "Kazakhstan’s Supreme Mufti") == [("Kazakhstan", "kazakhstan"),
+                                                          ("Supreme Mufti", "supreme-mufti")]
+    assert found(gloss, "SAMK's chairman") == [("SAMK", "samk")]
+    assert found(gloss, "the Muslim Council of Elders’ meeting") == [("Muslim Council of Elders", "mce")]
+
+
+def test_apostrophe_inside_a_term(tmp_path):
+    write_glossary(tmp_path, "assembly,institution,Assembly of People's Unity,,Халық бірлігі ассамблеясы,,"
+                   "Ассамблея единства народа,,مجلس وحدة الشعب,,,no,,,,")
+    gloss = Glossary.load(tmp_path)
+    assert found(gloss, "the Assembly of People’s Unity met") == [("Assembly of People’s Unity", "assembly")]
+    assert found(gloss, "the Assembly of People Unity met") == []
+
+
+def test_abbreviation_in_parentheses_joins_the_match(gloss):
+    text = "The Spiritual Administration of Muslims of Kazakhstan (SAMK) said"
+    [m] = gloss.find(text)
+    assert (m.text, m.abbrev, m.concept.id) == ("Spiritual Administration of Muslims of Kazakhstan (SAMK)",
+                                                "SAMK", "samk")
+    # initials of the name, in order, even when the glossary does not list the acronym
+    [m] = gloss.find("the Congress of Leaders of World and Traditional Religions (CLWTR) opened")
+    assert m.abbrev == "CLWTR" and m.text.endswith("(CLWTR)")
+    # a parenthesis that is not the name's abbreviation stays outside the match
+    assert found(gloss, "the Muslim Council of Elders (Abu Dhabi) and the Ambassador (XYZ)") == [
+        ("Muslim Council of Elders", "mce"), ("Ambassador", "ambassador")]
+    assert found(gloss, "the United Nations (UN)") == [("United Nations (UN)", "un")]
+    other = Concept("uk", "place", "United Kingdom", en_variants=("UK",))
+    near = Concept("un", "organisation", "United Nations Knowledge", en_variants=("UNK",))
+    assert [m.text for m in Glossary([near, other]).find("United Nations Knowledge (UK)")] == [
+        "United Nations Knowledge", "UK"]
+
+
+def test_quotes_around_names(gloss):
+    text = "at the “Nur-Mubarak” university"
+    assert found(gloss, text) == [("Nur-Mubarak", "nur-mubarak")]
+    # a form written with quotes matches with curly quotes (kept in the match) or without
+    assert found(gloss, "the Egyptian University of Islamic Culture “Nur–Mubarak” opened") == [
+        ("Egyptian University of Islamic Culture “Nur–Mubarak”", "nur-mubarak")]
+    assert found(gloss, "the Egyptian University of Islamic Culture Nur-Mubarak opened") == [
+        ("Egyptian University of Islamic Culture Nur-Mubarak", "nur-mubarak")]
+    # a match never runs across a quote that the form does not have
+    text = "“Spiritual Administration” of Muslims of Kazakhstan"
+    assert found(gloss, text) == [("Kazakhstan", "kazakhstan")]
+
+
+def test_punctuation_breaks_a_match(gloss):
+    assert found(gloss, "Supreme. Mufti") == []
+    assert found(gloss, "Muslim Council, of Elders") == []
+
+
+def test_offsets_are_in_the_original_text(gloss):
+    text = "«Muslim Council of Elders» — “Supreme Mufti” — UN’s"
+    for m in gloss.find(text):
+        assert text[m.start:m.end] == m.text
+    assert len(gloss.find(text)) == 3
+
+
+def test_first_concept_wins_a_shared_form():
+    a = Concept("a", "title", "Mufti", targets={"kk": "Мүфти"})
+    b = Concept("b", "title", "Chief Mufti", en_variants=("mufti",), targets={"kk": "Бас мүфти"})
+    assert [m.concept.id for m in Glossary([a, b]).find("the Mufti and the Chief Mufti")] == ["a", "b"]
+
+
+# ---------------------------------------------------------------- comments and targets
+
+
+def test_term_comment_lists_required_targets(gloss):
+    text = "The Spiritual Administration of Muslims of Kazakhstan (SAMK) met the Astana Hub and SAMK again " \
+           "at the Centre for Religious Studies."
+    comment = g.term_comment(gloss.find(text), "kk")
+    assert comment == (
+        "terms: Spiritual Administration of Muslims of Kazakhstan → Қазақстан мұсылмандары діни басқармасы; "
+        "Astana Hub → Astana Hub (do not translate); "
+        "Centre for Religious Studies → Дінтану орталығы (unconfirmed)")
+    assert g.term_comment([], "kk") == ""
+    missing = Concept("x", "title", "Grand Imam", targets={"ru": "Верховный имам"})
+    assert g.term_comment([TermMatch("Grand Imam", 0, 10, missing)], "kk") == \
+        "terms: Grand Imam → (no kk term in the glossary yet)"
+
+
+def test_target_for_uses_target_acronyms(gloss):
+    full, alone = gloss.find("The Spiritual Administration of Muslims of Kazakhstan (SAMK) and SAMK")
+    assert g.target_for(full, "kk") == "Қазақстан мұсылмандары діни басқармасы (ҚМДБ)"
+    assert g.target_for(alone, "ru") == "ДУМК"
+    assert g.target_for(alone, "ar") == "الإدارة الدينية لمسلمي كازاخستان"  # no Arabic acronym listed
+
+
+# ---------------------------------------------------------------- enforcement through MT
+
+
+class FakeEngine:
+    """Stands in for MT: tags the text, keeps the rest (placeholders included) unless told to mangle."""
+
+    def __init__(self, mangle=None):
+        self.calls: list[list[str]] = []
+        self.mangle = mangle
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        self.calls.append(list(texts))
+        out = [f"[kk] {t}" for t in texts]
+        if self.mangle and len(self.calls) == 1:
+            out = [self.mangle(t) for t in out]
+        return out
+
+
+PLACEHOLDER = Placeholders().pattern()
+
+
+def drop_first(text: str) -> str:
+    return PLACEHOLDER.sub("", text, count=1)
+
+
+def duplicate_first(text: str) -> str:
+    return PLACEHOLDER.sub(lambda m: m.group(0) + " " + m.group(0), text, count=1)
+
+
+def garble_first(text: str) -> str:
+    return PLACEHOLDER.sub(lambda m: "TX" + m.group(1), text, count=1)
+
+
+SENTENCES = [
+    "The Spiritual Administration of Muslims of Kazakhstan met the Ambassador.",
+    "Nothing to protect here.",
+    "Kazakhstan’s Supreme Mufti spoke at the Astana Hub.",
+]
+
+
+def run(gloss, engine, sentences=SENTENCES, lang="kk"):
+    return g.translate_with_terms(sentences, [gloss.find(s) for s in sentences], lang, engine)
+
+
+def test_passthrough_engine_gets_exact_targets(gloss):
+    engine = FakeEngine()
+    results = run(gloss, engine)
+    assert len(engine.calls) == 1 and len(engine.calls[0]) == 3  # one batch
+    assert all(not re.search("Spiritual|Ambassador|Mufti", t) for t in engine.calls[0])  # terms protected
+    assert [r.ok for r in results] == [True, True, True]
+    assert results[0].text == "[kk] The Қазақстан мұсылмандары діни басқармасы met the Елші."
+    assert results[1].text == "[kk] Nothing to protect here."
+    assert results[2].text == "[kk] Қазақстан’s Бас мүфти spoke at the Astana Hub."
+    assert all(r.notes == () for r in results)
+
+
+@pytest.mark.parametrize("mangle, problem", [(drop_first, "lost or garbled"), (duplicate_first, "duplicated"),
+                                             (garble_first, "lost or garbled")])
+def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle, problem):
+    engine = FakeEngine(mangle)
+    results = run(gloss, engine)
+    # the segments whose first placeholder was mangled are retranslated, unprotected, in one more call
+    assert engine.calls[1] == [SENTENCES[0], SENTENCES[2]]
+    assert results[0] == g.TermResult(f"[kk] {SENTENCES[0]}", False, (
+        f"glossary: MT {problem} the placeholder for “Spiritual Administration of Muslims of Kazakhstan”; "
+        "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы”",))
+    assert results[1] == g.TermResult("[kk] Nothing to protect here.", True)
+    assert not results[2].ok and "“Kazakhstan”" in results[2].notes[0]
+
+
+def test_an_invented_placeholder_fails_the_segment(gloss):
+    engine = FakeEngine(lambda t: t.replace(" met", " XT7 met"))
+    [result] = run(gloss, engine, SENTENCES[:1])
+    assert not result.ok and len(engine.calls) == 2
+    assert [n.split(";")[0] for n in result.notes] == [
+        "glossary: MT mixed up the placeholder for “Spiritual Administration of Muslims of Kazakhstan”",
+        "glossary: MT mixed up the placeholder for “Ambassador”"]
+
+
+def test_tolerated_engine_habits_still_restore(gloss):
+    def habits(text: str) -> str:  # Cyrillic look-alikes, lower case, a space before the digits
+        text = re.sub(r"XT(\d)", lambda m: "ХТ" + m.group(1), text, count=1)
+        text = re.sub(r"XT(\d)", lambda m: "xt " + m.group(1), text, count=1)
+        return text
+
+    results = run(gloss, FakeEngine(habits), SENTENCES[:1])
+    assert results[0].ok
+    assert results[0].text == "[kk] The Қазақстан мұсылмандары діни басқармасы met the Елші."
+    arabic = run(gloss, FakeEngine(lambda t: t.replace("XT1", "XT١")), SENTENCES[:1], "ar")
+    assert arabic[0].ok and "الإدارة الدينية لمسلمي كازاخستان" in arabic[0].text
+
+
+def test_placeholder_numbers_avoid_codes_already_in_the_text(gloss):
+    text = "The XT1 and XT2 documents reached the Ambassador."
+    engine = FakeEngine()
+    [result] = run(gloss, engine, [text])
+    assert "XT3" in engine.calls[0][0]
+    assert result.ok and result.text == "[kk] The XT1 and XT2 documents reached the Елші."
+
+
+def test_targets_with_acronyms(gloss):
+    texts = ["Students met SAMK.", "The Spiritual Administration of Muslims of Kazakhstan (SAMK) said."]
+    results = run(gloss, FakeEngine(), texts, "ru")
+    assert results[0].text == "[kk] Students met ДУМК."
+    assert results[1].text == "[kk] The Духовное управление мусульман Казахстана (ДУМК) said."
+
+
+def test_a_quoted_target_replaces_the_source_quotes():
+    gloss = Glossary([Concept("rz", "document", "Rukhani Zhangyru", targets={"ru": "«Рухани жаңғыру»"}),
+                      Concept("nm", "institution", "Nur-Mubarak University",
+                              targets={"ru": "Университет «Нур-Мубарак»"})])
+    texts = ["The “Rukhani Zhangyru” programme.", "The Rukhani Zhangyru programme.",
+             "The “Nur-Mubarak University” opened."]
+    results = run(gloss, FakeEngine(), texts, "ru")
+    assert [r.text for r in results] == ["[kk] The «Рухани жаңғыру» programme.",
+                                         "[kk] The «Рухани жаңғыру» programme.",
+                                         "[kk] The “Университет «Нур-Мубарак»” opened."]
+
+
+def test_terms_without_a_target_are_left_to_the_engine():
+    concept = Concept("x", "title", "Grand Imam", targets={"ru": "Верховный имам"})
+    gloss = Glossary([concept])
+    engine = FakeEngine()
+    [result] = run(gloss, engine, ["The Grand Imam spoke."], "kk")
+    assert engine.calls == [["The Grand Imam spoke."]]
+    assert result == g.TermResult("[kk] The Grand Imam spoke.", True)
+
+
+def test_engine_returning_the_wrong_number_of_translations_is_an_error(gloss):
+    with pytest.raises(ValueError, match="2 translations for 3"):
+        run(gloss, lambda texts: texts[:2])
+
+
+# ---------------------------------------------------------------- export / import
+
+
+def tricky_concepts() -> list[Concept]:
+    return [
+        *Glossary.load(VALID).concepts,
+        Concept("odd", "document", 'The "Rukhani Zhangyru", programme', en_variants=("Rukhani, Zhangyru",),
+                targets={"ar": "برنامج «روحاني جانغيرو»"}, notes="line one\nline two, with comma & <angle>",
+                confirmed=False, case="sensitive", extra={"reviewer": "A. N. Other"}),
+    ]
+
+
+def test_tbx_round_trip_loses_nothing(tmp_path):
+    concepts = tricky_concepts()
+    g.write_tbx(concepts, tmp_path / "out.tbx")
+    back, warnings = g.read_tbx(tmp_path / "out.tbx")
+    assert back == concepts and warnings == []
+    text = (tmp_path / "out.tbx").read_text(encoding="utf-8")
+    assert '<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">' in text
+    assert "<termNote type=\"administrativeStatus\">preferredTerm-admn-sts</termNote>" in text
+
+
+def test_csv_round_trip_loses_nothing(tmp_path):
+    concepts = tricky_concepts()
+    g.write_csv(concepts, tmp_path / "terms.csv")
+    assert Glossary.load(tmp_path).concepts == tuple(concepts)
+    assert (tmp_path / "terms.csv").read_text(encoding="utf-8").splitlines()[0] == HEADER + ",case,reviewer"
+
+
+def test_export_of_the_valid_glossary_reimports_byte_for_byte(tmp_path):
+    g.write_tbx(Glossary.load(VALID).concepts, tmp_path / "g.tbx")
+    report, _ = g.import_file(tmp_path / "g.tbx", tmp_path / "glossary", out=tmp_path / "new.csv")
+    assert len(report.added) == 12
+    assert (tmp_path / "new.csv").read_bytes() == (VALID / "terms.csv").read_bytes()
+
+
+def test_read_foreign_tbx_v2(tmp_path):
+    concepts, warnings = g.read_tbx(DATA / "foreign-v2.tbx")
+    mufti, dialogue = concepts
+    assert (mufti.id, mufti.type, mufti.en, mufti.targets, mufti.sources) == (
+        "grand-mufti", "title", "Grand Mufti", {"ru": "Великий муфтий"}, {"ru": "https://example.org/ru"})
+    assert mufti.en_variants == () and not mufti.confirmed  # outside data comes in unconfirmed
+    assert (dialogue.id, dialogue.targets) == ("interfaith-dialogue", {"kk": "Конфессияаралық диалог"})
+    assert any("dropped deprecated" in w and "'Great Mufti'" in w for w in warnings)
+    assert any("ignored language 'fr'" in w for w in warnings)
+
+
+def test_malformed_and_dangerous_xml_is_refused_with_a_line(tmp_path):
+    bad = tmp_path / "bad.tbx"
+    bad.write_text("<tbx>\n<text>\n<body>\n<conceptEntry id='a'>\n</body></text></tbx>\n", encoding="utf-8")
+    with pytest.raises(GlossaryError) as err:
+        g.read_tbx(bad)
+    assert err.value.line == 5 and "malformed XML" in err.value.message
+    bomb = tmp_path / "bomb.tbx"
+    bomb.write_text('<?xml version="1.0"?>\n<!DOCTYPE t [\n<!ENTITY a "aaaa">\n]>\n<tbx>&a;</tbx>\n')
+    with pytest.raises(GlossaryError, match="entity declarations are not allowed"):
+        g.read_tbx(bomb)
+    not_tbx = tmp_path / "x.tbx"
+    not_tbx.write_text("<html/>")
+    with pytest.raises(GlossaryError, match="not a TBX file"):
+        g.read_tbx(not_tbx)
+
+
+def test_import_merges_fills_and_reports_conflicts(tmp_path):
+    root = tmp_path / "glossary"
+    write_glossary(root, "mufti,title,Grand Mufti,,Бас мүфти,,,,,,,yes,src,,,")
+    before = (root / "terms.csv").read_bytes()
+    incoming = [
+        Concept("mufti", "title", "Grand Mufti", en_variants=("Chief Mufti",),
+                targets={"ru": "Верховный муфтий"}, sources={"ru": "src-ru"}),
+        Concept("imam", "title", "Imam", targets={"kk": "Имам"}),
+    ]
+    g.write_tbx(incoming, tmp_path / "in.tbx")
+    report, _ = g.import_file(tmp_path / "in.tbx", root)
+    assert (report.added, report.updated, report.conflicts) == (["imam"], ["mufti"], [])
+    merged = Glossary.load(root)
+    mufti = merged.get("mufti")
+    assert mufti.targets == {"kk": "Бас мүфти", "ru": "Верховный муфтий"}
+    assert mufti.en_variants == ("Chief Mufti",)
+    assert mufti.confirmed  # a fill merge never changes confirmation
+    assert [c.id for c in merged.concepts] == ["mufti", "imam"]
+    assert before != (root / "terms.csv").read_bytes()
+
+    # a differing cell is a conflict: nothing is written
+    g.write_tbx([Concept("mufti", "title", "Grand Mufti", targets={"kk": "Ұлы мүфти"})], tmp_path / "c.tbx")
+    snapshot = (root / "terms.csv").read_bytes()
+    report, _ = g.import_file(tmp_path / "c.tbx", root)
+    assert report.conflicts == ["mufti: kk 'Бас мүфти' here, 'Ұлы мүфти' imported"]
+    assert (root / "terms.csv").read_bytes() == snapshot
+    report, _ = g.import_file(tmp_path / "c.tbx", root, replace_values=True)
+    assert report.updated == ["mufti"] and Glossary.load(root).get("mufti").targets["kk"] == "Ұлы мүфти"
+    assert sorted(p.name for p in root.iterdir()) == ["terms.csv"]  # no temp files left behind
+
+
+def test_import_keeps_other_columns_and_line_ends(tmp_path):
+    root = tmp_path / "glossary"
+    root.mkdir()
+    (root / "terms.csv").write_bytes(
+        f"{HEADER},reviewer\r\nmufti,title,Grand Mufti,,Бас мүфти,,,,,,,no,,,,,Aigerim\r\n".encode())
+    imam = Concept("imam", "title", "Imam", targets={"kk": "Имам"}, confirmed=False)
+    g.write_csv([imam], tmp_path / "in.csv")
+    report, _ = g.import_file(tmp_path / "in.csv", root)
+    assert report.added == ["imam"]
+    raw = (root / "terms.csv").read_bytes().decode()
+    assert raw.startswith(f"{HEADER},reviewer\r\nmufti,") and raw.count("\r\n") == 3
+    assert Glossary.load(root).get("mufti").extra == {"reviewer": "Aigerim"}
+
+
+# ---------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    shutil.copytree(VALID, tmp_path / "glossary")
+    return tmp_path
+
+
+def test_cli_check(workspace):
+    runner = CliRunner()
+    result = runner.invoke(app, ["glossary", "check", "--root", str(workspace)])
+    assert result.exit_code == 0 and "ok: 12 concepts in 1 file(s)" in result.output
+    shutil.copy(PROBLEMS / "terms.csv", workspace / "glossary" / "more.csv")
+    result = runner.invoke(app, ["glossary", "check", "--root", str(workspace), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert not data["ok"] and data["files"] == ["more.csv", "terms.csv"]
+    assert {"path": str(workspace / "glossary" / "more.csv"), "line": 9,
+            "message": "dnt is 'maybe': write yes or leave it empty"} in data["problems"]
+    # the same English term in two files is reported (files are read in name order)
+    assert any(p["line"] == 4 and "duplicate term 'Muslim Council of Elders'" in p["message"]
+               and "more.csv:2" in p["message"] for p in data["problems"] if p["path"].endswith("terms.csv"))
+    result = runner.invoke(app, ["glossary", "check", "--root", str(workspace)])
+    assert f"{workspace / 'glossary' / 'more.csv'}:8: row has 4 cells" in result.output
+
+
+def test_cli_export_import_round_trip(workspace):
+    runner = CliRunner()
+    out = workspace / "all.tbx"
+    result = runner.invoke(app, ["glossary", "export", "--format", "tbx", str(out), "--root", str(workspace)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["glossary", "import", str(out), "--root", str(workspace), "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["unchanged"] == [c.id for c in
+                                                                                Glossary.load(VALID).concepts]
+    result = runner.invoke(app, ["glossary", "export", str(workspace / "all.csv"), "--root", str(workspace)])
+    assert result.exit_code == 0
+    assert (workspace / "all.csv").read_bytes() == (VALID / "terms.csv").read_bytes()
+    result = runner.invoke(app, ["glossary", "export", "-f", "xlsx", str(out), "--root", str(workspace)])
+    assert result.exit_code != 0 and "unknown format" in result.output
+
+
+def test_cli_import_refuses_malformed_xml_with_its_line(workspace):
+    bad = workspace / "bad.tbx"
+    bad.write_text('<?xml version="1.0"?>\n<tbx>\n<text><body>\n<conceptEntry id="a">\n</tbx>\n')
+    before = (workspace / "glossary" / "terms.csv").read_bytes()
+    result = CliRunner().invoke(app, ["glossary", "import", str(bad), "--root", str(workspace)])
+    assert result.exit_code == 1
+    assert f"{bad}:5: malformed XML" in result.output
+    assert (workspace / "glossary" / "terms.csv").read_bytes() == before
+
+
+def test_cli_find(workspace):
+    result = CliRunner().invoke(app, ["glossary", "find", "the UN Ambassador", "--lang", "ru",
+                                      "--root", str(workspace)])
+    assert result.exit_code == 0
+    expected = "terms: United Nations → Организация Объединённых Наций; Ambassador → Посол"
+    assert result.output.strip() == expected
+
+
+def test_real_articles(shared, gloss):
+    ids, abbrevs = set(), set()
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        matches = gloss.find(text)
+        assert all(text[m.start:m.end] == m.text for m in matches)
+        assert all(a.end <= b.start for a, b in zip(matches, matches[1:], strict=False))
+        ids |= {m.concept.id for m in matches}
+        abbrevs |= {m.abbrev for m in matches if m.abbrev}
+    assert {"samk", "congress", "mce", "nur-mubarak", "mfa", "un", "kazakhstan"} <= ids
+    assert "SAMK" in abbrevs
