@@ -30,7 +30,7 @@ COLUMNS = (
     "dnt", "confirmed", "kk_source", "ru_source", "ar_source", "notes",
 )
 OPTIONAL_COLUMNS = ("case",)
-TYPES = ("institution", "title", "place", "event", "document", "organisation", "person")
+TYPES = ("institution", "title", "place", "event", "document", "organisation", "person", "media")
 CASE_RULES = ("auto", "sensitive", "insensitive")
 VARIANT_SEPARATOR = " | "
 
