@@ -102,7 +102,8 @@ _SPACE_RUN = re.compile(r"\s+")
 _NEXT_WORD = re.compile(r"[" + re.escape(_OPENERS) + r"–—\-\s]*(\S*)")
 _MULTI_PERIOD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _NUMBER = re.compile(r"[$€£¥₸]?\d[\d,.:/%]*(?:st|nd|rd|th)?")
-_CAPS = re.compile(r"[A-Z][A-Z'’\-]+")
+# A dateline opens the paragraph: place in capitals (after an optional "date 2021-03-01"), then the agency.
+_DATELINE_HEAD = re.compile(r"\s*(?:date\s+\S+\s+)?[A-Z][A-Z'’\-]+(?:[ ,]+[A-Z][A-Z'’\-]+)*")
 _DATELINE_AFTER = re.compile(r"[A-Z][\w&'’\-]*(?:\s+[A-Z][\w&'’\-]*){0,2}\s*(?:[–—]|--?)\s")
 _BARE_TIME = re.compile(
     r"(?:(?:at|by|before|after|from|until|till|around|about|since)\s+)?\d{1,2}(?:[:.]\d{2})?", re.I
@@ -143,7 +144,7 @@ def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
 def _list_breaks(text: str) -> list[int]:
     """Where an inline list ("1. a 2. b", "• a • b", "a. x b. y") forces a new sentence."""
     stripped = text.lstrip()
-    if stripped[:1] in _BULLETS:
+    if stripped and stripped[0] in _BULLETS:
         return [m.start() for m in re.finditer(r"(?<=\s)" + re.escape(stripped[0]), text)]
     m = _ENUM_START.match(text)
     if not m:
@@ -270,7 +271,7 @@ def _after_period(text, lo, sentence_start, stop_start, close_end, prev_token, w
         capital_before = before_word[:1].isupper()
         # Initials ("Jonas E. Smith", "of N. Nazarbayev Center") go on; "you and I. Did you" ends.
         return cut if starter and (prev_token == "I" or not capital_before) else None
-    if _CAPS.fullmatch(prev_token) and stop_start - lo < 80 and _DATELINE_AFTER.match(text, close_end + 1):
+    if _DATELINE_HEAD.fullmatch(text, lo, stop_start) and _DATELINE_AFTER.match(text, close_end + 1):
         return None  # dateline "NUR-SULTAN. KAZINFORM – Last week, ..."
     return cut
 
@@ -421,3 +422,45 @@ def _markdown_blocks(lines: list[str]) -> list[_Block]:
         para.append(raw)
     flush()
     return blocks
+
+
+# ----------------------------------------------------------------------------------------------------
+# The ".segments" review format: one segment per line as "H<TAB>text" or "S<TAB>text", a blank line between
+# paragraphs. Used for gold segmentations and for showing a translator how an article will be cut.
+
+_KIND_CODE = {"heading": "H", "sentence": "S"}
+_CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
+
+
+def format_segments(segments: list[Segment]) -> str:
+    """Segments in the ``.segments`` format (line breaks inside a segment become spaces)."""
+    out: list[str] = []
+    last = None
+    for seg in segments:
+        if last is not None and seg.paragraph != last:
+            out.append("")
+        last = seg.paragraph
+        out.append(f"{_KIND_CODE[seg.kind]}\t{one_line(seg.text)}")
+    return "\n".join(out) + "\n" if out else ""
+
+
+def parse_segments(text: str, *, source: str = "<segments>") -> list[list[tuple[str, str]]]:
+    """Paragraphs of (kind, text) from the ``.segments`` format; ``#`` lines are comments."""
+    paragraphs: list[list[tuple[str, str]]] = [[]]
+    for number, line in enumerate(_LINE_BREAK.split(text.lstrip("\ufeff")), 1):
+        if not line.strip():
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        if line.startswith("#"):
+            continue
+        code, tab, body = line.partition("\t")
+        if not tab or code not in _CODE_KIND or not body.strip():
+            raise ValueError(f"{source}:{number}: expected 'H<TAB>text' or 'S<TAB>text', got {line[:60]!r}")
+        paragraphs[-1].append((_CODE_KIND[code], body.strip()))
+    return [p for p in paragraphs if p]
+
+
+def one_line(text: str) -> str:
+    """A segment's text with its line breaks (Markdown soft wraps) turned into single spaces."""
+    return re.sub(r"[ \t]*(?:\r\n|\r|\n)[ \t]*", " ", text)
