@@ -65,7 +65,8 @@ def segment_id(norm: str, occurrence: int = 1) -> str:
 # Titles and honorifics: always followed by a name, never the end of a sentence.
 _PREPOSITIVE = frozenset(
     """mr mrs ms messrs mme mlle dr prof acad assoc st sts mt gen col lt capt cpt sgt cpl pvt maj adm cmdr gov
-    sen rep rev ven hon pres amb fr supt insp atty rt h.e h.h h.r.h h.m h.e.mr""".split()
+    sen sens rep reps rev ven hon pres amb fr supt insp det atty rt brig msgr cllr exc h.e h.h h.r.h h.m
+    """.split()
 )
 # Abbreviations that are not a boundary when a number follows ("No. 5", "p. 55", "Sept. 11", "N°. 1026").
 _BEFORE_NUMBER = frozenset(
