@@ -189,7 +189,7 @@ def _decide(text, lo, hi, sentence_start, stop_start, stop_end, close_end):
         return None  # end of chunk: the caller closes the sentence anyway
     space = _SPACE_RUN.match(text, close_end, hi)
     if space is None:
-        return _glued(text, lo, stop_start, stop, close_end)
+        return _glued(text, sentence_start, stop_start, stop, close_end)
     after = space.end()
     word_m = _NEXT_WORD.match(text, after, hi)
     word = word_m.group(1) if word_m else ""
@@ -198,14 +198,14 @@ def _decide(text, lo, hi, sentence_start, stop_start, stop_end, close_end):
     first = word[0]
     if first.islower():
         return None  # "co. at noon", "a.i. of the Embassy", "great.' she said", "Yahoo! in"
-    before = text[sentence_start:stop_start]
     # The word the stop is attached to ("" when the stop stands alone, as in "is . . . I").
-    prev_token = "" if before[-1:].isspace() or not before else before.split()[-1].lstrip(_OPENERS)
+    token_start = _word_start(text, sentence_start, stop_start)
+    prev_token = text[token_start:stop_start].lstrip(_OPENERS)
     if "." not in stop and "…" not in stop:
         return close_end  # ! ? clusters
     if stop_start > 0 and text[stop_start - 1] in "[(" and text[close_end - 1:close_end] in "])":
         return None  # "[...]" marks an omission inside a sentence
-    if _MARKER_ONLY.fullmatch(text[sentence_start:close_end]):
+    if close_end - sentence_start <= 12 and _MARKER_ONLY.fullmatch(text, sentence_start, close_end):
         return None  # list marker "1.", "a.", "• 9." opening a sentence
     dots = stop.count(".")
     if len(stop) > 1 or "…" in stop:  # an ellipsis of some kind
@@ -218,7 +218,15 @@ def _decide(text, lo, hi, sentence_start, stop_start, stop_end, close_end):
                 return close_end  # "with a period . . . . Next sentence."
             return None  # ". . . I didn't mean it": an omission, not an end
         return close_end if attached else None  # "that.... She left", "he paused… Then"
-    return _after_period(text, lo, sentence_start, stop_start, close_end, prev_token, word)
+    return _after_period(text, lo, sentence_start, token_start, stop_start, close_end, prev_token, word)
+
+
+def _word_start(text: str, lo: int, end: int) -> int:
+    """Start of the whitespace-free run that ends at ``end`` (not before ``lo``)."""
+    i = end
+    while i > lo and not text[i - 1].isspace():
+        i -= 1
+    return i
 
 
 def _glued(text, lo, stop_start, stop, close_end):
@@ -228,11 +236,12 @@ def _glued(text, lo, stop_start, stop, close_end):
     nxt = text[close_end:close_end + 2]
     if len(nxt) < 2 or not (nxt[0].isupper() and nxt[1].islower()):
         return None
-    token_start = max(text.rfind(" ", lo, stop_start), text.rfind("\n", lo, stop_start)) + 1
-    token_end = close_end
-    while token_end < len(text) and not text[token_end].isspace():
-        token_end += 1
-    token = text[token_start:token_end]
+    # The whole glued token, within reach: a run of 100 characters without a space is not prose.
+    token_start = _word_start(text, max(lo, stop_start - 100), stop_start)
+    space = _SPACE_RUN.search(text, close_end, close_end + 100)
+    if token_start == stop_start - 100 or space is None and close_end + 100 < len(text):
+        return None
+    token = text[token_start:space.start() if space else len(text)]
     prev = text[token_start:stop_start].lstrip(_OPENERS)
     if _WEBBY.search(token) or prev.lower() in _ABBREVIATIONS:
         return None
@@ -241,7 +250,7 @@ def _glued(text, lo, stop_start, stop, close_end):
     return None
 
 
-def _after_period(text, lo, sentence_start, stop_start, close_end, prev_token, word):
+def _after_period(text, lo, sentence_start, token_start, stop_start, close_end, prev_token, word):
     """A single period followed by whitespace and a word starting with a capital, digit or symbol."""
     cut = close_end
     if not prev_token:
@@ -254,7 +263,7 @@ def _after_period(text, lo, sentence_start, stop_start, close_end, prev_token, w
     digit = word[0].isdigit()
     if key in ("a.m", "p.m"):
         # "At 5 a.m. Mr. Smith went" goes on; "at 6 P.M. Mr. Smith then went" ends.
-        head = text[sentence_start:stop_start - len(prev_token)].strip()
+        head = text[sentence_start:token_start].strip() if token_start - sentence_start < 40 else "long"
         return None if _BARE_TIME.fullmatch(head) else cut
     if key in _PREPOSITIVE:
         return None  # "Dr. Darhan", "H.E. Mr.", "St. Michael's"
@@ -267,12 +276,15 @@ def _after_period(text, lo, sentence_start, stop_start, close_end, prev_token, w
     if len(prev_token) == 1 and prev_token.isalpha():
         if prev_token.islower():
             return cut if starter else None
-        words_before = text[lo:stop_start].split()
-        before_word = words_before[-2] if len(words_before) >= 2 else ""
+        end = token_start
+        while end > lo and text[end - 1].isspace():
+            end -= 1
+        before_word = text[_word_start(text, lo, end):end]
         capital_before = before_word[:1].isupper()
         # Initials ("Jonas E. Smith", "of N. Nazarbayev Center") go on; "you and I. Did you" ends.
         return cut if starter and (prev_token == "I" or not capital_before) else None
-    if _DATELINE_HEAD.fullmatch(text, lo, stop_start) and _DATELINE_AFTER.match(text, close_end + 1):
+    if (stop_start - lo < 100 and _DATELINE_HEAD.fullmatch(text, lo, stop_start)
+            and _DATELINE_AFTER.match(text, close_end + 1)):
         return None  # dateline "NUR-SULTAN. KAZINFORM – Last week, ..."
     return cut
 
@@ -327,8 +339,11 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
         elif block.plain and "\n" not in block.text and looks_like_heading(block.text, first=number == 0):
             add(number, "heading", block.text.strip(), block.line, 1 if number == 0 else 2)
         else:
+            line, counted = block.line, 0
             for a, b in sentence_spans(block.text):
-                add(number, "sentence", block.text[a:b], block.line + block.text.count("\n", 0, a))
+                line += block.text.count("\n", counted, a)
+                counted = a
+                add(number, "sentence", block.text[a:b], line)
     return segments
 
 
