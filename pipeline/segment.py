@@ -102,7 +102,6 @@ _CLOSE_RUN = re.compile("[" + re.escape(_CLOSERS) + "]*")
 _SPACE_RUN = re.compile(r"\s+")
 _NEXT_WORD = re.compile(r"[" + re.escape(_OPENERS) + r"–—\-\s]*(\S*)")
 _MULTI_PERIOD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
-_NUMBER = re.compile(r"[$€£¥₸]?\d[\d,.:/%]*(?:st|nd|rd|th)?")
 # A dateline opens the paragraph: place in capitals (after an optional "date 2021-03-01"), then the agency.
 _DATELINE_HEAD = re.compile(r"\s*(?:date\s+\S+\s+)?[A-Z][A-Z'’\-]+(?:[ ,]+[A-Z][A-Z'’\-]+)*")
 _DATELINE_AFTER = re.compile(r"[A-Z][\w&'’\-]*(?:\s+[A-Z][\w&'’\-]*){0,2}\s*(?:[–—]|--?)\s")
@@ -151,17 +150,14 @@ def _list_breaks(text: str) -> list[int]:
     if not m:
         return []
     number, letter, style = m.groups()
+    expected = int(number) + 1 if number else ord(letter) + 1
+    label = r"(\d{1,4})" if number else r"([a-z])"
     breaks = []
-    pos = m.end()
-    value = int(number) if number else ord(letter)
-    while True:
-        value += 1
-        label = str(value) if number else chr(value)
-        nxt = re.compile(r"(?<=\s)" + re.escape(label + style) + r"\s").search(text, pos)
-        if not nxt:
-            return breaks
-        breaks.append(nxt.start())
-        pos = nxt.end()
+    for item in re.finditer(r"(?<=\s)" + label + re.escape(style) + r"\s", text[m.end():]):
+        if (int(item.group(1)) if number else ord(item.group(1))) == expected:
+            breaks.append(m.end() + item.start())
+            expected += 1
+    return breaks
 
 
 def _boundaries(text: str, lo: int, hi: int):
