@@ -10,7 +10,8 @@ Prints, for each splitter:
 * throughput in sentences per second on the same input (all rule texts and gold paragraphs, repeated).
 
 Segments are compared whitespace-normalised (the rules' own expected output is "cleaned"). spaCy's rule-based
-sentencizer and translate-toolkit's splitter are scored too when installed, for reference.
+sentencizer and translate-toolkit's splitter are scored too when installed, for reference. pysbd runs as
+``Segmenter(language="en", clean=False, char_span=False)``, its fastest mode.
 """
 
 from __future__ import annotations
