@@ -1,7 +1,6 @@
 """Publishing: reassembly, completeness rules, escaping, the site, the manifest and the CLI.
 
-The segmenter and catalog keys are owned by other stages; these tests use small local stand-ins with the same
-contract (one paragraph per line, sentences split on ". ", msgctxt "occurrence N" for repeats).
+Articles are cut by the real segmenter and keyed by the real catalog keys, as `pipeline run` does.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typer.testing import CliRunner
 
 from pipeline import catalogs, publish, segment
 from pipeline.cli import app
-from pipeline.segment import Segment
 
 ARTICLE = """Council of faith leaders meets in Astana
 The council met in the capital on Monday. It discussed a new school for young scholars.
@@ -34,54 +32,6 @@ STRUCTURE = [("title", [0]), ("paragraph", [1, 2]), ("paragraph", [3, 4]), ("hea
 
 def _collapse(text: str) -> str:
     return " ".join(text.split())
-
-
-def fake_segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
-    """Stand-in segmenter: a paragraph per line (Markdown: per blank-line block), sentences split on '. '."""
-    paragraphs: list[tuple[int, str]] = []
-    lines = text.split("\n")
-    if markdown:
-        start, chunk = 0, []
-        for number, line in enumerate(lines + [""], 1):
-            if line.strip():
-                start = start or number
-                chunk.append(line)
-            elif chunk:
-                paragraphs.append((start, " ".join(chunk)))
-                start, chunk = 0, []
-    else:
-        paragraphs = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
-    segments: list[Segment] = []
-    for paragraph, (line, body) in enumerate(paragraphs):
-        stripped = body.strip()
-        ends_sentence = stripped.endswith((".", "!", "?", "”", '"'))
-        is_heading = stripped.startswith("#") if markdown else not ends_sentence
-        if is_heading:
-            norm = _collapse(re.sub(r"^#+\s*", "", stripped))
-            segments.append(Segment(id=f"h{len(segments)}", index=len(segments), paragraph=paragraph,
-                                    kind="heading", text=body, norm=norm, line=line))
-            continue
-        parts = stripped.split(". ")
-        for number, part in enumerate(parts):
-            sentence = part if number == len(parts) - 1 else part + "."
-            segments.append(Segment(id=f"s{len(segments)}", index=len(segments), paragraph=paragraph,
-                                    kind="sentence", text=sentence, norm=_collapse(sentence), line=line))
-    return segments
-
-
-def fake_entry_keys(segments):
-    seen: dict[str, int] = {}
-    keys = []
-    for seg in segments:
-        seen[seg.norm] = seen.get(seg.norm, 0) + 1
-        keys.append((None, seg.norm) if seen[seg.norm] == 1 else (f"occurrence {seen[seg.norm]}", seg.norm))
-    return keys
-
-
-@pytest.fixture(autouse=True)
-def stand_ins(monkeypatch):
-    monkeypatch.setattr(segment, "segment_text", fake_segment_text)
-    monkeypatch.setattr(catalogs, "entry_keys", fake_entry_keys)
 
 
 WORDS = {"kk": "Сөйлем әғқңөұүһі", "ru": "Предложение", "ar": "جملة رقم"}
@@ -102,11 +52,11 @@ def make_root(tmp_path: Path, articles: dict[str, str] | None = None) -> Path:
 def write_catalog(root: Path, lang: str, slug: str, text: str, choose=None, *, markdown: bool = False,
                   extra: list[polib.POEntry] = ()) -> Path:
     """A catalog for the article; choose(index, key) -> (msgstr, fuzzy), default: approved translations."""
-    segments = fake_segment_text(text, markdown=markdown)
+    segments = segment.segment_text(text, markdown=markdown)
     po = polib.POFile(wrapwidth=0)
     po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": lang,
                    "Plural-Forms": catalogs.PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);")}
-    for index, key in enumerate(fake_entry_keys(segments)):
+    for index, key in enumerate(catalogs.entry_keys(segments)):
         msgstr, fuzzy = choose(index, key) if choose else (translated(lang, index), False)
         flags = ["fuzzy"] if fuzzy else []
         po.append(polib.POEntry(msgctxt=key[0], msgid=key[1], msgstr=msgstr, flags=flags))
@@ -266,7 +216,7 @@ def test_seed_articles_reassemble_paragraph_for_paragraph(tmp_path, shared):
     results = publish.publish(root, tmp_path / "out", ["ar"])
     assert len(results) == len(seeds) and all(pub.published for pub in results)
     for seed, pub in zip(seeds, results, strict=True):
-        segments = fake_segment_text(seed.read_text(encoding="utf-8").replace("\r\n", "\n"))
+        segments = segment.segment_text(seed.read_text(encoding="utf-8").replace("\r\n", "\n"))
         paragraphs = {seg.paragraph for seg in segments}
         blocks = article_blocks(parse(tmp_path / "out" / pub.paths["html"]))
         assert len(blocks) == len(paragraphs)
@@ -327,7 +277,7 @@ def test_below_100_percent_publishes_with_marked_english_fallback(tmp_path):
 
 def test_obsolete_entries_and_plural_entries_are_not_usable(tmp_path):
     root = make_root(tmp_path)
-    last = fake_entry_keys(fake_segment_text(ARTICLE))[6][1]
+    last = catalogs.entry_keys(segment.segment_text(ARTICLE))[6][1]
     obsolete = polib.POEntry(msgid="A report about the meeting will be published in May.", msgstr="старое",
                              obsolete=True)
     write_catalog(root, "ru", "council-meets", ARTICLE,

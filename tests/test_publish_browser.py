@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_publish import fake_entry_keys, fake_segment_text, write_catalog
+from test_publish import write_catalog
 
-from pipeline import catalogs, publish, segment
+from pipeline import publish
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ The letters of the Kazakh alphabet are shown here.
 The meeting ended in the evening.
 The next meeting will take place in the spring.
 """
-# Hand-written translations, one per segment of ARTICLE (stand-in segmenter: a line is a paragraph).
+# Hand-written translations, one per segment of ARTICLE (real segmenter: a line is a paragraph).
 HOSTILE = ("<script>document.documentElement.setAttribute('data-pwned','script')</script>"
            "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">")
 TRANSLATIONS = {
@@ -260,8 +260,6 @@ def browser(tmp_path):
 
 @pytest.fixture
 def site(tmp_path, monkeypatch):
-    monkeypatch.setattr(segment, "segment_text", fake_segment_text)
-    monkeypatch.setattr(catalogs, "entry_keys", fake_entry_keys)
     root = tmp_path / "work"
     (root / "source_texts").mkdir(parents=True)
     (root / "source_texts" / "interfaith-dialogue.txt").write_text(ARTICLE, encoding="utf-8")
