@@ -1,15 +1,50 @@
 """Stage 4: the translation memory (SQLite).
 
-CONTRACT (base commit): the issue-5 owner replaces the bodies; fields may be added, never renamed.
+Approved human translations are reused wherever the same or a close sentence comes back. The memory lives
+in `.pipeline/memory.sqlite` (git-ignored): the reviewed catalogs in `locales/` are the source of truth and
+the memory can always be rebuilt from them (`pipeline tm import locales`).
+
+Scores follow translate-toolkit (`translate.search.lshtein`): character Levenshtein similarity,
+100 - 100 * distance / length of the longer string, on normalised text (NFC, collapsed whitespace).
+Candidates come from an FTS5 trigram index, so a lookup reads a few hundred rows, never the whole memory.
+
+Storage sits behind `MemoryStore` (SQLite here) so that a shared PostgreSQL backend (pg_trgm) can follow
+without touching the scoring, harvesting or TMX code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+import sqlite3
+import tempfile
+import time
+import unicodedata
+import xml.sax
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
+from xml.sax.handler import ContentHandler
+from xml.sax.saxutils import escape, quoteattr
+
+import polib
+from defusedxml import DefusedXmlException
+from defusedxml.expatreader import create_parser
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 APPROVED = "approved"
 MACHINE = "machine"
+STATUSES = (APPROVED, MACHINE)
+DEFAULT_MIN_SCORE = 75.0
+
+# TMX <prop> types we write and read back, so that status and origin survive an export/import round trip.
+PROP_STATUS = "x-pipeline-status"
+PROP_ORIGIN = "x-pipeline-origin"
 
 
 @dataclass(frozen=True)
@@ -20,6 +55,8 @@ class Unit:
     target: str
     status: str = APPROVED
     origin: str = ""
+    created: str = ""  # ISO 8601 UTC; empty: now
+    updated: str = ""  # ISO 8601 UTC; empty: now. Last time a source (catalog, TMX) confirmed the unit.
 
 
 @dataclass(frozen=True)
@@ -29,17 +66,430 @@ class Match:
     score: float  # 100 = exact; translate-toolkit's Levenshtein similarity otherwise
     origin: str
     status: str = APPROVED
+    updated: str = ""
+
+
+@dataclass(frozen=True)
+class PairStats:
+    source_lang: str
+    target_lang: str
+    approved: int
+    machine: int
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    path: str
+    size_bytes: int
+    units: int
+    approved: int
+    machine: int
+    sources: int
+    origins: int
+    pairs: list[PairStats] = field(default_factory=list)
+    last_updated: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    files: int = 0
+    read: int = 0  # usable units found in the files
+    added: int = 0  # new units, or machine drafts now approved
+    skipped: int = 0  # TMX units without the source language or without a target
+
+    def __add__(self, other: ImportReport) -> ImportReport:
+        return ImportReport(self.files + other.files, self.read + other.read, self.added + other.added,
+                            self.skipped + other.skipped)
+
+
+class MemoryImportError(Exception):
+    """A catalog or TMX file that cannot be imported; carries file and line. The import keeps nothing."""
+
+    def __init__(self, path: Path, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+class TmxError(MemoryImportError):
+    """A malformed TMX file."""
+
+
+# ------------------------------------------------------------------------------------------ text and scores
+
+_WHITESPACE = re.compile(r"\s+")
+# XML 1.0 cannot carry these; they are dropped on export.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_KEEP_REGION = {"zh", "pt", "sr"}  # languages whose regional/script variants are different targets
+
+
+def normalise(text: str) -> str:
+    """The lookup key: NFC, whitespace runs collapsed to one space, trimmed. The original text is kept too."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def lang_code(tag: str) -> str:
+    """`ru_RU.UTF-8` / `ru-RU` / `RU` -> `ru`: catalogs and TMX files spell one language many ways."""
+    tag = tag.strip().split(".")[0].split("@")[0].replace("_", "-")
+    parts = [p for p in tag.split("-") if p]
+    if not parts:
+        return ""
+    primary = parts[0].lower()
+    if primary in _KEEP_REGION and len(parts) > 1:
+        return "-".join([primary] + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]])
+    return primary
+
+
+def similarity(a: str, b: str) -> float:
+    """translate-toolkit's Levenshtein similarity: 100 - 100 * distance / length of the longer string.
+
+    Same expression as `translate.search.lshtein.LevenshteinComparer.similarity_real`, so figures compare
+    with theirs (they cut strings at `max_length` and add a penalty; we score whole strings).
+    """
+    longer = max(len(a), len(b))
+    if not a or not b:
+        return 0.0
+    return 100 - (Levenshtein.distance(a, b) * 1.0 / longer) * 100
+
+
+def _iso_micros(micros: int) -> str:
+    seconds, fraction = divmod(micros, 1_000_000)
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{fraction:06d}Z"
+
+
+def _now() -> str:
+    return _iso_micros(time.time_ns() // 1000)
+
+
+def _tmx_date(iso: str) -> str:
+    """ISO 8601 -> TMX `YYYYMMDDThhmmssZ`."""
+    digits = re.sub(r"[^0-9T]", "", iso)[:15]
+    return digits + "Z" if len(digits) == 15 else ""
+
+
+def _iso_date(tmx: str) -> str:
+    """TMX `YYYYMMDDThhmmssZ` -> ISO 8601 (empty when unreadable)."""
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z?", tmx.strip())
+    return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}.000000Z" if m else ""
+
+
+def _trigrams(text: str) -> dict[str, int]:
+    """Each distinct trigram of `text` with the index of the word it starts in."""
+    out: dict[str, int] = {}
+    word = 0
+    for i in range(len(text) - 2):
+        if text[i] == " ":
+            word += 1
+        out.setdefault(text[i:i + 3], word)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ storage
+
+
+@dataclass(frozen=True)
+class StoredUnit:
+    """A unit as a backend returns it for lookup."""
+
+    source_id: int
+    source: str
+    target: str
+    status: str
+    origin: str
+    updated: str
+
+
+class MemoryStore(Protocol):
+    """What the memory needs from a database. SQLite implements it; a PostgreSQL one (pg_trgm) can follow."""
+
+    path: str
+
+    def transaction(self): ...  # context manager: all or nothing
+
+    def upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
+        """(normalised source, unit) pairs; returns how many were new or moved from machine to approved."""
+
+    def source_id(self, lang: str, text: str) -> int | None: ...
+
+    def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
+        """(source id, normalised source) of sources likely close to `text`, within the length window."""
+
+    def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
+        """Units of those sources, approved first, newest first."""
+
+    def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,
+                   statuses: Sequence[str]) -> Iterator[Unit]: ...
+
+    def stats(self) -> MemoryStats: ...
+
+    def optimize(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    lang TEXT NOT NULL,
+    text TEXT NOT NULL,              -- normalised source: the lookup key
+    length INTEGER NOT NULL,
+    UNIQUE (lang, text)
+);
+CREATE INDEX IF NOT EXISTS sources_length ON sources (lang, length);
+CREATE VIRTUAL TABLE IF NOT EXISTS sources_fts USING fts5 (
+    text, content='sources', content_rowid='id', tokenize='trigram case_sensitive 1', detail='none'
+);
+-- document frequency of each trigram: lets a lookup pick the rarest ones of its text
+CREATE TABLE IF NOT EXISTS grams (
+    lang TEXT NOT NULL,
+    gram TEXT NOT NULL,
+    df INTEGER NOT NULL,
+    PRIMARY KEY (lang, gram)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources (id),
+    target_lang TEXT NOT NULL,
+    source TEXT,                     -- original source when it differs from the normalised one
+    target TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('approved', 'machine')),
+    origin TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (source_id, target_lang, target)
+);
+"""
+
+
+class SQLiteStore:
+    """The embedded default: one SQLite file in WAL mode, FTS5 trigram index over normalised sources."""
+
+    PICKS = 12  # rarest trigrams a fuzzy lookup asks the index for ...
+    PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
+    SCAN_LIMIT = 500  # length windows this small are scored in full: exact and cheap
+    CANDIDATE_CAP = 2000  # beyond this many index hits, keep those sharing the most trigram pairs
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            self._setup()
+        except BaseException:
+            self._conn.close()
+            raise
+        self._depth = 0
+
+    def _setup(self) -> None:
+        c = self._conn
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'units'").fetchone()[0]
+        if has_tables and version != _SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path}: memory schema {version}, expected {_SCHEMA_VERSION}; delete "
+                               "the file and rebuild it with `pipeline tm import locales`")
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -32000")
+        if not has_tables:
+            try:
+                c.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
+            except sqlite3.OperationalError as e:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise RuntimeError(f"{self.path}: SQLite {sqlite3.sqlite_version} lacks the FTS5 trigram "
+                                   f"tokenizer (needs 3.34+): {e}") from e
+
+    @contextmanager
+    def transaction(self):
+        """Nestable: only the outermost level commits; any exception rolls everything back."""
+        if self._depth == 0:
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._conn.execute("COMMIT")
+
+    def upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
+        c = self._conn
+        changed = 0
+        grams: Counter[tuple[str, str]] = Counter()
+        with self.transaction():
+            for text, unit in rows:
+                got = c.execute("INSERT INTO sources (lang, text, length) VALUES (?, ?, ?) "
+                                "ON CONFLICT (lang, text) DO NOTHING RETURNING id",
+                                (unit.source_lang, text, len(text))).fetchone()
+                if got:
+                    sid = got[0]
+                    c.execute("INSERT INTO sources_fts (rowid, text) VALUES (?, ?)", (sid, text))
+                    grams.update((unit.source_lang, g) for g in _trigrams(text))
+                else:
+                    sid = c.execute("SELECT id FROM sources WHERE lang = ? AND text = ?",
+                                    (unit.source_lang, text)).fetchone()[0]
+                original = None if unit.source == text else unit.source
+                cur = c.execute(
+                    "INSERT INTO units (source_id, target_lang, source, target, status, origin, created, "
+                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (source_id, target_lang, target) DO NOTHING",
+                    (sid, unit.target_lang, original, unit.target, unit.status, unit.origin, unit.created,
+                     unit.updated))
+                if cur.rowcount:
+                    changed += 1
+                    continue
+                uid, status, updated = c.execute(
+                    "SELECT id, status, updated FROM units "
+                    "WHERE source_id = ? AND target_lang = ? AND target = ?",
+                    (sid, unit.target_lang, unit.target)).fetchone()
+                if status == APPROVED and unit.status == MACHINE:
+                    continue  # a machine draft never overrides a human's approval
+                upgraded = status == MACHINE and unit.status == APPROVED
+                if upgraded or unit.updated > updated:
+                    c.execute("UPDATE units SET status = ?, origin = ?, updated = ? WHERE id = ?",
+                              (unit.status, unit.origin, max(updated, unit.updated), uid))
+                    changed += upgraded
+            if grams:
+                c.executemany("INSERT INTO grams (lang, gram, df) VALUES (?, ?, ?) "
+                              "ON CONFLICT (lang, gram) DO UPDATE SET df = df + excluded.df",
+                              [(lang, g, n) for (lang, g), n in grams.items()])
+        return changed
+
+    def source_id(self, lang: str, text: str) -> int | None:
+        row = self._conn.execute("SELECT id FROM sources WHERE lang = ? AND text = ?",
+                                 (lang, text)).fetchone()
+        return row[0] if row else None
+
+    def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
+        c = self._conn
+        window = (lang, min_len, max_len)
+        in_window = c.execute("SELECT count(*) FROM (SELECT 1 FROM sources "
+                              "WHERE lang = ? AND length BETWEEN ? AND ? LIMIT ?)",
+                              (*window, self.SCAN_LIMIT + 1)).fetchone()[0]
+        if in_window <= self.SCAN_LIMIT:
+            return c.execute("SELECT id, text FROM sources WHERE lang = ? AND length BETWEEN ? AND ?",
+                             window).fetchall()
+        groups = self._pair_rare_trigrams(lang, text)
+        if not groups:
+            return []
+        queries = [" AND ".join('"' + g.replace('"', '""') + '"' for g in group) for group in groups]
+        ids = [r for (r,) in c.execute("SELECT rowid FROM sources_fts WHERE sources_fts MATCH ?",
+                                       (" OR ".join(f"({q})" for q in queries),))]
+        if len(ids) > self.CANDIDATE_CAP:
+            hits: Counter[int] = Counter()
+            for q in queries:
+                hits.update(r for (r,) in c.execute("SELECT rowid FROM sources_fts WHERE sources_fts MATCH ?",
+                                                    (q,)))
+            ids = [r for r, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:self.CANDIDATE_CAP]]
+        rows: list[tuple[int, str]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            # unary + keeps the planner on rowid lookups instead of scanning the length index
+            rows += c.execute(f"SELECT id, text FROM sources WHERE id IN ({','.join('?' * len(chunk))}) "
+                              "AND +lang = ? AND +length BETWEEN ? AND ?", (*chunk, *window)).fetchall()
+        return rows
+
+    def _pair_rare_trigrams(self, lang: str, text: str) -> list[list[str]]:
+        """The text's rarest trigrams, spread over its words, in pairs: a close source holds some pair.
+
+        Single rare trigrams pull in every sentence sharing one rare word; pairs from different words are
+        far more selective, and a sentence within 25% edits keeps most pairs intact.
+        """
+        words = _trigrams(text)
+        if not words:
+            return []
+        df: dict[str, int] = {}
+        grams = list(words)
+        for i in range(0, len(grams), 500):
+            chunk = grams[i:i + 500]
+            df.update(self._conn.execute(f"SELECT gram, df FROM grams WHERE lang = ? AND gram IN "
+                                         f"({','.join('?' * len(chunk))})", (lang, *chunk)).fetchall())
+        picks: list[str] = []
+        per_word: Counter[int] = Counter()
+        for g in sorted(df, key=lambda g: (df[g], g)):
+            if per_word[words[g]] < self.PER_WORD:
+                per_word[words[g]] += 1
+                picks.append(g)
+                if len(picks) == self.PICKS:
+                    break
+        if len(picks) == 1:
+            return [picks]
+        return [picks[i:i + 2] for i in range(0, len(picks) - 1, 2)]
+
+    def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
+        if not source_ids:
+            return []
+        rows = self._conn.execute(
+            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
+            "FROM units u JOIN sources s ON s.id = u.source_id "
+            f"WHERE u.source_id IN ({','.join('?' * len(source_ids))}) AND u.target_lang = ? "
+            f"AND u.status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY u.status = 'approved' DESC, u.updated DESC, u.id DESC",
+            (*source_ids, target_lang, *statuses)).fetchall()
+        return [StoredUnit(*r) for r in rows]
+
+    def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,
+                   statuses: Sequence[str]) -> Iterator[Unit]:
+        where = [f"u.status IN ({','.join('?' * len(statuses))})"]
+        args: list[str] = list(statuses)
+        if source_lang:
+            where.append("s.lang = ?")
+            args.append(source_lang)
+        if target_langs:
+            where.append(f"u.target_lang IN ({','.join('?' * len(target_langs))})")
+            args += list(target_langs)
+        cur = self._conn.execute(
+            "SELECT s.lang, u.target_lang, coalesce(u.source, s.text), u.target, u.status, u.origin, "
+            "u.created, u.updated FROM units u JOIN sources s ON s.id = u.source_id "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY u.id", args)
+        for row in cur:
+            yield Unit(*row)
+
+    def stats(self) -> MemoryStats:
+        c = self._conn
+        pairs = [PairStats(sl, tl, a, m) for sl, tl, a, m in c.execute(
+            "SELECT s.lang, u.target_lang, sum(u.status = 'approved'), sum(u.status = 'machine') "
+            "FROM units u JOIN sources s ON s.id = u.source_id GROUP BY 1, 2 ORDER BY 1, 2")]
+        sources = c.execute("SELECT count(*) FROM sources").fetchone()[0]
+        origins, last = c.execute("SELECT count(DISTINCT origin), max(updated) FROM units").fetchone()
+        size = sum(os.path.getsize(self.path + ext) for ext in ("", "-wal")
+                   if os.path.exists(self.path + ext))
+        approved = sum(p.approved for p in pairs)
+        machine = sum(p.machine for p in pairs)
+        return MemoryStats(self.path, size, approved + machine, approved, machine, sources, origins, pairs,
+                           last or "")
+
+    def optimize(self) -> None:
+        """Merge the index segments after a bulk import (FTS5 `optimize`)."""
+        self._conn.execute("INSERT INTO sources_fts (sources_fts) VALUES ('optimize')")
+        self._conn.execute("PRAGMA optimize")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+# ------------------------------------------------------------------------------------------ the memory
 
 
 class Memory:
     """Open with Memory.open(path); use as a context manager."""
 
+    def __init__(self, store: MemoryStore):
+        self.store = store
+        self._last_stamp = 0  # microseconds since the epoch
+
     @classmethod
     def open(cls, path: Path) -> Memory:
-        raise NotImplementedError
+        return cls(SQLiteStore(Path(path)))
 
     def close(self) -> None:
-        raise NotImplementedError
+        self.store.close()
 
     def __enter__(self) -> Memory:
         return self
@@ -47,18 +497,377 @@ class Memory:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def path(self) -> str:
+        return self.store.path
+
+    # ------------------------------------------------------------------ writing
+
+    def _stamp(self) -> str:
+        """Now, strictly after the previous stamp: of two approved targets, the later import comes first."""
+        micros = max(time.time_ns() // 1000, self._last_stamp + 1)
+        self._last_stamp = micros
+        return _iso_micros(micros)
+
+    def _prepared(self, units: Iterable[Unit]) -> list[tuple[str, Unit]]:
+        rows = []
+        for u in units:
+            if u.status not in STATUSES:
+                raise ValueError(f"unit status must be one of {STATUSES}, not {u.status!r}")
+            source = unicodedata.normalize("NFC", u.source)
+            target = unicodedata.normalize("NFC", u.target)
+            text = normalise(source)
+            if not text or not target.strip():
+                continue
+            stamp = u.updated or self._stamp()
+            rows.append((text, replace(u, source_lang=lang_code(u.source_lang),
+                                       target_lang=lang_code(u.target_lang), source=source, target=target,
+                                       created=u.created or stamp, updated=stamp)))
+        return rows
+
     def add(self, units: list[Unit]) -> int:
-        raise NotImplementedError
+        """Store units; returns how many are new or were machine drafts now approved.
 
-    def lookup(self, text: str, target_lang: str, *, min_score: float = 75, limit: int = 5,
-               source_lang: str = "en") -> list[Match]:
-        """Exact first, then fuzzy, best first; approved units only."""
-        raise NotImplementedError
+        Units are keyed by (source language, target language, normalised source, target). Adding a unit that
+        is already there refreshes its `updated` time and origin, so the most recently confirmed of two
+        approved targets for one source comes first; a machine draft never downgrades an approved unit.
+        """
+        return self.store.upsert(self._prepared(units))
 
-    def import_catalogs(self, path: Path) -> int:
-        """Harvest approved entries (non-empty, not fuzzy, not obsolete) from .po files under path."""
-        raise NotImplementedError
+    # ------------------------------------------------------------------ reading
+
+    def exact(self, text: str, target_lang: str, *, source_lang: str = "en",
+              include_machine: bool = False) -> Match | None:
+        """The best exact match (approved first, then the most recently confirmed), or None."""
+        found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang), include_machine)
+        return found[0] if found else None
+
+    def _exact(self, text: str, target_lang: str, source_lang: str, include_machine: bool) -> list[Match]:
+        sid = self.store.source_id(source_lang, text)
+        if sid is None:
+            return []
+        return [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
+                for u in self.store.units([sid], target_lang, self._statuses(include_machine))]
+
+    @staticmethod
+    def _statuses(include_machine: bool) -> tuple[str, ...]:
+        return STATUSES if include_machine else (APPROVED,)
+
+    def lookup(self, text: str, target_lang: str, *, min_score: float = DEFAULT_MIN_SCORE, limit: int = 5,
+               source_lang: str = "en", include_machine: bool = False) -> list[Match]:
+        """Exact first, then fuzzy, best first; approved units only unless include_machine.
+
+        Fuzzy ties are broken like translate-toolkit's matcher: the shorter source first, then the older one.
+        """
+        if limit <= 0:
+            return []
+        query = normalise(text)
+        if not query:
+            return []
+        target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
+        statuses = self._statuses(include_machine)
+        matches = self._exact(query, target_lang, source_lang, include_machine)[:limit]
+        if len(matches) >= limit or min_score > 100:
+            return matches
+        exact_id = self.store.source_id(source_lang, query)
+        ranked = self._fuzzy(query, source_lang, min_score, exclude=exact_id)
+        for i in range(0, len(ranked), 50):
+            chunk = ranked[i:i + 50]
+            by_source: dict[int, list[StoredUnit]] = {}
+            for u in self.store.units([sid for sid, _, _ in chunk], target_lang, statuses):
+                by_source.setdefault(u.source_id, []).append(u)
+            for sid, _, score in chunk:
+                for u in by_source.get(sid, []):
+                    matches.append(Match(u.source, u.target, score, u.origin, u.status, u.updated))
+                    if len(matches) == limit:
+                        return matches
+        return matches
+
+    def _fuzzy(self, query: str, source_lang: str, min_score: float,
+               exclude: int | None) -> list[tuple[int, str, float]]:
+        """(source id, normalised source, score) of sources scoring at least min_score, best first."""
+        n = len(query)
+        ratio = max(min_score, 0.0) / 100.0
+        min_len = max(1, int(n * ratio - 1e-9)) if ratio else 1
+        max_len = int(n / ratio + 1e-9) + 1 if ratio else 1 << 30
+        cands = [(sid, t) for sid, t in self.store.candidates(source_lang, query, min_len, max_len)
+                 if sid != exclude]
+        if not cands:
+            return []
+        # rapidfuzz's C loop filters; the score is recomputed with translate-toolkit's exact expression.
+        hits = process.extract(query, [t for _, t in cands], scorer=Levenshtein.normalized_similarity,
+                               score_cutoff=max(ratio - 1e-9, 0.0), limit=None)
+        scored = []
+        for _, _, i in hits:
+            sid, t = cands[i]
+            score = similarity(query, t)
+            if score >= min_score:
+                scored.append((sid, t, score))
+        scored.sort(key=lambda r: (-r[2], len(r[1]), r[0]))
+        return scored
+
+    # ------------------------------------------------------------------ harvest and exchange
+
+    def import_catalogs(self, path: Path, *, source_lang: str = "en", origin_root: Path | None = None) -> int:
+        """Harvest approved entries (non-empty, not fuzzy, not obsolete) from .po files under path.
+
+        One transaction: a catalog that cannot be read raises MemoryImportError and nothing is kept.
+        A missing directory yields 0 (nothing reviewed yet).
+        """
+        return self.import_path(path, source_lang=source_lang, origin_root=origin_root, tmx=False).added
+
+    def import_path(self, path: Path, *, source_lang: str | None = None, origin_root: Path | None = None,
+                    tmx: bool = True, catalogs: bool = True,
+                    on_file: Callable[[Path], None] | None = None) -> ImportReport:
+        """Import a .po or .tmx file, or every one under a directory, in one transaction."""
+        path = Path(path)
+        if not path.exists():
+            return ImportReport()
+        if path.is_dir():
+            kinds = ([".po"] if catalogs else []) + ([".tmx"] if tmx else [])
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in kinds and p.is_file())
+        elif path.suffix.lower() in (".po", ".tmx"):
+            files = [path]
+        else:
+            raise MemoryImportError(path, 0, "expected a .po catalog, a .tmx file or a directory of them")
+        report = ImportReport()
+        with self.store.transaction():
+            for f in files:
+                if f.suffix.lower() == ".tmx":
+                    report += self._import_tmx(f, source_lang, origin_root)
+                else:
+                    report += self._import_catalog(f, source_lang or "en", origin_root)
+                if on_file:
+                    on_file(f)
+        return report
+
+    def _import_catalog(self, path: Path, source_lang: str, origin_root: Path | None) -> ImportReport:
+        try:
+            catalog = polib.pofile(str(path))
+        except (OSError, ValueError, UnicodeDecodeError) as e:
+            line = re.search(r"line (\d+)", str(e))
+            raise MemoryImportError(path, int(line[1]) if line else 0,
+                                    f"cannot read catalog: {e}; fix the file or leave it out") from e
+        target_lang = lang_code(catalog.metadata.get("Language", "")) or _lang_from_path(path)
+        if not target_lang:
+            raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "
+                                             "place it under locales/<lang>/LC_MESSAGES/")
+        origin = _origin(path, origin_root)
+        units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin)
+                 for e in catalog
+                 if e.msgid and not e.obsolete and "fuzzy" not in e.flags and not e.msgid_plural
+                 and e.msgstr.strip()]
+        rows = self._prepared(units)
+        return ImportReport(1, len(rows), self.store.upsert(rows), 0)
+
+    def import_tmx(self, path: Path, *, source_lang: str | None = None,
+                   origin_root: Path | None = None) -> int:
+        """Import a TMX 1.4b file in one transaction; a malformed file raises TmxError (with its line)."""
+        with self.store.transaction():
+            return self._import_tmx(Path(path), source_lang, origin_root).added
+
+    def _import_tmx(self, path: Path, source_lang: str | None, origin_root: Path | None) -> ImportReport:
+        origin = _origin(path, origin_root)
+        added = read = 0
+
+        def flush(units: list[Unit]) -> None:
+            nonlocal added, read
+            rows = self._prepared(units)
+            read += len(rows)
+            added += self.store.upsert(rows)
+
+        handler = _TmxReader(path, lang_code(source_lang) if source_lang else None, origin, flush)
+        parser = create_parser(forbid_external=False)  # external DTD: skipped, never fetched
+        parser.setContentHandler(handler)
+        handler.locator = parser
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 16):
+                    parser.feed(chunk)
+            parser.close()
+        except xml.sax.SAXParseException as e:
+            raise TmxError(path, e.getLineNumber(), f"malformed XML: {e.getMessage()}") from e
+        except DefusedXmlException as e:
+            raise TmxError(path, parser.getLineNumber() or 0,
+                           f"refused: {type(e).__name__} (entities and external references are not allowed)"
+                           ) from e
+        handler.finish()
+        return ImportReport(1, read, added, handler.skipped)
+
+    def export_tmx(self, path: Path, *, source_lang: str = "en", target_langs: Sequence[str] | None = None,
+                   include_machine: bool = False) -> int:
+        """Write a TMX 1.4b file (one <tu> per unit), atomically; returns the number of units written."""
+        from pipeline import __version__
+
+        path = Path(path)
+        statuses = self._statuses(include_machine)
+        langs = [lang_code(t) for t in target_langs] if target_langs else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        count = 0
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+                out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
+                          '<tmx version="1.4">\n'
+                          f'  <header creationtool="pipeline" creationtoolversion={quoteattr(__version__)} '
+                          f'segtype="sentence" o-tmf="pipeline-sqlite" adminlang="en" '
+                          f'srclang={quoteattr(lang_code(source_lang))} datatype="plaintext" '
+                          f'creationdate="{_tmx_date(_now())}"/>\n  <body>\n')
+                for u in self.store.iter_units(lang_code(source_lang), langs, statuses):
+                    dates = "".join(f' {k}="{d}"' for k, d in (("creationdate", _tmx_date(u.created)),
+                                                             ("changedate", _tmx_date(u.updated))) if d)
+                    out.write(f"    <tu{dates}>\n"
+                              f'      <prop type="{PROP_STATUS}">{u.status}</prop>\n'
+                              + (f'      <prop type="{PROP_ORIGIN}">{_xml_text(u.origin)}</prop>\n'
+                                 if u.origin else "")
+                              + f'      <tuv xml:lang={quoteattr(u.source_lang)}><seg>{_xml_text(u.source)}'
+                              f'</seg></tuv>\n'
+                              f'      <tuv xml:lang={quoteattr(u.target_lang)}><seg>{_xml_text(u.target)}'
+                              f'</seg></tuv>\n    </tu>\n')
+                    count += 1
+                out.write("  </body>\n</tmx>\n")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return count
+
+    def stats(self) -> MemoryStats:
+        return self.store.stats()
+
+    def optimize(self) -> None:
+        self.store.optimize()
 
 
 def default_path(root: Path) -> Path:
     return root / ".pipeline" / "memory.sqlite"
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _xml_text(text: str) -> str:
+    # \r would come back as \n through any XML parser: write it as a character reference.
+    return escape(_NOT_XML.sub("", text)).replace("\r", "&#13;")
+
+
+def _lang_from_path(path: Path) -> str:
+    parts = path.resolve().parts
+    if "LC_MESSAGES" in parts:
+        i = parts.index("LC_MESSAGES")
+        if i > 0:
+            return lang_code(parts[i - 1])
+    return ""
+
+
+def _origin(path: Path, root: Path | None) -> str:
+    """The file as a person would name it: relative to the workspace (or cwd) when inside it."""
+    resolved = path.resolve()
+    for base in ([root] if root else []) + [Path.cwd()]:
+        try:
+            return resolved.relative_to(Path(base).resolve()).as_posix()
+        except ValueError:
+            continue
+    return resolved.as_posix()
+
+
+class _TmxReader(ContentHandler):
+    """Streams <tu> elements into units. TMX 1.4b: header/tu srclang, tuv xml:lang (or TMX 1.1 `lang`)."""
+
+    BATCH = 2000
+
+    def __init__(self, path: Path, source_lang: str | None, origin: str, flush: Callable[[list[Unit]], None]):
+        super().__init__()
+        self.path, self.forced_lang, self.origin, self.flush = path, source_lang, origin, flush
+        self.locator = None
+        self.header_lang: str | None = None
+        self.stack: list[str] = []
+        self.pending: list[Unit] = []
+        self.skipped = 0
+        self.tu: dict | None = None
+        self.tuv: dict | None = None
+        self.text: list[str] | None = None  # collecting <seg> or <prop> text
+
+    def _line(self) -> int:
+        return self.locator.getLineNumber() if self.locator else 0
+
+    def _error(self, message: str) -> TmxError:
+        return TmxError(self.path, self._line(), message)
+
+    def startElement(self, name, attrs):
+        parent = self.stack[-1] if self.stack else None
+        self.stack.append(name)
+        if parent is None:
+            if name != "tmx":
+                raise self._error(f"not a TMX file: the root element is <{name}>, expected <tmx>")
+        elif name == "header" and parent == "tmx":
+            lang = attrs.get("srclang", "")
+            self.header_lang = None if lang.strip().lower() == "*all*" else lang_code(lang) or None
+        elif name == "tu":
+            if parent != "body":
+                raise self._error("<tu> outside <body>")
+            lang = attrs.get("srclang", "")
+            self.tu = {"line": self._line(), "srclang": None if lang.strip().lower() == "*all*" else
+                       lang_code(lang) or None, "created": _iso_date(attrs.get("creationdate", "")),
+                       "updated": _iso_date(attrs.get("changedate", "")), "props": {}, "tuvs": []}
+        elif name == "prop" and parent == "tu":
+            self.tu["prop"] = attrs.get("type", "")
+            self.text = []
+        elif name == "tuv":
+            if parent != "tu":
+                raise self._error("<tuv> outside <tu>")
+            lang = attrs.get("xml:lang") or attrs.get("lang") or ""
+            if not lang_code(lang):
+                raise self._error("<tuv> without xml:lang")
+            self.tuv = {"lang": lang_code(lang), "seg": None,
+                        "updated": _iso_date(attrs.get("changedate", "")),
+                        "created": _iso_date(attrs.get("creationdate", ""))}
+        elif name == "seg":
+            if parent != "tuv":
+                raise self._error("<seg> outside <tuv>")
+            self.text = []
+
+    def characters(self, content):
+        if self.text is not None:
+            self.text.append(content)  # inline codes (<ph>, <bpt>, ...) keep their text: the native markup
+
+    def endElement(self, name):
+        self.stack.pop()
+        if name == "seg" and self.tuv is not None:
+            self.tuv["seg"] = "".join(self.text or [])
+            self.text = None
+        elif name == "prop" and self.tu is not None and self.text is not None and self.stack[-1:] == ["tu"]:
+            self.tu["props"][self.tu.pop("prop", "")] = "".join(self.text).strip()
+            self.text = None
+        elif name == "tuv" and self.tu is not None and self.tuv is not None:
+            if self.tuv["seg"] is not None:
+                self.tu["tuvs"].append(self.tuv)
+            self.tuv = None
+        elif name == "tu" and self.tu is not None:
+            self._emit(self.tu)
+            self.tu = None
+            if len(self.pending) >= self.BATCH:
+                self.flush(self.pending)
+                self.pending = []
+
+    def _emit(self, tu: dict) -> None:
+        src_lang = self.forced_lang or tu["srclang"] or self.header_lang or "en"
+        sources = [t for t in tu["tuvs"] if t["lang"] == src_lang]
+        targets = [t for t in tu["tuvs"] if t["lang"] != src_lang and t["seg"].strip()]
+        if not sources or not sources[0]["seg"].strip() or not targets:
+            self.skipped += 1
+            return
+        status = tu["props"].get(PROP_STATUS, APPROVED)
+        if status not in STATUSES:
+            raise TmxError(self.path, tu["line"],
+                           f"unknown {PROP_STATUS} {status!r}; use approved or machine")
+        origin = tu["props"].get(PROP_ORIGIN) or self.origin
+        for t in targets:
+            self.pending.append(Unit(src_lang, t["lang"], sources[0]["seg"], t["seg"], status, origin,
+                                     t["created"] or tu["created"], t["updated"] or tu["updated"]))
+
+    def finish(self) -> None:
+        if self.pending:
+            self.flush(self.pending)
+            self.pending = []

@@ -1,0 +1,419 @@
+"""The translation memory: exact and fuzzy reuse, harvest, TMX exchange, the `pipeline tm` commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import polib
+import pytest
+from translate.search import lshtein, match
+from translate.storage import po, tmx
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.memory import (
+    APPROVED,
+    MACHINE,
+    Memory,
+    MemoryImportError,
+    SQLiteStore,
+    TmxError,
+    Unit,
+    _TmxReader,
+    default_path,
+    lang_code,
+    normalise,
+    similarity,
+)
+
+SENTENCE = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday."
+CHANGED = "The Spiritual Administration of Muslims of Kazakhstan met the ambassadors in Almaty on Tuesday."
+RU = "Духовное управление мусульман Казахстана встретилось с послом в Астане в понедельник."
+
+
+def tt_score(a: str, b: str) -> float:
+    """translate-toolkit's own figure for the pair, as pot2po computes it."""
+    return lshtein.LevenshteinComparer(1000).similarity(a, b, 0)
+
+
+@pytest.fixture
+def memory(tmp_path):
+    with Memory.open(tmp_path / "ws" / ".pipeline" / "memory.sqlite") as m:
+        yield m
+
+
+def ntrex(shared: Path, count: int) -> list[dict[str, str]]:
+    with open(shared / "ntrex128" / "ntrex128_eng_kaz_rus_arb.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [{"en": r["eng"], "kk": r["kaz"], "ru": r["rus"], "ar": r["arb"]} for r in rows[:count]]
+
+
+def write_catalog(path: Path, entries: str, language: str | None = "ru") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+    if language:
+        header += f'"Language: {language}\\n"\n'
+    path.write_text(header + "\n" + entries, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ scores and lookup
+
+
+@pytest.mark.parametrize("a, b", [
+    (SENTENCE, CHANGED),
+    ("kitten", "sitting"),
+    ("The mufti spoke.", "The muftis spoke!"),
+    ("Congress of Leaders of World and Traditional Religions", "Congress of leaders of world religions"),
+])
+def test_similarity_is_translate_toolkits_figure(a, b):
+    assert similarity(a, b) == tt_score(a, b)
+
+
+def test_exact_match_comes_first_with_score_100(memory):
+    memory.add([Unit("en", "ru", SENTENCE, RU, origin="locales/ru/LC_MESSAGES/a.po"),
+                Unit("en", "ru", CHANGED, "другое", origin="x.po")])
+    found = memory.lookup(SENTENCE, "ru")
+    assert (found[0].target, found[0].score, found[0].origin) == (RU, 100, "locales/ru/LC_MESSAGES/a.po")
+    assert found[1].target == "другое" and found[1].score == tt_score(SENTENCE, CHANGED)
+    # normalised lookup: NFC and collapsed whitespace still count as exact
+    assert memory.exact("  The Spiritual  Administration of Muslims of Kazakhstan met the ambassador in "
+                        "Astana\non Monday.", "ru").target == RU
+
+
+def test_slightly_changed_sentence_is_a_fuzzy_suggestion_with_its_score(memory):
+    memory.add([Unit("en", "ru", SENTENCE, RU)])
+    (m,) = memory.lookup(CHANGED, "ru")
+    assert m.source == SENTENCE and m.target == RU
+    assert m.score == tt_score(CHANGED, SENTENCE) and 75 <= m.score < 100
+    assert memory.exact(CHANGED, "ru") is None
+
+
+def test_threshold_is_configurable(memory):
+    memory.add([Unit("en", "ru", "The mufti visited the mosque.", "Муфтий посетил мечеть.")])
+    query = "The mufti visited a new mosque."
+    score = tt_score(query, "The mufti visited the mosque.")
+    assert 75 < score < 90
+    assert [m.score for m in memory.lookup(query, "ru")] == [score]
+    assert memory.lookup(query, "ru", min_score=90) == []
+    assert memory.lookup("The minister opened the congress.", "ru") == []
+    assert memory.lookup("The minister opened the congress.", "ru", min_score=20)  # far, but above 20
+
+
+def test_lookup_keeps_languages_and_limit_apart(memory):
+    memory.add([Unit("en", "ru", SENTENCE, RU), Unit("en", "kk", SENTENCE, "Қазақша аударма.")])
+    assert [m.target for m in memory.lookup(SENTENCE, "kk")] == ["Қазақша аударма."]
+    assert memory.lookup(SENTENCE, "ar") == []
+    assert memory.lookup(SENTENCE, "ru", source_lang="kk") == []
+    memory.add([Unit("en", "ru", f"{SENTENCE[:-1]} number {i}.", f"перевод {i}") for i in range(8)])
+    assert len(memory.lookup(SENTENCE, "ru", limit=3)) == 3
+    scores = [m.score for m in memory.lookup(SENTENCE, "ru", limit=10)]
+    assert scores == sorted(scores, reverse=True) and scores[0] == 100
+
+
+def test_machine_drafts_are_not_reused_unless_asked_and_never_override_approval(memory):
+    draft = Unit("en", "ru", SENTENCE, "машинный перевод", status=MACHINE, origin="argos 1.9")
+    assert memory.add([draft]) == 1
+    assert memory.lookup(SENTENCE, "ru") == []
+    (draft,) = memory.lookup(SENTENCE, "ru", include_machine=True)
+    assert draft.status == MACHINE and draft.origin == "argos 1.9"
+    # a human approves the same text: the unit becomes approved
+    assert memory.add([Unit("en", "ru", SENTENCE, "машинный перевод", origin="a.po")]) == 1
+    assert memory.lookup(SENTENCE, "ru")[0].status == APPROVED
+    # the machine producing it again does not downgrade it
+    assert memory.add([Unit("en", "ru", SENTENCE, "машинный перевод", status=MACHINE)]) == 0
+    assert memory.exact(SENTENCE, "ru").status == APPROVED
+    assert memory.stats().units == 1
+
+
+def test_units_are_keyed_by_normalised_source_and_target(memory):
+    assert memory.add([Unit("en", "ru", SENTENCE, RU)]) == 1
+    assert memory.add([Unit("en", "ru", "  " + SENTENCE.replace(" ", "   "), RU)]) == 0
+    assert memory.add([Unit("en", "ru-RU", SENTENCE, RU)]) == 0  # ru_RU, ru-RU and ru are one language
+    assert memory.add([Unit("en", "ru", SENTENCE, RU + " ")]) == 1  # another target is another unit
+    stats = memory.stats()
+    assert (stats.units, stats.sources) == (2, 1)
+    with pytest.raises(ValueError, match="status"):
+        memory.add([Unit("en", "ru", SENTENCE, RU, status="reviewed")])
+
+
+def test_lang_code_and_normalise():
+    assert [lang_code(t) for t in ("ru_RU.UTF-8", "kk-KZ", "AR", "en-US", "zh_TW", "pt-br")] == \
+        ["ru", "kk", "ar", "en", "zh-TW", "pt-BR"]
+    assert normalise(" A\u00a0 b\t\nc ") == "A b c"
+    assert normalise("e\u0301") == "\u00e9"
+
+
+def test_indexed_lookup_agrees_with_translate_toolkit(shared, tmp_path, monkeypatch):
+    """Through the trigram index (not a full scan), the best match is translate-toolkit's best match."""
+    monkeypatch.setattr(SQLiteStore, "SCAN_LIMIT", 0)
+    rows = ntrex(shared, 1000)
+    rng = random.Random(5)
+    store = po.pofile()
+    with Memory.open(tmp_path / "m.sqlite") as memory:
+        memory.add([Unit("en", "ru", r["en"], r["ru"]) for r in rows])
+        for r in rows:
+            store.addsourceunit(r["en"]).target = r["ru"]
+        tt = match.matcher(store, max_candidates=1, min_similarity=75, max_length=1000)
+        queries = []
+        for r in rng.sample(rows, 30):
+            words = r["en"].split()
+            i = rng.randrange(len(words))
+            queries.append(" ".join(words[:i] + ["new"] + words[i + 1:]))
+        queries += [r["en"] for r in rows[990:]]
+        agreed = 0
+        for q in queries:
+            ours = memory.lookup(q, "ru", limit=1)
+            theirs = tt.matches(q)
+            assert bool(ours) == bool(theirs), q
+            if ours:
+                assert ours[0].score == pytest.approx(float(theirs[0].getnotes().rstrip("%")), abs=1e-9)
+                agreed += ours[0].source == theirs[0].source
+        assert agreed >= len(queries) - 1  # equal scores may tie between two sources
+
+
+# ------------------------------------------------------------------------------------------ harvest
+
+
+ENTRIES = """\
+msgid "The mufti met the ambassador in Astana."
+msgstr "Муфтий встретился с послом в Астане."
+
+#, fuzzy
+msgid "The congress opened on Monday."
+msgstr "Съезд открылся в понедельник."
+
+msgid "Nobody translated this one."
+msgstr ""
+
+msgctxt "repeat"
+msgid "The ministry welcomed the delegation."
+msgstr "Министерство приветствовало делегацию."
+
+msgid "One religion"
+msgid_plural "%d religions"
+msgstr[0] "%d религия"
+msgstr[1] "%d религии"
+msgstr[2] "%d религий"
+
+#~ msgid "An obsolete sentence."
+#~ msgstr "Устаревшее предложение."
+"""
+
+
+def test_harvest_takes_approved_entries_only(tmp_path, memory):
+    root = tmp_path / "ws"
+    write_catalog(root / "locales" / "ru" / "LC_MESSAGES" / "article.po", ENTRIES)
+    assert memory.import_catalogs(root / "locales", origin_root=root) == 2
+    units = {(u.source, u.target, u.target_lang, u.origin)
+             for u in memory.store.iter_units(None, None, (APPROVED, MACHINE))}
+    assert units == {
+        ("The mufti met the ambassador in Astana.", "Муфтий встретился с послом в Астане.", "ru",
+         "locales/ru/LC_MESSAGES/article.po"),
+        ("The ministry welcomed the delegation.", "Министерство приветствовало делегацию.", "ru",
+         "locales/ru/LC_MESSAGES/article.po"),
+    }
+    for skipped in ("The congress opened on Monday.", "Nobody translated this one.", "An obsolete sentence."):
+        assert memory.lookup(skipped, "ru", min_score=100) == []
+    assert memory.import_catalogs(root / "locales") == 0  # nothing new the second time
+    assert memory.import_catalogs(root / "missing") == 0
+
+
+def test_target_language_from_header_else_from_path(tmp_path, memory):
+    write_catalog(tmp_path / "anywhere" / "x.po", 'msgid "Hello."\nmsgstr "Сәлем."\n', language="kk_KZ")
+    write_catalog(tmp_path / "locales" / "ar" / "LC_MESSAGES" / "y.po", 'msgid "Hello."\nmsgstr "مرحبا."\n',
+                  language=None)
+    assert memory.import_catalogs(tmp_path) == 2
+    assert memory.exact("Hello.", "kk").target == "Сәлем."
+    assert memory.exact("Hello.", "ar").target == "مرحبا."
+    write_catalog(tmp_path / "bad" / "z.po", 'msgid "Hi."\nmsgstr "Привет."\n', language=None)
+    write_catalog(tmp_path / "anywhere" / "new.po", 'msgid "Bye."\nmsgstr "Сау болыңыз."\n', language="kk")
+    with pytest.raises(MemoryImportError, match="Language") as err:
+        memory.import_catalogs(tmp_path)  # anywhere/new.po comes first, then bad/z.po fails
+    assert err.value.path.name == "z.po"
+    assert memory.stats().units == 2  # the failed import kept nothing, lost nothing
+    assert memory.exact("Bye.", "kk") is None
+
+
+def test_reviewed_catalog_edit_is_reused_exactly(tmp_path, memory):
+    catalog = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
+                            f'msgid "{SENTENCE}"\nmsgstr "{RU}"\n')
+    memory.import_catalogs(tmp_path / "locales")
+    edited = "Духовное управление мусульман Казахстана приняло посла в Астане в понедельник."
+    entry_catalog = polib.pofile(str(catalog))
+    entry_catalog.find(SENTENCE).msgstr = edited
+    entry_catalog.save()
+    assert memory.import_catalogs(tmp_path / "locales") == 1
+    best = memory.lookup(SENTENCE, "ru")[0]
+    assert (best.target, best.score) == (edited, 100)
+    # the translator goes back to the first wording: that is what comes first again
+    entry_catalog.find(SENTENCE).msgstr = RU
+    entry_catalog.save()
+    memory.import_catalogs(tmp_path / "locales")
+    assert memory.exact(SENTENCE, "ru").target == RU
+
+
+# ------------------------------------------------------------------------------------------ TMX
+
+
+def ntrex_tmx(rows: list[dict[str, str]]) -> str:
+    """A multilingual TMX 1.4b as other tools write it: one <tu> per sentence, four <tuv>s."""
+    tus = "".join(
+        "<tu>" + "".join(f'<tuv xml:lang="{lang}"><seg>{escape(r[key])}</seg></tuv>'
+                         for lang, key in (("en-US", "en"), ("kk-KZ", "kk"), ("ru-RU", "ru"), ("ar", "ar")))
+        + "</tu>\n" for r in rows)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4">\n'
+            '<header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="none" '
+            'adminlang="en" srclang="en-US" datatype="plaintext"/>\n<body>\n' + tus + "</body>\n</tmx>\n")
+
+
+def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path):
+    rows = ntrex(shared, 300)
+    source = tmp_path / "ntrex.tmx"
+    source.write_text(ntrex_tmx(rows), encoding="utf-8")
+    expected = {(lang, r["en"].strip(), r[lang]) for r in rows for lang in ("kk", "ru", "ar")}
+    with Memory.open(tmp_path / "a.sqlite") as first:
+        assert first.import_tmx(source) == len(expected)
+        assert first.exact(rows[7]["en"], "kk").target == rows[7]["kk"]
+        exported = tmp_path / "export.tmx"
+        assert first.export_tmx(exported) == len(expected)
+    with Memory.open(tmp_path / "b.sqlite") as second:
+        assert second.import_tmx(exported) == len(expected)
+        units = list(second.store.iter_units("en", None, (APPROVED, MACHINE)))
+    assert {(u.target_lang, u.source, u.target) for u in units} == expected
+    assert {u.origin for u in units} == {"ntrex.tmx"} or all(u.origin.endswith("ntrex.tmx") for u in units)
+
+    # translate-toolkit reads our export: header attributes, and every pair (what tmx2po turns into a catalog)
+    store = tmx.tmxfile(exported.open("rb"))
+    header = store.document.getroot().find("header")
+    for attr in ("creationtool", "creationtoolversion", "segtype", "o-tmf", "adminlang", "srclang",
+                 "datatype"):
+        assert header.get(attr), attr
+    assert header.get("srclang") == "en"
+    ru = {(u.source, u.target) for u in store.units if u.gettarget("ru")}
+    assert ru == {(s, t) for lang, s, t in expected if lang == "ru"}
+    catalog = po.pofile()
+    for u in tmx.tmxfile(exported.open("rb"), targetlanguage="ar").units:
+        if u.gettarget("ar"):
+            catalog.addsourceunit(u.source).target = u.gettarget("ar")
+    parsed = polib.pofile(bytes(catalog).decode("utf-8"))
+    assert {(e.msgid, e.msgstr) for e in parsed if e.msgid} == \
+        {(s, t) for lang, s, t in expected if lang == "ar"}
+
+
+def test_export_keeps_status_dates_and_awkward_text(tmp_path, memory):
+    memory.add([Unit("en", "ru", "Tags <b>&amp; \"quotes\"", "Теги <b>&amp; «кавычки»", origin="a.po"),
+                Unit("en", "ru", "Line one\r\nline two", "Строка\r\nвторая", status=MACHINE, origin="argos")])
+    out = tmp_path / "out.tmx"
+    assert memory.export_tmx(out) == 1  # machine drafts stay home by default
+    assert memory.export_tmx(out, include_machine=True) == 2
+    with Memory.open(tmp_path / "copy.sqlite") as copy:
+        copy.import_tmx(out)
+        original = {(u.source, u.target, u.status, u.origin, u.created[:19])
+                    for u in memory.store.iter_units(None, None, (APPROVED, MACHINE))}
+        again = {(u.source, u.target, u.status, u.origin, u.created[:19])
+                 for u in copy.store.iter_units(None, None, (APPROVED, MACHINE))}
+    assert again == original
+
+
+def test_malformed_tmx_fails_with_its_line_and_loses_nothing(shared, tmp_path, memory, monkeypatch):
+    monkeypatch.setattr(_TmxReader, "BATCH", 2)  # good units reach the database before the error
+    memory.add([Unit("en", "ru", SENTENCE, RU)])
+    good = ntrex_tmx(ntrex(shared, 5)).splitlines()
+    body_end = good.index("</body>")
+    lines = good[:body_end] + ['<tu><tuv xml:lang="en"><seg>broken</tuv></tu>'] + good[body_end:]
+    bad = tmp_path / "bad.tmx"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(TmxError) as err:
+        memory.import_tmx(bad)
+    assert err.value.line == body_end + 1 and err.value.path == bad
+    assert f"bad.tmx:{body_end + 1}:" in str(err.value)
+    stats = memory.stats()
+    assert (stats.units, stats.sources) == (1, 1)  # the five good units before the error were not kept
+    assert memory.exact(SENTENCE, "ru").target == RU
+
+
+@pytest.mark.parametrize("text, message", [
+    ('<?xml version="1.0"?>\n<xliff>\n</xliff>', "not a TMX file"),
+    ('<?xml version="1.0"?>\n<!DOCTYPE tmx [<!ENTITY a "aaaa">]>\n<tmx>&a;</tmx>', "refused"),
+    ('<?xml version="1.0"?>\n<tmx version="1.4"><body>\n<tu><tuv><seg>x</seg></tuv></tu></body></tmx>',
+     "xml:lang"),
+])
+def test_other_bad_tmx_files_are_refused_clearly(tmp_path, memory, text, message):
+    bad = tmp_path / "bad.tmx"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(TmxError, match=message) as err:
+        memory.import_tmx(bad)
+    assert err.value.line >= 1
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def test_cli_import_lookup_stats_export(tmp_path, shared):
+    runner = CliRunner()
+    root = tmp_path / "ws"
+    write_catalog(root / "locales" / "ru" / "LC_MESSAGES" / "article.po", ENTRIES)
+    (root / "tm").mkdir()
+    (root / "tm" / "ntrex.tmx").write_text(ntrex_tmx(ntrex(shared, 20)), encoding="utf-8")
+
+    result = runner.invoke(app, ["tm", "lookup", "x", "--lang", "ru", "--root", str(root)])
+    assert result.exit_code == 1 and "tm import" in result.output
+
+    result = runner.invoke(app, ["tm", "import", str(root / "locales"), str(root / "tm"), "--root", str(root),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["files"], report["added"]) == (2, 2 + 60)
+    assert default_path(root).exists()
+
+    result = runner.invoke(app, ["tm", "lookup", "The mufti met the ambassadors in Astana.", "--lang", "ru",
+                                 "--root", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    (found,) = json.loads(result.stdout)
+    assert set(found) >= {"source", "target", "score", "origin"}
+    assert found["target"] == "Муфтий встретился с послом в Астане."
+    assert found["score"] == round(tt_score("The mufti met the ambassadors in Astana.",
+                                            "The mufti met the ambassador in Astana."), 2)
+    assert found["origin"] == "locales/ru/LC_MESSAGES/article.po"
+    result = runner.invoke(app, ["tm", "lookup", "The mufti met the ambassadors in Astana.", "--lang", "ru",
+                                 "--min-score", "99", "--root", str(root), "--json"])
+    assert json.loads(result.stdout) == []
+    result = runner.invoke(app, ["tm", "lookup", "The mufti met the ambassador in Astana.", "--lang", "ru",
+                                 "--root", str(root)])
+    assert result.exit_code == 0 and "100.00" in result.stdout
+
+    result = runner.invoke(app, ["tm", "stats", "--root", str(root), "--json"])
+    stats = json.loads(result.stdout)
+    assert stats["units"] == stats["approved"] == 62
+    assert {(p["target_lang"], p["approved"]) for p in stats["pairs"]} == {("ar", 20), ("kk", 20), ("ru", 22)}
+    assert "en -> ru: 22 approved" in runner.invoke(app, ["tm", "stats", "--root", str(root)]).stdout
+
+    out = tmp_path / "out.tmx"
+    result = runner.invoke(app, ["tm", "export", "--format", "tmx", str(out), "--lang", "ru",
+                                 "--root", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["units"] == 22
+    assert len(tmx.tmxfile(out.open("rb")).units) == 22
+    result = runner.invoke(app, ["tm", "export", "--format", "xliff", str(out), "--root", str(root)])
+    assert result.exit_code != 0 and "tmx" in result.output
+
+
+def test_cli_import_of_malformed_tmx_exits_non_zero_and_keeps_the_memory(tmp_path):
+    runner = CliRunner()
+    root = tmp_path / "ws"
+    write_catalog(root / "locales" / "ru" / "LC_MESSAGES" / "a.po", ENTRIES)
+    assert runner.invoke(app, ["tm", "import", str(root / "locales"), "--root", str(root)]).exit_code == 0
+    bad = tmp_path / "bad.tmx"
+    bad.write_text('<?xml version="1.0"?>\n<tmx version="1.4">\n<body>\n<tu>\n</body>', encoding="utf-8")
+    result = runner.invoke(app, ["tm", "import", str(bad), "--root", str(root)])
+    assert result.exit_code != 0
+    assert "bad.tmx:5:" in result.output and "nothing was imported" in result.output
+    result = runner.invoke(app, ["tm", "stats", "--root", str(root), "--json"])
+    assert json.loads(result.stdout)["units"] == 2
+    result = runner.invoke(app, ["tm", "import", str(tmp_path / "nope"), "--root", str(root)])
+    assert result.exit_code != 0 and "no such file" in result.output
