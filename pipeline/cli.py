@@ -82,7 +82,7 @@ def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Pat
                 bar.update(tasks[description], completed=done)
 
             report = workflow.run(options, files, progress)
-    except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryError) as exc:
+    except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryImportError) as exc:
         fail(str(exc))
     except catalogs.WorkspaceBusy as exc:
         fail(f"{exc}; wait for the other run to finish")
@@ -108,6 +108,7 @@ def _report_json(report) -> dict:
         "missing_models": report.missing_models,
         "harvested": report.harvested,
         "errors": report.errors,
+        "warnings": report.warnings,
         "published": [p.__dict__ for p in report.publications],
     }
 
@@ -141,8 +142,10 @@ def _print_report(report) -> None:
     published = [p for p in report.publications if p.published]
     if report.publications:
         console.print(f"published {len(published)} of {len(report.publications)} article versions to published/")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for error in report.errors:
-        console.print(f"[red]error:[/red] {error}")
+        typer.echo(f"error: {error}", err=True)
 
 
 @app.command()

@@ -50,6 +50,7 @@ class RunReport:
     catalogs: list[CatalogReport] = field(default_factory=list)
     missing_models: list[str] = field(default_factory=list)  # target languages without an installed package
     errors: list[str] = field(default_factory=list)  # articles or catalogs that were skipped, with file:line
+    warnings: list[str] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)  # lang -> engine label
     harvested: int = 0
     publications: list = field(default_factory=list)
@@ -87,6 +88,21 @@ def read_articles(root: Path, paths: Sequence[Path] | None, report: RunReport) -
     return articles
 
 
+def harvest(tm: memory.Memory, root: Path, report: RunReport) -> int:
+    """Approved entries of every catalog under locales/ into the memory; a catalog that cannot be read is
+    skipped here (and left untouched), its error is reported by the catalog stage or as a warning."""
+    added = 0
+    locales = root / "locales"
+    if not locales.is_dir():
+        return 0
+    for path in sorted(locales.rglob("*.po")):
+        try:
+            added += tm.import_path(path, tmx=False, origin_root=root).added
+        except memory.MemoryImportError as exc:
+            report.warnings.append(f"not harvested into the memory: {exc}")
+    return added
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -117,7 +133,7 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
         articles = read_articles(root, paths, report)
         segmented = [(article, segment_text(article.text, markdown=article.markdown)) for article in articles]
         with memory.Memory.open(memory.default_path(root)) as tm:
-            report.harvested = tm.import_catalogs(root / "locales") if (root / "locales").is_dir() else 0
+            report.harvested = harvest(tm, root, report)
             for article, segments in segmented:
                 drafts = _base_drafts(article, segments, terms, "", root)
                 catalogs.write_template(catalogs.template_path(root, article.slug), [d for _, d, _ in drafts],
