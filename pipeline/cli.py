@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline import TARGET_LANGS
+
 app = typer.Typer(
     help="Offline translation pipeline: English articles -> Kazakh, Russian, Arabic gettext catalogs, "
     "with a curated glossary, a translation memory and argos machine translation.",
@@ -53,8 +55,6 @@ INSTALL_HINTS = {
 
 
 def parse_langs(value: str) -> tuple[str, ...]:
-    from pipeline import TARGET_LANGS
-
     langs = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
     unknown = [code for code in langs if code not in TARGET_LANGS]
     if not langs or unknown:
@@ -121,7 +121,8 @@ def _print_report(report) -> None:
     table = Table(title="Catalogs")
     for column in ("article", "lang", "entries", "kept", "memory", "drafted", "untranslated", "approved %"):
         table.add_column(column, justify="left" if column in ("article", "lang") else "right")
-    for r in report.catalogs:
+    order = {lang: n for n, lang in enumerate(TARGET_LANGS)}
+    for r in sorted(report.catalogs, key=lambda r: (r.slug, order.get(r.lang, 99))):
         if r.error:
             table.add_row(r.slug, r.lang, "-", "-", "-", "-", "-", "error")
             continue
@@ -136,12 +137,13 @@ def _print_report(report) -> None:
     for lang, label in report.engines.items():
         console.print(f"en→{lang}: drafted with {label}")
     for lang in report.missing_models:
-        console.print(f"[yellow]en→{lang}: no model installed; catalogs written with empty translations. "
-                      f"Install one:[/yellow]\n    {INSTALL_HINTS.get(lang, 'pipeline models install PATH.argosmodel')}"
-                      "\n    or: pipeline models install PATH.argosmodel")
+        typer.echo(f"en→{lang}: no model installed; its catalogs were written with empty translations. Install one:\n"
+                   f"    {INSTALL_HINTS.get(lang, 'pipeline models install PATH.argosmodel')}\n"
+                   "    or, from a file: pipeline models install PATH.argosmodel")
     published = [p for p in report.publications if p.published]
     if report.publications:
-        console.print(f"published {len(published)} of {len(report.publications)} article versions to published/")
+        console.print(f"published {len(published)} of {len(report.publications)} article versions to published/"
+                      + ("" if published else " (nothing approved yet: `pipeline publish` says why per article)"))
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for error in report.errors:
