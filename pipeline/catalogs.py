@@ -73,6 +73,9 @@ class Draft:
     msgstr: str = ""  # empty: no proposal
     fuzzy: bool = True
     previous_msgid: str | None = None  # `#|` for fuzzy memory / previous-catalog suggestions
+    # An untouched machine draft this proposal may replace: only when the live entry is still fuzzy and its msgstr
+    # is exactly this text (a translator's edit is never replaced).
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -837,7 +840,8 @@ def merge_entries(po: polib.POFile, drafts: Sequence[Draft],
                 consumed.add(id(revived))
             entry.occurrences = [tuple(o) for o in draft.occurrences]
             _refresh_comments(entry, draft)
-            if not _has_text(entry) and draft.msgstr:
+            if draft.msgstr and (not _has_text(entry) or (
+                    draft.replaces is not None and _is_fuzzy(entry) and entry.msgstr == draft.replaces)):
                 _apply_proposal(entry, draft)
             result.append(entry)
             continue

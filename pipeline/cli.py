@@ -33,6 +33,15 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def console():
+    """A rich console as wide as the terminal; 140 columns when output goes to a file or a pipe."""
+    import shutil
+
+    from rich.console import Console
+
+    return Console(width=shutil.get_terminal_size((140, 24)).columns)
+
+
 def emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -113,36 +122,54 @@ def _report_json(report) -> dict:
     }
 
 
-def _print_report(report) -> None:
-    from rich.console import Console
+STATUS_COLUMNS = ("total", "approved", "fuzzy", "untranslated", "obsolete")
+
+
+def _status_table(rows, title: str, this_run: dict | None = None):
+    """The article × language table shared by `status` and the end of `run` (plus what this run did)."""
     from rich.table import Table
 
-    console = Console()
-    table = Table(title="Catalogs")
-    for column in ("article", "lang", "entries", "kept", "memory", "drafted", "untranslated", "approved %"):
-        table.add_column(column, justify="left" if column in ("article", "lang") else "right")
-    order = {lang: n for n, lang in enumerate(TARGET_LANGS)}
-    for r in sorted(report.catalogs, key=lambda r: (r.slug, order.get(r.lang, 99))):
-        if r.error:
-            table.add_row(r.slug, r.lang, "-", "-", "-", "-", "-", "error")
+    table = Table(title=title)
+    table.add_column("article", overflow="fold")
+    table.add_column("lang")
+    for column in STATUS_COLUMNS + (("memory", "drafted") if this_run is not None else ()) + ("approved %",):
+        table.add_column(column, justify="right")
+    totals = dict.fromkeys(STATUS_COLUMNS, 0)
+    for slug, lang, stats in rows:
+        extra = [str(n) for n in this_run.get((slug, lang), ("-", "-"))] if this_run is not None else []
+        if stats is None:
+            table.add_row(slug, lang, *["-"] * len(STATUS_COLUMNS), *extra, "error")
             continue
-        untranslated = r.stats.untranslated if r.stats else r.untranslated
-        approved = f"{r.stats.percent_approved:.0f}" if r.stats else "-"
-        reused = r.memory_exact + r.memory_fuzzy + r.previous
-        table.add_row(r.slug, r.lang, str(r.entries), str(r.kept), str(reused), str(r.drafted),
-                      str(untranslated), approved)
-    console.print(table)
+        for key in totals:
+            totals[key] += getattr(stats, key)
+        table.add_row(slug, lang, *(str(getattr(stats, key)) for key in STATUS_COLUMNS), *extra,
+                      f"{stats.percent_approved:.0f}")
+    percent = 100.0 * totals["approved"] / totals["total"] if totals["total"] else 0.0
+    extra_totals = [str(sum(v[i] for v in this_run.values())) for i in (0, 1)] if this_run is not None else []
+    table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS), *extra_totals, f"{percent:.0f}",
+                  style="bold")
+    return table, totals, percent
+
+
+def _print_report(report) -> None:
+    out = console()
+    order = {lang: n for n, lang in enumerate(TARGET_LANGS)}
+    ordered = sorted(report.catalogs, key=lambda r: (r.slug, order.get(r.lang, 99)))
+    this_run = {(r.slug, r.lang): (r.memory_exact + r.memory_fuzzy + r.previous, r.drafted) for r in ordered}
+    rows = [(r.slug, r.lang, None if r.error else r.stats) for r in ordered]
+    table, _, _ = _status_table(rows, "Catalogs after this run", this_run)
+    out.print(table)
     if report.harvested:
-        console.print(f"memory: harvested {report.harvested} approved entries from locales/")
+        out.print(f"memory: harvested {report.harvested} approved entries from locales/")
     for lang, label in report.engines.items():
-        console.print(f"en→{lang}: drafted with {label}")
+        out.print(f"en→{lang}: drafted with {label}")
     for lang in report.missing_models:
         typer.echo(f"en→{lang}: no model installed; its catalogs were written with empty translations. Install one:\n"
                    f"    {INSTALL_HINTS.get(lang, 'pipeline models install PATH.argosmodel')}\n"
                    "    or, from a file: pipeline models install PATH.argosmodel")
     published = [p for p in report.publications if p.published]
     if report.publications:
-        console.print(f"published {len(published)} of {len(report.publications)} article versions to published/"
+        out.print(f"published {len(published)} of {len(report.publications)} article versions to published/"
                       + ("" if published else " (nothing approved yet: `pipeline publish` says why per article)"))
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -206,8 +233,6 @@ def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), 
 @app.command()
 def status(root: Path = RootOption, langs: str = LangsOption, as_json: bool = JsonOption) -> None:
     """Per article and language: entries, approved, fuzzy, untranslated, obsolete."""
-    from rich.console import Console
-    from rich.table import Table
 
     from pipeline import catalogs, workflow
 
@@ -215,25 +240,14 @@ def status(root: Path = RootOption, langs: str = LangsOption, as_json: bool = Js
         rows = workflow.status(root, parse_langs(langs))
     except catalogs.CatalogError as exc:
         fail(str(exc))
-    totals = {"total": 0, "approved": 0, "fuzzy": 0, "untranslated": 0, "obsolete": 0}
-    for _, _, stats in rows:
-        for key in totals:
-            totals[key] += getattr(stats, key)
-    percent = 100.0 * totals["approved"] / totals["total"] if totals["total"] else 0.0
+    table, totals, percent = _status_table(rows, "Catalog status")
     if as_json:
         emit_json({"catalogs": [{"article": slug, "lang": lang, **stats.__dict__,
                                  "translated": stats.approved, "percent_approved": round(stats.percent_approved, 1)}
                                 for slug, lang, stats in rows],
                    "totals": {**totals, "percent_approved": round(percent, 1)}})
         return
-    table = Table(title="Catalog status")
-    for column in ("article", "lang", "total", "approved", "fuzzy", "untranslated", "obsolete", "approved %"):
-        table.add_column(column, justify="left" if column in ("article", "lang") else "right")
-    for slug, lang, s in rows:
-        table.add_row(slug, lang, str(s.total), str(s.approved), str(s.fuzzy), str(s.untranslated),
-                      str(s.obsolete), f"{s.percent_approved:.0f}")
-    table.add_row("total", "", *(str(totals[k]) for k in totals), f"{percent:.0f}")
-    Console().print(table)
+    console().print(table)
     if not rows:
         typer.echo("no catalogs yet: run `pipeline run` first")
 
