@@ -171,8 +171,12 @@ def _translate_language(options: RunOptions, lang: str, segmented, terms: glossa
             continue
         rows = _base_drafts(article, segments, terms, lang, root)
         for segment, draft, matches in rows:
-            if catalog.existing(draft.msgctxt, draft.msgid) is not None:
-                entry_report.kept += 1
+            existing = catalog.existing(draft.msgctxt, draft.msgid)
+            if existing is not None:
+                if existing.fuzzy and _upgrade_machine_draft(options, lang, draft, existing, tm):
+                    entry_report.memory_exact += 1
+                else:
+                    entry_report.kept += 1
                 continue
             if _fill_from_memory(options, lang, draft, catalog, tm, entry_report):
                 continue
@@ -190,6 +194,24 @@ def _translate_language(options: RunOptions, lang: str, segmented, terms: glossa
 
     for entry_report, drafts in jobs:
         entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
+
+
+def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft, existing: catalogs.Existing,
+                           tm: memory.Memory) -> bool:
+    """An approved translation replaces a machine draft nobody has touched since the engine wrote it.
+
+    "Untouched" means the entry is still fuzzy and its msgstr is exactly what the memory recorded as the engine's
+    output for this sentence; any edit by a translator makes it theirs, and it is kept.
+    """
+    approved = tm.exact(draft.msgid, lang)
+    if approved is None or approved.target == existing.msgstr:
+        return False
+    drafts = tm.lookup(draft.msgid, lang, min_score=100, limit=20, include_machine=True)
+    if not any(m.status == memory.MACHINE and m.score >= 100 and m.target == existing.msgstr for m in drafts):
+        return False
+    draft.msgstr, draft.fuzzy, draft.replaces = approved.target, options.exact_as_fuzzy, existing.msgstr
+    draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(approved.score, approved.origin)}")
+    return True
 
 
 def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,

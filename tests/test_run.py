@@ -301,3 +301,22 @@ def test_e2e_with_a_real_tiny_argos_model(workspace, tmp_path, tiny_model_archiv
         for lang in ("kk", "ru", "ar"):
             msgfmt_ok(catalog_path(workspace, lang, slug))
     assert (workspace / "published" / "manifest.json").exists()
+
+
+def test_approved_translation_replaces_untouched_machine_drafts_only(workspace, fake_engine):
+    shared = "The meeting took place in a warm and friendly atmosphere."
+    invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--no-publish")
+    # In b, the ru draft is edited by a translator (still fuzzy): theirs. The kk draft is untouched.
+    po = polib.pofile(str(catalog_path(workspace, "ru", "b")))
+    po.find(shared).msgstr = "Встреча прошла (правка переводчика)."
+    po.save()
+    approve(catalog_path(workspace, "kk", "a"), {shared: "Кездесу жылы атмосферада өтті."})
+    approve(catalog_path(workspace, "ru", "a"), {shared: "Встреча прошла в тёплой атмосфере."})
+
+    result = invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--no-publish")
+    assert result.exit_code == 0, result.output
+    kk = entries(catalog_path(workspace, "kk", "b"))[shared]
+    assert kk.msgstr == "Кездесу жылы атмосферада өтті." and not kk.fuzzy
+    assert "provenance: memory 100%" in kk.comment
+    ru = entries(catalog_path(workspace, "ru", "b"))[shared]
+    assert ru.msgstr == "Встреча прошла (правка переводчика)." and ru.fuzzy
