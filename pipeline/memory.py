@@ -562,15 +562,17 @@ class Memory:
     def exact(self, text: str, target_lang: str, *, source_lang: str = "en",
               include_machine: bool = False) -> Match | None:
         """The best exact match (approved first, then the most recently confirmed), or None."""
-        found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang), include_machine)
+        sid, found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang),
+                                 self._statuses(include_machine))
         return found[0] if found else None
 
-    def _exact(self, text: str, target_lang: str, source_lang: str, include_machine: bool) -> list[Match]:
+    def _exact(self, text: str, target_lang: str, source_lang: str,
+               statuses: Sequence[str]) -> tuple[int | None, list[Match]]:
         sid = self.store.source_id(source_lang, text)
         if sid is None:
-            return []
-        return [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
-                for u in self.store.units([sid], target_lang, self._statuses(include_machine))]
+            return None, []
+        return sid, [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
+                     for u in self.store.units([sid], target_lang, statuses)]
 
     @staticmethod
     def _statuses(include_machine: bool) -> tuple[str, ...]:
@@ -582,17 +584,15 @@ class Memory:
 
         Fuzzy ties are broken like translate-toolkit's matcher: the shorter source first, then the older one.
         """
-        if limit <= 0:
-            return []
         query = normalise(text)
-        if not query:
+        if limit <= 0 or not query:
             return []
         target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
         statuses = self._statuses(include_machine)
-        matches = self._exact(query, target_lang, source_lang, include_machine)[:limit]
+        exact_id, matches = self._exact(query, target_lang, source_lang, statuses)
+        matches = matches[:limit]
         if len(matches) >= limit or min_score > 100:
             return matches
-        exact_id = self.store.source_id(source_lang, query)
         ranked = self._fuzzy(query, source_lang, min_score, exclude=exact_id)
         for i in range(0, len(ranked), 50):
             chunk = ranked[i:i + 50]
@@ -649,10 +649,11 @@ class Memory:
         if path.is_dir():
             kinds = ([".po"] if catalogs else []) + ([".tmx"] if tmx else [])
             files = sorted(p for p in path.rglob("*") if p.suffix.lower() in kinds and p.is_file())
-        elif path.suffix.lower() in (".po", ".tmx"):
+        elif path.suffix.lower() in ((".po",) if catalogs else ()) + ((".tmx",) if tmx else ()):
             files = [path]
         else:
-            raise MemoryImportError(path, 0, "expected a .po catalog, a .tmx file or a directory of them")
+            kinds = " or ".join(k for k, on in (("a .po catalog", catalogs), ("a .tmx file", tmx)) if on)
+            raise MemoryImportError(path, 0, f"expected {kinds}, or a directory of them")
         report = ImportReport()
         with self.store.transaction():
             for f in files:
@@ -669,8 +670,9 @@ class Memory:
             catalog = polib.pofile(str(path))
         except (OSError, ValueError, UnicodeDecodeError) as e:
             line = re.search(r"line (\d+)", str(e))
+            reason = re.sub(r" in po file .*", "", str(e))  # polib repeats the path and line
             raise MemoryImportError(path, int(line[1]) if line else 0,
-                                    f"cannot read catalog: {e}; fix the file or leave it out") from e
+                                    f"cannot read the catalog: {reason}; fix it or leave it out") from e
         target_lang = lang_code(catalog.metadata.get("Language", "")) or _lang_from_path(path)
         if not target_lang:
             raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "

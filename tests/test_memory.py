@@ -239,6 +239,17 @@ def test_target_language_from_header_else_from_path(tmp_path, memory):
     assert memory.exact("Bye.", "kk") is None
 
 
+def test_malformed_catalog_fails_with_its_line_and_keeps_nothing(tmp_path, memory):
+    locales = tmp_path / "locales"
+    write_catalog(locales / "kk" / "LC_MESSAGES" / "a.po", 'msgid "Hello."\nmsgstr "Сәлем."\n')
+    bad = write_catalog(locales / "ru" / "LC_MESSAGES" / "b.po",
+                        'msgid "Hello."\nmsgstr "Привет."\nfoo bar\n')
+    with pytest.raises(MemoryImportError) as err:
+        memory.import_catalogs(locales)
+    assert err.value.path == bad and err.value.line == 8 and "b.po:8:" in str(err.value)
+    assert memory.stats().units == 0  # a.po, read before the error, was rolled back
+
+
 def test_reviewed_catalog_edit_is_reused_exactly(tmp_path, memory):
     catalog = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
                             f'msgid "{SENTENCE}"\nmsgstr "{RU}"\n')
