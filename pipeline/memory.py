@@ -212,7 +212,10 @@ class MemoryStore(Protocol):
     def source_id(self, lang: str, text: str) -> int | None: ...
 
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
-        """(source id, normalised source) of sources likely close to `text`, within the length window."""
+        """(source id, normalised source) of sources likely close to `text`, within the length window.
+
+        Ids must sort by source length, then by arrival: the memory breaks fuzzy ties on them.
+        """
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         """Units of those sources, approved first, newest first."""
