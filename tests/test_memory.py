@@ -316,6 +316,18 @@ def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path):
         {(s, t) for lang, s, t in expected if lang == "ar"}
 
 
+def test_tmx_written_by_translate_toolkit_imports(tmp_path, memory):
+    """What po2tmx writes (translate-toolkit's tmxfile.addtranslation) comes in with its languages."""
+    store = tmx.tmxfile()
+    store.addtranslation(SENTENCE, "en", RU, "ru")
+    store.addtranslation("The mufti spoke.", "en", "Муфтий выступил.", "ru", comment="a note")
+    path = tmp_path / "tt.tmx"
+    path.write_bytes(bytes(store))
+    assert memory.import_tmx(path) == 2
+    assert memory.exact(SENTENCE, "ru").target == RU
+    assert memory.lookup("The mufti spoke!", "ru")[0].target == "Муфтий выступил."
+
+
 def test_export_keeps_status_dates_and_awkward_text(tmp_path, memory):
     memory.add([Unit("en", "ru", "Tags <b>&amp; \"quotes\"", "Теги <b>&amp; «кавычки»", origin="a.po"),
                 Unit("en", "ru", "Line one\r\nline two", "Строка\r\nвторая", status=MACHINE, origin="argos")])
