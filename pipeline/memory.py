@@ -14,6 +14,7 @@ without touching the scoring, harvesting or TMX code.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -211,7 +212,10 @@ class MemoryStore(Protocol):
     def source_id(self, lang: str, text: str) -> int | None: ...
 
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
-        """(source id, normalised source) of sources likely close to `text`, within the length window."""
+        """(source id, normalised source) of sources likely close to `text`, within the length window.
+
+        Ids must sort by source length, then by arrival: the memory breaks fuzzy ties on them.
+        """
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         """Units of those sources, approved first, newest first."""
@@ -228,14 +232,15 @@ class MemoryStore(Protocol):
 
 _SCHEMA_VERSION = 1
 _SCHEMA = """
+-- id = length << 32 | n: sources sort by length, then by arrival. A length window is an id range, which the
+-- FTS5 index honours while it reads its posting lists, and fuzzy ties break like translate-toolkit's matcher.
 CREATE TABLE IF NOT EXISTS sources (
     id INTEGER PRIMARY KEY,
     lang TEXT NOT NULL,
     text TEXT NOT NULL,              -- normalised source: the lookup key
-    length INTEGER NOT NULL,
-    UNIQUE (lang, text)
+    key INTEGER NOT NULL             -- 64-bit hash of (lang, text): a small index for exact lookups
 );
-CREATE INDEX IF NOT EXISTS sources_length ON sources (lang, length);
+CREATE INDEX IF NOT EXISTS sources_key ON sources (key);
 CREATE VIRTUAL TABLE IF NOT EXISTS sources_fts USING fts5 (
     text, content='sources', content_rowid='id', tokenize='trigram case_sensitive 1', detail='none'
 );
@@ -251,14 +256,24 @@ CREATE TABLE IF NOT EXISTS units (
     source_id INTEGER NOT NULL REFERENCES sources (id),
     target_lang TEXT NOT NULL,
     source TEXT,                     -- original source when it differs from the normalised one
-    target TEXT NOT NULL,
+    target TEXT NOT NULL,            -- unique per (source_id, target_lang): upsert checks it
     status TEXT NOT NULL CHECK (status IN ('approved', 'machine')),
     origin TEXT NOT NULL,
     created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    UNIQUE (source_id, target_lang, target)
+    updated TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS units_source ON units (source_id, target_lang);
 """
+_LENGTH_SHIFT = 32
+
+
+def _key(lang: str, text: str) -> int:
+    digest = hashlib.blake2b(f"{lang}\0{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _id_range(min_len: int, max_len: int) -> tuple[int, int]:
+    return max(min_len, 0) << _LENGTH_SHIFT, ((max_len + 1) << _LENGTH_SHIFT) - 1
 
 
 class SQLiteStore:
@@ -291,6 +306,9 @@ class SQLiteStore:
         c.execute("PRAGMA synchronous = NORMAL")
         c.execute("PRAGMA foreign_keys = ON")
         c.execute("PRAGMA cache_size = -32000")
+        c.execute("PRAGMA journal_size_limit = 67108864")
+        # Lookups touch a few hundred scattered rows: mapped pages spare a read() per page.
+        c.execute("PRAGMA mmap_size = 2147418112")
         if not has_tables:
             try:
                 c.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
@@ -317,36 +335,43 @@ class SQLiteStore:
         if self._depth == 0:
             self._conn.execute("COMMIT")
 
+    def _new_source(self, lang: str, text: str, key: int) -> int:
+        low, high = _id_range(len(text), len(text))
+        last = self._conn.execute("SELECT max(id) FROM sources WHERE id BETWEEN ? AND ?",
+                                  (low, high)).fetchone()[0]
+        sid = low if last is None else last + 1
+        if sid > high:
+            raise RuntimeError(f"{self.path}: more than 2**32 sources of length {len(text)}")
+        self._conn.execute("INSERT INTO sources (id, lang, text, key) VALUES (?, ?, ?, ?)",
+                           (sid, lang, text, key))
+        self._conn.execute("INSERT INTO sources_fts (rowid, text) VALUES (?, ?)", (sid, text))
+        return sid
+
     def upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
         c = self._conn
         changed = 0
         grams: Counter[tuple[str, str]] = Counter()
         with self.transaction():
             for text, unit in rows:
-                got = c.execute("INSERT INTO sources (lang, text, length) VALUES (?, ?, ?) "
-                                "ON CONFLICT (lang, text) DO NOTHING RETURNING id",
-                                (unit.source_lang, text, len(text))).fetchone()
-                if got:
-                    sid = got[0]
-                    c.execute("INSERT INTO sources_fts (rowid, text) VALUES (?, ?)", (sid, text))
+                key = _key(unit.source_lang, text)
+                sid = self._find_source(unit.source_lang, text, key)
+                if sid is None:
+                    sid = self._new_source(unit.source_lang, text, key)
                     grams.update((unit.source_lang, g) for g in _trigrams(text))
+                    existing = None
                 else:
-                    sid = c.execute("SELECT id FROM sources WHERE lang = ? AND text = ?",
-                                    (unit.source_lang, text)).fetchone()[0]
-                original = None if unit.source == text else unit.source
-                cur = c.execute(
-                    "INSERT INTO units (source_id, target_lang, source, target, status, origin, created, "
-                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (source_id, target_lang, target) DO NOTHING",
-                    (sid, unit.target_lang, original, unit.target, unit.status, unit.origin, unit.created,
-                     unit.updated))
-                if cur.rowcount:
+                    existing = c.execute("SELECT id, status, updated FROM units "
+                                         "WHERE source_id = ? AND target_lang = ? AND target = ?",
+                                         (sid, unit.target_lang, unit.target)).fetchone()
+                if existing is None:
+                    original = None if unit.source == text else unit.source
+                    c.execute("INSERT INTO units (source_id, target_lang, source, target, status, origin, "
+                              "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              (sid, unit.target_lang, original, unit.target, unit.status, unit.origin,
+                               unit.created, unit.updated))
                     changed += 1
                     continue
-                uid, status, updated = c.execute(
-                    "SELECT id, status, updated FROM units "
-                    "WHERE source_id = ? AND target_lang = ? AND target = ?",
-                    (sid, unit.target_lang, unit.target)).fetchone()
+                uid, status, updated = existing
                 if status == APPROVED and unit.status == MACHINE:
                     continue  # a machine draft never overrides a human's approval
                 upgraded = status == MACHINE and unit.status == APPROVED
@@ -360,38 +385,39 @@ class SQLiteStore:
                               [(lang, g, n) for (lang, g), n in grams.items()])
         return changed
 
-    def source_id(self, lang: str, text: str) -> int | None:
-        row = self._conn.execute("SELECT id FROM sources WHERE lang = ? AND text = ?",
-                                 (lang, text)).fetchone()
+    def _find_source(self, lang: str, text: str, key: int) -> int | None:
+        row = self._conn.execute("SELECT id FROM sources WHERE key = ? AND lang = ? AND text = ?",
+                                 (key, lang, text)).fetchone()
         return row[0] if row else None
+
+    def source_id(self, lang: str, text: str) -> int | None:
+        return self._find_source(lang, text, _key(lang, text))
 
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
         c = self._conn
-        window = (lang, min_len, max_len)
-        in_window = c.execute("SELECT count(*) FROM (SELECT 1 FROM sources "
-                              "WHERE lang = ? AND length BETWEEN ? AND ? LIMIT ?)",
-                              (*window, self.SCAN_LIMIT + 1)).fetchone()[0]
+        low, high = _id_range(min_len, max_len)
+        in_window = c.execute("SELECT count(*) FROM (SELECT 1 FROM sources WHERE id BETWEEN ? AND ? LIMIT ?)",
+                              (low, high, self.SCAN_LIMIT + 1)).fetchone()[0]
         if in_window <= self.SCAN_LIMIT:
-            return c.execute("SELECT id, text FROM sources WHERE lang = ? AND length BETWEEN ? AND ?",
-                             window).fetchall()
+            return c.execute("SELECT id, text FROM sources WHERE id BETWEEN ? AND ? AND lang = ?",
+                             (low, high, lang)).fetchall()
         groups = self._pair_rare_trigrams(lang, text)
         if not groups:
             return []
         queries = [" AND ".join('"' + g.replace('"', '""') + '"' for g in group) for group in groups]
-        ids = [r for (r,) in c.execute("SELECT rowid FROM sources_fts WHERE sources_fts MATCH ?",
-                                       (" OR ".join(f"({q})" for q in queries),))]
+        hits_sql = "SELECT rowid FROM sources_fts WHERE sources_fts MATCH ? AND rowid BETWEEN ? AND ?"
+        ids = [r for (r,) in c.execute(hits_sql, (" OR ".join(f"({q})" for q in queries), low, high))]
         if len(ids) > self.CANDIDATE_CAP:
             hits: Counter[int] = Counter()
             for q in queries:
-                hits.update(r for (r,) in c.execute("SELECT rowid FROM sources_fts WHERE sources_fts MATCH ?",
-                                                    (q,)))
-            ids = [r for r, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:self.CANDIDATE_CAP]]
+                hits.update(r for (r,) in c.execute(hits_sql, (q, low, high)))
+            best = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:self.CANDIDATE_CAP]
+            ids = sorted(r for r, _ in best)
         rows: list[tuple[int, str]] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            # unary + keeps the planner on rowid lookups instead of scanning the length index
             rows += c.execute(f"SELECT id, text FROM sources WHERE id IN ({','.join('?' * len(chunk))}) "
-                              "AND +lang = ? AND +length BETWEEN ? AND ?", (*chunk, *window)).fetchall()
+                              "AND lang = ?", (*chunk, lang)).fetchall()
         return rows
 
     def _pair_rare_trigrams(self, lang: str, text: str) -> list[list[str]]:
@@ -539,15 +565,17 @@ class Memory:
     def exact(self, text: str, target_lang: str, *, source_lang: str = "en",
               include_machine: bool = False) -> Match | None:
         """The best exact match (approved first, then the most recently confirmed), or None."""
-        found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang), include_machine)
+        sid, found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang),
+                                 self._statuses(include_machine))
         return found[0] if found else None
 
-    def _exact(self, text: str, target_lang: str, source_lang: str, include_machine: bool) -> list[Match]:
+    def _exact(self, text: str, target_lang: str, source_lang: str,
+               statuses: Sequence[str]) -> tuple[int | None, list[Match]]:
         sid = self.store.source_id(source_lang, text)
         if sid is None:
-            return []
-        return [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
-                for u in self.store.units([sid], target_lang, self._statuses(include_machine))]
+            return None, []
+        return sid, [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
+                     for u in self.store.units([sid], target_lang, statuses)]
 
     @staticmethod
     def _statuses(include_machine: bool) -> tuple[str, ...]:
@@ -559,17 +587,15 @@ class Memory:
 
         Fuzzy ties are broken like translate-toolkit's matcher: the shorter source first, then the older one.
         """
-        if limit <= 0:
-            return []
         query = normalise(text)
-        if not query:
+        if limit <= 0 or not query:
             return []
         target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
         statuses = self._statuses(include_machine)
-        matches = self._exact(query, target_lang, source_lang, include_machine)[:limit]
+        exact_id, matches = self._exact(query, target_lang, source_lang, statuses)
+        matches = matches[:limit]
         if len(matches) >= limit or min_score > 100:
             return matches
-        exact_id = self.store.source_id(source_lang, query)
         ranked = self._fuzzy(query, source_lang, min_score, exclude=exact_id)
         for i in range(0, len(ranked), 50):
             chunk = ranked[i:i + 50]
@@ -603,7 +629,7 @@ class Memory:
             score = similarity(query, t)
             if score >= min_score:
                 scored.append((sid, t, score))
-        scored.sort(key=lambda r: (-r[2], len(r[1]), r[0]))
+        scored.sort(key=lambda r: (-r[2], r[0]))  # ids sort by length, then arrival
         return scored
 
     # ------------------------------------------------------------------ harvest and exchange
@@ -626,10 +652,11 @@ class Memory:
         if path.is_dir():
             kinds = ([".po"] if catalogs else []) + ([".tmx"] if tmx else [])
             files = sorted(p for p in path.rglob("*") if p.suffix.lower() in kinds and p.is_file())
-        elif path.suffix.lower() in (".po", ".tmx"):
+        elif path.suffix.lower() in ((".po",) if catalogs else ()) + ((".tmx",) if tmx else ()):
             files = [path]
         else:
-            raise MemoryImportError(path, 0, "expected a .po catalog, a .tmx file or a directory of them")
+            kinds = " or ".join(k for k, on in (("a .po catalog", catalogs), ("a .tmx file", tmx)) if on)
+            raise MemoryImportError(path, 0, f"expected {kinds}, or a directory of them")
         report = ImportReport()
         with self.store.transaction():
             for f in files:
@@ -646,8 +673,9 @@ class Memory:
             catalog = polib.pofile(str(path))
         except (OSError, ValueError, UnicodeDecodeError) as e:
             line = re.search(r"line (\d+)", str(e))
+            reason = re.sub(r" in po file .*", "", str(e))  # polib repeats the path and line
             raise MemoryImportError(path, int(line[1]) if line else 0,
-                                    f"cannot read catalog: {e}; fix the file or leave it out") from e
+                                    f"cannot read the catalog: {reason}; fix it or leave it out") from e
         target_lang = lang_code(catalog.metadata.get("Language", "")) or _lang_from_path(path)
         if not target_lang:
             raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "

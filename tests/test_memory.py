@@ -239,6 +239,17 @@ def test_target_language_from_header_else_from_path(tmp_path, memory):
     assert memory.exact("Bye.", "kk") is None
 
 
+def test_malformed_catalog_fails_with_its_line_and_keeps_nothing(tmp_path, memory):
+    locales = tmp_path / "locales"
+    write_catalog(locales / "kk" / "LC_MESSAGES" / "a.po", 'msgid "Hello."\nmsgstr "Сәлем."\n')
+    bad = write_catalog(locales / "ru" / "LC_MESSAGES" / "b.po",
+                        'msgid "Hello."\nmsgstr "Привет."\nfoo bar\n')
+    with pytest.raises(MemoryImportError) as err:
+        memory.import_catalogs(locales)
+    assert err.value.path == bad and err.value.line == 8 and "b.po:8:" in str(err.value)
+    assert memory.stats().units == 0  # a.po, read before the error, was rolled back
+
+
 def test_reviewed_catalog_edit_is_reused_exactly(tmp_path, memory):
     catalog = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
                             f'msgid "{SENTENCE}"\nmsgstr "{RU}"\n')
@@ -303,6 +314,18 @@ def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path):
     parsed = polib.pofile(bytes(catalog).decode("utf-8"))
     assert {(e.msgid, e.msgstr) for e in parsed if e.msgid} == \
         {(s, t) for lang, s, t in expected if lang == "ar"}
+
+
+def test_tmx_written_by_translate_toolkit_imports(tmp_path, memory):
+    """What po2tmx writes (translate-toolkit's tmxfile.addtranslation) comes in with its languages."""
+    store = tmx.tmxfile()
+    store.addtranslation(SENTENCE, "en", RU, "ru")
+    store.addtranslation("The mufti spoke.", "en", "Муфтий выступил.", "ru", comment="a note")
+    path = tmp_path / "tt.tmx"
+    path.write_bytes(bytes(store))
+    assert memory.import_tmx(path) == 2
+    assert memory.exact(SENTENCE, "ru").target == RU
+    assert memory.lookup("The mufti spoke!", "ru")[0].target == "Муфтий выступил."
 
 
 def test_export_keeps_status_dates_and_awkward_text(tmp_path, memory):
