@@ -612,24 +612,28 @@ def target_for(match: TermMatch, lang: str) -> str | None:
     return preferred
 
 
-def term_comment(matches: Sequence[TermMatch], lang: str) -> str:
-    """The `#.` line listing a segment's glossary terms and their required targets ("" when none)."""
-    parts, seen = [], set()
+def required_targets(matches: Sequence[TermMatch], lang: str) -> list[tuple[str, str]]:
+    """(English as matched, what the translation must say) once per concept, with notes a reviewer needs."""
+    pairs, seen = [], set()
     for m in matches:
         if m.concept.id in seen:
             continue
         seen.add(m.concept.id)
-        forms = target_forms(m.concept, lang)
-        if not forms:
-            part = f"{m.concept.en} → (no {lang} term in the glossary yet)"
-        else:
-            part = f"{m.concept.en} → {forms[0]}"
-            if m.concept.dnt and lang not in m.concept.targets:
-                part += " (do not translate)"
+        target = target_for(m, lang)
+        if target is None:
+            target = f"(no {lang} term in the glossary yet)"
+        elif m.concept.dnt and lang not in m.concept.targets:
+            target += " (do not translate)"
         if not m.concept.confirmed:
-            part += " (unconfirmed)"
-        parts.append(part)
-    return "terms: " + "; ".join(parts) if parts else ""
+            target += " (unconfirmed)"
+        pairs.append((m.text, target))
+    return pairs
+
+
+def term_comment(matches: Sequence[TermMatch], lang: str) -> str:
+    """One line listing a segment's glossary terms and their required targets ("" when none)."""
+    pairs = required_targets(matches, lang)
+    return "terms: " + "; ".join(f"{source} → {target}" for source, target in pairs) if pairs else ""
 
 
 # ---------------------------------------------------------------- enforcement inside MT

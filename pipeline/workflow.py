@@ -116,7 +116,7 @@ def _base_drafts(article: sources.Article, segments: list[Segment], terms: gloss
     rows = []
     for segment, (msgctxt, msgid) in zip(segments, catalogs.entry_keys(segments), strict=True):
         matches = terms.find(msgid)
-        required = list(dict.fromkeys((m.text, m.concept.targets.get(lang, "")) for m in matches)) if lang else []
+        required = glossary.required_targets(matches, lang) if lang else []
         comments = catalogs.format_comments(segment.kind, required)
         draft = catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
                                comments=comments)
