@@ -196,6 +196,30 @@ def _translate_language(options: RunOptions, lang: str, segmented, terms: glossa
         entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
 
 
+def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) -> bool:
+    """True when target is exactly what the engine once wrote for source (so no translator has touched it)."""
+    found = tm.lookup(source, lang, min_score=100, limit=20, include_machine=True)
+    return any(m.status == memory.MACHINE and m.score >= 100 and m.target == target for m in found)
+
+
+def _approved_exact(tm: memory.Memory, lang: str, msgid: str) -> tuple[memory.Match | None, list[str]]:
+    """The newest approved exact match, and other approved translations of the same sentence that disagree."""
+    found = [m for m in tm.lookup(msgid, lang, min_score=100, limit=10) if m.score >= 100]
+    if not found:
+        return None, []
+    return found[0], list(dict.fromkeys(m.target for m in found[1:] if m.target != found[0].target))
+
+
+def _reuse_exact(options: RunOptions, draft: catalogs.Draft, match: memory.Match, others: list[str]) -> None:
+    """Exact reuse is approved as is, unless the team wants every reuse reviewed or the memory disagrees."""
+    draft.msgstr, draft.fuzzy = match.target, options.exact_as_fuzzy or bool(others)
+    draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(match.score, match.origin)}")
+    if others:
+        alternatives = " | ".join(others)
+        draft.comments.append(f"memory conflict: this sentence was also approved as: {alternatives}; "
+                              "keep the right one and clear fuzzy")
+
+
 def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft, existing: catalogs.Existing,
                            tm: memory.Memory) -> bool:
     """An approved translation replaces a machine draft nobody has touched since the engine wrote it.
@@ -203,28 +227,33 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
     "Untouched" means the entry is still fuzzy and its msgstr is exactly what the memory recorded as the engine's
     output for this sentence; any edit by a translator makes it theirs, and it is kept.
     """
-    approved = tm.exact(draft.msgid, lang)
+    approved, others = _approved_exact(tm, lang, draft.msgid)
     if approved is None or approved.target == existing.msgstr:
         return False
-    drafts = tm.lookup(draft.msgid, lang, min_score=100, limit=20, include_machine=True)
-    if not any(m.status == memory.MACHINE and m.score >= 100 and m.target == existing.msgstr for m in drafts):
+    if not _is_machine_draft(tm, lang, draft.msgid, existing.msgstr):
         return False
-    draft.msgstr, draft.fuzzy, draft.replaces = approved.target, options.exact_as_fuzzy, existing.msgstr
-    draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(approved.score, approved.origin)}")
+    _reuse_exact(options, draft, approved, others)
+    draft.replaces = existing.msgstr
     return True
 
 
 def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,
                       tm: memory.Memory, entry_report: CatalogReport) -> bool:
-    """Exact memory match, else the better of a fuzzy memory match and the catalog's own old translation."""
-    found = tm.lookup(draft.msgid, lang, min_score=options.min_score, limit=1)
-    best = found[0] if found else None
-    if best is not None and best.score >= 100:
-        draft.msgstr, draft.fuzzy = best.target, options.exact_as_fuzzy
-        draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(best.score, best.origin)}")
+    """Exact memory match, else the better of a fuzzy memory match and the catalog's own old translation.
+
+    An old translation that is only an untouched machine draft of the previous wording is not worth keeping:
+    the changed sentence goes to the engine afresh.
+    """
+    exact, others = _approved_exact(tm, lang, draft.msgid)
+    if exact is not None:
+        _reuse_exact(options, draft, exact, others)
         entry_report.memory_exact += 1
         return True
+    found = tm.lookup(draft.msgid, lang, min_score=options.min_score, limit=1)
+    best = found[0] if found else None
     previous = catalog.previous_suggestion(draft.msgid, options.min_score)
+    if previous is not None and _is_machine_draft(tm, lang, previous.old_msgid, previous.msgstr):
+        previous = None
     if best is not None and (previous is None or best.score >= previous.score):
         draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
         draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(best.score, best.origin)}")

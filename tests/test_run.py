@@ -320,3 +320,34 @@ def test_approved_translation_replaces_untouched_machine_drafts_only(workspace, 
     assert "provenance: memory 100%" in kk.comment
     ru = entries(catalog_path(workspace, "ru", "b"))[shared]
     assert ru.msgstr == "Встреча прошла (правка переводчика)." and ru.fuzzy
+
+
+def test_conflicting_approvals_make_the_reuse_fuzzy(workspace, fake_engine):
+    shared = "The meeting took place in a warm and friendly atmosphere."
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    approve(catalog_path(workspace, "kk", "a"), {shared: "Бірінші нұсқа."})
+    approve(catalog_path(workspace, "kk", "b"), {shared: "Екінші нұсқа."})
+    (workspace / "source_texts" / "c.txt").write_text("Third article\n\n" + shared + "\n", encoding="utf-8")
+    result = invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 0, result.output
+    entry = entries(catalog_path(workspace, "kk", "c"))[shared]
+    assert entry.fuzzy and entry.msgstr in ("Бірінші нұсқа.", "Екінші нұсқа.")
+    assert "memory conflict" in entry.comment
+    other = ({"Бірінші нұсқа.", "Екінші нұсқа."} - {entry.msgstr}).pop()
+    assert other in entry.comment
+
+
+def test_changed_sentence_with_an_untouched_machine_draft_is_translated_afresh(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    old = "Both sides agreed to hold a joint conference next year."
+    new = "Both sides agreed to hold a joint conference next spring."
+    source = workspace / "source_texts" / "a.txt"
+    source.write_text(ARTICLE_A.replace(old, new), encoding="utf-8")
+    fake_engine.clear()
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert fake_engine == [new]
+    po = polib.pofile(str(catalog_path(workspace, "kk", "a")))
+    entry = po.find(new)
+    assert entry.msgstr == f"[kk] {new}" and entry.fuzzy and entry.previous_msgid is None
+    # The old draft is not thrown away: it stays as an obsolete entry.
+    assert any(e.obsolete and e.msgid == old for e in po)
