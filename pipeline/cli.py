@@ -27,9 +27,11 @@ RootOption = typer.Option(Path("."), "--root", help="Workspace: holds source_tex
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print an error for a person and stop with a non-zero exit code."""
+def fail(message: str, code: int = 1, as_json: bool = False) -> None:
+    """Print an error for a person (and, with --json, for a script on stdout); stop with a non-zero code."""
     typer.echo(f"error: {message}", err=True)
+    if as_json:
+        emit_json({"errors": [message]})
     raise typer.Exit(code)
 
 
@@ -79,8 +81,8 @@ def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Pat
 
     options = workflow.RunOptions(root=root, langs=parse_langs(langs), packages_dir=packages_dir,
                                   min_score=min_score, exact_as_fuzzy=exact_as_fuzzy, publish=publish_at_end)
-    if not (root / "source_texts").is_dir() and not files:
-        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2)
+    if not (root / "source_texts").is_dir():
+        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2, as_json)
     try:
         with Progress(transient=True, disable=as_json) as bar:
             tasks: dict[str, int] = {}
@@ -91,10 +93,9 @@ def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Pat
                 bar.update(tasks[description], completed=done)
 
             report = workflow.run(options, files, progress)
-    except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryImportError) as exc:
-        fail(str(exc))
-    except catalogs.WorkspaceBusy as exc:
-        fail(f"{exc}; wait for the other run to finish")
+    except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryImportError,
+            catalogs.WorkspaceBusy) as exc:
+        fail(str(exc), 1, as_json)
     if as_json:
         emit_json(_report_json(report))
     else:
@@ -163,8 +164,11 @@ def _print_report(report) -> None:
         out.print(f"memory: harvested {report.harvested} approved entries from locales/")
     for lang, label in report.engines.items():
         out.print(f"en→{lang}: drafted with {label}")
+    if not report.catalogs and not report.errors:
+        out.print("no articles in source_texts/: add English .txt or .md articles there")
     for lang in report.missing_models:
-        typer.echo(f"en→{lang}: no model installed; its catalogs were written with empty translations. Install one:\n"
+        typer.echo(f"en→{lang}: no model installed; entries that needed machine translation stay untranslated. "
+                   "Install one:\n"
                    f"    {INSTALL_HINTS.get(lang, 'pipeline models install PATH.argosmodel')}\n"
                    "    or, from a file: pipeline models install PATH.argosmodel")
     published = [p for p in report.publications if p.published]
@@ -191,9 +195,12 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
+    folder = (root / "source_texts").resolve()
     for path in files or []:
         if not path.is_file():
-            fail(f"{path}: no such article", 2)
+            fail(f"{path}: no such article", 2, as_json)
+        if path.resolve().parent != folder:
+            fail(f"{path}: articles are translated from {root / 'source_texts'}/; copy it there first", 2, as_json)
     _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json)
 
 
@@ -208,7 +215,7 @@ def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), 
         article = sources.read_article(file)
         terms = workflow.load_glossary(root)
     except (sources.SourceError, glossary.GlossaryError) as exc:
-        fail(str(exc), 2)
+        fail(str(exc), 1, as_json)
     segments = segment_text(article.text, markdown=article.markdown)
     rows = []
     for seg in segments:
@@ -233,24 +240,27 @@ def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), 
 @app.command()
 def status(root: Path = RootOption, langs: str = LangsOption, as_json: bool = JsonOption) -> None:
     """Per article and language: entries, approved, fuzzy, untranslated, obsolete."""
+    from pipeline import workflow
 
-    from pipeline import catalogs, workflow
-
-    try:
-        rows = workflow.status(root, parse_langs(langs))
-    except catalogs.CatalogError as exc:
-        fail(str(exc))
+    if not (root / "source_texts").is_dir():
+        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2, as_json)
+    found = workflow.status(root, parse_langs(langs))
+    rows = [(r.slug, r.lang, r.stats) for r in found]
     table, totals, percent = _status_table(rows, "Catalog status")
+    errors = [r.error for r in found if r.error]
     if as_json:
-        emit_json({"catalogs": [{"article": slug, "lang": lang, **stats.__dict__,
-                                 "translated": stats.approved, "percent_approved": round(stats.percent_approved, 1)}
-                                for slug, lang, stats in rows],
-                   "totals": {**totals, "percent_approved": round(percent, 1)}})
-        return
-    console().print(table)
-    if not rows:
+        emit_json({"catalogs": [{"article": r.slug, "lang": r.lang, **r.stats.__dict__, "translated": r.stats.approved,
+                                 "percent_approved": round(r.stats.percent_approved, 1)} if r.stats else
+                                {"article": r.slug, "lang": r.lang, "error": r.error} for r in found],
+                   "totals": {**totals, "percent_approved": round(percent, 1)}, "errors": errors})
+    else:
+        console().print(table)
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    if errors:
+        raise typer.Exit(1)
+    if not rows and not as_json:
         typer.echo("no catalogs yet: run `pipeline run` first")
-
 
 
 # ---------------------------------------------------------------- models (engine)

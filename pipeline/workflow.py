@@ -297,16 +297,28 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
         tm.add(drafted)
 
 
-def status(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[tuple[str, str, catalogs.CatalogStats]]:
-    """(slug, lang, stats) for every article in source_texts/ that has a catalog."""
+@dataclass(frozen=True)
+class StatusRow:
+    slug: str
+    lang: str
+    stats: catalogs.CatalogStats | None  # None when the catalog cannot be read
+    error: str = ""
+
+
+def status(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[StatusRow]:
+    """One row per article in source_texts/ and language that has a catalog; a broken catalog is a row too."""
     rows = []
-    slugs = [sources.slug_for(path) for path in sources.find_articles(root)]
-    for slug in slugs:
+    for slug in (sources.slug_for(path) for path in sources.find_articles(root)):
         for lang in langs:
             path = catalogs.catalog_path(root, lang, slug)
-            if path.exists():
-                rows.append((slug, lang, catalogs.catalog_stats(path)))
+            if not path.exists():
+                continue
+            try:
+                rows.append(StatusRow(slug, lang, catalogs.catalog_stats(path)))
+            except catalogs.CatalogError as exc:
+                rows.append(StatusRow(slug, lang, None, str(exc)))
     return rows
 
 
-__all__ = ["GENERATOR", "RunOptions", "RunReport", "CatalogReport", "run", "status", "load_glossary"]
+__all__ = ["GENERATOR", "RunOptions", "RunReport", "CatalogReport", "StatusRow", "run", "status",
+           "load_glossary"]

@@ -269,10 +269,44 @@ def test_segment_json_contract(workspace):
             assert set(term["targets"]) == {"kk", "ru", "ar"} and all(term["targets"].values())
 
 
-def test_segment_missing_file_is_a_clear_error(tmp_path):
+def test_segment_missing_or_bad_file_is_a_clear_error(tmp_path):
     result = invoke("segment", str(tmp_path / "missing.txt"))
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no such file" in result.output
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Title\n\xff\n")
+    result = invoke("segment", str(bad), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"errors": [f"{bad}:2: not valid UTF-8 (byte 0xff); save the file as UTF-8"]}
+
+
+def test_status_reports_a_broken_catalog_and_still_counts_the_others(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    broken = catalog_path(workspace, "kk", "b")
+    broken.write_text('msgid "x"\nmsgstr "unterminated\n', encoding="utf-8")
+    result = invoke("status", "--root", str(workspace), "--langs", "kk", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [r["article"] for r in data["catalogs"] if "total" in r] == ["a"]
+    assert data["errors"] and str(broken) in data["errors"][0]
+
+
+def test_workspace_problems_are_usage_errors(tmp_path, workspace):
+    for command in (["status"], ["run"], ["translate"]):
+        result = invoke(*command, "--root", str(tmp_path / "nope"))
+        assert result.exit_code == 2 and "no source_texts/" in result.output
+    outside = tmp_path / "outside.txt"
+    outside.write_text(ARTICLE_B, encoding="utf-8")
+    result = invoke("translate", str(outside), "--root", str(workspace), "--langs", "kk")
+    assert result.exit_code == 2 and "copy it there first" in result.output
+    assert not catalog_path(workspace, "kk", "outside").exists()
+
+
+def test_empty_workspace_says_so(tmp_path):
+    (tmp_path / "source_texts").mkdir()
+    result = invoke("run", "--root", str(tmp_path), "--no-publish")
+    assert result.exit_code == 0
+    assert "no articles in source_texts/" in result.output
 
 
 @pytest.mark.slow
