@@ -44,8 +44,11 @@ class Segment:
 # Normalisation
 
 _WS = re.compile(r"\s+")
-# Invisible characters that only get in the way of matching: zero-width space, BOM, soft hyphen, word joiner.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff\u00ad\u2060"), None)
+# Invisible characters that only get in the way of matching: zero-width space, BOM, soft hyphen, word joiner;
+# and bidirectional controls (LRM/RLM, embeddings, overrides, isolates), which in an English source can only
+# hide or reorder text in a translator's editor ("Trojan source").
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff\u00ad\u2060\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069"), None)
 
 
 def normalise(text: str) -> str:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# The read-only test material (seeds, NTREX-128, real-world catalogs) lives beside the repo; a clone elsewhere
+# points at it with PIPELINE_SHARED.
+SHARED = Path(os.environ.get("PIPELINE_SHARED", REPO.parent / "shared"))
 
 
 @pytest.fixture
 def shared() -> Path:
     if not SHARED.is_dir():
-        pytest.fail(f"../shared not found beside the repo at {SHARED}")
+        pytest.fail(f"shared test material not found at {SHARED}: clone the repo beside ../shared "
+                    "or set PIPELINE_SHARED=/path/to/shared")
     return SHARED
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polib
 import pytest
+from conftest import SHARED
 
 from pipeline import GENERATOR
 from pipeline import catalogs as cat
@@ -31,7 +32,12 @@ from pipeline.catalogs import (
 from pipeline.segment import Segment
 
 REPO = Path(__file__).resolve().parent.parent
-REALWORLD = sorted((REPO.parent / "shared" / "realworld-po").glob("*.po"))
+REALWORLD = sorted((SHARED / "realworld-po").glob("*.po"))
+
+
+def test_the_real_world_catalogs_are_there():
+    """The round-trip tests below are parametrised over these files: none found must not pass silently."""
+    assert len(REALWORLD) >= 6, f"real-world catalogs missing under {SHARED / 'realworld-po'}"
 NOW1 = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
 NOW2 = datetime(2025, 3, 8, 17, 5, tzinfo=timezone.utc)
 

@@ -342,3 +342,8 @@ def test_cosmetic_whitespace_and_unicode_edits_keep_ids():
     a = segment_text("Title here\nThe Charge\u0301 d'affaires  spoke.\n")
     b = segment_text("Title here\nThe Chargé\u00a0d'affaires spoke.\n")
     assert a[1].id == b[1].id and a[1].text != b[1].text
+
+
+def test_normalise_drops_bidi_controls_and_invisible_characters():
+    text = "The \u202eSAMK\u202c met\u200b the\u00a0ambassador \u200fin \u2067Astana\u2069."
+    assert normalise(text) == "The SAMK met the ambassador in Astana."
