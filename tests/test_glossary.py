@@ -353,6 +353,35 @@ def test_an_invented_placeholder_fails_the_segment(gloss):
         "glossary: MT mixed up the placeholder for “Ambassador”"]
 
 
+def test_fallback_notes_agree_with_the_term_comment(gloss):
+    # a repeated concept, an English variant, an acronym after the name, an unconfirmed concept
+    text = "The Chief Mufti of the Spiritual Administration of Muslims of Kazakhstan (SAMK) said SAMK would " \
+           "host the Centre for Religious Studies."
+    engine = FakeEngine(lambda t: t.replace(" said", " XT9 said"))  # every placeholder is suspect
+    [result] = run(gloss, engine, [text])
+    assert not result.ok
+    assert result.notes == (
+        "glossary: MT mixed up the placeholder for “Chief Mufti”; this is the unprotected translation: "
+        "make sure it says “Бас мүфти”",
+        "glossary: MT mixed up the placeholder for “Spiritual Administration of Muslims of Kazakhstan (SAMK)”; "
+        "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы (ҚМДБ)”",
+        "glossary: MT mixed up the placeholder for “Centre for Religious Studies”; this is the unprotected "
+        "translation: make sure it says “Дінтану орталығы” (unconfirmed)",
+    )
+    # the same English and the same target as the entry's `terms:` comment, one note per concept
+    for (source, target), note in zip(g.required_targets(gloss.find(text), "kk"), result.notes, strict=True):
+        assert f"“{source}”" in note and f"“{target.removesuffix(' (unconfirmed)')}”" in note
+
+
+def test_fallback_note_for_a_repeated_concept_names_it_once(gloss):
+    text = "SAMK met the Ambassador, and SAMK thanked him."
+    [result] = run(gloss, FakeEngine(lambda t: PLACEHOLDER.sub("", t)), [text], "ru")
+    assert [n.split(";")[0] for n in result.notes] == [
+        "glossary: MT lost or garbled the placeholder for “SAMK”",
+        "glossary: MT lost or garbled the placeholder for “Ambassador”"]
+    assert "make sure it says “ДУМК”" in result.notes[0]
+
+
 def test_tolerated_engine_habits_still_restore(gloss):
     def habits(text: str) -> str:  # Cyrillic look-alikes, lower case, a space before the digits
         text = re.sub(r"XT(\d)", lambda m: "ХТ" + m.group(1), text, count=1)
