@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS = ("case",)
 TYPES = ("institution", "title", "place", "event", "document", "organisation", "person", "media")
 CASE_RULES = ("auto", "sensitive", "insensitive")
 VARIANT_SEPARATOR = " | "
+EXPORT_FORMATS = ("tbx", "csv")  # what `pipeline glossary export` writes
 
 
 # ---------------------------------------------------------------- data
