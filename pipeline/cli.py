@@ -427,7 +427,7 @@ def models_import_opus(
 def glossary_check(root: Path = RootOption, as_json: bool = JsonOption) -> None:
     """Report duplicates, conflicting targets, missing languages, empty cells and malformed rows.
 
-    Each problem comes with its file and line; the exit code is 1 when there is any problem.
+    Each problem comes with its file and line. Exit codes: 0 clean, 1 any problem, 2 usage error.
     """
     from pipeline import glossary
 
@@ -451,23 +451,29 @@ def glossary_check(root: Path = RootOption, as_json: bool = JsonOption) -> None:
 
 @glossary_app.command("export")
 def glossary_export(
-    out: Path = typer.Argument(..., help="File to write (replaced atomically)."),
+    out: Path = typer.Argument(..., dir_okay=False, help="File to write (replaced atomically)."),
     fmt: str = typer.Option("", "--format", "-f",
-                            help="tbx (TBX-Basic, ISO 30042) or csv; default: from OUT's suffix."),
+                            help="tbx (TBX-Basic, ISO 30042) or csv; default: from OUT's suffix, else tbx."),
     root: Path = RootOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write the whole glossary (every glossary/*.csv) as one TBX-Basic or CSV file."""
+    """Write the whole glossary (every glossary/*.csv) as one TBX-Basic or CSV file.
+
+    Exit codes: 0 written, 1 the glossary is malformed or OUT cannot be written, 2 usage error.
+    """
     from pipeline import glossary
 
     fmt = (fmt or out.suffix.lstrip(".") or "tbx").lower()
-    if fmt not in ("tbx", "csv"):
-        fail(f"unknown format {fmt!r}: use --format tbx or --format csv")
+    if fmt not in glossary.EXPORT_FORMATS:
+        fail(f"unknown format {fmt!r}: --format takes one of {', '.join(glossary.EXPORT_FORMATS)}", 2)
     try:
         concepts = glossary.load_concepts(root / "glossary")
     except glossary.GlossaryError as exc:
         fail(f"{exc}")
-    (glossary.write_tbx if fmt == "tbx" else glossary.write_csv)(concepts, out)
+    try:
+        (glossary.write_tbx if fmt == "tbx" else glossary.write_csv)(concepts, out)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
     if as_json:
         emit_json({"format": fmt, "path": str(out), "concepts": len(concepts)})
     else:
@@ -478,7 +484,7 @@ def glossary_export(
 def glossary_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
                                 help="A .tbx (TBX v3 or v2/martif) or a glossary .csv."),
-    out: Path | None = typer.Option(None, "--out", "-o",
+    out: Path | None = typer.Option(None, "--out", "-o", dir_okay=False,
                                     help="Write the imported concepts to this new CSV instead of merging."),
     replace: bool = typer.Option(False, "--replace", help="On a differing cell the imported value wins."),
     root: Path = RootOption,
@@ -489,6 +495,8 @@ def glossary_import(
     Known ids get empty cells filled and variants added.
 
     A cell that differs is a conflict: nothing is written unless --replace.
+
+    Exit codes: 0 imported, 1 a malformed file, conflicts or a failed write (nothing written), 2 usage error.
     """
     from pipeline import glossary
 
@@ -496,6 +504,8 @@ def glossary_import(
         report, warnings = glossary.import_file(file, root / "glossary", out, replace)
     except glossary.GlossaryError as exc:
         fail(f"{exc}")
+    except OSError as exc:
+        fail(f"{exc.filename or file}: {exc.strerror or exc}; nothing written")
     written = not report.conflicts
     if as_json:
         emit_json({"written": written, "path": str(out or root / "glossary" / "terms.csv"),
@@ -515,13 +525,18 @@ def glossary_import(
 @glossary_app.command("find")
 def glossary_find(
     text: str = typer.Argument(..., help="English text to look for glossary terms in."),
-    lang: str = typer.Option("kk", "--lang", "-l", help="Target language for the required terms."),
+    lang: str = typer.Option("kk", "--lang", "-l", help="Target language for the required terms: kk, ru or ar."),
     root: Path = RootOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Show which glossary terms a sentence contains and what they must become."""
+    """Show which glossary terms a sentence contains and what they must become.
+
+    Exit codes: 0 shown, 1 the glossary is malformed, 2 usage error (such as an unknown --lang).
+    """
     from pipeline import glossary
 
+    if lang not in glossary.LANGS:
+        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2)
     try:
         gloss = glossary.Glossary.load(root / "glossary")
     except glossary.GlossaryError as exc:

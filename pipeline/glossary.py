@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS = ("case",)
 TYPES = ("institution", "title", "place", "event", "document", "organisation", "person", "media")
 CASE_RULES = ("auto", "sensitive", "insensitive")
 VARIANT_SEPARATOR = " | "
+EXPORT_FORMATS = ("tbx", "csv")  # what `pipeline glossary export` writes
 
 
 # ---------------------------------------------------------------- data
@@ -612,21 +613,33 @@ def target_for(match: TermMatch, lang: str) -> str | None:
     return preferred
 
 
+def _first_per_concept(matches: Sequence[TermMatch]) -> list[TermMatch]:
+    """The first match of each concept, in text order: what a reviewer is told about, once."""
+    first: dict[str, TermMatch] = {}
+    for m in matches:
+        first.setdefault(m.concept.id, m)
+    return list(first.values())
+
+
+def _required(match: TermMatch, lang: str) -> tuple[str | None, str]:
+    """(target_for, the remarks a reviewer needs such as " (unconfirmed)"); both required_targets and the
+    MT fallback notes say it this way, so a catalog entry never gives two answers."""
+    target = target_for(match, lang)
+    remarks = ""
+    if target is not None and match.concept.dnt and lang not in match.concept.targets:
+        remarks += " (do not translate)"
+    if not match.concept.confirmed:
+        remarks += " (unconfirmed)"
+    return target, remarks
+
+
 def required_targets(matches: Sequence[TermMatch], lang: str) -> list[tuple[str, str]]:
     """(English as matched, what the translation must say) once per concept, with notes a reviewer needs."""
-    pairs, seen = [], set()
-    for m in matches:
-        if m.concept.id in seen:
-            continue
-        seen.add(m.concept.id)
-        target = target_for(m, lang)
-        if target is None:
-            target = f"(no {lang} term in the glossary yet)"
-        elif m.concept.dnt and lang not in m.concept.targets:
-            target += " (do not translate)"
-        if not m.concept.confirmed:
-            target += " (unconfirmed)"
-        pairs.append((m.text, target))
+    pairs = []
+    for m in _first_per_concept(matches):
+        target, remarks = _required(m, lang)
+        pairs.append((m.text, (target if target is not None else f"(no {lang} term in the glossary yet)")
+                      + remarks))
     return pairs
 
 
@@ -724,6 +737,25 @@ def _span_with_quotes(text: str, match: TermMatch, replacement: str) -> tuple[in
     return start, end
 
 
+def _fallback_notes(matches: Sequence[TermMatch], slot: dict[int, tuple[TermMatch, str]],
+                    problems: dict[int, str], lang: str) -> list[str]:
+    """One note per concept whose placeholder went wrong, naming it as the `terms:` comment does.
+
+    The comment (required_targets) speaks of each concept's first match in the segment; so do these notes,
+    whichever of its occurrences the engine broke.
+    """
+    problem_of: dict[str, str] = {}
+    for n, problem in sorted(problems.items()):
+        problem_of.setdefault(slot[n][0].concept.id, problem)
+    notes = []
+    for m in _first_per_concept(matches):
+        if m.concept.id in problem_of:
+            target, remarks = _required(m, lang)
+            notes.append(f"glossary: MT {problem_of[m.concept.id]} the placeholder for “{m.text}”; this is the "
+                         f"unprotected translation: make sure it says “{target}”{remarks}")
+    return notes
+
+
 def translate_with_terms(
     texts: Sequence[str],
     matches: Sequence[Sequence[TermMatch]],
@@ -770,12 +802,7 @@ def translate_with_terms(
         restored, problems = scheme.restore(output, {n: r for n, (_, r) in slot.items()},
                                             scheme.numbers(texts[i]))
         if problems:
-            notes = [
-                f"glossary: MT {problem} the placeholder for “{slot[n][0].concept.en}”; this is the "
-                f"unprotected translation: make sure it says “{slot[n][1]}”"
-                for n, problem in sorted(problems.items())
-            ]
-            failed.append((i, notes))
+            failed.append((i, _fallback_notes(matches[i], slot, problems, lang)))
         else:
             results[i] = TermResult(restored, True)
     if failed:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from pipeline.glossary import TermMatch, target_forms
+from pipeline.glossary import TermMatch, required_targets, target_forms
 
 _WORD = re.compile(r"\w+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # diacritics, tatweel
@@ -140,3 +140,13 @@ def missing_terms(translation: str, matches: Sequence[TermMatch], lang: str) -> 
         if forms and not any(term_present(translation, form, lang) for form in forms):
             missing.append(m)
     return missing
+
+
+def missing_terms_note(missing: Sequence[TermMatch], lang: str) -> str:
+    """A `check terms:` comment for what missing_terms found ("" when nothing is missing).
+
+    Each target is said exactly as the entry's `terms:` comment says it (glossary.required_targets): the
+    target acronym for an acronym, "(do not translate)", "(unconfirmed)", never an empty target.
+    """
+    pairs = required_targets(missing, lang)
+    return "check terms: " + "; ".join(f"{source} → {target}" for source, target in pairs) if pairs else ""

@@ -353,6 +353,35 @@ def test_an_invented_placeholder_fails_the_segment(gloss):
         "glossary: MT mixed up the placeholder for “Ambassador”"]
 
 
+def test_fallback_notes_agree_with_the_term_comment(gloss):
+    # a repeated concept, an English variant, an acronym after the name, an unconfirmed concept
+    text = "The Chief Mufti of the Spiritual Administration of Muslims of Kazakhstan (SAMK) said SAMK would " \
+           "host the Centre for Religious Studies."
+    engine = FakeEngine(lambda t: t.replace(" said", " XT9 said"))  # every placeholder is suspect
+    [result] = run(gloss, engine, [text])
+    assert not result.ok
+    assert result.notes == (
+        "glossary: MT mixed up the placeholder for “Chief Mufti”; this is the unprotected translation: "
+        "make sure it says “Бас мүфти”",
+        "glossary: MT mixed up the placeholder for “Spiritual Administration of Muslims of Kazakhstan (SAMK)”; "
+        "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы (ҚМДБ)”",
+        "glossary: MT mixed up the placeholder for “Centre for Religious Studies”; this is the unprotected "
+        "translation: make sure it says “Дінтану орталығы” (unconfirmed)",
+    )
+    # the same English and the same target as the entry's `terms:` comment, one note per concept
+    for (source, target), note in zip(g.required_targets(gloss.find(text), "kk"), result.notes, strict=True):
+        assert f"“{source}”" in note and f"“{target.removesuffix(' (unconfirmed)')}”" in note
+
+
+def test_fallback_note_for_a_repeated_concept_names_it_once(gloss):
+    text = "SAMK met the Ambassador, and SAMK thanked him."
+    [result] = run(gloss, FakeEngine(lambda t: PLACEHOLDER.sub("", t)), [text], "ru")
+    assert [n.split(";")[0] for n in result.notes] == [
+        "glossary: MT lost or garbled the placeholder for “SAMK”",
+        "glossary: MT lost or garbled the placeholder for “Ambassador”"]
+    assert "make sure it says “ДУМК”" in result.notes[0]
+
+
 def test_tolerated_engine_habits_still_restore(gloss):
     def habits(text: str) -> str:  # Cyrillic look-alikes, lower case, a space before the digits
         text = re.sub(r"XT(\d)", lambda m: "ХТ" + m.group(1), text, count=1)
@@ -553,8 +582,53 @@ def test_cli_export_import_round_trip(workspace):
     result = runner.invoke(app, ["glossary", "export", str(workspace / "all.csv"), "--root", str(workspace)])
     assert result.exit_code == 0
     assert (workspace / "all.csv").read_bytes() == (VALID / "terms.csv").read_bytes()
-    result = runner.invoke(app, ["glossary", "export", "-f", "xlsx", str(out), "--root", str(workspace)])
-    assert result.exit_code != 0 and "unknown format" in result.output
+
+
+@pytest.mark.parametrize("args", [["--format", "xlsx", "out.tbx"], ["-f", "XLSX", "out.tbx"], ["out.xlsx"]])
+def test_cli_export_of_an_unknown_format_is_a_usage_error(workspace, args):
+    args = [a if a.startswith("-") or "." not in a else str(workspace / a) for a in args]
+    result = CliRunner().invoke(app, ["glossary", "export", *args, "--root", str(workspace)])
+    assert result.exit_code == 2
+    assert "unknown format 'xlsx'" in result.output and "tbx, csv" in result.output
+    assert not list(workspace.glob("out.*"))
+
+
+def test_cli_exit_codes(workspace):
+    """0 done, 1 a bad file or problems found, 2 a usage error (bad option value, missing argument)."""
+    runner = CliRunner()
+    root = ["--root", str(workspace)]
+
+    def code(*args: str) -> int:
+        return runner.invoke(app, ["glossary", *args, *root]).exit_code
+
+    bad_csv = workspace / "bad.csv"
+    bad_csv.write_text(HEADER + "\nx,title,X,,,,\n", encoding="utf-8")
+    conflicting = workspace / "conflict.csv"
+    conflicting.write_text((VALID / "terms.csv").read_text(encoding="utf-8").replace("Елші", "Илші"),
+                           encoding="utf-8")
+    assert code("find", "the UN Ambassador", "--lang", "kk") == 0
+    assert code("find", "the UN Ambassador", "--lang", "de") == 2  # not a target language
+    assert code("find") == 2
+    assert code("import") == 2
+    assert code("import", str(workspace / "missing.tbx")) == 2
+    assert code("import", str(bad_csv)) == 1
+    assert code("import", str(conflicting)) == 1  # conflicts: nothing written
+    assert code("import", str(conflicting), "--out", str(workspace)) == 2  # --out is a directory
+    assert code("export", str(workspace)) == 2  # OUT is a directory
+    assert code("export") == 2
+    assert code("export", str(bad_csv / "all.tbx")) == 1  # cannot be written: its "directory" is a file
+    assert code("import", str(VALID / "terms.csv"), "--out", str(bad_csv / "x.csv")) == 1
+    assert code("check", "--no-such-option") == 2
+    assert code("check") == 0
+    shutil.copy(bad_csv, workspace / "glossary" / "more.csv")
+    assert code("check") == 1
+    assert code("find", "the UN") == 1  # the glossary itself is malformed
+    assert code("export", str(workspace / "all.tbx")) == 1
+
+
+def test_cli_find_rejects_an_unknown_language_and_names_the_choices(workspace):
+    result = CliRunner().invoke(app, ["glossary", "find", "the UN", "--lang", "de", "--root", str(workspace)])
+    assert result.exit_code == 2 and "kk, ru, ar" in result.output
 
 
 def test_cli_import_refuses_malformed_xml_with_its_line(workspace):

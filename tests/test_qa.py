@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.glossary import Concept, Glossary, TermMatch
-from pipeline.qa import missing_terms, normalise, term_present
+from pipeline.glossary import Concept, Glossary, TermMatch, required_targets
+from pipeline.qa import missing_terms, missing_terms_note, normalise, term_present
 
 VALID = Path(__file__).parent / "data" / "glossary" / "valid"
 
@@ -134,3 +134,15 @@ def test_missing_terms_dnt_and_terms_without_target(gloss):
     assert [m.concept.id for m in missing_terms("Жиын өтті.", matches, "kk")] == ["astana-hub"]
     nothing = Concept("imam", "title", "Grand Imam", targets={"ru": "Верховный имам"})
     assert missing_terms("Жиын өтті.", [TermMatch("Grand Imam", 0, 10, nothing)], "kk") == []
+
+
+def test_missing_terms_note_says_what_the_terms_comment_says(gloss):
+    # an acronym that must become the target acronym, a do-not-translate name, an unconfirmed concept
+    matches = gloss.find("SAMK met the Astana Hub at the Centre for Religious Studies.")
+    missing = missing_terms("Жиын өтті.", matches, "ru")
+    assert missing_terms_note(missing, "ru") == (
+        "check terms: SAMK → ДУМК; Astana Hub → Astana Hub (do not translate); "
+        "Centre for Religious Studies → Центр религиоведения (unconfirmed)")
+    assert missing_terms_note(missing, "ru").removeprefix("check terms: ") == "; ".join(
+        f"{source} → {target}" for source, target in required_targets(matches, "ru"))
+    assert missing_terms_note([], "ru") == ""
