@@ -282,10 +282,9 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
             notes = [f"{catalogs.PROVENANCE} machine translation {mt.label}"]
             if not result.ok:
                 notes.extend(result.notes)
-            missing = qa.missing_terms(result.text, found, lang) if result.text else []
-            if missing:
-                notes.append("check terms: " + "; ".join(
-                    f"{m.text} → {m.concept.targets.get(lang, '')}" for m in missing))
+            note = qa.missing_terms_note(qa.missing_terms(result.text, found, lang) if result.text else [], lang)
+            if note:
+                notes.append(note)
             for item in queue[msgid]:
                 item.draft.msgstr, item.draft.fuzzy = result.text, True
                 item.draft.comments.extend(notes)
