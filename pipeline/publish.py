@@ -75,6 +75,42 @@ _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
+_MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
+_MD_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])(?:[ \t]+|$)")
+_MD_QUOTE = re.compile(r"^ {0,3}>")
+
+
+@dataclass(frozen=True)
+class MarkdownLayout:
+    """What the segments do not carry: the block type of each source line and the fenced code blocks."""
+
+    kinds: dict[int, tuple[str, bool]]  # 1-based line -> ("item", ordered) | ("quote", False)
+    code: tuple[tuple[int, str, str], ...]  # (opening line, info string, code) in source order
+
+
+def markdown_layout(text: str) -> MarkdownLayout:
+    """Re-read the Markdown source for list items, block quotes and fenced code (which is not translated)."""
+    kinds: dict[int, tuple[str, bool]] = {}
+    code: list[tuple[int, str, str]] = []
+    lines = text.split("\n")
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        fence = _MD_FENCE.match(line)
+        if fence:
+            mark = fence.group(1)
+            close = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+            end = next((n for n in range(number + 1, len(lines)) if close.match(lines[n])), len(lines))
+            code.append((number + 1, fence.group(2), "\n".join(lines[number + 1:end])))
+            number = end + 1
+            continue
+        item = _MD_ITEM.match(line)
+        if item:
+            kinds[number + 1] = ("item", item.group(1) is not None)
+        elif _MD_QUOTE.match(line):
+            kinds[number + 1] = ("quote", False)
+        number += 1
+    return MarkdownLayout(kinds, tuple(code))
 
 
 class PublishError(Exception):
@@ -110,9 +146,12 @@ class Piece:
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "title" | "heading" | "paragraph"
+    kind: str  # "title" | "heading" | "paragraph" | "item" (list item) | "quote" | "code" (Markdown sources)
     level: int  # 1 for the title, 2..6 for headings, 0 for paragraphs
     pieces: tuple[Piece, ...]
+    ordered: bool = False  # items: of a numbered list
+    code: str = ""  # code: the fenced block as written (never translated)
+    info: str = ""  # code: the info string after the opening fence (e.g. the language)
 
     @property
     def text(self) -> str:
@@ -244,8 +283,10 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
     if len(keys) != len(segments):
         raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
     lines = source_text.split("\n")
+    layout = markdown_layout(source_text) if markdown else MarkdownLayout({}, ())
     approved = fuzzy = drafts = 0
-    runs: list[tuple[str, int, int, list[Piece]]] = []  # (kind, level, paragraph, pieces)
+    runs: list[tuple[str, int, int, list[Piece], int, bool]] = []  # (kind, level, paragraph, pieces, line,
+    # ordered)
     for position, (seg, key) in enumerate(zip(segments, keys, strict=True)):
         found = translations.get(key)
         if found is not None and not found.fuzzy:
@@ -264,12 +305,16 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
                 kind, level = "title", 1
             else:
                 kind, level = "heading", min(max(level, 2), 6)
-            runs.append((kind, level, seg.paragraph, [piece]))
-        elif runs and runs[-1][0] == "paragraph" and runs[-1][2] == seg.paragraph:
+            runs.append((kind, level, seg.paragraph, [piece], seg.line, False))
+        elif runs and runs[-1][0] not in ("title", "heading") and runs[-1][2] == seg.paragraph:
             runs[-1][3].append(piece)
         else:
-            runs.append(("paragraph", 0, seg.paragraph, [piece]))
-    blocks = tuple(Block(kind, level, tuple(pieces)) for kind, level, _, pieces in runs)
+            kind, ordered = layout.kinds.get(seg.line, ("paragraph", False))
+            runs.append((kind, 0, seg.paragraph, [piece], seg.line, ordered))
+    blocks = [(line, Block(kind, level, tuple(pieces), ordered=ordered))
+              for kind, level, _, pieces, line, ordered in runs]
+    blocks += [(line, Block("code", 0, (), code=code, info=info)) for line, info, code in layout.code]
+    blocks = tuple(block for _, block in sorted(blocks, key=lambda item: item[0]))
     return LocalizedArticle(slug=slug, lang=lang, blocks=blocks, segments=len(segments), approved=approved,
                             fuzzy=fuzzy, drafts=drafts)
 
@@ -296,16 +341,27 @@ def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
     if doc.fallbacks:
         note = ui["untranslated"].format(n=doc.fallbacks, total=doc.segments)
         out += [f"> *{markdown_escape(note)}*", ""]
+    previous: Block | None = None
     for block in doc.blocks:
         parts = []
         for piece in block.pieces:
             text = markdown_escape(piece.text)
             parts.append(f"*{text}*" if piece.state == "source" else text)
         line = " ".join(parts)
-        if block.kind == "paragraph":
+        if block.kind == "code":
+            ticks = max([3, *(len(run) + 1 for run in re.findall(r"`+", block.code))])
+            out += ["`" * ticks + block.info.replace("`", ""), *block.code.split("\n"), "`" * ticks, ""]
+        elif block.kind == "item":
+            if previous is not None and previous.kind == "item" and previous.ordered == block.ordered:
+                out.pop()  # one tight list
+            out += [("1. " if block.ordered else "- ") + line, ""]
+        elif block.kind == "quote":
+            out += ["> " + line, ""]
+        elif block.kind == "paragraph":
             out += [line, ""]
         else:
             out += ["#" * block.level + " " + line, ""]
+        previous = block
     return "\n".join(out).rstrip("\n") + "\n"
 
 

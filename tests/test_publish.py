@@ -194,6 +194,48 @@ def test_markdown_source_heading_levels_are_kept(tmp_path):
     assert [tag for tag, _ in blocks] == ["h1", "p", "h2", "p", "h3", "p"]
 
 
+STRUCTURED = """# Faith leaders meet
+
+The council met on Monday.
+
+- Leaders from many countries came.
+- Muftis spoke
+  about schools.
+
+1. The first session opened.
+2. The second session closed.
+
+> We will meet again. So said the chair.
+
+```text
+<b>not translated</b> *kept*
+```
+
+A report follows.
+"""
+
+
+def test_markdown_lists_quotes_and_code_keep_their_structure(tmp_path):
+    root = make_root(tmp_path, {"structured.md": STRUCTURED})
+    write_catalog(root, "ru", "structured", STRUCTURED, markdown=True)
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    assert pub.published, pub.reason
+    page = parse(tmp_path / "out" / pub.paths["html"])
+    article = page.find_all("article")[0]
+    assert [node.tag for node in article.elements()] == ["h1", "p", "ul", "ol", "blockquote", "pre", "p"]
+    assert [li.text() for li in article.find_all("ul")[0].find_all("li")] == [translated("ru", 2),
+                                                                           translated("ru", 3)]
+    assert [li.text() for li in article.find_all("ol")[0].find_all("li")] == [translated("ru", 4),
+                                                                           translated("ru", 5)]
+    assert _collapse(article.find_all("blockquote")[0].text()) == f"{translated('ru', 6)} {translated('ru', 7)}"
+    assert article.find_all("pre")[0].text() == "<b>not translated</b> *kept*"
+    assert article.find_all("code")[0].attrs["class"] == "language-text"
+    body = body_of((tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8"))
+    assert (f"- {translated('ru', 2)}\n- {translated('ru', 3)}\n\n1. {translated('ru', 4)}\n"
+            f"1. {translated('ru', 5)}\n\n> {translated('ru', 6)} {translated('ru', 7)}\n\n"
+            "```text\n<b>not translated</b> *kept*\n```\n\n") in body
+
+
 def test_article_without_a_title_line_is_named_after_its_first_sentence(tmp_path):
     text = ("The delegation visited the mosque in the old town of the capital and met the imam. "
             "They talked about the history of the building.\n")
