@@ -713,19 +713,33 @@ def publish_command(
                                        "usable translation; the rest shows in English, marked."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Reassemble translated articles: Markdown, a static HTML site per language and manifest.json."""
-    from pipeline import publish as publishing
-    from pipeline.sources import SourceError
+    """Reassemble translated articles: Markdown, a static HTML site per language and manifest.json.
 
+    Publishing some languages leaves the pages of the others as the last publish wrote them.
+    """
+    from pipeline import catalogs
+    from pipeline import publish as publishing
+
+    if not root.is_dir():
+        fail(f"{root}: no such workspace folder; pass --root DIR (a folder with source_texts/)", 2)
+    if not (root / "source_texts").is_dir():
+        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2)
     target = out if out is not None else root / "published"
+    codes = _publish_langs(langs)
     try:
-        results = publishing.publish(root, target, _publish_langs(langs), include_fuzzy=include_fuzzy,
-                                     min_complete=min_complete)
-    except (publishing.PublishError, SourceError) as exc:
-        fail(str(exc))
+        publishing.check_options(root, target, codes, min_complete)  # before the lock touches the root
+        with catalogs.workspace_lock(root):  # a `run` may be rewriting the catalogs: wait for it
+            results = publishing.publish(root, target, codes, include_fuzzy=include_fuzzy,
+                                         min_complete=min_complete)
+    except publishing.PublishError as exc:
+        fail(str(exc), 2)
+        return
+    except catalogs.WorkspaceBusy as exc:
+        fail(f"{exc}; nothing was published")
         return
     if as_json:
-        emit_json([{**vars(pub), "paths": dict(pub.paths)} for pub in results])
+        emit_json([{**vars(pub), "completeness": round(pub.completeness, 1), "paths": dict(pub.paths)}
+                   for pub in results])
         return
     from rich.console import Console
     from rich.markup import escape
@@ -743,8 +757,8 @@ def publish_command(
                   else f"[yellow]{escape(pub.reason)}[/yellow]")
         if pub.published and pub.drafts:
             status += f" [magenta](machine draft: {pub.drafts} unreviewed)[/magenta]"
-        if pub.published and pub.untranslated:
-            status += f" ({pub.untranslated} shown in English)"
+        if pub.published and pub.fallbacks:
+            status += f" ({pub.fallbacks} shown in English)"
         table.add_row(escape(pub.slug), pub.lang, publishing.percent(pub.completeness), status)
     console.print(table, markup=True)
     done = sum(pub.published for pub in results)

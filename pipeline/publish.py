@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import TARGET_LANGS, sources
 from pipeline import catalogs as catalog_stage
 from pipeline import segment as segmentation
-from pipeline import sources
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -71,8 +71,46 @@ _LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _MD_HEADING_MARKS = re.compile(r"^ {0,3}#{1,6}[ \t]*|[ \t]+#+[ \t]*$")
 _MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_MD_INLINE = re.compile(r"([\\`\[\]<>&])")
+_MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
+# `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
+_MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
+_MD_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])(?:[ \t]+|$)")
+_MD_QUOTE = re.compile(r"^ {0,3}>")
+
+
+@dataclass(frozen=True)
+class MarkdownLayout:
+    """What the segments do not carry: the block type of each source line and the fenced code blocks."""
+
+    kinds: dict[int, tuple[str, bool]]  # 1-based line -> ("item", ordered) | ("quote", False)
+    code: tuple[tuple[int, str, str], ...]  # (opening line, info string, code) in source order
+
+
+def markdown_layout(text: str) -> MarkdownLayout:
+    """Re-read the Markdown source for list items, block quotes and fenced code (which is not translated)."""
+    kinds: dict[int, tuple[str, bool]] = {}
+    code: list[tuple[int, str, str]] = []
+    lines = text.split("\n")
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        fence = _MD_FENCE.match(line)
+        if fence:
+            mark = fence.group(1)
+            close = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+            end = next((n for n in range(number + 1, len(lines)) if close.match(lines[n])), len(lines))
+            code.append((number + 1, fence.group(2), "\n".join(lines[number + 1:end])))
+            number = end + 1
+            continue
+        item = _MD_ITEM.match(line)
+        if item:
+            kinds[number + 1] = ("item", item.group(1) is not None)
+        elif _MD_QUOTE.match(line):
+            kinds[number + 1] = ("quote", False)
+        number += 1
+    return MarkdownLayout(kinds, tuple(code))
 
 
 class PublishError(Exception):
@@ -89,11 +127,13 @@ class Publication:
     reason: str = ""  # why not published
     paths: dict[str, str] = field(default_factory=dict)  # "md" / "html" -> path relative to out
     segments: int = 0  # segments in the article
+    # approved + fuzzy + untranslated == segments: each segment is counted once.
     approved: int = 0  # segments with an approved translation
     fuzzy: int = 0  # segments whose only translation is a fuzzy (machine / unreviewed) one
-    drafts: int = 0  # fuzzy translations shown on the page (only with include_fuzzy)
-    untranslated: int = 0  # segments with no usable translation (shown in English when published)
+    drafts: int = 0  # fuzzy translations shown on the page (only with include_fuzzy); part of `fuzzy`
+    untranslated: int = 0  # segments with no translation at all (no entry or an empty msgstr)
     source: str = ""  # source article, relative to root
+    fallbacks: int = 0  # segments the page shows in English: untranslated + fuzzy not shown as drafts
 
 
 @dataclass(frozen=True)
@@ -106,9 +146,12 @@ class Piece:
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "title" | "heading" | "paragraph"
+    kind: str  # "title" | "heading" | "paragraph" | "item" (list item) | "quote" | "code" (Markdown sources)
     level: int  # 1 for the title, 2..6 for headings, 0 for paragraphs
     pieces: tuple[Piece, ...]
+    ordered: bool = False  # items: of a numbered list
+    code: str = ""  # code: the fenced block as written (never translated)
+    info: str = ""  # code: the info string after the opening fence (e.g. the language)
 
     @property
     def text(self) -> str:
@@ -127,6 +170,12 @@ class LocalizedArticle:
 
     @property
     def untranslated(self) -> int:
+        """Segments with no translation at all; the fuzzy ones are counted in `fuzzy`, never here."""
+        return self.segments - self.approved - self.fuzzy
+
+    @property
+    def fallbacks(self) -> int:
+        """Segments the reader gets in English: untranslated, plus fuzzy ones not shown as drafts."""
         return self.segments - self.approved - self.drafts
 
     @property
@@ -183,19 +232,21 @@ def collapse(text: str) -> str:
 
 
 def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
-    """Live entries with a non-empty msgstr, keyed by (msgctxt, msgid); an absent catalog reads as empty."""
-    import polib
+    """Live entries with a non-empty msgstr, keyed by (msgctxt, msgid); an absent catalog reads as empty.
 
+    Read with the strict reader `pipeline run` uses: a damaged catalog is an error (file:line), never a
+    silently truncated translation on a public page.
+    """
     if not path.is_file():
         return {}
     try:
-        po = polib.pofile(str(path), wrapwidth=0)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        message = str(exc)
-        match = re.search(r"line (\d+)", message)
-        line = int(match.group(1)) if match else 0
-        hint = f"cannot read catalog ({message}); fix or restore the file"
-        raise catalog_stage.CatalogError(path, line, hint) from None
+        po = catalog_stage.read_po(path)
+    except catalog_stage.CatalogError as exc:
+        raise catalog_stage.CatalogError(exc.path, exc.line, f"cannot read catalog: {exc.message}; fix or "
+                                         "restore the file") from None
+    except OSError as exc:
+        raise catalog_stage.CatalogError(path, 0, f"cannot read catalog ({exc.strerror or exc}); fix the "
+                                         "file or its permissions") from None
     found: dict[tuple[str | None, str], Translation] = {}
     for entry in po:
         if entry.obsolete or entry.msgid_plural or not entry.msgstr.strip():
@@ -232,8 +283,10 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
     if len(keys) != len(segments):
         raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
     lines = source_text.split("\n")
+    layout = markdown_layout(source_text) if markdown else MarkdownLayout({}, ())
     approved = fuzzy = drafts = 0
-    runs: list[tuple[str, int, int, list[Piece]]] = []  # (kind, level, paragraph, pieces)
+    runs: list[tuple[str, int, int, list[Piece], int, bool]] = []  # (kind, level, paragraph, pieces, line,
+    # ordered)
     for position, (seg, key) in enumerate(zip(segments, keys, strict=True)):
         found = translations.get(key)
         if found is not None and not found.fuzzy:
@@ -252,19 +305,23 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
                 kind, level = "title", 1
             else:
                 kind, level = "heading", min(max(level, 2), 6)
-            runs.append((kind, level, seg.paragraph, [piece]))
-        elif runs and runs[-1][0] == "paragraph" and runs[-1][2] == seg.paragraph:
+            runs.append((kind, level, seg.paragraph, [piece], seg.line, False))
+        elif runs and runs[-1][0] not in ("title", "heading") and runs[-1][2] == seg.paragraph:
             runs[-1][3].append(piece)
         else:
-            runs.append(("paragraph", 0, seg.paragraph, [piece]))
-    blocks = tuple(Block(kind, level, tuple(pieces)) for kind, level, _, pieces in runs)
+            kind, ordered = layout.kinds.get(seg.line, ("paragraph", False))
+            runs.append((kind, 0, seg.paragraph, [piece], seg.line, ordered))
+    blocks = [(line, Block(kind, level, tuple(pieces), ordered=ordered))
+              for kind, level, _, pieces, line, ordered in runs]
+    blocks += [(line, Block("code", 0, (), code=code, info=info)) for line, info, code in layout.code]
+    blocks = tuple(block for _, block in sorted(blocks, key=lambda item: item[0]))
     return LocalizedArticle(slug=slug, lang=lang, blocks=blocks, segments=len(segments), approved=approved,
                             fuzzy=fuzzy, drafts=drafts)
 
 
 def markdown_escape(text: str) -> str:
     """Plain text that Markdown renders as the same text: no links, raw HTML, entities or new blocks."""
-    escaped = _MD_INLINE.sub(r"\\\1", text)
+    escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_INLINE.sub(r"\\\1", text))
     return _MD_BLOCK_START.sub(lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit()
                                else m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
 
@@ -281,19 +338,30 @@ def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
     if doc.drafts:
         note = ui["machine_draft"].format(n=doc.drafts, total=doc.segments)
         out += [f"> **{markdown_escape(note)}**", ""]
-    if doc.untranslated:
-        note = ui["untranslated"].format(n=doc.untranslated, total=doc.segments)
+    if doc.fallbacks:
+        note = ui["untranslated"].format(n=doc.fallbacks, total=doc.segments)
         out += [f"> *{markdown_escape(note)}*", ""]
+    previous: Block | None = None
     for block in doc.blocks:
         parts = []
         for piece in block.pieces:
             text = markdown_escape(piece.text)
             parts.append(f"*{text}*" if piece.state == "source" else text)
         line = " ".join(parts)
-        if block.kind == "paragraph":
+        if block.kind == "code":
+            ticks = max([3, *(len(run) + 1 for run in re.findall(r"`+", block.code))])
+            out += ["`" * ticks + block.info.replace("`", ""), *block.code.split("\n"), "`" * ticks, ""]
+        elif block.kind == "item":
+            if previous is not None and previous.kind == "item" and previous.ordered == block.ordered:
+                out.pop()  # one tight list
+            out += [("1. " if block.ordered else "- ") + line, ""]
+        elif block.kind == "quote":
+            out += ["> " + line, ""]
+        elif block.kind == "paragraph":
             out += [line, ""]
         else:
             out += ["#" * block.level + " " + line, ""]
+        previous = block
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -330,15 +398,37 @@ def write_atomic(path: Path, text: str) -> bool:
     return True
 
 
-def _previous_files(out: Path) -> set[str]:
-    """Files the last publish run wrote (from its manifest); only these may be removed as stale."""
+@dataclass(frozen=True)
+class PreviousSite:
+    """What the last publish run into `out` wrote, from its manifest."""
+
+    files: frozenset[str] = frozenset()
+    articles: tuple[dict, ...] = ()  # manifest rows
+    languages: tuple[dict, ...] = ()  # manifest language entries
+
+
+def previous_site(out: Path) -> PreviousSite:
+    """The manifest of the last run; anything unreadable or not ours reads as no previous run."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return set()
+        return PreviousSite()
     if not isinstance(data, dict) or data.get("generator") != GENERATOR:
-        return set()
-    return {name for name in data.get("files", []) if isinstance(name, str)}
+        return PreviousSite()
+
+    def rows(name: str, key: str) -> tuple[dict, ...]:
+        found = data.get(name)
+        return tuple(row for row in found if isinstance(row, dict) and isinstance(row.get(key), str)) \
+            if isinstance(found, list) else ()
+
+    files = data.get("files")
+    return PreviousSite(
+        files=frozenset(name for name in files if isinstance(name, str)) if isinstance(files, list) else frozenset(),
+        articles=rows("articles", "language"), languages=rows("languages", "code"))
+
+
+def _language_order(lang: str) -> tuple[int, str]:
+    return (TARGET_LANGS.index(lang) if lang in TARGET_LANGS else len(TARGET_LANGS), lang)
 
 
 def _remove_stale(out: Path, stale: set[str]) -> None:
@@ -354,7 +444,8 @@ def _remove_stale(out: Path, stale: set[str]) -> None:
             pass
 
 
-def _check_options(root: Path, out: Path, langs: Sequence[str], min_complete: float) -> list[str]:
+def check_options(root: Path, out: Path, langs: Sequence[str], min_complete: float) -> list[str]:
+    """The language codes to publish, in order without repeats; PublishError (nothing written) otherwise."""
     if not 0 <= min_complete <= 100:
         raise PublishError(f"--min-complete must be between 0 and 100, not {min_complete}")
     codes: list[str] = []
@@ -363,6 +454,8 @@ def _check_options(root: Path, out: Path, langs: Sequence[str], min_complete: fl
             raise PublishError(f"'{lang}' is not a language code (expected e.g. kk, ru, ar)")
         if lang == SOURCE_LANG:
             raise PublishError("'en' is the source language; publish translations (e.g. kk, ru, ar)")
+        if lang not in TARGET_LANGS:
+            raise PublishError(f"'{lang}' is not a supported language; choose from {', '.join(TARGET_LANGS)}")
         if lang not in codes:
             codes.append(lang)
     if not codes:
@@ -389,17 +482,27 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
             min_complete: float = 100.0) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
-    Files an earlier run wrote and that are no longer published are removed; nothing else in `out` is touched.
+    Only the languages in `langs` are rebuilt: pages and manifest rows of the other target languages stay as
+    the previous manifest lists them (`pipeline run --langs ru` must not unpublish Kazakh). Files an earlier
+    run wrote for a rebuilt language and no longer published are removed; nothing else in `out` is touched.
     """
     root, out = Path(root), Path(out)
-    codes = _check_options(root, out, langs, min_complete)
+    codes = check_options(root, out, langs, min_complete)
     docs: dict[tuple[str, str], LocalizedArticle] = {}
     results: list[Publication] = []
     for path in sources.find_articles(root):
-        article = sources.read_article(path)
+        rel_source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        try:
+            article = sources.read_article(path)
+        except sources.SourceError as exc:
+            # One unreadable article is reported; the others are still published.
+            slug = sources.slug_for(path)
+            results.extend(Publication(slug=slug, lang=lang, title=slug, completeness=0.0, published=False,
+                                       reason=f"source not usable: {exc}", source=rel_source)
+                           for lang in codes)
+            continue
         segments = segmentation.segment_text(article.text, markdown=article.markdown)
         keys = catalog_stage.entry_keys(segments)
-        rel_source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         for lang in codes:
             catalog = catalog_stage.catalog_path(root, lang, article.slug)
             common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments)}
@@ -423,7 +526,7 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
             doc = reassemble(article.slug, lang, article.text, segments, keys, translations,
                              markdown=article.markdown, include_fuzzy=include_fuzzy)
             counts = {"approved": doc.approved, "fuzzy": doc.fuzzy, "drafts": doc.drafts,
-                      "untranslated": doc.untranslated}
+                      "untranslated": doc.untranslated, "fallbacks": doc.fallbacks}
             if doc.completeness + 1e-9 < min_complete:
                 results.append(Publication(title=doc.title, completeness=doc.completeness, published=False,
                                            reason=_reason(doc, include_fuzzy, min_complete),
@@ -442,35 +545,55 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
                 docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
                 min_complete: float) -> None:
     env = _environment()
-    previous = _previous_files(out)
+    previous = previous_site(out)
+    settings = {"include_fuzzy": include_fuzzy, "min_complete": min_complete}
+    # Other target languages are carried over from the last run; languages we no longer support are not.
+    kept_rows = [row for row in previous.articles
+                 if row["language"] not in codes and row["language"] in TARGET_LANGS]
+    kept_info = {entry["code"]: entry for entry in previous.languages
+                 if entry["code"] not in codes and entry["code"] in TARGET_LANGS}
+    kept_langs = set(kept_info) | {row["language"] for row in kept_rows}
+    all_langs = sorted({*codes, *kept_langs}, key=_language_order)
+    kept_files = {name for name in previous.files
+                  if name.split("/", 1)[0] in kept_langs and (out / name).is_file()}
     written: list[str] = []
 
     def emit(name: str, text: str) -> None:
         write_atomic(out / name, text)
         written.append(name)
 
-    emit("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
-    published = [pub for pub in results if pub.published]
-    by_slug: dict[str, list[Publication]] = {}
-    for pub in published:
-        by_slug.setdefault(pub.slug, []).append(pub)
-
     def lang_info(lang: str) -> dict[str, str]:
         return {"code": lang, "name": language_name(lang), "dir": text_direction(lang)}
+
+    emit("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+    published = [pub for pub in results if pub.published]
+    kept_published = [row for row in kept_rows if row.get("published") is True
+                      and isinstance(row.get("paths"), dict) and isinstance(row["paths"].get("html"), str)
+                      and isinstance(row.get("article"), str)]
+    by_slug: dict[str, list[tuple[str, str]]] = {}  # slug -> (lang, title) of every published version
+    for pub in published:
+        by_slug.setdefault(pub.slug, []).append((pub.lang, pub.title))
+    for row in kept_published:
+        by_slug.setdefault(row["article"], []).append((row["language"], str(row.get("title", ""))))
 
     article_page = env.get_template("article.html")
     for pub in published:
         doc = docs[(pub.slug, pub.lang)]
         emit(pub.paths["md"], render_markdown(doc, source=pub.source))
-        versions = [{**lang_info(other.lang), "href": f"../{other.lang}/{other.slug}.html",
-                     "current": other.lang == pub.lang, "title": other.title} for other in by_slug[pub.slug]]
+        versions = [{**lang_info(lang), "href": f"../{lang}/{pub.slug}.html", "current": lang == pub.lang,
+                     "title": title}
+                    for lang, title in sorted(by_slug[pub.slug], key=lambda item: _language_order(item[0]))]
         emit(pub.paths["html"], article_page.render(
             doc=doc, lang=lang_info(pub.lang), ui=UI_TEXT.get(pub.lang, UI_TEXT["en"]), versions=versions,
             pub=pub, css="../style.css", home="../index.html"))
 
     lang_page = env.get_template("language_index.html")
     languages = []
-    for lang in codes:
+    for lang in all_langs:
+        if lang not in codes:  # its index page is left as the last run wrote it
+            count = sum(row["language"] == lang for row in kept_published)
+            languages.append({**lang_info(lang), "href": f"{lang}/index.html", "count": count})
+            continue
         entries = [pub for pub in published if pub.lang == lang]
         languages.append({**lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
         emit(f"{lang}/index.html", lang_page.render(
@@ -481,20 +604,27 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     emit("index.html", env.get_template("index.html").render(
         languages=languages, lang=lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css"))
 
+    rows = [{
+        "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
+        "completeness": round(pub.completeness, 1), "published": pub.published, "reason": pub.reason,
+        "machine_draft": pub.drafts > 0, "segments": pub.segments, "approved": pub.approved,
+        "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated,
+        "shown_in_english": pub.fallbacks, "source": pub.source, "paths": pub.paths,
+    } for pub in results]
+    article_order = {slug: n for n, slug in enumerate(dict.fromkeys(
+        [str(row.get("article", "")) for row in rows + kept_rows]))}
+    rows = sorted(rows + kept_rows, key=lambda row: (article_order[str(row.get("article", ""))],
+                                                     _language_order(row["language"])))
     manifest = {
         "generator": GENERATOR,
         "version": 1,
         "source_language": SOURCE_LANG,
-        "languages": [lang_info(lang) for lang in codes],
-        "settings": {"include_fuzzy": include_fuzzy, "min_complete": min_complete},
-        "articles": [{
-            "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
-            "completeness": round(pub.completeness, 1), "published": pub.published, "reason": pub.reason,
-            "machine_draft": pub.drafts > 0, "segments": pub.segments, "approved": pub.approved,
-            "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated, "source": pub.source,
-            "paths": pub.paths,
-        } for pub in results],
-        "files": sorted([*written, MANIFEST]),
+        "languages": [{**lang_info(lang), "settings": settings} if lang in codes
+                      else {**lang_info(lang), "settings": kept_info.get(lang, {}).get("settings")}
+                      for lang in all_langs],
+        "settings": settings,
+        "articles": rows,
+        "files": sorted({*written, *kept_files, MANIFEST}),
     }
-    _remove_stale(out, previous - set(written) - {MANIFEST})
+    _remove_stale(out, set(previous.files) - set(written) - kept_files - {MANIFEST})
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

@@ -194,6 +194,48 @@ def test_markdown_source_heading_levels_are_kept(tmp_path):
     assert [tag for tag, _ in blocks] == ["h1", "p", "h2", "p", "h3", "p"]
 
 
+STRUCTURED = """# Faith leaders meet
+
+The council met on Monday.
+
+- Leaders from many countries came.
+- Muftis spoke
+  about schools.
+
+1. The first session opened.
+2. The second session closed.
+
+> We will meet again. So said the chair.
+
+```text
+<b>not translated</b> *kept*
+```
+
+A report follows.
+"""
+
+
+def test_markdown_lists_quotes_and_code_keep_their_structure(tmp_path):
+    root = make_root(tmp_path, {"structured.md": STRUCTURED})
+    write_catalog(root, "ru", "structured", STRUCTURED, markdown=True)
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    assert pub.published, pub.reason
+    page = parse(tmp_path / "out" / pub.paths["html"])
+    article = page.find_all("article")[0]
+    assert [node.tag for node in article.elements()] == ["h1", "p", "ul", "ol", "blockquote", "pre", "p"]
+    assert [li.text() for li in article.find_all("ul")[0].find_all("li")] == [translated("ru", 2),
+                                                                           translated("ru", 3)]
+    assert [li.text() for li in article.find_all("ol")[0].find_all("li")] == [translated("ru", 4),
+                                                                           translated("ru", 5)]
+    assert _collapse(article.find_all("blockquote")[0].text()) == f"{translated('ru', 6)} {translated('ru', 7)}"
+    assert article.find_all("pre")[0].text() == "<b>not translated</b> *kept*"
+    assert article.find_all("code")[0].attrs["class"] == "language-text"
+    body = body_of((tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8"))
+    assert (f"- {translated('ru', 2)}\n- {translated('ru', 3)}\n\n1. {translated('ru', 4)}\n"
+            f"1. {translated('ru', 5)}\n\n> {translated('ru', 6)} {translated('ru', 7)}\n\n"
+            "```text\n<b>not translated</b> *kept*\n```\n\n") in body
+
+
 def test_article_without_a_title_line_is_named_after_its_first_sentence(tmp_path):
     text = ("The delegation visited the mosque in the old town of the capital and met the imam. "
             "They talked about the history of the building.\n")
@@ -300,6 +342,37 @@ def test_missing_and_broken_catalogs_are_reported_not_published(tmp_path):
     assert missing.title == "Council of faith leaders meets in Astana"
 
 
+def test_unterminated_msgstr_is_an_error_not_a_truncated_page(tmp_path):
+    root = make_root(tmp_path)
+    path = write_catalog(root, "ru", "council-meets", ARTICLE)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    bad = next(n for n, line in enumerate(lines) if line.startswith('msgstr "' + WORDS["ru"]))
+    lines[bad] = lines[bad][:-1]  # the closing quote is lost
+    path.write_text("\n".join(lines), encoding="utf-8")
+    [pub] = publish.publish(root, tmp_path / "out", ["ru"])
+    assert not pub.published and pub.paths == {}
+    assert f"{path}:{bad + 1}: " in pub.reason and "cannot read catalog" in pub.reason
+    assert not (tmp_path / "out" / "ru" / "council-meets.html").exists()
+
+
+def test_a_bad_source_article_is_reported_and_the_others_published(tmp_path):
+    russian = "Совет лидеров мировых религий собрался в Астане. Он обсудил новую школу для молодых учёных.\n"
+    root = make_root(tmp_path, {"council-meets.txt": ARTICLE, "empty.txt": "  \n", "russian.txt": russian})
+    (root / "source_texts" / "latin1.txt").write_bytes("Line one.\nCaf\u00e9 owners met.\n".encode("latin-1"))
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    results = by_lang(publish.publish(root, tmp_path / "out", ["kk"]))
+    assert results[("council-meets", "kk")].published
+    reasons = {slug: pub.reason for (slug, _), pub in results.items() if not pub.published}
+    assert set(reasons) == {"empty", "latin1", "russian"}
+    source = root / "source_texts"
+    assert f"{source / 'empty.txt'}:1: article is empty" in reasons["empty"]
+    assert f"{source / 'latin1.txt'}:2: not valid UTF-8" in reasons["latin1"]
+    assert f"{source / 'russian.txt'}:1: " in reasons["russian"] and "English" in reasons["russian"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert {row["article"]: row["published"] for row in manifest["articles"]} == {
+        "council-meets": True, "empty": False, "latin1": False, "russian": False}
+
+
 def test_bad_options_are_refused_before_writing(tmp_path):
     root = make_root(tmp_path)
     for langs, kwargs in ((["kk"], {"min_complete": 150}), (["../x"], {}), (["en"], {}), ([], {})):
@@ -345,6 +418,13 @@ def test_translations_are_text_never_markup(tmp_path):
 def test_percent_never_rounds_up_to_complete():
     shown = [publish.percent(v) for v in (100.0, 99.96, 85.714, 50.0, 0.0)]
     assert shown == ["100%", "99.9%", "85.7%", "50%", "0%"]
+
+
+def test_markdown_escape_stops_emphasis_but_keeps_words_readable():
+    assert publish.markdown_escape("a *b* c **d**") == "a \\*b\\* c \\*\\*d\\*\\*"
+    assert publish.markdown_escape("_e_ and __f__") == "\\_e\\_ and \\_\\_f\\_\\_"
+    assert publish.markdown_escape("snake_case_name, 5*3") == "snake_case_name, 5\\*3"
+    assert publish.markdown_escape("* not a bullet") == "\\* not a bullet"
 
 
 def test_markdown_escape_blocks_structure_at_line_start():
@@ -431,6 +511,46 @@ def test_republish_removes_only_its_own_stale_files(tmp_path):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_publishing_some_languages_keeps_the_others(tmp_path):
+    root = make_root(tmp_path)
+    for lang in ("kk", "ru", "ar"):
+        write_catalog(root, lang, "council-meets", ARTICLE)
+    out = tmp_path / "out"
+    publish.publish(root, out, ["kk", "ru", "ar"], min_complete=50)
+    kept = {name: (out / name).read_bytes() for name in ("kk/council-meets.html", "kk/council-meets.md",
+                                                         "kk/index.html", "ar/council-meets.html",
+                                                         "ar/council-meets.md", "ar/index.html")}
+    first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    # Only Russian is rebuilt (as `pipeline run --langs ru` does); now it falls below 100%.
+    write_catalog(root, "ru", "council-meets", ARTICLE, lambda i, k: ("" if i == 6 else translated("ru", i),
+                                                                     False))
+    [ru] = publish.publish(root, out, ("ru",))
+    assert not ru.published and not (out / "ru" / "council-meets.html").exists()
+    assert {name: (out / name).read_bytes() for name in kept} == kept
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rows = {(row["article"], row["language"]): row for row in manifest["articles"]}
+    assert list(rows) == [("council-meets", "kk"), ("council-meets", "ru"), ("council-meets", "ar")]
+    old = {(row["article"], row["language"]): row for row in first["articles"]}
+    assert rows[("council-meets", "kk")] == old[("council-meets", "kk")]
+    assert rows[("council-meets", "ar")] == old[("council-meets", "ar")]
+    assert rows[("council-meets", "ru")]["published"] is False
+    assert [lang["code"] for lang in manifest["languages"]] == ["kk", "ru", "ar"]
+    assert set(kept) <= set(manifest["files"]) and "ru/council-meets.html" not in manifest["files"]
+    home = {a.attrs["href"] for a in parse(out / "index.html").find_all("a")}
+    assert home == {"kk/index.html", "ru/index.html", "ar/index.html"}
+    # Russian back at 100%: its page links to the kept Kazakh and Arabic pages.
+    write_catalog(root, "ru", "council-meets", ARTICLE)
+    [ru] = publish.publish(root, out, ["ru"])
+    nav = [n for n in parse(out / "ru" / "council-meets.html").find_all("nav")
+           if n.attrs.get("class") == "language-switcher"]
+    assert [a.attrs["href"] for a in nav[0].find_all("a")] == ["../kk/council-meets.html",
+                                                               "../ar/council-meets.html"]
+    # A full run rebuilds (and may remove) every language again.
+    write_catalog(root, "kk", "council-meets", ARTICLE, lambda i, k: ("", False))
+    publish.publish(root, out, ["kk", "ru", "ar"])
+    assert not (out / "kk" / "council-meets.html").exists() and (out / "ar" / "council-meets.html").exists()
+
+
 def test_write_atomic_replaces_whole_files(tmp_path):
     target = tmp_path / "a" / "page.html"
     assert publish.write_atomic(target, "one") is True
@@ -466,7 +586,65 @@ def test_cli_nothing_publishable_exits_zero_and_says_why(tmp_path):
 def test_cli_bad_language_fails(tmp_path):
     root = make_root(tmp_path)
     result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "en"])
-    assert result.exit_code == 1 and "source language" in result.output
+    assert result.exit_code == 2 and "source language" in result.output
+
+
+def test_cli_unsupported_language_is_a_usage_error_and_touches_nothing(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "ru", "council-meets", ARTICLE)
+    runner = CliRunner()
+    assert runner.invoke(app, ["publish", "--root", str(root), "--langs", "ru"]).exit_code == 0
+    site = root / "published"
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["publish", "--root", str(root), "--langs", "fr"])
+    assert result.exit_code == 2 and "'fr' is not a supported language" in result.output
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    with pytest.raises(publish.PublishError, match="kk, ru, ar"):
+        publish.publish(root, site, ["ru", "de"])
+
+
+@pytest.mark.parametrize("make", [lambda tmp: tmp / "nope", lambda tmp: tmp])
+def test_cli_root_without_source_texts_is_refused_and_nothing_created(tmp_path, make):
+    root = make(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "kk"])
+    assert result.exit_code == 2 and "source_texts" in result.output
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_cli_publish_waits_for_no_run_holding_the_workspace(tmp_path):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    with catalogs.workspace_lock(root):  # as a `pipeline run` in progress holds it
+        result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "kk"])
+    assert result.exit_code == 1 and "in use by another pipeline run" in result.output
+    assert not (root / "published").exists()
+    after = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "kk"])
+    assert after.exit_code == 0 and (root / "published" / "kk" / "council-meets.html").is_file()
+
+
+def test_cli_json_rounds_completeness_and_counts_each_segment_once(tmp_path):
+    root = make_root(tmp_path)
+    # 7 segments: 3 approved, 2 fuzzy, 2 with an empty msgstr.
+    write_catalog(root, "kk", "council-meets", ARTICLE,
+                  lambda i, k: ("" if i in (5, 6) else translated("kk", i), i in (3, 4)))
+    result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "kk", "--json",
+                                      "--min-complete", "0"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["completeness"] == 42.9  # 3 of 7, not 42.857142857142854
+    assert (row["approved"], row["fuzzy"], row["untranslated"]) == (3, 2, 2)
+    assert row["approved"] + row["fuzzy"] + row["untranslated"] == row["segments"]
+    assert row["fallbacks"] == 4 and row["drafts"] == 0  # shown in English: 2 fuzzy + 2 untranslated
+    html = (root / "published" / "kk" / "council-meets.html").read_text(encoding="utf-8")
+    assert "4 of 7 passages are not translated yet" not in html  # the kk page speaks Kazakh
+    assert UI_KK_UNTRANSLATED.format(n=4, total=7) in html
+    manifest = json.loads((root / "published" / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["articles"][0]
+    assert (entry["approved"], entry["fuzzy"], entry["untranslated"], entry["shown_in_english"]) == (3, 2, 2, 4)
+
+
+UI_KK_UNTRANSLATED = publish.UI_TEXT["kk"]["untranslated"]
 
 
 def test_source_tree_is_left_alone(tmp_path):
