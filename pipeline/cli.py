@@ -119,7 +119,7 @@ def _report_json(report) -> dict:
         "harvested": report.harvested,
         "errors": report.errors,
         "warnings": report.warnings,
-        "published": [p.__dict__ for p in report.publications],
+        "published": [{**p.__dict__, "completeness": round(p.completeness, 1)} for p in report.publications],
     }
 
 

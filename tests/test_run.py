@@ -385,3 +385,13 @@ def test_changed_sentence_with_an_untouched_machine_draft_is_translated_afresh(w
     assert entry.msgstr == f"[kk] {new}" and entry.fuzzy and entry.previous_msgid is None
     # The old draft is not thrown away: it stays as an obsolete entry.
     assert any(e.obsolete and e.msgid == old for e in po)
+
+
+def test_run_json_with_a_bad_article_still_publishes_and_reports(workspace, fake_engine):
+    (workspace / "source_texts" / "broken.txt").write_bytes(b"Title\nbad \xff byte\n")
+    result = invoke("run", "--root", str(workspace), "--langs", "kk", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert any("broken.txt:2" in error for error in data["errors"])
+    assert {p["slug"] for p in data["published"]} >= {"a", "b"}
+    assert all(p["completeness"] == round(p["completeness"], 1) for p in data["published"])
