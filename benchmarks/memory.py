@@ -157,8 +157,9 @@ def worker_ours(args) -> dict:
             times.append(time.perf_counter() - t)
             best.append([matches[0].source, matches[0].score] if matches else None)
         result[f"limit{limit}"] = {"times": times, "best": best}
+    result["rss"] = rss_mb()  # while the database is still mapped
     memory.close()
-    return {**result, "rss": rss_mb()}
+    return result
 
 
 def worker_tt(args) -> dict:
