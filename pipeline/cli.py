@@ -590,10 +590,12 @@ def tm_import(
     for p in paths:
         if not p.exists():
             fail(f"{p}: no such file or directory")
-    memory = _tm_memory(root, must_exist=False)
+    from pipeline.catalogs import WorkspaceBusy, workspace_lock
+
     report = ImportReport()
     try:
-        with memory, Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
+        with workspace_lock(root), _tm_memory(root, must_exist=False) as memory, \
+                Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
             task = bar.add_task("importing", total=None)
             with memory.store.transaction():
                 for p in paths:
@@ -604,6 +606,8 @@ def tm_import(
                 memory.optimize()
     except MemoryImportError as e:
         fail(f"{e}\nnothing was imported; the memory is unchanged")
+    except WorkspaceBusy as e:
+        fail(str(e))
     if json_out:
         emit_json({**asdict(report), "memory": str(memory.path)})
         return
@@ -624,7 +628,7 @@ def tm_export(
 ) -> None:
     """Write the approved units as TMX 1.4b, readable by translate-toolkit, OmegaT, Weblate and others."""
     if fmt.lower() != "tmx":
-        fail(f"unknown format {fmt!r}: only tmx is supported")
+        fail(f"unknown format {fmt!r}: only tmx is supported", 2)
     with _tm_memory(root, must_exist=True) as memory:
         try:
             count = memory.export_tmx(out, source_lang=source_lang, target_langs=langs or None,

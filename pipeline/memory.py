@@ -32,7 +32,6 @@ from typing import Protocol
 from xml.sax.handler import ContentHandler
 from xml.sax.saxutils import escape, quoteattr
 
-import polib
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 from rapidfuzz import process
@@ -669,13 +668,15 @@ class Memory:
         return report
 
     def _import_catalog(self, path: Path, source_lang: str, origin_root: Path | None) -> ImportReport:
+        from pipeline.catalogs import CatalogError, read_po
+
         try:
-            catalog = polib.pofile(str(path))
-        except (OSError, ValueError, UnicodeDecodeError) as e:
-            line = re.search(r"line (\d+)", str(e))
-            reason = re.sub(r" in po file .*", "", str(e))  # polib repeats the path and line
-            raise MemoryImportError(path, int(line[1]) if line else 0,
-                                    f"cannot read the catalog: {reason}; fix it or leave it out") from e
+            catalog = read_po(path)  # the strict reader: a broken string is an error, never a truncated unit
+        except CatalogError as e:
+            raise MemoryImportError(path, e.line, f"cannot read the catalog: {e.message}; fix it or leave it "
+                                                  "out") from e
+        except OSError as e:
+            raise MemoryImportError(path, 0, f"cannot read the catalog: {e}") from e
         target_lang = lang_code(catalog.metadata.get("Language", "")) or _lang_from_path(path)
         if not target_lang:
             raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "
@@ -790,9 +791,13 @@ def _lang_from_path(path: Path) -> str:
 
 
 def _origin(path: Path, root: Path | None) -> str:
-    """The file as a person would name it: relative to the workspace (or cwd) when inside it."""
+    """The file as a person would name it: relative to the workspace when inside it, else absolute.
+
+    Without a workspace the current directory stands in; with one, the origin never depends on where the
+    command was run from.
+    """
     resolved = path.resolve()
-    for base in ([root] if root else []) + [Path.cwd()]:
+    for base in [root] if root else [Path.cwd()]:
         try:
             return resolved.relative_to(Path(base).resolve()).as_posix()
         except ValueError:

@@ -250,6 +250,16 @@ def test_malformed_catalog_fails_with_its_line_and_keeps_nothing(tmp_path, memor
     assert memory.stats().units == 0  # a.po, read before the error, was rolled back
 
 
+def test_unterminated_string_is_an_error_not_a_truncated_unit(tmp_path, memory):
+    """polib alone would store "Привет" cut short; the strict catalog reader refuses the file instead."""
+    bad = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "b.po",
+                        'msgid "Hello."\nmsgstr "Привет, broken <b\n')
+    with pytest.raises(MemoryImportError) as err:
+        memory.import_catalogs(tmp_path / "locales")
+    assert err.value.path == bad and err.value.line > 0
+    assert memory.stats().units == 0
+
+
 def test_reviewed_catalog_edit_is_reused_exactly(tmp_path, memory):
     catalog = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
                             f'msgid "{SENTENCE}"\nmsgstr "{RU}"\n')
