@@ -57,6 +57,9 @@ MinScoreOption = typer.Option(75.0, "--min-score", min=0, max=100, help="Lowest 
 ExactFuzzyOption = typer.Option(False, "--exact-as-fuzzy", help="Flag exact memory matches fuzzy too, so a "
                                 "reviewer sees every reuse.")
 PublishOption = typer.Option(True, "--publish/--no-publish", help="Publish what is publishable at the end.")
+BeamOption = typer.Option(2, "--beam-size", min=1, max=16, help="Beam size for machine translation (1 is fastest).")
+ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads per translation (default: all cores; "
+                             "1 is faster for very small models).")
 
 INSTALL_HINTS = {
     "ru": "pipeline models install ru        (online: from the argos index)",
@@ -74,13 +77,15 @@ def parse_langs(value: str) -> tuple[str, ...]:
 
 
 def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Path | None, min_score: float,
-             exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool) -> None:
+             exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
+             threads: int | None = None) -> None:
     from rich.progress import Progress
 
     from pipeline import catalogs, engine, glossary, memory, workflow
 
     options = workflow.RunOptions(root=root, langs=parse_langs(langs), packages_dir=packages_dir,
-                                  min_score=min_score, exact_as_fuzzy=exact_as_fuzzy, publish=publish_at_end)
+                                  min_score=min_score, exact_as_fuzzy=exact_as_fuzzy, publish=publish_at_end,
+                                  beam_size=beam_size, threads=threads)
     if not (root / "source_texts").is_dir():
         fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2, as_json)
     try:
@@ -184,16 +189,17 @@ def _print_report(report) -> None:
 @app.command()
 def run(root: Path = RootOption, langs: str = LangsOption, packages_dir: Path = PackagesOption,
         min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
-        publish_at_end: bool = PublishOption, as_json: bool = JsonOption) -> None:
+        publish_at_end: bool = PublishOption, beam_size: int = BeamOption, threads: int = ThreadsOption,
+        as_json: bool = JsonOption) -> None:
     """Translate every article in source_texts/ into catalogs, then publish what is approved."""
-    _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json)
+    _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json, beam_size, threads)
 
 
 @app.command()
 def translate(files: list[Path] = typer.Argument(None, help="Articles to translate (default: all)."),
               root: Path = RootOption, langs: str = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
-              as_json: bool = JsonOption) -> None:
+              beam_size: int = BeamOption, threads: int = ThreadsOption, as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
     folder = (root / "source_texts").resolve()
     for path in files or []:
@@ -201,7 +207,7 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
             fail(f"{path}: no such article", 2, as_json)
         if path.resolve().parent != folder:
             fail(f"{path}: articles are translated from {root / 'source_texts'}/; copy it there first", 2, as_json)
-    _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json)
+    _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads)
 
 
 @app.command()

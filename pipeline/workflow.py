@@ -27,6 +27,8 @@ class RunOptions:
     exact_as_fuzzy: bool = False
     publish: bool = True
     project: str = "pipeline sample articles"
+    beam_size: int = 2
+    threads: int | None = None  # CTranslate2 threads per translation; None: every available core
 
 
 @dataclass
@@ -140,7 +142,7 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
                                         project=options.project)
             packages = engine.packages_dir(options.packages_dir)
             for lang in options.langs:
-                mt = engine.Engine.load(packages, lang)
+                mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads)
                 if mt is None:
                     report.missing_models.append(lang)
                 else:

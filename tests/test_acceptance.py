@@ -62,7 +62,7 @@ def test_enforcement_through_a_real_tiny_model(tiny_packages_dir):
              "The Spiritual Administration of Muslims of Kazakhstan (SAMK) hosted the Muslim Council of Elders.",
              "No institution is named here."]
     matches = [terms.find(t) for t in texts]
-    mt = Engine.load(tiny_packages_dir, "ru")
+    mt = Engine.load(tiny_packages_dir, "ru", threads=1)
     results = glossary.translate_with_terms(texts, matches, "ru", mt.translate)
     assert len(results) == len(texts)
     for found, result in zip(matches, results, strict=True):
@@ -90,14 +90,14 @@ def test_run_with_models_and_approved_entries_publishes_three_sites(tmp_path, ti
     root = tmp_path / "ws"
     shutil.copytree(REPO / "source_texts", root / "source_texts")
     shutil.copytree(REPO / "glossary", root / "glossary")
-    first = runner.invoke(cli.app, ["run", "--root", str(root), "--json"])
+    first = runner.invoke(cli.app, ["run", "--root", str(root), "--json", "--threads", "1", "--beam-size", "1"])
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["missing_models"] == []
     slug = "congress-secretariat-meeting"
     for lang in ("kk", "ru", "ar"):
         approve_all(catalog_path(root, lang, slug))
 
-    second = runner.invoke(cli.app, ["run", "--root", str(root), "--json"])
+    second = runner.invoke(cli.app, ["run", "--root", str(root), "--json", "--threads", "1"])
     assert second.exit_code == 0, second.output
     published = {(p["slug"], p["lang"]) for p in json.loads(second.stdout)["published"] if p["published"]}
     assert published == {(slug, "kk"), (slug, "ru"), (slug, "ar")}

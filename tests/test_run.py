@@ -61,7 +61,7 @@ def workspace(tmp_path, monkeypatch):
 def fake_engine(monkeypatch):
     calls: list[str] = []
 
-    def load(directory, to_code, from_code="en"):
+    def load(directory, to_code, from_code="en", **settings):
         return FakeEngine(to_code, calls) if to_code in ("kk", "ru") else None
 
     monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
@@ -317,7 +317,7 @@ def test_e2e_with_a_real_tiny_argos_model(workspace, tmp_path, tiny_model_archiv
     installed = invoke("models", "install", str(tiny_model_archive(to_code="kk")))
     assert installed.exit_code == 0, installed.output
 
-    result = invoke("run", "--root", str(workspace), "--json")
+    result = invoke("run", "--root", str(workspace), "--json", "--threads", "1")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["missing_models"] == ["ru", "ar"]
