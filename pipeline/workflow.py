@@ -142,7 +142,11 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
                                         project=options.project)
             packages = engine.packages_dir(options.packages_dir)
             for lang in options.langs:
-                mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads)
+                try:
+                    mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads)
+                except engine.ModelError as exc:  # only a broken package for this pair: the others still run
+                    report.errors.append(f"en→{lang}: {exc}")
+                    mt = None
                 if mt is None:
                     report.missing_models.append(lang)
                 else:

@@ -395,3 +395,21 @@ def test_run_json_with_a_bad_article_still_publishes_and_reports(workspace, fake
     assert any("broken.txt:2" in error for error in data["errors"])
     assert {p["slug"] for p in data["published"]} >= {"a", "b"}
     assert all(p["completeness"] == round(p["completeness"], 1) for p in data["published"])
+
+
+def test_a_broken_model_for_one_language_does_not_stop_the_others(workspace, fake_engine, monkeypatch):
+    working = engine.Engine.load
+
+    def load(directory, to_code, from_code="en", **settings):
+        if to_code == "ru":
+            raise engine.ModelError(f"{directory}/translate-en_ru: model/model.bin is missing; reinstall the package")
+        return working(directory, to_code, from_code, **settings)
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
+    result = invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--no-publish", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert any("model.bin is missing" in error for error in data["errors"])
+    assert data["missing_models"] == ["ru"]
+    assert all(e.msgstr for e in entries(catalog_path(workspace, "kk", "a")).values())
+    assert catalog_path(workspace, "ru", "a").exists()
