@@ -375,19 +375,33 @@ def install_model(archive: Path, directory: Path) -> ModelInfo:
         except ModelError as err:  # name the archive the user gave, not our staging dir
             message = str(err).replace(str(package), str(archive))
             raise ModelError(f"{message}; nothing was installed") from err
-        final = directory / top
+        final = _install_dir(directory, top, info)
         _swap_in(package, final, info, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return read_package(final)
 
 
+def _install_dir(directory: Path, top: str, info: ModelInfo) -> Path:
+    """Where the package goes: its archive's folder name, unless that name is taken by a package of another
+    pair (an archive can be named anything; what it translates is in its metadata)."""
+    pair = (info.from_code, info.to_code)
+    same_pair = {m.path for m in list_models(directory) if (m.from_code, m.to_code) == pair}
+    candidate, n = directory / top, 1
+    while candidate.exists() and candidate not in same_pair:
+        n += 1
+        candidate = directory / f"{top}-{info.from_code}_{info.to_code}" if n == 2 else \
+            directory / f"{top}-{info.from_code}_{info.to_code}-{n - 1}"
+    return candidate
+
+
 def _swap_in(package: Path, final: Path, info: ModelInfo, directory: Path) -> None:
-    """Move older packages of the pair aside, move the new one in, then delete the old ones."""
+    """Move older packages of the same pair aside, move the new one in, then delete the old ones.
+
+    Only packages whose metadata names the same pair are replaced: never another pair's package.
+    """
     pair = (info.from_code, info.to_code)
     old = [m.path for m in list_models(directory) if (m.from_code, m.to_code) == pair]
-    if final.exists() and final not in old:
-        old.append(final)
     moved: list[tuple[Path, Path]] = []
     try:
         for path in old:

@@ -167,6 +167,20 @@ def test_newer_version_replaces_older_and_leaves_other_pairs(tiny_packages_dir, 
     assert Engine.load(tiny_packages_dir, "kk").info.package_version == "1.1"
 
 
+def test_an_archive_named_like_another_pair_never_replaces_that_pair(tmp_path, tiny_packages_dir,
+                                                                    tiny_model_archive):
+    """What a package translates is in its metadata, whatever its folder is called."""
+    ru_path = next(m.path for m in list_models(tiny_packages_dir) if m.to_code == "ru")
+    ru_before = snapshot(ru_path)
+    package = unpack(tiny_model_archive("kk", package_version="2.0"), tmp_path / "unpacked")
+    renamed = package.rename(package.parent / ru_path.name)  # folder named like the installed en→ru package
+    info = install_model(zip_package(renamed, tmp_path / "misnamed.argosmodel"), tiny_packages_dir)
+    assert (info.to_code, info.package_version) == ("kk", "2.0") and info.path != ru_path
+    assert snapshot(ru_path) == ru_before
+    pairs = sorted((m.to_code, m.package_version) for m in list_models(tiny_packages_dir))
+    assert pairs == [("ar", "1.0"), ("kk", "2.0"), ("ru", "1.0")]
+
+
 def test_broken_installed_package_is_reported_not_used(tiny_packages_dir):
     kk = next(m.path for m in list_models(tiny_packages_dir) if m.to_code == "kk")
     (kk / "model" / "model.bin").unlink()
