@@ -47,6 +47,10 @@ LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 WRAP_WIDTH = 79  # GNU gettext's default page width
 SIMILARITY = 75.0  # minimum Levenshtein similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
+# `#.` lines asking a reviewer to check something about the current msgstr (a glossary term MT may have broken,
+# a missing required term, disagreeing memory): kept with the translation while it is fuzzy, dropped once a
+# translator approves it.
+ATTENTION = ("glossary:", "check terms:", "memory conflict:")
 MERGE_ATTEMPTS = 5
 
 
@@ -773,10 +777,14 @@ def _set_flag(entry: polib.POEntry, flag: str, on: bool) -> None:
 
 
 def _refresh_comments(entry: polib.POEntry, draft: Draft) -> None:
-    """Draft's `#.` lines; an old provenance line stays when the draft brings none (no new proposal)."""
+    """Draft's `#.` lines; when the draft brings no new proposal, the old provenance line stays, and so do
+    the old attention notes while the entry is still fuzzy."""
     lines = list(draft.comments)
     if not any(line.startswith(PROVENANCE) for line in lines):
-        lines += [line for line in entry.comment.split("\n") if line.startswith(PROVENANCE)]
+        old = entry.comment.split("\n") if entry.comment else []
+        lines += [line for line in old if line.startswith(PROVENANCE)]
+        if _is_fuzzy(entry):
+            lines += [line for line in old if line.startswith(ATTENTION) and line not in lines]
     entry.comment = "\n".join(lines)
 
 

@@ -413,3 +413,32 @@ def test_a_broken_model_for_one_language_does_not_stop_the_others(workspace, fak
     assert data["missing_models"] == ["ru"]
     assert all(e.msgstr for e in entries(catalog_path(workspace, "kk", "a")).values())
     assert catalog_path(workspace, "ru", "a").exists()
+
+
+def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkeypatch):
+    """A draft whose glossary placeholder the engine lost keeps its warning across runs until it is approved."""
+
+    class Mangler(FakeEngine):
+        def translate(self, texts):
+            self.calls.extend(texts)
+            return [f"[{self.lang}] " + " ".join(w for w in text.split() if not w.startswith("XT")) for text in texts]
+
+    calls: list[str] = []
+    monkeypatch.setattr(engine.Engine, "load",
+                        staticmethod(lambda directory, to_code, from_code="en", **settings: Mangler(to_code, calls)))
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    path = catalog_path(workspace, "kk", "a")
+    msgid = ("They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
+             "Al-Azhar University.")
+    first = entries(path)[msgid]
+    assert first.fuzzy and "glossary: MT" in first.comment
+
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    again = entries(path)[msgid]
+    assert again.comment == first.comment and again.msgstr == first.msgstr
+
+    approve(path, {msgid: "Олар ҚМДБ мен Әл-Азхар университеті арасындағы ынтымақтастықты талқылады."})
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    approved = entries(path)[msgid]
+    assert not approved.fuzzy and "glossary: MT" not in approved.comment
+    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in approved.comment
