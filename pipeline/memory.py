@@ -539,8 +539,7 @@ class Memory:
         for u in units:
             if u.status not in STATUSES:
                 raise ValueError(f"unit status must be one of {STATUSES}, not {u.status!r}")
-            source = unicodedata.normalize("NFC", u.source)
-            target = unicodedata.normalize("NFC", u.target)
+            source, target = u.source, u.target  # kept byte for byte; only the lookup key is normalised
             text = normalise(source)
             if not text or not target.strip():
                 continue

@@ -293,7 +293,7 @@ def ntrex_tmx(rows: list[dict[str, str]]) -> str:
 
 
 def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path):
-    rows = ntrex(shared, 300)
+    rows = ntrex(shared, 2000)  # all of NTREX: some Arabic targets are not NFC and must stay as written
     source = tmp_path / "ntrex.tmx"
     source.write_text(ntrex_tmx(rows), encoding="utf-8")
     expected = {(lang, r["en"].strip(), r[lang]) for r in rows for lang in ("kk", "ru", "ar")}
