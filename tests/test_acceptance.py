@@ -20,7 +20,8 @@ runner = CliRunner()
 
 # The institutions, organisations and titles each seed names (by glossary concept id).
 SEED_TERMS = {
-    "000_72a6f749280a19af": {"samk-chairman", "grand-mufti", "ambassador", "embassy", "congress-of-leaders", "samk"},
+    "000_72a6f749280a19af": {"samk-chairman", "grand-mufti", "ambassador", "embassy", "congress-of-leaders", "samk",
+                             "president"},
     "001_2a57bc17bdf3d68b": {"muslim-council-of-elders", "international-centre-for-interfaith-dialogue",
                              "nur-mubarak-university", "chief-coordinator", "deputy-chairman", "rector", "inalco",
                              "ircica", "woscu", "al-azhar-university", "wam"},
@@ -29,10 +30,14 @@ SEED_TERMS = {
                              "ambassador-extraordinary-and-plenipotentiary",
                              "charge-d-affaires-ai", "congress-of-leaders", "congress-secretariat", "senate-chairman",
                              "head-of-secretariat", "ministry-of-information-and-social-development", "mfa-kazakhstan",
-                             "president-of-kazakhstan", "museum-of-peace-and-reconciliation", "kazinform"},
+                             "president-of-kazakhstan", "museum-of-peace-and-reconciliation", "kazinform",
+                             "state-of-kuwait", "republic-of-belarus", "hashemite-kingdom-of-jordan", "kyrgyz-republic",
+                             "kingdom-of-the-netherlands", "state-of-palestine", "romania", "republic-of-uzbekistan",
+                             "islamic-republic-of-afghanistan"},
     "004_3e9992e75d9c2416": {"international-centre-for-interfaith-dialogue", "muslim-council-of-elders",
                              "national-library-of-kazakhstan", "un-general-assembly", "ircica", "inalco", "woscu",
-                             "deputy-chairman-of-the-board", "institute-of-islamic-studies", "samk"},
+                             "deputy-chairman-of-the-board", "institute-of-islamic-studies", "samk",
+                             "united-arab-emirates"},
 }
 
 
