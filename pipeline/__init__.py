@@ -4,3 +4,10 @@ __version__ = "0.1.0"
 GENERATOR = f"pipeline {__version__}"
 SOURCE_LANG = "en"
 TARGET_LANGS = ("kk", "ru", "ar")
+
+
+def shown_percent(value: float) -> float:
+    """A percentage for people and scripts alike: one decimal, rounded down, so 99.96 never reads as 100."""
+    import math
+
+    return math.floor(value * 10 + 1e-9) / 10

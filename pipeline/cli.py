@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline import TARGET_LANGS
+from pipeline import TARGET_LANGS, shown_percent
 
 app = typer.Typer(
     help="Offline translation pipeline: English articles -> Kazakh, Russian, Arabic gettext catalogs, "
@@ -116,7 +116,7 @@ def _report_json(report) -> dict:
              "memory_exact": r.memory_exact, "memory_fuzzy": r.memory_fuzzy, "previous": r.previous,
              "drafted": r.drafted, "untranslated_before_merge": r.untranslated, "error": r.error,
              "stats": None if r.stats is None
-             else {**r.stats.__dict__, "percent_approved": round(r.stats.percent_approved, 1)}}
+             else {**r.stats.__dict__, "percent_approved": shown_percent(r.stats.percent_approved)}}
             for r in report.catalogs
         ],
         "engines": report.engines,
@@ -124,7 +124,7 @@ def _report_json(report) -> dict:
         "harvested": report.harvested,
         "errors": report.errors,
         "warnings": report.warnings,
-        "published": [{**p.__dict__, "completeness": round(p.completeness, 1)} for p in report.publications],
+        "published": [{**p.__dict__, "completeness": shown_percent(p.completeness)} for p in report.publications],
     }
 
 
@@ -179,7 +179,7 @@ def _print_report(report) -> None:
     published = [p for p in report.publications if p.published]
     if report.publications:
         out.print(f"published {len(published)} of {len(report.publications)} article versions to published/"
-                      + ("" if published else " (nothing approved yet: `pipeline publish` says why per article)"))
+                      + ("" if published else " (no article is approved enough yet: `pipeline publish` says why)"))
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for error in report.errors:
@@ -256,9 +256,9 @@ def status(root: Path = RootOption, langs: str = LangsOption, as_json: bool = Js
     errors = [r.error for r in found if r.error]
     if as_json:
         emit_json({"catalogs": [{"article": r.slug, "lang": r.lang, **r.stats.__dict__, "translated": r.stats.approved,
-                                 "percent_approved": round(r.stats.percent_approved, 1)} if r.stats else
+                                 "percent_approved": shown_percent(r.stats.percent_approved)} if r.stats else
                                 {"article": r.slug, "lang": r.lang, "error": r.error} for r in found],
-                   "totals": {**totals, "percent_approved": round(percent, 1)}, "errors": errors})
+                   "totals": {**totals, "percent_approved": shown_percent(percent)}, "errors": errors})
     else:
         console().print(table)
     for error in errors:
@@ -748,7 +748,7 @@ def publish_command(
         fail(f"{exc}; nothing was published")
         return
     if as_json:
-        emit_json([{**vars(pub), "completeness": round(pub.completeness, 1), "paths": dict(pub.paths)}
+        emit_json([{**vars(pub), "completeness": shown_percent(pub.completeness), "paths": dict(pub.paths)}
                    for pub in results])
         return
     from rich.console import Console

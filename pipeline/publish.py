@@ -9,7 +9,6 @@ autoescaping, Markdown through `markdown_escape`, the manifest through `json`.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tempfile
@@ -17,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import TARGET_LANGS, sources
+from pipeline import TARGET_LANGS, shown_percent, sources
 from pipeline import catalogs as catalog_stage
 from pipeline import segment as segmentation
 
@@ -215,7 +214,7 @@ def language_name(lang: str) -> str:
 
 def percent(value: float) -> str:
     """Completeness for people: rounded down, so 99.96 never reads as 100%."""
-    shown = math.floor(value * 10 + 1e-9) / 10
+    shown = shown_percent(value)
     return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
 
 
@@ -330,7 +329,7 @@ def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
     """Front matter (JSON-quoted, valid YAML) for a CMS, then the article; English fallbacks in italics."""
     meta = {
         "title": doc.title, "lang": doc.lang, "dir": text_direction(doc.lang), "slug": doc.slug,
-        "source": source, "completeness": round(doc.completeness, 1), "machine_draft": doc.drafts > 0,
+        "source": source, "completeness": shown_percent(doc.completeness), "machine_draft": doc.drafts > 0,
     }
     out = ["---", *(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()), "---"]
     out.append("")
@@ -606,7 +605,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
 
     rows = [{
         "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
-        "completeness": round(pub.completeness, 1), "published": pub.published, "reason": pub.reason,
+        "completeness": shown_percent(pub.completeness), "published": pub.published, "reason": pub.reason,
         "machine_draft": pub.drafts > 0, "segments": pub.segments, "approved": pub.approved,
         "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated,
         "shown_in_english": pub.fallbacks, "source": pub.source, "paths": pub.paths,

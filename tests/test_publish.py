@@ -632,7 +632,7 @@ def test_cli_json_rounds_completeness_and_counts_each_segment_once(tmp_path):
                                       "--min-complete", "0"])
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
-    assert row["completeness"] == 42.9  # 3 of 7, not 42.857142857142854
+    assert row["completeness"] == 42.8  # 3 of 7, not 42.857142857142854: rounded down, like the page and reason
     assert (row["approved"], row["fuzzy"], row["untranslated"]) == (3, 2, 2)
     assert row["approved"] + row["fuzzy"] + row["untranslated"] == row["segments"]
     assert row["fallbacks"] == 4 and row["drafts"] == 0  # shown in English: 2 fuzzy + 2 untranslated
