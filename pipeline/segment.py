@@ -102,7 +102,8 @@ _CLOSERS = "\"'”’»›)]}」』"
 # A stop: a spaced ellipsis ". . ." (possibly a fourth dot), or a run of . ! ? … and friends.
 _STOP = re.compile(r"\.(?:[ \u00a0]\.){2,}|[.!?…‼⁇⁈⁉]+")
 _CLOSE_RUN = re.compile("[" + re.escape(_CLOSERS) + "]*")
-_SPACE_RUN = re.compile(r"\s+")
+# Zero-width characters count as space between sentences ("Egypt.\u200b Then"), as they do in msgids.
+_SPACE_RUN = re.compile(r"[\s\u200b\u2060\ufeff]+")
 _NEXT_WORD = re.compile(r"[" + re.escape(_OPENERS) + r"–—\-\s]*(\S*)")
 _MULTI_PERIOD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 # A dateline opens the paragraph: place in capitals (after an optional "date 2021-03-01"), then the agency.
@@ -135,10 +136,14 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _is_space(char: str) -> bool:
+    return char.isspace() or char in "\u200b\u2060\ufeff"
+
+
 def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
-    while a < b and text[a].isspace():
+    while a < b and _is_space(text[a]):
         a += 1
-    while b > a and text[b - 1].isspace():
+    while b > a and _is_space(text[b - 1]):
         b -= 1
     if a < b:
         spans.append((a, b))

@@ -347,3 +347,8 @@ def test_cosmetic_whitespace_and_unicode_edits_keep_ids():
 def test_normalise_drops_bidi_controls_and_invisible_characters():
     text = "The \u202eSAMK\u202c met\u200b the\u00a0ambassador \u200fin \u2067Astana\u2069."
     assert normalise(text) == "The SAMK met the ambassador in Astana."
+
+
+def test_zero_width_space_between_sentences_still_splits():
+    assert split_sentences("He met the ambassador of Egypt.\u200b Then he left for Almaty.") == [
+        "He met the ambassador of Egypt.", "Then he left for Almaty."]
