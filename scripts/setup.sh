@@ -16,4 +16,10 @@ if ! command -v msgfmt >/dev/null 2>&1; then
         echo "warning: msgfmt not found; install GNU gettext to validate catalogs" >&2
     fi
 fi
-echo "pipeline installed: $(command -v pipeline)"
+# pyenv only sees a new console script after a rehash.
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+if command -v pipeline >/dev/null 2>&1; then
+    echo "pipeline installed: $(command -v pipeline)"
+else
+    echo "pipeline installed, but its script is not on PATH: use '$PY -m pipeline' or add pip's script dir to PATH" >&2
+fi
