@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from pipeline.files import atomic_write_text
 
 LANGS = ("kk", "ru", "ar")
 COLUMNS = (
@@ -818,17 +818,7 @@ def translate_with_terms(
 
 
 def _write_atomic(path: Path, data: str, newline: str = "\n") -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(data if newline == "\n" else data.replace("\n", newline))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, data, newline=newline)
 
 
 def _concept_row(c: Concept) -> dict[str, str]:

@@ -18,7 +18,6 @@ import hashlib
 import os
 import re
 import sqlite3
-import tempfile
 import time
 import unicodedata
 import xml.sax
@@ -36,6 +35,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+
+from pipeline.files import atomic_writer
 
 APPROVED = "approved"
 MACHINE = "machine"
@@ -730,35 +731,27 @@ class Memory:
         path = Path(path)
         statuses = self._statuses(include_machine)
         langs = [lang_code(t) for t in target_langs] if target_langs else None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         count = 0
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
-                          '<tmx version="1.4">\n'
-                          f'  <header creationtool="pipeline" creationtoolversion={quoteattr(__version__)} '
-                          f'segtype="sentence" o-tmf="pipeline-sqlite" adminlang="en" '
-                          f'srclang={quoteattr(lang_code(source_lang))} datatype="plaintext" '
-                          f'creationdate="{_tmx_date(_now())}"/>\n  <body>\n')
-                for u in self.store.iter_units(lang_code(source_lang), langs, statuses):
-                    dates = "".join(f' {k}="{d}"' for k, d in (("creationdate", _tmx_date(u.created)),
-                                                             ("changedate", _tmx_date(u.updated))) if d)
-                    out.write(f"    <tu{dates}>\n"
-                              f'      <prop type="{PROP_STATUS}">{u.status}</prop>\n'
-                              + (f'      <prop type="{PROP_ORIGIN}">{_xml_text(u.origin)}</prop>\n'
-                                 if u.origin else "")
-                              + f'      <tuv xml:lang={quoteattr(u.source_lang)}><seg>{_xml_text(u.source)}'
-                              f'</seg></tuv>\n'
-                              f'      <tuv xml:lang={quoteattr(u.target_lang)}><seg>{_xml_text(u.target)}'
-                              f'</seg></tuv>\n    </tu>\n')
-                    count += 1
-                out.write("  </body>\n</tmx>\n")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_writer(path) as out:
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
+                      '<tmx version="1.4">\n'
+                      f'  <header creationtool="pipeline" creationtoolversion={quoteattr(__version__)} '
+                      f'segtype="sentence" o-tmf="pipeline-sqlite" adminlang="en" '
+                      f'srclang={quoteattr(lang_code(source_lang))} datatype="plaintext" '
+                      f'creationdate="{_tmx_date(_now())}"/>\n  <body>\n')
+            for u in self.store.iter_units(lang_code(source_lang), langs, statuses):
+                dates = "".join(f' {k}="{d}"' for k, d in (("creationdate", _tmx_date(u.created)),
+                                                         ("changedate", _tmx_date(u.updated))) if d)
+                out.write(f"    <tu{dates}>\n"
+                          f'      <prop type="{PROP_STATUS}">{u.status}</prop>\n'
+                          + (f'      <prop type="{PROP_ORIGIN}">{_xml_text(u.origin)}</prop>\n'
+                             if u.origin else "")
+                          + f'      <tuv xml:lang={quoteattr(u.source_lang)}><seg>{_xml_text(u.source)}'
+                          f'</seg></tuv>\n'
+                          f'      <tuv xml:lang={quoteattr(u.target_lang)}><seg>{_xml_text(u.target)}'
+                          f'</seg></tuv>\n    </tu>\n')
+                count += 1
+            out.write("  </body>\n</tmx>\n")
         return count
 
     def stats(self) -> MemoryStats:
