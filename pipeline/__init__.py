@@ -11,3 +11,9 @@ def shown_percent(value: float) -> float:
     import math
 
     return math.floor(value * 10 + 1e-9) / 10
+
+
+def percent_text(value: float) -> str:
+    """The same figure as text: "87%", "87.5%" (never "100%" for 99.96)."""
+    shown = shown_percent(value)
+    return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"

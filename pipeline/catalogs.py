@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 import polib
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import GENERATOR
+from pipeline import GENERATOR, percent_text
 from pipeline.segment import Segment
 
 PLURAL_FORMS = {
@@ -143,7 +142,7 @@ def format_comments(kind: str, terms: Sequence[tuple[str, str]] = (),
 
 
 def memory_provenance(score: float, origin: str) -> str:
-    return f"memory {score:.0f}% ({origin})"
+    return f"memory {percent_text(score)} ({origin})"
 
 
 def engine_provenance(engine: str, version: str) -> str:
@@ -708,14 +707,6 @@ class Catalog:
         """(msgctxt, msgid) of the live entries, in file order."""
         return list(self._live)
 
-    @property
-    def entries(self) -> list[polib.POEntry]:
-        return [e for e in self.po if not e.obsolete]
-
-    @property
-    def obsolete(self) -> list[polib.POEntry]:
-        return [e for e in self.po if e.obsolete]
-
     def stats(self) -> CatalogStats:
         return _stats(self.po)
 
@@ -1125,9 +1116,3 @@ def workspace_lock(root: Path, timeout: float = 0.0) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def file_digest(path: Path) -> str | None:
-    """sha256 of a catalog's bytes (None when absent): tells whether a translator saved since a run."""
-    data = _read_or_none(path)
-    return None if data is None else hashlib.sha256(data).hexdigest()

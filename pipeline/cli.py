@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline import TARGET_LANGS, shown_percent
+from pipeline import TARGET_LANGS, percent_text, shown_percent
 
 app = typer.Typer(
     help="Offline translation pipeline: English articles -> Kazakh, Russian, Arabic gettext catalogs, "
@@ -149,10 +149,10 @@ def _status_table(rows, title: str, this_run: dict | None = None):
         for key in totals:
             totals[key] += getattr(stats, key)
         table.add_row(slug, lang, *(str(getattr(stats, key)) for key in STATUS_COLUMNS), *extra,
-                      f"{stats.percent_approved:.0f}")
+                      percent_text(stats.percent_approved))
     percent = 100.0 * totals["approved"] / totals["total"] if totals["total"] else 0.0
     extra_totals = [str(sum(v[i] for v in this_run.values())) for i in (0, 1)] if this_run is not None else []
-    table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS), *extra_totals, f"{percent:.0f}",
+    table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS), *extra_totals, percent_text(percent),
                   style="bold")
     return table, totals, percent
 

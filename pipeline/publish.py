@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline import TARGET_LANGS, shown_percent, sources
 from pipeline import catalogs as catalog_stage
+from pipeline import percent_text as percent
 from pipeline import segment as segmentation
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -67,9 +68,6 @@ UI_TEXT: dict[str, dict[str, str]] = {
 }
 
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
-_MD_HEADING_MARKS = re.compile(r"^ {0,3}#{1,6}[ \t]*|[ \t]+#+[ \t]*$")
-_MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
@@ -192,9 +190,6 @@ class LocalizedArticle:
                 return shorten(block.pieces[0].text)
         return self.slug
 
-    @property
-    def has_title_block(self) -> bool:
-        return any(block.kind == "title" for block in self.blocks)
 
 
 @dataclass(frozen=True)
@@ -210,12 +205,6 @@ def text_direction(lang: str) -> str:
 
 def language_name(lang: str) -> str:
     return LANGUAGE_NAMES.get(lang, lang)
-
-
-def percent(value: float) -> str:
-    """Completeness for people: rounded down, so 99.96 never reads as 100%."""
-    shown = shown_percent(value)
-    return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
 
 
 def shorten(text: str, limit: int = 90) -> str:
@@ -254,24 +243,8 @@ def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
     return found
 
 
-def _heading_level(segment: segmentation.Segment, lines: Sequence[str], markdown: bool) -> int:
-    if not markdown or not 1 <= segment.line <= len(lines):
-        return 2
-    match = _MD_HEADING.match(lines[segment.line - 1])
-    if match:
-        return len(match.group(1))
-    if segment.line < len(lines):
-        underline = _MD_SETEXT.match(lines[segment.line])
-        if underline:
-            return 1 if underline.group(1).startswith("=") else 2
-    return 2
-
-
 def _source_text(segment: segmentation.Segment) -> str:
-    text = segment.text
-    if segment.kind == "heading":
-        text = _MD_HEADING_MARKS.sub("", text)
-    return collapse(text) or segment.norm
+    return collapse(segment.text) or segment.norm  # the segmenter already took Markdown's `#` marks off
 
 
 def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmentation.Segment],
@@ -281,7 +254,6 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
     """Put the article back together in `lang`: the title, section headings and paragraphs of the source."""
     if len(keys) != len(segments):
         raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
-    lines = source_text.split("\n")
     layout = markdown_layout(source_text) if markdown else MarkdownLayout({}, ())
     approved = fuzzy = drafts = 0
     runs: list[tuple[str, int, int, list[Piece], int, bool]] = []  # (kind, level, paragraph, pieces, line,
@@ -299,7 +271,7 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
             fuzzy += found is not None
             piece = Piece(_source_text(seg), "source")
         if seg.kind == "heading":
-            level = _heading_level(seg, lines, markdown)
+            level = seg.level  # 1 for the title or `#`, 2 for section heads or `##`, ...
             if position == 0:
                 kind, level = "title", 1
             else:

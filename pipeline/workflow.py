@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import GENERATOR, TARGET_LANGS, catalogs, engine, glossary, memory, qa, sources
+from pipeline import TARGET_LANGS, catalogs, engine, glossary, memory, percent_text, qa, sources
 from pipeline.segment import Segment, segment_text
 
 # Called as progress(description, done, total) while machine translation runs.
@@ -152,10 +152,10 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
                 else:
                     report.engines[lang] = mt.label
                 _translate_language(options, lang, segmented, terms, tm, mt, report, progress)
-    if options.publish:
-        from pipeline import publish
+        if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
+            from pipeline import publish
 
-        report.publications = publish.publish(root, root / "published", options.langs)
+            report.publications = publish.publish(root, root / "published", options.langs)
     return report
 
 
@@ -268,7 +268,7 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
     if previous is not None:
         draft.msgstr, draft.fuzzy, draft.previous_msgid = previous.msgstr, True, previous.old_msgid
         draft.comments.append(f"{catalogs.PROVENANCE} previous translation of a changed sentence "
-                              f"({previous.score:.0f}% similar)")
+                              f"({percent_text(previous.score)} similar)")
         entry_report.previous += 1
         return True
     return False
@@ -325,5 +325,5 @@ def status(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[StatusRow]:
     return rows
 
 
-__all__ = ["GENERATOR", "RunOptions", "RunReport", "CatalogReport", "StatusRow", "run", "status",
+__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "run", "status",
            "load_glossary"]

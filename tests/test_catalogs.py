@@ -722,3 +722,8 @@ def test_edit_saved_by_weblate_translate_toolkit_is_kept(tmp_path):
     assert entry.msgstr == unit.target and not entry.fuzzy
     assert catalog_stats(path).approved == 1
     assert_msgfmt_clean(path)
+
+
+def test_a_near_match_is_never_labelled_100_percent():
+    assert cat.memory_provenance(99.96, "locales/ru/LC_MESSAGES/a.po") == "memory 99.9% (locales/ru/LC_MESSAGES/a.po)"
+    assert cat.memory_provenance(100, "a.tmx") == "memory 100% (a.tmx)"
