@@ -26,15 +26,15 @@ import re
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import polib
-from rapidfuzz.distance import Levenshtein
 
 from pipeline import GENERATOR, percent_text
+from pipeline.memory import similarity  # translate-toolkit's score, as the memory gives it
 from pipeline.segment import Segment
 
 PLURAL_FORMS = {
@@ -676,9 +676,6 @@ def _is_fuzzy(entry: polib.POEntry) -> bool:
     return "fuzzy" in entry.flags
 
 
-def similarity(a: str, b: str) -> float:
-    """Levenshtein similarity 0-100 like translate-toolkit: 100 - 100 * distance / length of the longer."""
-    return 100.0 * Levenshtein.normalized_similarity(a, b)
 
 
 def _stats(po: polib.POFile) -> CatalogStats:
@@ -718,15 +715,17 @@ class Catalog:
         text = entry.msgstr_plural[min(entry.msgstr_plural)] if entry.msgid_plural else entry.msgstr
         return Existing(msgstr=text, fuzzy=_is_fuzzy(entry))
 
-    def previous_suggestion(self, msgid: str, min_score: float = SIMILARITY) -> Suggestion | None:
+    def previous_suggestion(self, msgid: str, min_score: float = SIMILARITY,
+                            current: Collection[str] = ()) -> Suggestion | None:
         """Best old translation whose source is gone from the article (changed sentence).
 
-        Looks at every translated singular entry, live or obsolete, with a different msgid; approved entries
-        win over fuzzy ones at equal similarity.
+        Looks at every translated singular entry, live or obsolete, whose msgid is neither this one nor one
+        still in the article (`current`: those keep their own translation); approved entries win over fuzzy
+        ones at equal similarity.
         """
         best: tuple[float, int, polib.POEntry] | None = None
         for entry in self.po:
-            if entry.msgid == msgid or entry.msgid_plural or not entry.msgstr:
+            if entry.msgid == msgid or entry.msgid in current or entry.msgid_plural or not entry.msgstr:
                 continue
             score = similarity(msgid, entry.msgid)
             if score < min_score:

@@ -19,7 +19,6 @@ import os
 import re
 import sqlite3
 import time
-import unicodedata
 import xml.sax
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +36,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.files import atomic_writer
+from pipeline.segment import normalise as segment_normalise
 
 APPROVED = "approved"
 MACHINE = "machine"
@@ -117,15 +117,15 @@ class TmxError(MemoryImportError):
 
 # ------------------------------------------------------------------------------------------ text and scores
 
-_WHITESPACE = re.compile(r"\s+")
 # XML 1.0 cannot carry these; they are dropped on export.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _KEEP_REGION = {"zh", "pt", "sr"}  # languages whose regional/script variants are different targets
 
 
 def normalise(text: str) -> str:
-    """The lookup key: NFC, whitespace runs collapsed to one space, trimmed. The original text is kept too."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """The lookup key: exactly what the segmenter makes a msgid (NFC, invisible and bidi characters dropped,
+    whitespace collapsed), so a TMX unit matches the catalog entry of the same sentence. The original is kept."""
+    return segment_normalise(text)
 
 
 def lang_code(tag: str) -> str:

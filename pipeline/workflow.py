@@ -112,18 +112,34 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _base_drafts(article: sources.Article, segments: list[Segment], terms: glossary.Glossary, lang: str,
-                 root: Path) -> list[tuple[Segment, catalogs.Draft, list[glossary.TermMatch]]]:
-    reference = _relative(article.path, root)
-    rows = []
-    for segment, (msgctxt, msgid) in zip(segments, catalogs.entry_keys(segments), strict=True):
-        matches = terms.find(msgid)
+@dataclass
+class _Source:
+    """One article, cut and matched once per run; every language and the template reuse it."""
+
+    article: sources.Article
+    segments: list[Segment]
+    keys: list[tuple[str | None, str]]  # (msgctxt, msgid) per segment
+    matches: list[list[glossary.TermMatch]]  # glossary terms found in each msgid
+
+    @property
+    def msgids(self) -> set[str]:
+        return {msgid for _, msgid in self.keys}
+
+
+def _prepare(article: sources.Article, terms: glossary.Glossary) -> _Source:
+    segments = segment_text(article.text, markdown=article.markdown)
+    keys = catalogs.entry_keys(segments)
+    return _Source(article, segments, keys, [terms.find(msgid) for _, msgid in keys])
+
+
+def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
+    reference = _relative(source.article.path, root)
+    drafts = []
+    for segment, (msgctxt, msgid), matches in zip(source.segments, source.keys, source.matches, strict=True):
         required = glossary.required_targets(matches, lang) if lang else []
-        comments = catalogs.format_comments(segment.kind, required)
-        draft = catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
-                               comments=comments)
-        rows.append((segment, draft, matches))
-    return rows
+        drafts.append(catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
+                                     comments=catalogs.format_comments(segment.kind, required)))
+    return drafts
 
 
 def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> RunReport:
@@ -133,13 +149,12 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
     with catalogs.workspace_lock(root):
         terms = load_glossary(root)
         articles = read_articles(root, paths, report)
-        segmented = [(article, segment_text(article.text, markdown=article.markdown)) for article in articles]
+        prepared = [_prepare(article, terms) for article in articles]
         with memory.Memory.open(memory.default_path(root)) as tm:
             report.harvested = harvest(tm, root, report)
-            for article, segments in segmented:
-                drafts = _base_drafts(article, segments, terms, "", root)
-                catalogs.write_template(catalogs.template_path(root, article.slug), [d for _, d, _ in drafts],
-                                        project=options.project)
+            for source in prepared:
+                catalogs.write_template(catalogs.template_path(root, source.article.slug),
+                                        _base_drafts(source, "", root), project=options.project)
             packages = engine.packages_dir(options.packages_dir)
             for lang in options.langs:
                 try:
@@ -151,7 +166,7 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
                     report.missing_models.append(lang)
                 else:
                     report.engines[lang] = mt.label
-                _translate_language(options, lang, segmented, terms, tm, mt, report, progress)
+                _translate_language(options, lang, prepared, tm, mt, report, progress)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
@@ -159,15 +174,14 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
     return report
 
 
-def _translate_language(options: RunOptions, lang: str, segmented, terms: glossary.Glossary,
-                        tm: memory.Memory, mt: engine.Engine | None, report: RunReport,
-                        progress: Progress | None) -> None:
+def _translate_language(options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
+                        mt: engine.Engine | None, report: RunReport, progress: Progress | None) -> None:
     root = options.root
-    jobs = []  # (article, CatalogReport, drafts)
+    jobs = []  # (CatalogReport, drafts)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
-    for article, segments in segmented:
-        path = catalogs.catalog_path(root, lang, article.slug)
-        entry_report = CatalogReport(slug=article.slug, lang=lang, path=path, entries=len(segments))
+    for source in prepared:
+        path = catalogs.catalog_path(root, lang, source.article.slug)
+        entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path, entries=len(source.segments))
         report.catalogs.append(entry_report)
         try:
             catalog = catalogs.Catalog.load(path)
@@ -175,8 +189,9 @@ def _translate_language(options: RunOptions, lang: str, segmented, terms: glossa
             entry_report.error = str(exc)
             report.errors.append(f"{exc} (catalog left untouched)")
             continue
-        rows = _base_drafts(article, segments, terms, lang, root)
-        for segment, draft, matches in rows:
+        drafts = _base_drafts(source, lang, root)
+        current = source.msgids
+        for segment, draft, matches in zip(source.segments, drafts, source.matches, strict=True):
             existing = catalog.existing(draft.msgctxt, draft.msgid)
             if existing is not None:
                 if existing.fuzzy and _upgrade_machine_draft(options, lang, draft, existing, tm):
@@ -184,10 +199,10 @@ def _translate_language(options: RunOptions, lang: str, segmented, terms: glossa
                 else:
                     entry_report.kept += 1
                 continue
-            if _fill_from_memory(options, lang, draft, catalog, tm, entry_report):
+            if _fill_from_memory(options, lang, draft, catalog, current, tm, entry_report):
                 continue
             queue.setdefault(draft.msgid, []).append(_Pending(segment, draft, matches, entry_report))
-        jobs.append((entry_report, [draft for _, draft, _ in rows]))
+        jobs.append((entry_report, drafts))
 
     if mt is not None and queue:
         _machine_translate(lang, queue, mt, tm, progress)
@@ -208,12 +223,16 @@ def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) ->
     return any(m.status == memory.MACHINE and m.score >= 100 and m.target == target for m in found)
 
 
-def _approved_exact(tm: memory.Memory, lang: str, msgid: str) -> tuple[memory.Match | None, list[str]]:
-    """The newest approved exact match, and other approved translations of the same sentence that disagree."""
-    found = [m for m in tm.lookup(msgid, lang, min_score=100, limit=10) if m.score >= 100]
-    if not found:
-        return None, []
-    return found[0], list(dict.fromkeys(m.target for m in found[1:] if m.target != found[0].target))
+def _memory_matches(tm: memory.Memory, lang: str, msgid: str,
+                    min_score: float) -> tuple[memory.Match | None, list[str], memory.Match | None]:
+    """One lookup: the newest approved exact match, the other approved translations of the same sentence that
+    disagree with it, and the best fuzzy match."""
+    found = tm.lookup(msgid, lang, min_score=min_score, limit=10)
+    exact = [m for m in found if m.score >= 100]
+    fuzzy = next((m for m in found if m.score < 100), None)
+    if not exact:
+        return None, [], fuzzy
+    return exact[0], list(dict.fromkeys(m.target for m in exact[1:] if m.target != exact[0].target)), fuzzy
 
 
 def _reuse_exact(options: RunOptions, draft: catalogs.Draft, match: memory.Match, others: list[str]) -> None:
@@ -233,7 +252,7 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
     "Untouched" means the entry is still fuzzy and its msgstr is exactly what the memory recorded as the engine's
     output for this sentence; any edit by a translator makes it theirs, and it is kept.
     """
-    approved, others = _approved_exact(tm, lang, draft.msgid)
+    approved, others, _ = _memory_matches(tm, lang, draft.msgid, 100)
     if approved is None or approved.target == existing.msgstr:
         return False
     if not _is_machine_draft(tm, lang, draft.msgid, existing.msgstr):
@@ -244,20 +263,18 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
 
 
 def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,
-                      tm: memory.Memory, entry_report: CatalogReport) -> bool:
+                      current: set[str], tm: memory.Memory, entry_report: CatalogReport) -> bool:
     """Exact memory match, else the better of a fuzzy memory match and the catalog's own old translation.
 
     An old translation that is only an untouched machine draft of the previous wording is not worth keeping:
     the changed sentence goes to the engine afresh.
     """
-    exact, others = _approved_exact(tm, lang, draft.msgid)
+    exact, others, best = _memory_matches(tm, lang, draft.msgid, options.min_score)
     if exact is not None:
         _reuse_exact(options, draft, exact, others)
         entry_report.memory_exact += 1
         return True
-    found = tm.lookup(draft.msgid, lang, min_score=options.min_score, limit=1)
-    best = found[0] if found else None
-    previous = catalog.previous_suggestion(draft.msgid, options.min_score)
+    previous = catalog.previous_suggestion(draft.msgid, options.min_score, current)
     if previous is not None and _is_machine_draft(tm, lang, previous.old_msgid, previous.msgstr):
         previous = None
     if best is not None and (previous is None or best.score >= previous.score):

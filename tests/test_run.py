@@ -442,3 +442,21 @@ def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkey
     approved = entries(path)[msgid]
     assert not approved.fuzzy and "glossary: MT" not in approved.comment
     assert "term: Spiritual Administration of Muslims of Kazakhstan => " in approved.comment
+
+
+def test_a_sentence_still_in_the_article_is_not_offered_as_a_previous_translation(workspace, fake_engine):
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    sibling = "Both sides agreed to hold a joint conference next year."
+    path = catalog_path(workspace, "kk", "a")
+    po = polib.pofile(str(path))
+    po.find(sibling).msgstr = "Екі тарап келісті (аудармашы түзетті)."  # edited, still fuzzy: not in the memory
+    po.save()
+    new = "Both sides agreed to hold a joint conference next month."
+    source = workspace / "source_texts" / "a.txt"
+    source.write_text(ARTICLE_A + new + "\n", encoding="utf-8")
+    fake_engine.clear()
+    invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
+    assert fake_engine == [new]
+    live = entries(path)
+    assert live[new].msgstr == f"[kk] {new}" and live[new].previous_msgid is None
+    assert live[sibling].msgstr == "Екі тарап келісті (аудармашы түзетті)."
