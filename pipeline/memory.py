@@ -682,7 +682,10 @@ class Memory:
             raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "
                                              "place it under locales/<lang>/LC_MESSAGES/")
         origin = _origin(path, origin_root)
-        units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin)
+        # An approval is as new as the catalog file that holds it: harvesting an unchanged catalog again changes
+        # nothing, and of two disagreeing approvals the one saved last comes first.
+        saved = _iso_micros(path.stat().st_mtime_ns // 1000)
+        units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin, created=saved, updated=saved)
                  for e in catalog
                  if e.msgid and not e.obsolete and "fuzzy" not in e.flags and not e.msgid_plural
                  and e.msgstr.strip()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -450,3 +451,20 @@ def test_cli_import_of_malformed_tmx_exits_non_zero_and_keeps_the_memory(tmp_pat
     assert json.loads(result.stdout)["units"] == 2
     result = runner.invoke(app, ["tm", "import", str(tmp_path / "nope"), "--root", str(root)])
     assert result.exit_code != 0 and "no such file" in result.output
+
+
+def test_harvesting_an_unchanged_catalog_again_changes_nothing(tmp_path, memory):
+    catalog = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
+                            f'msgid "{SENTENCE}"\nmsgstr "{RU}"\n')
+    os.utime(catalog, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    memory.import_catalogs(tmp_path / "locales")
+    first = memory.exact(SENTENCE, "ru")
+    assert memory.import_catalogs(tmp_path / "locales") == 0
+    assert memory.exact(SENTENCE, "ru").updated == first.updated == "2023-11-14T22:13:20.000000Z"
+
+    other = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "b.po",
+                          f'msgid "{SENTENCE}"\nmsgstr "Исправленный перевод."\n')
+    os.utime(other, ns=(1_800_000_000_000_000_000, 1_800_000_000_000_000_000))
+    memory.import_catalogs(tmp_path / "locales")
+    memory.import_catalogs(tmp_path / "locales")  # the older catalog harvested again does not become newer
+    assert memory.exact(SENTENCE, "ru").target == "Исправленный перевод."
