@@ -86,6 +86,7 @@ class TermResult:
     text: str
     ok: bool  # every protected term came back and was put in place
     notes: tuple[str, ...] = ()  # for a `#.` comment when not ok
+    broken: tuple[str, ...] = ()  # ids of the concepts whose placeholder went wrong (the notes name them)
 
 
 class GlossaryError(ValueError):
@@ -794,7 +795,7 @@ def translate_with_terms(
     if len(outputs) != len(texts):
         raise ValueError(f"the engine returned {len(outputs)} translations for {len(texts)} segments")
     results: list[TermResult | None] = [None] * len(texts)
-    failed: list[tuple[int, list[str]]] = []
+    failed: list[tuple[int, list[str], tuple[str, ...]]] = []
     for i, (output, slot) in enumerate(zip(outputs, slots, strict=True)):
         if not slot:
             results[i] = TermResult(output, True)
@@ -802,15 +803,16 @@ def translate_with_terms(
         restored, problems = scheme.restore(output, {n: r for n, (_, r) in slot.items()},
                                             scheme.numbers(texts[i]))
         if problems:
-            failed.append((i, _fallback_notes(matches[i], slot, problems, lang)))
+            broken = tuple(dict.fromkeys(slot[n][0].concept.id for n in sorted(problems)))
+            failed.append((i, _fallback_notes(matches[i], slot, problems, lang), broken))
         else:
             results[i] = TermResult(restored, True)
     if failed:
-        retry = list(translate([texts[i] for i, _ in failed]))
+        retry = list(translate([texts[i] for i, _, _ in failed]))
         if len(retry) != len(failed):
             raise ValueError(f"the engine returned {len(retry)} translations for {len(failed)} segments")
-        for (i, notes), output in zip(failed, retry, strict=True):
-            results[i] = TermResult(output, False, tuple(notes))
+        for (i, notes, broken), output in zip(failed, retry, strict=True):
+            results[i] = TermResult(output, False, tuple(notes), broken)
     return [r for r in results if r is not None]
 
 

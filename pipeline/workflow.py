@@ -305,7 +305,10 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
             notes = [f"{catalogs.PROVENANCE} machine translation {mt.label}"]
             if not result.ok:
                 notes.extend(result.notes)
-            note = qa.missing_terms_note(qa.missing_terms(result.text, found, lang) if result.text else [], lang)
+            # Terms the glossary notes already name (their placeholder broke) are not listed a second time.
+            missing = [m for m in (qa.missing_terms(result.text, found, lang) if result.text else [])
+                       if m.concept.id not in result.broken]
+            note = qa.missing_terms_note(missing, lang)
             if note:
                 notes.append(note)
             for item in queue[msgid]:

@@ -339,7 +339,8 @@ def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle
     assert engine.calls[1] == [SENTENCES[0], SENTENCES[2]]
     assert results[0] == g.TermResult(f"[kk] {SENTENCES[0]}", False, (
         f"glossary: MT {problem} the placeholder for “Spiritual Administration of Muslims of Kazakhstan”; "
-        "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы”",))
+        "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы”",),
+        ("samk",))
     assert results[1] == g.TermResult("[kk] Nothing to protect here.", True)
     assert not results[2].ok and "“Kazakhstan”" in results[2].notes[0]
 

@@ -432,6 +432,8 @@ def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkey
              "Al-Azhar University.")
     first = entries(path)[msgid]
     assert first.fuzzy and "glossary: MT" in first.comment
+    # Each broken term is named once, in its glossary note, not again in a `check terms` line.
+    assert "check terms" not in first.comment
 
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     again = entries(path)[msgid]
