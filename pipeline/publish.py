@@ -449,9 +449,18 @@ def _reason(doc: LocalizedArticle, include_fuzzy: bool, min_complete: float) -> 
     return reason
 
 
+def _read(path: Path) -> tuple[sources.Article, list[segmentation.Segment]]:
+    article = sources.read_article(path)
+    return article, segmentation.segment_text(article.text, markdown=article.markdown)
+
+
 def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool = False,
-            min_complete: float = 100.0) -> list[Publication]:
+            min_complete: float = 100.0,
+            prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None = None,
+            ) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
+
+    `prepared` holds articles a caller (a run) has already read and segmented, by path; others are read here.
 
     Only the languages in `langs` are rebuilt: pages and manifest rows of the other target languages stay as
     the previous manifest lists them (`pipeline run --langs ru` must not unpublish Kazakh). Files an earlier
@@ -464,7 +473,7 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
     for path in sources.find_articles(root):
         rel_source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         try:
-            article = sources.read_article(path)
+            article, segments = prepared[path] if prepared and path in prepared else _read(path)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published.
             slug = sources.slug_for(path)
@@ -472,7 +481,6 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
                                        reason=f"source not usable: {exc}", source=rel_source)
                            for lang in codes)
             continue
-        segments = segmentation.segment_text(article.text, markdown=article.markdown)
         keys = catalog_stage.entry_keys(segments)
         for lang in codes:
             catalog = catalog_stage.catalog_path(root, lang, article.slug)

@@ -170,7 +170,9 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
-            report.publications = publish.publish(root, root / "published", options.langs)
+            report.publications = publish.publish(
+                root, root / "published", options.langs,
+                prepared={source.article.path: (source.article, source.segments) for source in prepared})
     return report
 
 
