@@ -72,42 +72,6 @@ _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
-_MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
-_MD_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])(?:[ \t]+|$)")
-_MD_QUOTE = re.compile(r"^ {0,3}>")
-
-
-@dataclass(frozen=True)
-class MarkdownLayout:
-    """What the segments do not carry: the block type of each source line and the fenced code blocks."""
-
-    kinds: dict[int, tuple[str, bool]]  # 1-based line -> ("item", ordered) | ("quote", False)
-    code: tuple[tuple[int, str, str], ...]  # (opening line, info string, code) in source order
-
-
-def markdown_layout(text: str) -> MarkdownLayout:
-    """Re-read the Markdown source for list items, block quotes and fenced code (which is not translated)."""
-    kinds: dict[int, tuple[str, bool]] = {}
-    code: list[tuple[int, str, str]] = []
-    lines = text.split("\n")
-    number = 0
-    while number < len(lines):
-        line = lines[number]
-        fence = _MD_FENCE.match(line)
-        if fence:
-            mark = fence.group(1)
-            close = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
-            end = next((n for n in range(number + 1, len(lines)) if close.match(lines[n])), len(lines))
-            code.append((number + 1, fence.group(2), "\n".join(lines[number + 1:end])))
-            number = end + 1
-            continue
-        item = _MD_ITEM.match(line)
-        if item:
-            kinds[number + 1] = ("item", item.group(1) is not None)
-        elif _MD_QUOTE.match(line):
-            kinds[number + 1] = ("quote", False)
-        number += 1
-    return MarkdownLayout(kinds, tuple(code))
 
 
 class PublishError(Exception):
@@ -254,7 +218,6 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
     """Put the article back together in `lang`: the title, section headings and paragraphs of the source."""
     if len(keys) != len(segments):
         raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
-    layout = markdown_layout(source_text) if markdown else MarkdownLayout({}, ())
     approved = fuzzy = drafts = 0
     runs: list[tuple[str, int, int, list[Piece], int, bool]] = []  # (kind, level, paragraph, pieces, line,
     # ordered)
@@ -280,11 +243,12 @@ def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmen
         elif runs and runs[-1][0] not in ("title", "heading") and runs[-1][2] == seg.paragraph:
             runs[-1][3].append(piece)
         else:
-            kind, ordered = layout.kinds.get(seg.line, ("paragraph", False))
-            runs.append((kind, 0, seg.paragraph, [piece], seg.line, ordered))
+            runs.append((seg.block, 0, seg.paragraph, [piece], seg.line, seg.ordered))
     blocks = [(line, Block(kind, level, tuple(pieces), ordered=ordered))
               for kind, level, _, pieces, line, ordered in runs]
-    blocks += [(line, Block("code", 0, (), code=code, info=info)) for line, info, code in layout.code]
+    if markdown:  # fenced code is not translated: it is published as written
+        blocks += [(line, Block("code", 0, (), code=code, info=info))
+                   for line, info, code in segmentation.markdown_code_blocks(source_text)]
     blocks = tuple(block for _, block in sorted(blocks, key=lambda item: item[0]))
     return LocalizedArticle(slug=slug, lang=lang, blocks=blocks, segments=len(segments), approved=approved,
                             fuzzy=fuzzy, drafts=drafts)

@@ -38,6 +38,8 @@ class Segment:
     norm: str  # NFC, whitespace collapsed: the msgid and the key for glossary / memory lookups
     line: int  # 1-based line of the source file where the segment starts
     level: int = 0  # headings: 1 title / setext "=" / "#", 2 section head / "##", ...; sentences: 0
+    block: str = "paragraph"  # the Markdown block a sentence sits in: "paragraph" | "item" | "quote"
+    ordered: bool = False  # a list item of a numbered list
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -318,6 +320,8 @@ class _Block:
     line: int  # 1-based line of its first character
     heading_level: int = 0  # > 0: an explicit Markdown heading
     plain: bool = True  # a paragraph that may turn out to be a heading by the heuristic
+    block: str = "paragraph"  # "paragraph" | "item" | "quote"
+    ordered: bool = False
 
 
 def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
@@ -329,13 +333,13 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
     segments: list[Segment] = []
     seen: dict[str, int] = {}
 
-    def add(paragraph: int, kind: str, raw: str, line: int, level: int = 0) -> None:
+    def add(paragraph: int, kind: str, raw: str, line: int, level: int = 0, block: _Block | None = None) -> None:
         norm = normalise(raw)
         if not norm:
             return
         seen[norm] = seen.get(norm, 0) + 1
         segments.append(Segment(segment_id(norm, seen[norm]), len(segments), paragraph, kind, raw, norm, line,
-                                level))
+                                level, block.block if block else "paragraph", block.ordered if block else False))
 
     for number, block in enumerate(blocks):
         if block.heading_level:
@@ -347,7 +351,7 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
             for a, b in sentence_spans(block.text):
                 line += block.text.count("\n", counted, a)
                 counted = a
-                add(number, "sentence", block.text[a:b], line)
+                add(number, "sentence", block.text[a:b], line, block=block)
     return segments
 
 
@@ -365,25 +369,33 @@ _IMAGE_ONLY = re.compile(r"\s*(?:\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?\s*)+")
 _COMMENT_ONLY = re.compile(r"\s*<!--.*?-->\s*")
 
 
-def _markdown_blocks(lines: list[str]) -> list[_Block]:
+def markdown_code_blocks(text: str) -> list[tuple[int, str, str]]:
+    """(opening line, info string, code) of each fenced code block: not translated, published as written."""
+    code: list[tuple[int, str, str]] = []
+    _markdown_blocks(_LINE_BREAK.split(text.lstrip("\ufeff")), code)
+    return code
+
+
+def _markdown_blocks(lines: list[str], code: list[tuple[int, str, str]] | None = None) -> list[_Block]:
     """Headings and paragraphs of a Markdown article (CommonMark block rules, simplified)."""
     blocks: list[_Block] = []
     para: list[str] = []
     para_line = 0
-    para_kind = "p"  # "p" paragraph, "quote" block quote, "item" list item
+    para_kind = "paragraph"  # or "quote", "item"
+    para_ordered = False
 
     def flush() -> None:
         nonlocal para
         if para:
             body = "\n".join(para)
             if not _IMAGE_ONLY.fullmatch(body) and not _COMMENT_ONLY.fullmatch(body):
-                blocks.append(_Block(body, para_line, 0, para_kind == "p"))
+                blocks.append(_Block(body, para_line, 0, para_kind == "paragraph", para_kind, para_ordered))
         para = []
 
-    def start(kind: str, line: int) -> None:
-        nonlocal para_kind, para_line
+    def start(kind: str, line: int, ordered: bool = False) -> None:
+        nonlocal para_kind, para_line, para_ordered
         flush()
-        para_kind, para_line = kind, line
+        para_kind, para_line, para_ordered = kind, line, ordered
 
     i = 0
     if lines and lines[0].strip() == "---":  # YAML front matter
@@ -391,19 +403,20 @@ def _markdown_blocks(lines: list[str]) -> list[_Block]:
             if lines[j].strip() in ("---", "..."):
                 i = j + 1
                 break
-    fence = ""
     while i < len(lines):
         raw = lines[i]
         number = i + 1
         i += 1
-        if fence:
-            if raw.strip().startswith(fence):
-                fence = ""
-            continue
         m = _FENCE.match(raw)
         if m:
             flush()
-            fence = m.group(1)[:3]
+            # CommonMark: the fence closes on a line of the same character, at least as long, nothing after it.
+            mark = m.group(1)
+            close = re.compile(rf" {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+            end = next((n for n in range(i, len(lines)) if close.match(lines[n])), len(lines))
+            if code is not None:
+                code.append((number, raw[m.end():].strip(), "\n".join(lines[i:end])))
+            i = end + 1
             continue
         if not raw.strip():
             flush()
@@ -414,7 +427,7 @@ def _markdown_blocks(lines: list[str]) -> list[_Block]:
             if m.group(2):
                 blocks.append(_Block(m.group(2), number, len(m.group(1)), False))
             continue
-        if para and para_kind == "p" and _SETEXT.match(raw):
+        if para and para_kind == "paragraph" and _SETEXT.match(raw):
             level = 1 if raw.strip()[0] == "=" else 2
             blocks.append(_Block("\n".join(para), para_line, level, False))
             para = []
@@ -434,11 +447,11 @@ def _markdown_blocks(lines: list[str]) -> list[_Block]:
             continue
         m = _LIST_ITEM.match(raw)
         if m:
-            start("item", number)
+            start("item", number, m.group(0).strip()[0].isdigit())
             para.append(raw[m.end():])
             continue
         if not para:
-            start("p", number)
+            start("paragraph", number)
         para.append(raw)
     flush()
     return blocks

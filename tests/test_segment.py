@@ -352,3 +352,17 @@ def test_normalise_drops_bidi_controls_and_invisible_characters():
 def test_zero_width_space_between_sentences_still_splits():
     assert split_sentences("He met the ambassador of Egypt.\u200b Then he left for Almaty.") == [
         "He met the ambassador of Egypt.", "Then he left for Almaty."]
+
+
+def test_markdown_segments_know_their_block_and_code_stays_out():
+    from pipeline.segment import markdown_code_blocks
+
+    text = ("# Title\n\nA paragraph here.\n\n- First point.\n- Second point.\n\n1. Numbered point.\n\n"
+            "> A quoted sentence.\n\n````python\nprint('x')\n```\nstill code\n````\n\nAfter the code.\n")
+    segments = segment_text(text, markdown=True)
+    by_text = {s.norm: (s.block, s.ordered) for s in segments if s.kind == "sentence"}
+    assert by_text == {"A paragraph here.": ("paragraph", False), "First point.": ("item", False),
+                       "Second point.": ("item", False), "Numbered point.": ("item", True),
+                       "A quoted sentence.": ("quote", False), "After the code.": ("paragraph", False)}
+    # A shorter fence inside a longer one does not close it (CommonMark).
+    assert markdown_code_blocks(text) == [(12, "python", "print('x')\n```\nstill code")]
