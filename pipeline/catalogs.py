@@ -34,7 +34,7 @@ from pathlib import Path
 import polib
 
 from pipeline import GENERATOR, percent_text
-from pipeline.memory import similarity  # translate-toolkit's score, as the memory gives it
+from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
 from pipeline.segment import Segment
 
 PLURAL_FORMS = {
@@ -44,7 +44,7 @@ PLURAL_FORMS = {
 }
 LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 WRAP_WIDTH = 79  # GNU gettext's default page width
-SIMILARITY = 75.0  # minimum Levenshtein similarity (0-100) for a previous-translation suggestion
+SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
 # `#.` lines asking a reviewer to check something about the current msgstr (a glossary term MT may have broken,
 # a missing required term, disagreeing memory): kept with the translation while it is fuzzy, dropped once a

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from pipeline import TARGET_LANGS, percent_text, shown_percent
+from pipeline.memory import DEFAULT_MIN_SCORE
 
 app = typer.Typer(
     help="Offline translation pipeline: English articles -> Kazakh, Russian, Arabic gettext catalogs, "
@@ -53,7 +54,8 @@ def emit_json(data) -> None:
 LangsOption = typer.Option("kk,ru,ar", "--langs", help="Target languages, comma-separated.")
 PackagesOption = typer.Option(None, "--packages-dir", help="argos packages dir (default: $ARGOS_PACKAGES_DIR "
                               "or argos' own).")
-MinScoreOption = typer.Option(75.0, "--min-score", min=0, max=100, help="Lowest fuzzy memory score reused.")
+MinScoreOption = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
+                              help="Lowest fuzzy memory score reused.")
 ExactFuzzyOption = typer.Option(False, "--exact-as-fuzzy", help="Flag exact memory matches fuzzy too, so a "
                                 "reviewer sees every reuse.")
 PublishOption = typer.Option(True, "--publish/--no-publish", help="Publish what is publishable at the end.")
@@ -651,7 +653,7 @@ def tm_export(
 def tm_lookup(
     text: str = typer.Argument(..., help="Source sentence to look up."),
     lang: str = typer.Option(..., "--lang", help="Target language, e.g. ru."),
-    min_score: float = typer.Option(75.0, "--min-score", min=0, max=100,
+    min_score: float = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
                                     help="Lowest fuzzy score shown (translate-toolkit's scale)."),
     limit: int = typer.Option(5, "--limit", min=1, help="Most matches shown."),
     source_lang: str = typer.Option("en", "--source-lang", help="Source language."),

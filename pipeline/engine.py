@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pipeline import TARGET_LANGS
+
 # Codes the pipeline translates English into; `models list` reports which are missing.
-TARGET_CODES = ("kk", "ru", "ar")
+TARGET_CODES = TARGET_LANGS  # what the pipeline translates into
 STAGING_PREFIX = ".pipeline-"  # temp dirs inside the packages dir; hidden from listings
 SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>"})
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"

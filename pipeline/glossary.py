@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from pipeline import TARGET_LANGS
 from pipeline.files import atomic_write_text
 
-LANGS = ("kk", "ru", "ar")
+LANGS = TARGET_LANGS
 COLUMNS = (
     "id", "type", "en", "en_variants", "kk", "kk_variants", "ru", "ru_variants", "ar", "ar_variants",
     "dnt", "confirmed", "kk_source", "ru_source", "ar_source", "notes",

@@ -23,7 +23,7 @@ class RunOptions:
     root: Path
     langs: tuple[str, ...] = TARGET_LANGS
     packages_dir: Path | None = None
-    min_score: float = 75.0
+    min_score: float = memory.DEFAULT_MIN_SCORE
     exact_as_fuzzy: bool = False
     publish: bool = True
     project: str = "pipeline sample articles"
