@@ -10,10 +10,10 @@ articles, so every write is a merge of what is on disk *now* with what the pipel
   dropped, as msgmerge does: there is no work in it to lose);
 * an obsolete entry whose sentence comes back is revived with its translation.
 
-Parsing goes through polib after a strict line-by-line pre-scan (polib skips `#~|` lines, silently truncates
-a string with a missing quote and rarely reports a line), so a broken catalog gets a `CatalogError` with file
-and line and is never written. Output follows GNU msgcat's layout (page width 79, same line-breaking
-opportunities), so a round trip through `msgcat` or `msgmerge` does not reflow the whole file.
+Reading goes through the strict reader in `pipeline/po.py` (shared with the memory harvest and publish), so
+a broken catalog gets a `CatalogError` with file and line and is never written. Output follows GNU msgcat's
+layout (page width 79, same line-breaking opportunities), so a round trip through `msgcat` or `msgmerge`
+does not reflow the whole file.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import polib
 
 from pipeline import GENERATOR, percent_text
 from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
+from pipeline.po import ESCAPES, WRAP_WIDTH, CatalogError, empty_po, parse_po, read_po  # noqa: F401 (re-exported)
 from pipeline.segment import Segment
 
 PLURAL_FORMS = {
@@ -43,7 +44,6 @@ PLURAL_FORMS = {
     "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",  # noqa: E501
 }
 LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
-WRAP_WIDTH = 79  # GNU gettext's default page width
 SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
 # `#.` lines asking a reviewer to check something about the current msgstr (a glossary term MT may have broken,
@@ -51,14 +51,6 @@ PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that bri
 # translator approves it.
 ATTENTION = ("glossary:", "check terms:", "memory conflict:")
 MERGE_ATTEMPTS = 5
-
-
-class CatalogError(Exception):
-    """A catalog that cannot be read; carries file and line. The file is left untouched."""
-
-    def __init__(self, path: Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 class WorkspaceBusy(Exception):
@@ -149,220 +141,6 @@ def engine_provenance(engine: str, version: str) -> str:
     return f"machine translation {engine} {version}"
 
 
-# ---------------------------------------------------------------- reading
-
-_KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr\[(\d+)\]|msgstr)(?=[\s\"]|$)")
-_CHARSET = re.compile(rb"charset=([A-Za-z0-9_.:\-]+)")
-_POLIB_LINE = re.compile(r"\(line (\d+)\)")
-_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "a": "\a", "b": "\b", "f": "\f",
-                   "v": "\v"}
-_ENCODE = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\v": "\\v", "\b": "\\b", "\f": "\\f",
-           '"': '\\"'}
-
-
-def _header_charset(data: bytes, path: Path) -> tuple[str, str]:
-    """(python codec, name as written) from the header's Content-Type; UTF-8 when absent or a placeholder."""
-    head = data[:8192]
-    match = _CHARSET.search(head)
-    if not match or match.group(1).upper() == b"CHARSET":
-        return "utf-8", "UTF-8"
-    name = match.group(1).decode("ascii")
-    try:
-        codec = __import__("codecs").lookup(name).name
-    except LookupError:
-        line = head[: match.start()].count(b"\n") + 1
-        raise CatalogError(path, line, f"unknown charset {name!r} in Content-Type; use UTF-8") from None
-    return codec, name
-
-
-def _decode_literal(text: str, path: Path, lineno: int, codec: str) -> str:
-    """The value of one quoted PO string (without its quotes), GNU escapes included."""
-    out: list[str] = []
-    raw = bytearray()
-    i = 0
-
-    def flush() -> None:
-        if raw:
-            try:
-                out.append(raw.decode(codec))
-            except UnicodeDecodeError:
-                raise CatalogError(path, lineno, f"numeric escapes do not form valid {codec} text") from None
-            raw.clear()
-
-    while i < len(text):
-        ch = text[i]
-        if ch != "\\":
-            flush()
-            out.append(ch)
-            i += 1
-            continue
-        nxt = text[i + 1] if i + 1 < len(text) else ""
-        if nxt in _SIMPLE_ESCAPES:
-            flush()
-            out.append(_SIMPLE_ESCAPES[nxt])
-            i += 2
-        elif nxt in "01234567":
-            digits = re.match(r"[0-7]{1,3}", text[i + 1:]).group(0)
-            raw.append(int(digits, 8) & 0xFF)
-            i += 1 + len(digits)
-        elif nxt == "x" and re.match(r"[0-9A-Fa-f]{1,2}", text[i + 2:]):
-            digits = re.match(r"[0-9A-Fa-f]{1,2}", text[i + 2:]).group(0)
-            raw.append(int(digits, 16))
-            i += 2 + len(digits)
-        else:
-            raise CatalogError(path, lineno, f"invalid escape sequence \\{nxt} in a string")
-    flush()
-    return "".join(out)
-
-
-def _literal(rest: str, path: Path, lineno: int, codec: str) -> str:
-    """Validate `"..."` (the whole rest of a line) and return it re-quoted with the escapes polib knows."""
-    rest = rest.strip()
-    if not rest.startswith('"'):
-        raise CatalogError(path, lineno, 'expected a quoted string ("...")')
-    match = re.match(r'"((?:[^"\\]|\\.)*)"', rest)
-    if not match:
-        raise CatalogError(path, lineno, "string is not terminated: a closing \" is missing")
-    if rest[match.end():].strip():
-        extra = rest[match.end():][:30]
-        raise CatalogError(path, lineno, f"unexpected text after the closing quote: {extra!r}")
-    value = _decode_literal(match.group(1), path, lineno, codec)
-    return '"' + "".join(_ENCODE.get(c, c) for c in value) + '"'
-
-
-def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
-    """Check every line and rewrite it into what polib parses faithfully (one output line per input line).
-
-    Catches what polib would silently get wrong: an unterminated string, an unknown escape, text after a
-    string, a msgid without msgstr. Rewrites `#~|` (which polib skips) into `#|`: the entry it belongs to is
-    then marked obsolete by its `#~ msgid` line, so the previous msgid survives.
-    """
-    out: list[str] = []
-    expect: tuple[int, str] | None = None  # (line, keyword) still waiting for its msgstr
-    for lineno, original in enumerate(lines, 1):
-        line = original.strip()
-        if lineno == 1 and line.startswith("\ufeff"):
-            line = line[1:].strip()
-        prefix = ""
-        if line.startswith("#~"):
-            body = line[2:]
-            if body.startswith("|"):
-                prefix, line = "#| ", body[1:].strip()
-            else:
-                line = body.strip()
-                if not line:
-                    out.append("")
-                    continue
-                if line.startswith("#"):  # "#~ #, fuzzy" and the like: a comment of an obsolete entry
-                    prefix = ""
-                else:
-                    prefix = "#~ "
-        elif line.startswith("#|"):
-            prefix, line = "#| ", line[2:].strip()
-        elif line.startswith("#"):
-            out.append(_normalise_comment(line))
-            continue
-        if not line:  # a bare "#|" or "#~|" carries nothing
-            out.append("")
-            continue
-        if line.startswith("#"):
-            out.append(_normalise_comment(line))
-            continue
-        if line.startswith('"'):
-            out.append(prefix + _literal(line, path, lineno, codec))
-            continue
-        match = _KEYWORD.match(line)
-        if not match:
-            raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, "
-                                             "msgctxt, msgid, msgid_plural, msgstr or a quoted string")
-        keyword = match.group(1)
-        if match.group(2) is not None and int(match.group(2)) > 9:
-            raise CatalogError(path, lineno, f"plural form index {match.group(2)} is not supported (max 9)")
-        value = _literal(line[match.end():], path, lineno, codec)
-        if prefix != "#| ":
-            base = "msgstr" if keyword.startswith("msgstr") else keyword
-            if base in ("msgid", "msgctxt") and expect and expect[1] in ("msgid", "msgid_plural"):
-                raise CatalogError(path, expect[0], f"{expect[1]} without msgstr")
-            if base == "msgid_plural" and not (expect and expect[1] == "msgid"):
-                raise CatalogError(path, lineno, "msgid_plural without msgid")
-            if base == "msgstr":
-                if not expect or expect[1] not in ("msgid", "msgid_plural", "msgstr"):
-                    raise CatalogError(path, lineno, "msgstr without msgid")
-                if expect[1] == "msgid" and keyword != "msgstr":
-                    raise CatalogError(path, lineno, "msgstr[n] without msgid_plural")
-                if expect[1] == "msgid_plural" and keyword == "msgstr":
-                    raise CatalogError(path, lineno, "msgid_plural needs msgstr[0], msgstr[1], ...")
-            expect = (lineno, base) if base != "msgctxt" else (lineno, "msgctxt")
-        out.append(f"{prefix}{keyword} {value}")
-    if expect and expect[1] in ("msgid", "msgid_plural", "msgctxt"):
-        raise CatalogError(path, expect[0], f"{expect[1]} without msgstr at the end of the file")
-    return out
-
-
-def _normalise_comment(line: str) -> str:
-    """`#.foo` -> `#. foo` etc., which polib needs; translator comments keep their text."""
-    if len(line) > 1 and line[1] in ".:,|":
-        mark, rest = line[:2], line[2:]
-        return f"{mark} {rest[1:] if rest.startswith(' ') else rest}" if rest.strip() else mark
-    if line == "#" or line[1] == " ":
-        return line
-    return "# " + line[1:]
-
-
-def parse_po(data: bytes, path: Path) -> polib.POFile:
-    """A polib POFile from the bytes of a catalog, or CatalogError with the line that is wrong."""
-    codec, _ = _header_charset(data, path)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(path, line, f"bytes that are not valid {codec} (declared charset)") from None
-    crlf = text.count("\r\n")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    clean = _prescan(lines, path, codec)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".po", delete=False) as tmp:
-        tmp.write("\n".join(clean) + "\n")
-    try:
-        po = polib.pofile(tmp.name, encoding="utf-8", wrapwidth=WRAP_WIDTH)
-    except (OSError, ValueError, IndexError, KeyError) as exc:
-        match = _POLIB_LINE.search(str(exc))
-        line = int(match.group(1)) if match else 1
-        raise CatalogError(path, line, "syntax error: entry fields out of order "
-                                       "(expected comments, msgctxt, msgid, msgid_plural, msgstr)") from None
-    finally:
-        os.unlink(tmp.name)
-    po.fpath = str(path)
-    po.encoding = codec
-    po.newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-    seen: dict[tuple[str | None, str], int] = {}
-    for entry in po:
-        if entry.obsolete:
-            continue
-        key = (entry.msgctxt, entry.msgid)
-        line = entry.linenum or 1
-        if key in seen:
-            raise CatalogError(path, line, f"duplicate message definition (first at line {seen[key]}): "
-                                           f"{entry.msgid[:50]!r}")
-        seen[key] = line
-    return po
-
-
-def read_po(path: Path) -> polib.POFile:
-    """The catalog on disk; an absent file reads as an empty catalog."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return _empty_po(path)
-    return parse_po(data, path)
-
-
-def _empty_po(path: Path) -> polib.POFile:
-    po = polib.POFile(wrapwidth=WRAP_WIDTH, encoding="utf-8")
-    po.fpath = str(path)
-    po.newline = "\n"
-    return po
 
 
 # ---------------------------------------------------------------- writing (GNU msgcat layout)
@@ -465,8 +243,8 @@ def _escape_portion(portion: str) -> tuple[list[str], list[bool]]:
     chars: list[str] = []
     forbid: list[bool] = []
     for ch in portion:
-        if ch in _ENCODE:
-            chars += ["\\", _ENCODE[ch][1]]
+        if ch in ESCAPES:
+            chars += ["\\", ESCAPES[ch][1]]
             forbid += [False, True]
         else:
             chars.append(ch)
@@ -697,7 +475,7 @@ class Catalog:
     @classmethod
     def load(cls, path: Path) -> Catalog:
         data = _read_or_none(path)
-        po = _empty_po(path) if data is None else parse_po(data, path)
+        po = empty_po(path) if data is None else parse_po(data, path)
         return cls(path, po, data)
 
     def keys(self) -> list[tuple[str | None, str]]:
@@ -983,7 +761,7 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
                     now: datetime | None) -> polib.POFile:
     entries = merge_entries(old, drafts)
     before = [e for e in old if not e.obsolete] + [e for e in old if e.obsolete]
-    po = _empty_po(Path(old.fpath or "catalog.po"))
+    po = empty_po(Path(old.fpath or "catalog.po"))
     po.header = old.header or f"{LANGUAGE_NAMES.get(lang, lang)} translation of {project}."
     po.metadata_is_fuzzy = [f for f in (old.metadata_is_fuzzy or []) if f != "fuzzy"] \
         if isinstance(old.metadata_is_fuzzy, list) else []  # the header is complete now, as msginit leaves it
@@ -1005,7 +783,7 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
     with _directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             data = _read_or_none(path)
-            old = _empty_po(path) if data is None else parse_po(data, path)
+            old = empty_po(path) if data is None else parse_po(data, path)
             po = _merged_catalog(old, lang, drafts, project, now)
             new = _encode(po, render_po(po))
             if new == data:
@@ -1029,7 +807,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
     if data is not None:
         with contextlib.suppress(CatalogError):
             old = parse_po(data, path)
-    po = _empty_po(path)
+    po = empty_po(path)
     po.header = f"Translation template for {project}.\nGenerated from the article: edit the article."
     po.metadata_is_fuzzy = ["fuzzy"]
     po.metadata = {
@@ -1058,7 +836,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
 
 
 def _without_header(po: polib.POFile) -> polib.POFile:
-    bare = _empty_po(Path(po.fpath or "x.po"))
+    bare = empty_po(Path(po.fpath or "x.po"))
     bare.extend(po)
     return bare
 

@@ -36,6 +36,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.files import atomic_writer
+from pipeline.po import CatalogError, read_po
 from pipeline.segment import normalise as segment_normalise
 
 APPROVED = "approved"
@@ -668,8 +669,6 @@ class Memory:
         return report
 
     def _import_catalog(self, path: Path, source_lang: str, origin_root: Path | None) -> ImportReport:
-        from pipeline.catalogs import CatalogError, read_po
-
         try:
             catalog = read_po(path)  # the strict reader: a broken string is an error, never a truncated unit
         except CatalogError as e:
