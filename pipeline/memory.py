@@ -265,6 +265,17 @@ CREATE TABLE IF NOT EXISTS units (
 );
 CREATE INDEX IF NOT EXISTS units_source ON units (source_id, target_lang);
 """
+# What each origin (a catalog, a TMX file) last said for a source: tells a fresh approval (the translator changed
+# the entry: it moves forward) from a catalog that merely holds the same approval again after a rewrite.
+_SEEN = """
+CREATE TABLE IF NOT EXISTS seen (
+    origin TEXT NOT NULL,
+    source_id INTEGER NOT NULL,
+    target_lang TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (origin, source_id, target_lang)
+) WITHOUT ROWID;
+"""
 _LENGTH_SHIFT = 32
 
 
@@ -310,6 +321,7 @@ class SQLiteStore:
         c.execute("PRAGMA journal_size_limit = 67108864")
         # Lookups touch a few hundred scattered rows: mapped pages spare a read() per page.
         c.execute("PRAGMA mmap_size = 2147418112")
+        c.executescript(_SEEN)
         if not has_tables:
             try:
                 c.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
@@ -356,14 +368,17 @@ class SQLiteStore:
             for text, unit in rows:
                 key = _key(unit.source_lang, text)
                 sid = self._find_source(unit.source_lang, text, key)
+                known = sid is not None
                 if sid is None:
                     sid = self._new_source(unit.source_lang, text, key)
                     grams.update((unit.source_lang, g) for g in _trigrams(text))
-                    existing = None
-                else:
-                    existing = c.execute("SELECT id, status, updated FROM units "
-                                         "WHERE source_id = ? AND target_lang = ? AND target = ?",
-                                         (sid, unit.target_lang, unit.target)).fetchone()
+                fresh = not known or self._fresh(unit, sid)
+                if unit.origin and unit.status == APPROVED:
+                    c.execute("INSERT OR REPLACE INTO seen (origin, source_id, target_lang, target) "
+                              "VALUES (?, ?, ?, ?)", (unit.origin, sid, unit.target_lang, unit.target))
+                existing = c.execute("SELECT id, status, updated FROM units "
+                                     "WHERE source_id = ? AND target_lang = ? AND target = ?",
+                                     (sid, unit.target_lang, unit.target)).fetchone() if known else None
                 if existing is None:
                     original = None if unit.source == text else unit.source
                     c.execute("INSERT INTO units (source_id, target_lang, source, target, status, origin, "
@@ -376,7 +391,7 @@ class SQLiteStore:
                 if status == APPROVED and unit.status == MACHINE:
                     continue  # a machine draft never overrides a human's approval
                 upgraded = status == MACHINE and unit.status == APPROVED
-                if upgraded or unit.updated > updated:
+                if upgraded or (fresh and unit.updated > updated):
                     c.execute("UPDATE units SET status = ?, origin = ?, updated = ? WHERE id = ?",
                               (unit.status, unit.origin, max(updated, unit.updated), uid))
                     changed += upgraded
@@ -385,6 +400,14 @@ class SQLiteStore:
                               "ON CONFLICT (lang, gram) DO UPDATE SET df = df + excluded.df",
                               [(lang, g, n) for (lang, g), n in grams.items()])
         return changed
+
+    def _fresh(self, unit: Unit, sid: int) -> bool:
+        """Is this a new statement of its origin (or a unit without one), not the same approval read again?"""
+        if not unit.origin:
+            return True
+        row = self._conn.execute("SELECT target FROM seen WHERE origin = ? AND source_id = ? AND target_lang = ?",
+                                 (unit.origin, sid, unit.target_lang)).fetchone()
+        return row is None or row[0] != unit.target
 
     def _find_source(self, lang: str, text: str, key: int) -> int | None:
         row = self._conn.execute("SELECT id FROM sources WHERE key = ? AND lang = ? AND text = ?",

@@ -468,3 +468,18 @@ def test_harvesting_an_unchanged_catalog_again_changes_nothing(tmp_path, memory)
     memory.import_catalogs(tmp_path / "locales")
     memory.import_catalogs(tmp_path / "locales")  # the older catalog harvested again does not become newer
     assert memory.exact(SENTENCE, "ru").target == "Исправленный перевод."
+
+
+def test_a_catalog_rewritten_with_the_same_approval_does_not_overtake_a_newer_one(tmp_path, memory):
+    """Runs rewrite catalogs (new mtime) that merely hold an old approval: it must not become the newest."""
+    older = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po", f'msgid "{SENTENCE}"\nmsgstr "X"\n')
+    os.utime(older, ns=(1_700_000_000_000_000_000,) * 2)
+    memory.import_catalogs(tmp_path / "locales")
+    newer = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "b.po", f'msgid "{SENTENCE}"\nmsgstr "Y"\n')
+    os.utime(newer, ns=(1_800_000_000_000_000_000,) * 2)
+    memory.import_catalogs(tmp_path / "locales")
+    assert memory.exact(SENTENCE, "ru").target == "Y"
+    older.write_text(older.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # rewritten, same approval
+    os.utime(older, ns=(1_900_000_000_000_000_000,) * 2)
+    memory.import_catalogs(tmp_path / "locales")
+    assert memory.exact(SENTENCE, "ru").target == "Y"
