@@ -544,12 +544,27 @@ def _set_flag(entry: polib.POEntry, flag: str, on: bool) -> None:
     entry.flags = flags
 
 
+_OUR_PREFIXES = ("kind:", "term:", PROVENANCE, *ATTENTION)
+
+
+def _our_comment_lines(comment: str) -> list[str]:
+    """`#.` lines as the pipeline wrote them, even after an editor re-wrapped long ones on save (a line that
+    starts with none of our prefixes continues the one before)."""
+    lines: list[str] = []
+    for line in (comment or "").split("\n"):
+        if lines and not line.startswith(_OUR_PREFIXES):
+            lines[-1] = f"{lines[-1]} {line.strip()}".rstrip()
+        else:
+            lines.append(line)
+    return lines
+
+
 def _refresh_comments(entry: polib.POEntry, draft: Draft) -> None:
     """Draft's `#.` lines; when the draft brings no new proposal, the old provenance line stays, and so do
     the old attention notes while the entry is still fuzzy."""
     lines = list(draft.comments)
     if not any(line.startswith(PROVENANCE) for line in lines):
-        old = entry.comment.split("\n") if entry.comment else []
+        old = _our_comment_lines(entry.comment)
         lines += [line for line in old if line.startswith(PROVENANCE)]
         if _is_fuzzy(entry):
             lines += [line for line in old if line.startswith(ATTENTION) and line not in lines]
@@ -715,7 +730,9 @@ def _translation_view(entries: Sequence[polib.POEntry]) -> list:
 
 
 def _source_view(entries: Sequence[polib.POEntry]) -> list:
-    return [(e.msgctxt, e.msgid, e.msgid_plural, e.obsolete, list(e.occurrences), e.comment) for e in entries]
+    """What moves POT-Creation-Date: the sentences and where they are. Not the `#.` notes: they speak of the
+    translation, and editors that re-wrap long comment lines on save would make every run look like a change."""
+    return [(e.msgctxt, e.msgid, e.msgid_plural, bool(e.obsolete), list(e.occurrences)) for e in entries]
 
 
 def _catalog_header(old: polib.POFile, lang: str, project: str, stamp: str, translation_changed: bool,
