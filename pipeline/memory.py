@@ -272,7 +272,7 @@ CREATE TABLE IF NOT EXISTS seen (
     origin TEXT NOT NULL,
     source_id INTEGER NOT NULL,
     target_lang TEXT NOT NULL,
-    target TEXT NOT NULL,
+    target_key INTEGER NOT NULL,     -- 64-bit hash of the target: enough to tell "the same" from "changed"
     PRIMARY KEY (origin, source_id, target_lang)
 ) WITHOUT ROWID;
 """
@@ -374,8 +374,9 @@ class SQLiteStore:
                     grams.update((unit.source_lang, g) for g in _trigrams(text))
                 fresh = not known or self._fresh(unit, sid)
                 if unit.origin and unit.status == APPROVED:
-                    c.execute("INSERT OR REPLACE INTO seen (origin, source_id, target_lang, target) "
-                              "VALUES (?, ?, ?, ?)", (unit.origin, sid, unit.target_lang, unit.target))
+                    c.execute("INSERT OR REPLACE INTO seen (origin, source_id, target_lang, target_key) "
+                              "VALUES (?, ?, ?, ?)",
+                              (unit.origin, sid, unit.target_lang, _key(unit.target_lang, unit.target)))
                 existing = c.execute("SELECT id, status, updated FROM units "
                                      "WHERE source_id = ? AND target_lang = ? AND target = ?",
                                      (sid, unit.target_lang, unit.target)).fetchone() if known else None
@@ -405,9 +406,9 @@ class SQLiteStore:
         """Is this a new statement of its origin (or a unit without one), not the same approval read again?"""
         if not unit.origin:
             return True
-        row = self._conn.execute("SELECT target FROM seen WHERE origin = ? AND source_id = ? AND target_lang = ?",
-                                 (unit.origin, sid, unit.target_lang)).fetchone()
-        return row is None or row[0] != unit.target
+        row = self._conn.execute("SELECT target_key FROM seen WHERE origin = ? AND source_id = ? "
+                                 "AND target_lang = ?", (unit.origin, sid, unit.target_lang)).fetchone()
+        return row is None or row[0] != _key(unit.target_lang, unit.target)
 
     def _find_source(self, lang: str, text: str, key: int) -> int | None:
         row = self._conn.execute("SELECT id FROM sources WHERE key = ? AND lang = ? AND text = ?",
