@@ -129,8 +129,13 @@ def format_comments(kind: str, terms: Sequence[tuple[str, str]] = (),
     lines = [f"kind: {kind}"]
     lines += [f"term: {source} => {target}" for source, target in terms]
     if provenance:
-        lines.append(f"{PROVENANCE} {provenance}")
+        lines.append(provenance_line(provenance))
     return lines
+
+
+def provenance_line(text: str) -> str:
+    """The `#.` line saying where an entry's current msgstr came from (kept across runs that bring none)."""
+    return f"{PROVENANCE} {text}"
 
 
 def memory_provenance(score: float, origin: str) -> str:
@@ -711,7 +716,7 @@ def _from_previous(draft: Draft, old: polib.POEntry) -> polib.POEntry:
         entry.previous_msgctxt = old.msgctxt if old.msgctxt != draft.msgctxt else None
     entry.tcomment = old.tcomment
     if not any(line.startswith(PROVENANCE) for line in draft.comments):
-        entry.comment = "\n".join([*draft.comments, f"{PROVENANCE} previous translation of this article"])
+        entry.comment = "\n".join([*draft.comments, provenance_line("previous translation of this article")])
     return entry
 
 

@@ -240,7 +240,7 @@ def _memory_matches(tm: memory.Memory, lang: str, msgid: str,
 def _reuse_exact(options: RunOptions, draft: catalogs.Draft, match: memory.Match, others: list[str]) -> None:
     """Exact reuse is approved as is, unless the team wants every reuse reviewed or the memory disagrees."""
     draft.msgstr, draft.fuzzy = match.target, options.exact_as_fuzzy or bool(others)
-    draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(match.score, match.origin)}")
+    draft.comments.append(catalogs.provenance_line(catalogs.memory_provenance(match.score, match.origin)))
     if others:
         alternatives = " | ".join(others)
         draft.comments.append(f"memory conflict: this sentence was also approved as: {alternatives}; "
@@ -281,13 +281,13 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
         previous = None
     if best is not None and (previous is None or best.score >= previous.score):
         draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
-        draft.comments.append(f"{catalogs.PROVENANCE} {catalogs.memory_provenance(best.score, best.origin)}")
+        draft.comments.append(catalogs.provenance_line(catalogs.memory_provenance(best.score, best.origin)))
         entry_report.memory_fuzzy += 1
         return True
     if previous is not None:
         draft.msgstr, draft.fuzzy, draft.previous_msgid = previous.msgstr, True, previous.old_msgid
-        draft.comments.append(f"{catalogs.PROVENANCE} previous translation of a changed sentence "
-                              f"({percent_text(previous.score)} similar)")
+        draft.comments.append(catalogs.provenance_line(
+            f"previous translation of a changed sentence ({percent_text(previous.score)} similar)"))
         entry_report.previous += 1
         return True
     return False
@@ -304,7 +304,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
         matches = [queue[msgid][0].matches for msgid in chunk]
         results = glossary.translate_with_terms(chunk, matches, lang, mt.translate)
         for msgid, found, result in zip(chunk, matches, results, strict=True):
-            notes = [f"{catalogs.PROVENANCE} machine translation {mt.label}"]
+            notes = [catalogs.provenance_line(f"machine translation {mt.label}")]
             if not result.ok:
                 notes.extend(result.notes)
             # Terms the glossary notes already name (their placeholder broke) are not listed a second time.
