@@ -30,16 +30,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline import TARGET_LANGS
+from pipeline.errors import ModelError
 
 # Codes the pipeline translates English into; `models list` reports which are missing.
 TARGET_CODES = TARGET_LANGS  # what the pipeline translates into
 STAGING_PREFIX = ".pipeline-"  # temp dirs inside the packages dir; hidden from listings
 SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>"})
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
-
-
-class ModelError(Exception):
-    """A model archive or installed package that cannot be used; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from defusedxml.expatreader import create_parser
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.errors import MemoryImportError, TmxError
 from pipeline.files import atomic_writer
 from pipeline.po import CatalogError, read_po
 from pipeline.segment import normalise as segment_normalise
@@ -102,18 +103,6 @@ class ImportReport:
     def __add__(self, other: ImportReport) -> ImportReport:
         return ImportReport(self.files + other.files, self.read + other.read, self.added + other.added,
                             self.skipped + other.skipped)
-
-
-class MemoryImportError(Exception):
-    """A catalog or TMX file that cannot be imported; carries file and line. The import keeps nothing."""
-
-    def __init__(self, path: Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-        self.path, self.line, self.message = path, line, message
-
-
-class TmxError(MemoryImportError):
-    """A malformed TMX file."""
 
 
 # ------------------------------------------------------------------------------------------ text and scores

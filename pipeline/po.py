@@ -14,15 +14,9 @@ from pathlib import Path
 
 import polib
 
+from pipeline.errors import CatalogError
+
 WRAP_WIDTH = 79  # GNU gettext's default page width
-
-
-class CatalogError(Exception):
-    """A catalog that cannot be read; carries file and line. The file is left untouched."""
-
-    def __init__(self, path: Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 _KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr\[(\d+)\]|msgstr)(?=[\s\"]|$)")

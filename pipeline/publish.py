@@ -20,6 +20,7 @@ from pipeline import TARGET_LANGS, shown_percent, sources
 from pipeline import catalogs as catalog_stage
 from pipeline import percent_text as percent
 from pipeline import segment as segmentation
+from pipeline.errors import PublishError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -72,10 +73,6 @@ _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
-
-
-class PublishError(Exception):
-    """Publishing cannot start (bad option); nothing was written."""
 
 
 @dataclass(frozen=True)

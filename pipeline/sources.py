@@ -7,15 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import SourceError
+
 SOURCE_SUFFIXES = (".txt", ".md")
-
-
-class SourceError(Exception):
-    """A source article that cannot be used; says which file and line and what to do."""
-
-    def __init__(self, path: Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 @dataclass(frozen=True)
