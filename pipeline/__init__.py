@@ -1,9 +1,9 @@
 """Offline multilingual content pipeline with a translation memory."""
 
+from pipeline.languages import SOURCE_LANG, TARGET_LANGS  # noqa: F401 (one table: pipeline/languages.py)
+
 __version__ = "0.1.0"
 GENERATOR = f"pipeline {__version__}"
-SOURCE_LANG = "en"
-TARGET_LANGS = ("kk", "ru", "ar")
 
 
 def shown_percent(value: float) -> float:

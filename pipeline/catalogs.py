@@ -34,16 +34,11 @@ from pathlib import Path
 import polib
 
 from pipeline import GENERATOR, percent_text
+from pipeline.languages import english_name, plural_forms
 from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
 from pipeline.po import ESCAPES, WRAP_WIDTH, CatalogError, empty_po, parse_po, read_po  # noqa: F401 (re-exported)
 from pipeline.segment import Segment
 
-PLURAL_FORMS = {
-    "kk": "nplurals=2; plural=(n != 1);",
-    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",  # noqa: E501
-    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",  # noqa: E501
-}
-LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
 # `#.` lines asking a reviewer to check something about the current msgstr (a glossary term MT may have broken,
@@ -750,12 +745,12 @@ def _catalog_header(old: polib.POFile, lang: str, project: str, stamp: str, tran
         "POT-Creation-Date": stamp,
         "PO-Revision-Date": stamp,
         "Last-Translator": "Automatically generated",
-        "Language-Team": LANGUAGE_NAMES.get(lang, lang),
+        "Language-Team": english_name(lang),
         "Language": lang,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);"),
+        "Plural-Forms": plural_forms(lang),
         "X-Generator": GENERATOR,
     }
     placeholders = {"Project-Id-Version": "PACKAGE VERSION", "Last-Translator": "FULL NAME <EMAIL@ADDRESS>",
@@ -784,7 +779,7 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
     entries = merge_entries(old, drafts)
     before = [e for e in old if not e.obsolete] + [e for e in old if e.obsolete]
     po = empty_po(Path(old.fpath or "catalog.po"))
-    po.header = old.header or f"{LANGUAGE_NAMES.get(lang, lang)} translation of {project}."
+    po.header = old.header or f"{english_name(lang)} translation of {project}."
     po.metadata_is_fuzzy = [f for f in (old.metadata_is_fuzzy or []) if f != "fuzzy"] \
         if isinstance(old.metadata_is_fuzzy, list) else []  # the header is complete now, as msginit leaves it
     po.newline = getattr(old, "newline", "\n")

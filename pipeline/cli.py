@@ -51,7 +51,8 @@ def emit_json(data) -> None:
 
 # ---------------------------------------------------------------- run / translate / segment / status
 
-LangsOption = typer.Option("kk,ru,ar", "--langs", help="Target languages, comma-separated.")
+LangsOption = typer.Option(None, "--langs", help="Target languages: --langs kk,ru or --langs kk --langs ru "
+                           "(default: all of kk, ru, ar).")
 PackagesOption = typer.Option(None, "--packages-dir", help="argos packages dir (default: $ARGOS_PACKAGES_DIR "
                               "or argos' own).")
 MinScoreOption = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
@@ -70,15 +71,18 @@ INSTALL_HINTS = {
 }
 
 
-def parse_langs(value: str) -> tuple[str, ...]:
-    langs = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
-    unknown = [code for code in langs if code not in TARGET_LANGS]
-    if not langs or unknown:
-        fail(f"--langs takes a comma-separated subset of {','.join(TARGET_LANGS)}; got {value!r}", 2)
-    return langs
+def parse_langs(values: list[str] | None) -> tuple[str, ...]:
+    from pipeline.languages import LanguageError
+    from pipeline.languages import parse_langs as parse
+
+    try:
+        return parse(values)
+    except LanguageError as exc:
+        fail(str(exc), 2)
+        raise
 
 
-def _run_job(root: Path, files: list[Path] | None, langs: str, packages_dir: Path | None, min_score: float,
+def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None, min_score: float,
              exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
              threads: int | None = None) -> None:
     from rich.progress import Progress
@@ -189,7 +193,7 @@ def _print_report(report) -> None:
 
 
 @app.command()
-def run(root: Path = RootOption, langs: str = LangsOption, packages_dir: Path = PackagesOption,
+def run(root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
         min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
         publish_at_end: bool = PublishOption, beam_size: int = BeamOption, threads: int = ThreadsOption,
         as_json: bool = JsonOption) -> None:
@@ -199,7 +203,7 @@ def run(root: Path = RootOption, langs: str = LangsOption, packages_dir: Path = 
 
 @app.command()
 def translate(files: list[Path] = typer.Argument(None, help="Articles to translate (default: all)."),
-              root: Path = RootOption, langs: str = LangsOption, packages_dir: Path = PackagesOption,
+              root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               beam_size: int = BeamOption, threads: int = ThreadsOption, as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
@@ -231,7 +235,7 @@ def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), 
         rows.append({
             "id": seg.id, "paragraph": seg.paragraph, "kind": seg.kind, "text": seg.text, "line": seg.line,
             "terms": [{"text": m.text, "start": m.start, "end": m.end, "concept": m.concept.id,
-                       "targets": {lang: m.concept.targets.get(lang, "") for lang in ("kk", "ru", "ar")}}
+                       "targets": {lang: m.concept.targets.get(lang, "") for lang in TARGET_LANGS}}
                       for m in found],
         })
     if as_json:
@@ -246,7 +250,7 @@ def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), 
 
 
 @app.command()
-def status(root: Path = RootOption, langs: str = LangsOption, as_json: bool = JsonOption) -> None:
+def status(root: Path = RootOption, langs: list[str] | None = LangsOption, as_json: bool = JsonOption) -> None:
     """Per article and language: entries, approved, fuzzy, untranslated, obsolete."""
     from pipeline import workflow
 
@@ -700,24 +704,13 @@ def tm_stats(root: Path = RootOption, json_out: bool = JsonOption) -> None:
 # ---------------------------------------------------------------- publish
 
 
-def _publish_langs(values: list[str] | None, default: tuple[str, ...] = ("kk", "ru", "ar")) -> list[str]:
-    """`--langs kk,ru --langs ar` and `--langs kk ru` style values, in order, without repeats."""
-    found: list[str] = []
-    for value in values or default:
-        for code in value.replace(",", " ").split():
-            if code and code not in found:
-                found.append(code)
-    return found
-
-
 @app.command("publish")
 def publish_command(
     root: Path = RootOption,
     out: Path | None = typer.Option(None, "--out", help="Where the site goes (default: published/ in the "
                                     "root). Files an earlier publish wrote are rewritten; nothing else there "
                                     "is touched."),
-    langs: list[str] | None = typer.Option(None, "--langs", help="Target languages, e.g. --langs kk,ru,ar "
-                                           "(default: kk, ru, ar)."),
+    langs: list[str] | None = LangsOption,
     include_fuzzy: bool = typer.Option(False, "--include-fuzzy", help="Publish fuzzy (machine / unreviewed) "
                                        "translations too, marked on the page as machine drafts."),
     min_complete: float = typer.Option(100.0, "--min-complete", min=0.0, max=100.0, help="Publish an article "
@@ -737,7 +730,7 @@ def publish_command(
     if not (root / "source_texts").is_dir():
         fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2)
     target = out if out is not None else root / "published"
-    codes = _publish_langs(langs)
+    codes = parse_langs(langs)
     try:
         publishing.check_options(root, target, codes, min_complete)  # before the lock touches the root
         with catalogs.workspace_lock(root):  # a `run` may be rewriting the catalogs: wait for it

@@ -29,6 +29,7 @@ from pipeline.engine import (
     install_model,
     read_package,
 )
+from pipeline.languages import english_name
 
 # Codes OPUS-MT releases use for each pipeline language, in order of preference for the target token
 # (Kazakh in Cyrillic script first: the pipeline publishes Cyrillic Kazakh).
@@ -38,7 +39,6 @@ LANGUAGE_ALIASES = {
     "ru": ("rus", "ru"),
     "ar": ("ara", "arb", "ar"),
 }
-LANGUAGE_NAMES = {"en": "English", "kk": "Kazakh", "ru": "Russian", "ar": "Arabic"}
 QUANTIZATIONS = ("int8", "int8_float32", "int16", "float16", "float32")
 LABEL_PATTERN = re.compile(r">>[A-Za-z0-9_]+<<")
 
@@ -283,9 +283,9 @@ def _build(source: Path, root: Path, package: Path, to_code: str, from_code: str
         "package_version": package_version,
         "argos_version": "1.0",
         "from_code": from_code,
-        "from_name": LANGUAGE_NAMES.get(from_code, from_code),
+        "from_name": english_name(from_code),
         "to_code": to_code,
-        "to_name": LANGUAGE_NAMES.get(to_code, to_code),
+        "to_name": english_name(to_code),
         "type": "translate",
         "source_sentencepiece": "sentencepiece.model",
         "converted_from": f"OPUS-MT {source.name}",

@@ -16,20 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import TARGET_LANGS, shown_percent, sources
 from pipeline import catalogs as catalog_stage
 from pipeline import percent_text as percent
 from pipeline import segment as segmentation
+from pipeline import shown_percent, sources
 from pipeline.errors import PublishError
+from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
+from pipeline.languages import direction as text_direction
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
 GENERATOR = "pipeline publish"
-SOURCE_LANG = "en"
 
-RTL_LANGS = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku-arab", "pa-arab", "ps", "sd", "ug",
-                       "ur", "yi"})
-LANGUAGE_NAMES = {"en": "English", "kk": "Қазақша", "ru": "Русский", "ar": "العربية"}
 
 # Interface text of the site, in the language of the page; English for languages not listed here.
 UI_TEXT: dict[str, dict[str, str]] = {
@@ -68,7 +66,6 @@ UI_TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-_LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
@@ -157,15 +154,6 @@ class LocalizedArticle:
 class Translation:
     msgstr: str
     fuzzy: bool
-
-
-def text_direction(lang: str) -> str:
-    code = lang.lower().replace("_", "-")
-    return "rtl" if code in RTL_LANGS or code.split("-")[0] in RTL_LANGS else "ltr"
-
-
-def language_name(lang: str) -> str:
-    return LANGUAGE_NAMES.get(lang, lang)
 
 
 def shorten(text: str, limit: int = 90) -> str:
@@ -380,18 +368,10 @@ def check_options(root: Path, out: Path, langs: Sequence[str], min_complete: flo
     """The language codes to publish, in order without repeats; PublishError (nothing written) otherwise."""
     if not 0 <= min_complete <= 100:
         raise PublishError(f"--min-complete must be between 0 and 100, not {min_complete}")
-    codes: list[str] = []
-    for lang in langs:
-        if not _LANG_CODE.match(lang):
-            raise PublishError(f"'{lang}' is not a language code (expected e.g. kk, ru, ar)")
-        if lang == SOURCE_LANG:
-            raise PublishError("'en' is the source language; publish translations (e.g. kk, ru, ar)")
-        if lang not in TARGET_LANGS:
-            raise PublishError(f"'{lang}' is not a supported language; choose from {', '.join(TARGET_LANGS)}")
-        if lang not in codes:
-            codes.append(lang)
-    if not codes:
-        raise PublishError("no languages given (e.g. --langs kk,ru,ar)")
+    try:
+        codes = list(parse_langs(langs))
+    except LanguageError as exc:
+        raise PublishError(str(exc)) from None
     root_abs, out_abs = root.resolve(), out.resolve()
     if out_abs == root_abs or out_abs in root_abs.parents or out_abs in {root_abs / "source_texts",
                                                                          root_abs / "locales"}:
@@ -503,7 +483,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
         written.append(name)
 
     def lang_info(lang: str) -> dict[str, str]:
-        return {"code": lang, "name": language_name(lang), "dir": text_direction(lang)}
+        return {"code": lang, "name": native_name(lang), "dir": text_direction(lang)}
 
     emit("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
     published = [pub for pub in results if pub.published]

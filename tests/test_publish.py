@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from pipeline import catalogs, publish, segment
 from pipeline.cli import app
+from pipeline.languages import plural_forms
 
 ARTICLE = """Council of faith leaders meets in Astana
 The council met in the capital on Monday. It discussed a new school for young scholars.
@@ -55,7 +56,7 @@ def write_catalog(root: Path, lang: str, slug: str, text: str, choose=None, *, m
     segments = segment.segment_text(text, markdown=markdown)
     po = polib.POFile(wrapwidth=0)
     po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": lang,
-                   "Plural-Forms": catalogs.PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);")}
+                   "Plural-Forms": plural_forms(lang)}
     for index, key in enumerate(catalogs.entry_keys(segments)):
         msgstr, fuzzy = choose(index, key) if choose else (translated(lang, index), False)
         flags = ["fuzzy"] if fuzzy else []
