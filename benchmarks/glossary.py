@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.glossary import Concept, Glossary  # noqa: E402
+from pipeline.concepts import Concept  # noqa: E402
+from pipeline.termmatch import Glossary  # noqa: E402
 
 SYLLABLES = "ka za kh sta mu ar al nur ba ra ta li ve do mi su ne ro ga te bo lu vi ha si fa".split()
 FUNCTION = ["of", "and", "for"]

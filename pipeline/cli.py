@@ -483,7 +483,7 @@ def glossary_export(
     except glossary.GlossaryError as exc:
         fail(f"{exc}")
     try:
-        (glossary.write_tbx if fmt == "tbx" else glossary.write_csv)(concepts, out)
+        glossary.export(concepts, out, fmt)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     if as_json:
@@ -550,7 +550,7 @@ def glossary_find(
     if lang not in glossary.LANGS:
         fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2)
     try:
-        gloss = glossary.Glossary.load(root / "glossary")
+        gloss = glossary.load(root / "glossary")
     except glossary.GlossaryError as exc:
         fail(f"{exc}")
     matches = gloss.find(text)

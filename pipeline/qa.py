@@ -13,7 +13,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from pipeline.glossary import TermMatch, required_targets, target_forms
+from pipeline.glossary import required_targets, target_forms
+from pipeline.termmatch import TermMatch
 
 _WORD = re.compile(r"\w+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # diacritics, tatweel

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import TARGET_LANGS, catalogs, engine, glossary, memory, percent_text, qa, sources
+from pipeline import TARGET_LANGS, catalogs, engine, glossary, memory, percent_text, placeholders, qa, sources
 from pipeline.segment import Segment, segment_text
 
 # Called as progress(description, done, total) while machine translation runs.
@@ -75,7 +75,7 @@ class _Pending:
 def load_glossary(root: Path) -> glossary.Glossary:
     folder = root / "glossary"
     if folder.is_dir() and any(folder.glob("*.csv")):
-        return glossary.Glossary.load(folder)
+        return glossary.load(folder)
     return glossary.Glossary([])
 
 
@@ -302,7 +302,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
     for start in range(0, total, MT_CHUNK):
         chunk = msgids[start:start + MT_CHUNK]
         matches = [queue[msgid][0].matches for msgid in chunk]
-        results = glossary.translate_with_terms(chunk, matches, lang, mt.translate)
+        results = placeholders.translate_with_terms(chunk, matches, lang, mt.translate)
         for msgid, found, result in zip(chunk, matches, results, strict=True):
             notes = [catalogs.provenance_line(f"machine translation {mt.label}")]
             if not result.ok:

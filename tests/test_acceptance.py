@@ -11,7 +11,7 @@ import polib
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import cli, glossary, qa, workflow
+from pipeline import cli, placeholders, qa, workflow
 from pipeline.catalogs import catalog_path
 from pipeline.engine import Engine
 
@@ -68,7 +68,7 @@ def test_enforcement_through_a_real_tiny_model(tiny_packages_dir):
              "No institution is named here."]
     matches = [terms.find(t) for t in texts]
     mt = Engine.load(tiny_packages_dir, "ru", threads=1)
-    results = glossary.translate_with_terms(texts, matches, "ru", mt.translate)
+    results = placeholders.translate_with_terms(texts, matches, "ru", mt.translate)
     assert len(results) == len(texts)
     for found, result in zip(matches, results, strict=True):
         assert result.text.strip()

@@ -11,18 +11,22 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline import glossary as g
+from pipeline import placeholders
 from pipeline.cli import app
-from pipeline.glossary import Concept, Glossary, GlossaryError, Placeholders, TermMatch
+from pipeline.concepts import Concept, GlossaryError
+from pipeline.formats import glossary_csv, tbx
+from pipeline.placeholders import Placeholders
+from pipeline.termmatch import Glossary, TermMatch
 
 DATA = Path(__file__).parent / "data" / "glossary"
 VALID = DATA / "valid"
 PROBLEMS = DATA / "problems"
-HEADER = ",".join(g.COLUMNS)
+HEADER = ",".join(glossary_csv.COLUMNS)
 
 
 @pytest.fixture(scope="module")
 def gloss() -> Glossary:
-    return Glossary.load(VALID)
+    return g.load(VALID)
 
 
 def found(gloss: Glossary, text: str) -> list[tuple[str, str]]:
@@ -60,10 +64,10 @@ def test_load_reads_every_column(gloss):
 def test_load_reads_all_csv_files_and_refuses_a_repeated_id(tmp_path):
     write_glossary(tmp_path, "a,title,Imam,,Имам,,Имам,,إمام,,,no,,,,", name="a.csv")
     write_glossary(tmp_path, "b,title,Mufti,,Мүфти,,Муфтий,,مفتي,,,no,,,,", name="b.csv")
-    assert [c.id for c in Glossary.load(tmp_path).concepts] == ["a", "b"]
+    assert [c.id for c in g.load(tmp_path).concepts] == ["a", "b"]
     write_glossary(tmp_path, "a,title,Kadi,,Қади,,Кади,,قاضي,,,no,,,,", name="c.csv")
     with pytest.raises(GlossaryError) as err:
-        Glossary.load(tmp_path)
+        g.load(tmp_path)
     assert err.value.line == 2 and err.value.path.endswith("c.csv") and "duplicate id 'a'" in str(err.value)
 
 
@@ -83,7 +87,7 @@ def test_load_reads_all_csv_files_and_refuses_a_repeated_id(tmp_path):
 def test_load_names_file_and_line_of_a_malformed_file(tmp_path, content, line, words):
     (tmp_path / "terms.csv").write_text(content, encoding="utf-8")
     with pytest.raises(GlossaryError) as err:
-        Glossary.load(tmp_path)
+        g.load(tmp_path)
     assert err.value.line == line
     assert words in err.value.message
     assert str(err.value).startswith(f"{tmp_path / 'terms.csv'}:{line}:")
@@ -92,7 +96,7 @@ def test_load_names_file_and_line_of_a_malformed_file(tmp_path, content, line, w
 def test_load_refuses_a_file_that_is_not_utf8(tmp_path):
     (tmp_path / "terms.csv").write_bytes((HEADER + "\n").encode() + "x,title,Imam,,Имам\n".encode("cp1251"))
     with pytest.raises(GlossaryError) as err:
-        Glossary.load(tmp_path)
+        g.load(tmp_path)
     assert err.value.line == 2 and "UTF-8" in err.value.message
 
 
@@ -100,7 +104,7 @@ def test_load_accepts_crlf_bom_and_quoted_newlines(tmp_path):
     text = (HEADER + '\r\nx,title,Imam,,Имам,,Имам,,إمام,,,no,,,,"two\r\nlines"\r\n'
             'y,title,Mufti,,Мүфти,,Муфтий,,مفتي,,,no,,,,\r\n')
     (tmp_path / "terms.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
-    concepts = Glossary.load(tmp_path).concepts
+    concepts = g.load(tmp_path).concepts
     assert [c.id for c in concepts] == ["x", "y"]
     assert concepts[0].notes == "two\r\nlines"
 
@@ -165,7 +169,7 @@ def test_case_column_overrides_the_rule(tmp_path):
                    "nato,organisation,NATO,,НАТО,,НАТО,,الناتو,,,no,,,,,insensitive")
     (tmp_path / "terms.csv").write_text(
         (tmp_path / "terms.csv").read_text().replace(HEADER, HEADER + ",case"), encoding="utf-8")
-    gloss = Glossary.load(tmp_path)
+    gloss = g.load(tmp_path)
     assert gloss.get("hub").case == "sensitive"
     assert found(gloss, "astana hub, Astana Hub, Nato") == [("Astana Hub", "hub"), ("Nato", "nato")]
 
@@ -195,7 +199,7 @@ def test_possessive_and_apostrophes(gloss):
 def test_apostrophe_inside_a_term(tmp_path):
     write_glossary(tmp_path, "assembly,institution,Assembly of People's Unity,,Халық бірлігі ассамблеясы,,"
                    "Ассамблея единства народа,,مجلس وحدة الشعب,,,no,,,,")
-    gloss = Glossary.load(tmp_path)
+    gloss = g.load(tmp_path)
     assert found(gloss, "the Assembly of People’s Unity met") == [("Assembly of People’s Unity", "assembly")]
     assert found(gloss, "the Assembly of People Unity met") == []
 
@@ -315,7 +319,7 @@ SENTENCES = [
 
 
 def run(gloss, engine, sentences=SENTENCES, lang="kk"):
-    return g.translate_with_terms(sentences, [gloss.find(s) for s in sentences], lang, engine)
+    return placeholders.translate_with_terms(sentences, [gloss.find(s) for s in sentences], lang, engine)
 
 
 def test_passthrough_engine_gets_exact_targets(gloss):
@@ -337,11 +341,11 @@ def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle
     results = run(gloss, engine)
     # the segments whose first placeholder was mangled are retranslated, unprotected, in one more call
     assert engine.calls[1] == [SENTENCES[0], SENTENCES[2]]
-    assert results[0] == g.TermResult(f"[kk] {SENTENCES[0]}", False, (
+    assert results[0] == placeholders.TermResult(f"[kk] {SENTENCES[0]}", False, (
         f"glossary: MT {problem} the placeholder for “Spiritual Administration of Muslims of Kazakhstan”; "
         "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы”",),
         ("samk",))
-    assert results[1] == g.TermResult("[kk] Nothing to protect here.", True)
+    assert results[1] == placeholders.TermResult("[kk] Nothing to protect here.", True)
     assert not results[2].ok and "“Kazakhstan”" in results[2].notes[0]
 
 
@@ -429,7 +433,7 @@ def test_terms_without_a_target_are_left_to_the_engine():
     engine = FakeEngine()
     [result] = run(gloss, engine, ["The Grand Imam spoke."], "kk")
     assert engine.calls == [["The Grand Imam spoke."]]
-    assert result == g.TermResult("[kk] The Grand Imam spoke.", True)
+    assert result == placeholders.TermResult("[kk] The Grand Imam spoke.", True)
 
 
 def test_engine_returning_the_wrong_number_of_translations_is_an_error(gloss):
@@ -442,7 +446,7 @@ def test_engine_returning_the_wrong_number_of_translations_is_an_error(gloss):
 
 def tricky_concepts() -> list[Concept]:
     return [
-        *Glossary.load(VALID).concepts,
+        *g.load(VALID).concepts,
         Concept("odd", "document", 'The "Rukhani Zhangyru", programme', en_variants=("Rukhani, Zhangyru",),
                 targets={"ar": "برنامج «روحاني جانغيرو»"}, notes="line one\nline two, with comma & <angle>",
                 confirmed=False, case="sensitive", extra={"reviewer": "A. N. Other"}),
@@ -451,8 +455,8 @@ def tricky_concepts() -> list[Concept]:
 
 def test_tbx_round_trip_loses_nothing(tmp_path):
     concepts = tricky_concepts()
-    g.write_tbx(concepts, tmp_path / "out.tbx")
-    back, warnings = g.read_tbx(tmp_path / "out.tbx")
+    tbx.write_tbx(concepts, tmp_path / "out.tbx")
+    back, warnings = tbx.read_tbx(tmp_path / "out.tbx")
     assert back == concepts and warnings == []
     text = (tmp_path / "out.tbx").read_text(encoding="utf-8")
     assert '<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">' in text
@@ -461,20 +465,20 @@ def test_tbx_round_trip_loses_nothing(tmp_path):
 
 def test_csv_round_trip_loses_nothing(tmp_path):
     concepts = tricky_concepts()
-    g.write_csv(concepts, tmp_path / "terms.csv")
-    assert Glossary.load(tmp_path).concepts == tuple(concepts)
+    glossary_csv.write_csv(concepts, tmp_path / "terms.csv")
+    assert g.load(tmp_path).concepts == tuple(concepts)
     assert (tmp_path / "terms.csv").read_text(encoding="utf-8").splitlines()[0] == HEADER + ",case,reviewer"
 
 
 def test_export_of_the_valid_glossary_reimports_byte_for_byte(tmp_path):
-    g.write_tbx(Glossary.load(VALID).concepts, tmp_path / "g.tbx")
+    tbx.write_tbx(g.load(VALID).concepts, tmp_path / "g.tbx")
     report, _ = g.import_file(tmp_path / "g.tbx", tmp_path / "glossary", out=tmp_path / "new.csv")
     assert len(report.added) == 12
     assert (tmp_path / "new.csv").read_bytes() == (VALID / "terms.csv").read_bytes()
 
 
 def test_read_foreign_tbx_v2(tmp_path):
-    concepts, warnings = g.read_tbx(DATA / "foreign-v2.tbx")
+    concepts, warnings = tbx.read_tbx(DATA / "foreign-v2.tbx")
     mufti, dialogue = concepts
     assert (mufti.id, mufti.type, mufti.en, mufti.targets, mufti.sources) == (
         "grand-mufti", "title", "Grand Mufti", {"ru": "Великий муфтий"}, {"ru": "https://example.org/ru"})
@@ -488,16 +492,16 @@ def test_malformed_and_dangerous_xml_is_refused_with_a_line(tmp_path):
     bad = tmp_path / "bad.tbx"
     bad.write_text("<tbx>\n<text>\n<body>\n<conceptEntry id='a'>\n</body></text></tbx>\n", encoding="utf-8")
     with pytest.raises(GlossaryError) as err:
-        g.read_tbx(bad)
+        tbx.read_tbx(bad)
     assert err.value.line == 5 and "malformed XML" in err.value.message
     bomb = tmp_path / "bomb.tbx"
     bomb.write_text('<?xml version="1.0"?>\n<!DOCTYPE t [\n<!ENTITY a "aaaa">\n]>\n<tbx>&a;</tbx>\n')
     with pytest.raises(GlossaryError, match="entity declarations are not allowed"):
-        g.read_tbx(bomb)
+        tbx.read_tbx(bomb)
     not_tbx = tmp_path / "x.tbx"
     not_tbx.write_text("<html/>")
     with pytest.raises(GlossaryError, match="not a TBX file"):
-        g.read_tbx(not_tbx)
+        tbx.read_tbx(not_tbx)
 
 
 def test_import_merges_fills_and_reports_conflicts(tmp_path):
@@ -509,10 +513,10 @@ def test_import_merges_fills_and_reports_conflicts(tmp_path):
                 targets={"ru": "Верховный муфтий"}, sources={"ru": "src-ru"}),
         Concept("imam", "title", "Imam", targets={"kk": "Имам"}),
     ]
-    g.write_tbx(incoming, tmp_path / "in.tbx")
+    tbx.write_tbx(incoming, tmp_path / "in.tbx")
     report, _ = g.import_file(tmp_path / "in.tbx", root)
     assert (report.added, report.updated, report.conflicts) == (["imam"], ["mufti"], [])
-    merged = Glossary.load(root)
+    merged = g.load(root)
     mufti = merged.get("mufti")
     assert mufti.targets == {"kk": "Бас мүфти", "ru": "Верховный муфтий"}
     assert mufti.en_variants == ("Chief Mufti",)
@@ -521,13 +525,13 @@ def test_import_merges_fills_and_reports_conflicts(tmp_path):
     assert before != (root / "terms.csv").read_bytes()
 
     # a differing cell is a conflict: nothing is written
-    g.write_tbx([Concept("mufti", "title", "Grand Mufti", targets={"kk": "Ұлы мүфти"})], tmp_path / "c.tbx")
+    tbx.write_tbx([Concept("mufti", "title", "Grand Mufti", targets={"kk": "Ұлы мүфти"})], tmp_path / "c.tbx")
     snapshot = (root / "terms.csv").read_bytes()
     report, _ = g.import_file(tmp_path / "c.tbx", root)
     assert report.conflicts == ["mufti: kk 'Бас мүфти' here, 'Ұлы мүфти' imported"]
     assert (root / "terms.csv").read_bytes() == snapshot
     report, _ = g.import_file(tmp_path / "c.tbx", root, replace_values=True)
-    assert report.updated == ["mufti"] and Glossary.load(root).get("mufti").targets["kk"] == "Ұлы мүфти"
+    assert report.updated == ["mufti"] and g.load(root).get("mufti").targets["kk"] == "Ұлы мүфти"
     assert sorted(p.name for p in root.iterdir()) == ["terms.csv"]  # no temp files left behind
 
 
@@ -537,12 +541,12 @@ def test_import_keeps_other_columns_and_line_ends(tmp_path):
     (root / "terms.csv").write_bytes(
         f"{HEADER},reviewer\r\nmufti,title,Grand Mufti,,Бас мүфти,,,,,,,no,,,,,Aigerim\r\n".encode())
     imam = Concept("imam", "title", "Imam", targets={"kk": "Имам"}, confirmed=False)
-    g.write_csv([imam], tmp_path / "in.csv")
+    glossary_csv.write_csv([imam], tmp_path / "in.csv")
     report, _ = g.import_file(tmp_path / "in.csv", root)
     assert report.added == ["imam"]
     raw = (root / "terms.csv").read_bytes().decode()
     assert raw.startswith(f"{HEADER},reviewer\r\nmufti,") and raw.count("\r\n") == 3
-    assert Glossary.load(root).get("mufti").extra == {"reviewer": "Aigerim"}
+    assert g.load(root).get("mufti").extra == {"reviewer": "Aigerim"}
 
 
 # ---------------------------------------------------------------- CLI
@@ -579,7 +583,7 @@ def test_cli_export_import_round_trip(workspace):
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["glossary", "import", str(out), "--root", str(workspace), "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["unchanged"] == [c.id for c in
-                                                                                Glossary.load(VALID).concepts]
+                                                                                g.load(VALID).concepts]
     result = runner.invoke(app, ["glossary", "export", str(workspace / "all.csv"), "--root", str(workspace)])
     assert result.exit_code == 0
     assert (workspace / "all.csv").read_bytes() == (VALID / "terms.csv").read_bytes()

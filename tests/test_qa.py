@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.glossary import Concept, Glossary, TermMatch, required_targets
+from pipeline import glossary
+from pipeline.concepts import Concept
+from pipeline.glossary import required_targets
 from pipeline.qa import missing_terms, missing_terms_note, normalise, term_present
+from pipeline.termmatch import Glossary, TermMatch
 
 VALID = Path(__file__).parent / "data" / "glossary" / "valid"
 
@@ -114,7 +117,7 @@ def test_normalise_and_empty_terms():
 
 @pytest.fixture(scope="module")
 def gloss() -> Glossary:
-    return Glossary.load(VALID)
+    return glossary.load(VALID)
 
 
 def test_missing_terms_reports_each_missing_concept_once(gloss):

@@ -1,0 +1,217 @@
+"""The glossary CSV format: one concept per row, read with file and line for every problem, written back
+with the reader's column order, line ends and extra columns intact.
+
+`glossary/*.csv` (UTF-8, RFC 4180): `id,type,en,en_variants,kk,kk_variants,ru,ru_variants,ar,ar_variants,
+dnt,confirmed,kk_source,ru_source,ar_source,notes` - variants separated by ` | `, dnt `yes`/empty, confirmed
+`yes`/`no`. Optional extra columns: `case` (`auto` | `sensitive` | `insensitive`); any other extra column is
+carried along untouched. A format module: it imports no stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.concepts import CASE_RULES, LANGS, TYPES, Concept, GlossaryError, Problem
+from pipeline.files import atomic_write_text
+
+COLUMNS = (
+    "id", "type", "en", "en_variants", "kk", "kk_variants", "ru", "ru_variants", "ar", "ar_variants",
+    "dnt", "confirmed", "kk_source", "ru_source", "ar_source", "notes",
+)
+OPTIONAL_COLUMNS = ("case",)
+VARIANT_SEPARATOR = " | "
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class CsvFile:
+    """One glossary CSV file as read: its concepts with their lines, and what is wrong with it."""
+
+    path: str
+    header: list[str]
+    rows: list[tuple[int, Concept]]  # (line, concept)
+    malformed: list[Problem]  # the file or a row cannot be read as intended: load refuses
+    problems: list[Problem]  # content to fix: check reports, load tolerates
+    crlf: bool = False
+
+
+def _split_variants(cell: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in cell.split("|") if v.strip()) if cell.strip() else ()
+
+
+def parse_file(path: Path) -> CsvFile:
+    shown = str(path)
+    parsed = CsvFile(shown, [], [], [], [])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        parsed.malformed.append(Problem(shown, line, "not UTF-8: save the file as UTF-8"))
+        return parsed
+    parsed.crlf = "\r\n" in text
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous_end = 0
+    header: list[str] | None = None
+    try:
+        for record in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                if record and header is not None:
+                    parsed.problems.append(Problem(shown, line, "empty row"))
+                continue
+            if header is None:
+                header = [h.strip() for h in record]
+                parsed.header = header
+                missing = [c for c in COLUMNS if c not in header]
+                dupes = sorted({h for h in header if header.count(h) > 1})
+                if missing or dupes or "" in header:
+                    what = []
+                    if missing:
+                        what.append("missing column(s) " + ", ".join(missing))
+                    if dupes:
+                        what.append("repeated column(s) " + ", ".join(dupes))
+                    if "" in header:
+                        what.append("a column without a name")
+                    parsed.malformed.append(Problem(
+                        shown, line, "bad header: " + "; ".join(what) + ". Expected: " + ",".join(COLUMNS)))
+                    return parsed
+                continue
+            if len(record) != len(header):
+                parsed.malformed.append(Problem(
+                    shown, line, f"row has {len(record)} cells, the header has {len(header)}: "
+                    "quote cells that contain commas"))
+                continue
+            concept = _row_to_concept(dict(zip(header, record, strict=True)), shown, line, parsed)
+            if concept is not None:
+                parsed.rows.append((line, concept))
+    except csv.Error as exc:
+        line = reader.line_num or previous_end + 1
+        parsed.malformed.append(Problem(shown, line, f"broken CSV quoting: {exc}"))
+    if header is None:
+        parsed.malformed.append(Problem(shown, 1, "empty file: expected the header " + ",".join(COLUMNS)))
+    return parsed
+
+
+def _row_to_concept(row: dict[str, str], path: str, line: int, parsed: CsvFile) -> Concept | None:
+    problems, malformed = parsed.problems, parsed.malformed
+
+    for name, value in row.items():
+        if value != value.strip():
+            problems.append(Problem(path, line, f"stray spaces around {name} {value!r}"))
+        for part in value.split("|")[1:-1] if name.endswith("_variants") else ():
+            if not part.strip():
+                problems.append(Problem(path, line, f"empty variant in {name}: remove the extra ' | '"))
+        if name.endswith("_variants") and value.strip() and (
+                value.strip().startswith("|") or value.strip().endswith("|")):
+            problems.append(Problem(path, line, f"empty variant in {name}: remove the extra ' | '"))
+    cell = {k: v.strip() for k, v in row.items()}
+    ok = True
+    if not cell["id"]:
+        malformed.append(Problem(path, line, "empty id: every concept needs a unique id"))
+        ok = False
+    if not cell["en"]:
+        malformed.append(Problem(path, line, "empty en: every concept needs its English term"))
+        ok = False
+    if cell["dnt"].lower() not in ("", "yes", "no"):
+        malformed.append(Problem(path, line, f"dnt is {cell['dnt']!r}: write yes or leave it empty"))
+        ok = False
+    if cell["confirmed"].lower() not in ("", "yes", "no"):
+        malformed.append(Problem(path, line, f"confirmed is {cell['confirmed']!r}: write yes or no"))
+        ok = False
+    case = cell.get("case", "").lower() or "auto"
+    if case not in CASE_RULES:
+        rules = ", ".join(CASE_RULES)
+        malformed.append(Problem(path, line, f"case is {cell['case']!r}: write one of {rules}"))
+        ok = False
+    if not ok:
+        return None
+
+    dnt = cell["dnt"].lower() == "yes"
+    confirmed = cell["confirmed"].lower() == "yes"
+    if not cell["type"]:
+        problems.append(Problem(path, line, f"empty type: write one of {', '.join(TYPES)}"))
+    elif cell["type"] not in TYPES:
+        types = ", ".join(TYPES)
+        problems.append(Problem(path, line, f"unknown type {cell['type']!r}: write one of {types}"))
+    if not cell["confirmed"]:
+        problems.append(Problem(path, line, "empty confirmed: write yes or no"))
+    for lang in LANGS:
+        if not cell[lang]:
+            if not dnt:
+                problems.append(Problem(path, line, f"missing {lang} target for {cell['en']!r}"))
+            if cell[f"{lang}_variants"]:
+                problems.append(Problem(path, line, f"{lang}_variants given but {lang} is empty"))
+            if cell[f"{lang}_source"]:
+                problems.append(Problem(path, line, f"{lang}_source given but {lang} is empty"))
+        elif confirmed and not cell[f"{lang}_source"]:
+            problems.append(Problem(path, line, f"empty {lang}_source: cite where the {lang} form is used"))
+
+    known = set(COLUMNS) | set(OPTIONAL_COLUMNS)
+    return Concept(
+        id=cell["id"],
+        type=cell["type"],
+        en=cell["en"],
+        en_variants=_split_variants(cell["en_variants"]),
+        targets={lang: cell[lang] for lang in LANGS if cell[lang]},
+        target_variants={lang: v for lang in LANGS if (v := _split_variants(cell[f"{lang}_variants"]))},
+        dnt=dnt,
+        notes=row["notes"].strip(),
+        sources={lang: cell[f"{lang}_source"] for lang in LANGS if cell[f"{lang}_source"]},
+        confirmed=confirmed,
+        case=case,
+        extra={k: cell[k] for k in row if k not in known and cell[k]},
+    )
+
+
+def read_csv(path: Path) -> list[Concept]:
+    """One glossary CSV file (for import); GlossaryError (file:line) if malformed."""
+    parsed = parse_file(Path(path))
+    if parsed.malformed:
+        first = parsed.malformed[0]
+        raise GlossaryError(first.path, first.line, first.message)
+    return [c for _, c in parsed.rows]
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _concept_row(c: Concept) -> dict[str, str]:
+    row = {
+        "id": c.id, "type": c.type, "en": c.en, "en_variants": VARIANT_SEPARATOR.join(c.en_variants),
+        "dnt": "yes" if c.dnt else "", "confirmed": "yes" if c.confirmed else "no", "notes": c.notes,
+        "case": "" if c.case == "auto" else c.case,
+    }
+    for lang in LANGS:
+        row[lang] = c.targets.get(lang, "")
+        row[f"{lang}_variants"] = VARIANT_SEPARATOR.join(c.target_variants.get(lang, ()))
+        row[f"{lang}_source"] = c.sources.get(lang, "")
+    row.update(c.extra)
+    return row
+
+
+def csv_text(concepts: Iterable[Concept], header: Sequence[str] | None = None) -> str:
+    """Concepts as glossary CSV text (LF line ends). header keeps an existing file's column order."""
+    concepts = list(concepts)
+    columns = list(header) if header else list(COLUMNS)
+    wanted = [*(["case"] if any(c.case != "auto" for c in concepts) else []),
+              *dict.fromkeys(k for c in concepts for k in c.extra)]
+    columns += [k for k in wanted if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", restval="", extrasaction="ignore")
+    writer.writeheader()
+    for c in concepts:
+        writer.writerow(_concept_row(c))
+    return buf.getvalue()
+
+
+def write_csv(concepts: Iterable[Concept], path: Path, header: Sequence[str] | None = None,
+              newline: str = "\n") -> None:
+    atomic_write_text(path, csv_text(concepts, header), newline=newline)
+
