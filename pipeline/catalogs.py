@@ -23,7 +23,6 @@ import errno
 import fcntl
 import os
 import re
-import tempfile
 import time
 import unicodedata
 from collections.abc import Collection, Iterator, Sequence
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import polib
 
-from pipeline import GENERATOR, percent_text
+from pipeline import GENERATOR, files, percent_text
 from pipeline.languages import english_name, plural_forms
 from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
 from pipeline.po import ESCAPES, WRAP_WIDTH, CatalogError, empty_po, parse_po, read_po  # noqa: F401 (re-exported)
@@ -381,61 +380,9 @@ def _encode(po: polib.POFile, text: str) -> bytes:
     return text.encode(po.encoding or "utf-8")
 
 
-def _atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> bool:
-    """Write via a temp file in the same directory; refuse (False) if the file changed from `expected`.
-
-    `expected` is the content the merge was computed from (None: the file did not exist).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        _before_replace(path)
-        if _read_or_none(path) != expected:
-            os.unlink(tmp)
-            return False
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _before_replace(path: Path) -> None:
-    """Last moment before the new catalog replaces the old one (tests simulate a translator's save here)."""
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
 def save_po(po: polib.POFile, path: Path) -> None:
     """Write a catalog atomically in its own charset and line endings (round trips keep what they read)."""
-    _atomic_write(path, _encode(po, render_po(po)), _read_or_none(path))
+    files.write_bytes(path, _encode(po, render_po(po)))
 
 
 # ---------------------------------------------------------------- catalog queries
@@ -474,7 +421,7 @@ class Catalog:
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
-        data = _read_or_none(path)
+        data = files.read_or_none(path)
         po = empty_po(path) if data is None else parse_po(data, path)
         return cls(path, po, data)
 
@@ -799,13 +746,13 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
     """
     with _directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
-            data = _read_or_none(path)
+            data = files.read_or_none(path)
             old = empty_po(path) if data is None else parse_po(data, path)
             po = _merged_catalog(old, lang, drafts, project, now)
             new = _encode(po, render_po(po))
             if new == data:
                 return _stats(po)
-            if _atomic_write(path, new, data):
+            if files.write_bytes(path, new, expected=data):
                 return _stats(po)
     raise CatalogError(path, 1, f"the catalog kept changing while it was merged ({MERGE_ATTEMPTS} attempts); "
                                 "save it in the editor and run again")
@@ -819,7 +766,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
                               occurrences=[tuple(o) for o in draft.occurrences])
         entry.comment = "\n".join(c for c in draft.comments if not c.startswith(PROVENANCE))
         entries.append(entry)
-    data = _read_or_none(path)
+    data = files.read_or_none(path)
     old = None
     if data is not None:
         with contextlib.suppress(CatalogError):
@@ -846,9 +793,9 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
         return
     with _directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
-            if _atomic_write(path, _encode(po, render_po(po)), data):
+            if files.write_bytes(path, _encode(po, render_po(po)), expected=data):
                 return
-            data = _read_or_none(path)
+            data = files.read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pipeline import TARGET_LANGS
+from pipeline import TARGET_LANGS, files
 from pipeline.errors import ModelError
 
 # Codes the pipeline translates English into; `models list` reports which are missing.
@@ -434,10 +434,7 @@ def argos_index(timeout: float = 30.0) -> list:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             data = response.read()
         json.loads(data)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local.with_name(f"{local.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, local)
+        files.write_bytes(local, data)
     except Exception as err:
         if not local.is_file():
             raise ModelError(f"cannot download the argos package index from {url} ({err})") from err

@@ -1,44 +1,133 @@
-"""Atomic file writes shared by the stages: a crash or a full disk never leaves a half-written user file."""
+"""The one atomic writer of the package: a crash, a full disk or a translator's concurrent save never leaves
+a half-written or silently overwritten user file.
+
+How: the data goes to a temp file in the target's directory (same filesystem, so the rename is atomic), is
+fsynced, takes the mode of the file it replaces (a new file gets 0o666 minus the umask, applied by the kernel
+when the temp file is created, so the umask is never read or changed), replaces the target with one rename,
+and the directory is fsynced so the rename itself survives a power cut.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+# `expected` default: write whatever is on disk now.
+ANY_CONTENT: Any = object()
+_TEMP_ATTEMPTS = 100
 
 
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def before_replace(path: Path) -> None:
+    """Last moment before a new file replaces `path` (tests simulate a concurrent save or a crash here)."""
+
+
+def read_or_none(path: Path) -> bytes | None:
+    """The bytes of `path`, or None when it does not exist."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new, empty temp file beside `path`. Created with 0o666 so the kernel applies the umask (mkstemp's
+    0o600 would make every new catalog or page private)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(_TEMP_ATTEMPTS):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: cannot create a temp file beside {path.name}")
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Not every platform or filesystem can open or fsync a directory; the rename is still atomic there.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, expected: Any, replaced: list[bool]) -> Iterator[IO[bytes]]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        before_replace(path)
+        if expected is not ANY_CONTENT and read_or_none(path) != expected:
+            tmp.unlink()
+            return
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+    replaced.append(True)
+
+
+def write_bytes(path: Path, data: bytes, *, expected: bytes | None = ANY_CONTENT) -> bool:
+    """Replace `path` with `data` atomically. True when written.
+
+    `expected` makes it a compare-and-swap: the content the new data was computed from (None: the file did
+    not exist). If the file holds something else at the last moment (a translator saved meanwhile), nothing is
+    written and the result is False, so the caller can merge again instead of losing the save.
+    """
+    replaced: list[bool] = []
+    with _replacing(path, expected, replaced) as handle:
+        handle.write(data)
+    return bool(replaced)
+
+
+def write_text(path: Path, text: str, *, encoding: str = "utf-8", newline: str = "\n",
+               expected: bytes | None = ANY_CONTENT) -> bool:
+    """`write_bytes` for text; `newline` is what each "\\n" in `text` is written as."""
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return write_bytes(path, text.encode(encoding), expected=expected)
+
+
+def write_if_changed(path: Path, data: bytes | str) -> bool:
+    """Write only when the content differs (a re-publish leaves unchanged pages, and their mtimes, alone)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if read_or_none(path) == data:
+        return False
+    return write_bytes(path, data)
 
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, *, encoding: str = "utf-8", newline: str | None = "\n") -> Iterator[IO[str]]:
-    """A text file in the target's directory that replaces `path` only when the block succeeds.
+    """A text stream that replaces `path` only when the block succeeds (for writers that stream, e.g. TMX)."""
+    with _replacing(path, ANY_CONTENT, []) as raw:
+        handle = io.TextIOWrapper(raw, encoding=encoding, newline=newline)
+        yield handle
+        handle.flush()
+        handle.detach()  # `raw` is fsynced and closed by _replacing
 
-    The new file keeps the mode of the file it replaces (a fresh one gets the umask's), and is fsynced first.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        mode = path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+
+@contextlib.contextmanager
+def atomic_binary_writer(path: Path) -> Iterator[IO[bytes]]:
+    """A seekable binary stream (a zip archive can be written into it) that replaces `path` on success."""
+    with _replacing(path, ANY_CONTENT, []) as handle:
+        yield handle
 
 
 def atomic_write_text(path: Path, text: str, *, newline: str = "\n") -> None:
-    with atomic_writer(path, newline="") as handle:
-        handle.write(text if newline == "\n" else text.replace("\n", newline))
+    """UTF-8 text, each "\\n" written as `newline`."""
+    write_text(path, text, newline=newline)

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import re
 import shutil
 import tempfile
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from pipeline import files
 from pipeline.engine import (
     ModelError,
     ModelInfo,
@@ -259,16 +258,10 @@ def _package_readme(release: OpusRelease, metadata: dict, source_name: str) -> s
 
 
 def _zip_atomically(package: Path, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.write(package, package.name + "/")
-            for path in sorted(package.rglob("*")):
-                zf.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with files.atomic_binary_writer(out) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(package, package.name + "/")
+        for path in sorted(package.rglob("*")):
+            zf.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
     return out
 
 

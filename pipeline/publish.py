@@ -9,17 +9,15 @@ autoescaping, Markdown through `markdown_escape`, the manifest through `json`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import catalogs as catalog_stage
+from pipeline import files, shown_percent, sources
 from pipeline import percent_text as percent
 from pipeline import segment as segmentation
-from pipeline import shown_percent, sources
 from pipeline.errors import PublishError
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
@@ -295,29 +293,6 @@ def _environment():
     return env
 
 
-def write_atomic(path: Path, text: str) -> bool:
-    """Write through a temp file in the same folder; an unchanged file is left alone. True when written."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return True
-
-
 @dataclass(frozen=True)
 class PreviousSite:
     """What the last publish run into `out` wrote, from its manifest."""
@@ -479,7 +454,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     written: list[str] = []
 
     def emit(name: str, text: str) -> None:
-        write_atomic(out / name, text)
+        files.write_if_changed(out / name, text)
         written.append(name)
 
     def lang_info(lang: str) -> dict[str, str]:
@@ -547,4 +522,4 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
         "files": sorted({*written, *kept_files, MANIFEST}),
     }
     _remove_stale(out, set(previous.files) - set(written) - kept_files - {MANIFEST})
-    write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    files.write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

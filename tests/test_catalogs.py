@@ -14,7 +14,7 @@ import polib
 import pytest
 from conftest import SHARED
 
-from pipeline import GENERATOR
+from pipeline import GENERATOR, files
 from pipeline import catalogs as cat
 from pipeline.catalogs import (
     Catalog,
@@ -555,7 +555,7 @@ def test_translator_saving_during_the_merge_is_merged_not_lost(tmp_path, monkeyp
             saves.append(target)
             translator_edit(target, lambda po: (setattr(po.find(ARTICLE[1]), "msgstr", "Перевод редактора."),
                                                 po.find(ARTICLE[1]).flags.remove("fuzzy")))
-    monkeypatch.setattr(cat, "_before_replace", translator_saves_now)
+    monkeypatch.setattr(files, "before_replace", translator_saves_now)
     added = segments(ARTICLE[:4])
     run(tmp_path, "ru", added, NOW2)
     assert saves, "the hook ran"
@@ -574,7 +574,7 @@ def test_a_catalog_that_never_settles_fails_clearly(tmp_path, monkeypatch):
     def keeps_saving(target):
         text = target.read_text(encoding="utf-8")
         target.write_text(text + f"\n# save {next(counter)}\n", encoding="utf-8")
-    monkeypatch.setattr(cat, "_before_replace", keeps_saving)
+    monkeypatch.setattr(files, "before_replace", keeps_saving)
     with pytest.raises(CatalogError, match="kept changing"):
         run(tmp_path, "ru", segments(ARTICLE[:3]))
     assert cat.read_po(path), "the translator's last save is intact"

@@ -1,13 +1,29 @@
+"""The one atomic writer: every guard here fails its test when removed."""
+
 import os
 import stat
+import zipfile
 
 import pytest
 
-from pipeline.files import atomic_write_text, atomic_writer
+from pipeline import files
+from pipeline.files import atomic_binary_writer, atomic_write_text, atomic_writer, write_bytes, write_if_changed
 
 
 def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, restored after."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+
+    def set_mask(mask: int) -> None:
+        os.umask(mask)
+    yield set_mask
+    os.umask(saved)
 
 
 def test_replacing_a_file_keeps_its_mode(tmp_path):
@@ -18,16 +34,41 @@ def test_replacing_a_file_keeps_its_mode(tmp_path):
     assert path.read_bytes() == b"new\r\n" and mode(path) == 0o640
 
 
-def test_a_new_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path):
-    old = os.umask(0o022)
-    try:
-        atomic_write_text(tmp_path / "sub" / "out.tmx", "x")
-    finally:
-        os.umask(old)
-    assert mode(tmp_path / "sub" / "out.tmx") == 0o644
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_a_new_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path, umask, mask, expected):
+    umask(mask)
+    atomic_write_text(tmp_path / "sub" / "out.tmx", "x")
+    write_bytes(tmp_path / "page.html", b"<p>")
+    with atomic_binary_writer(tmp_path / "a.zip") as handle:
+        handle.write(b"PK")
+    assert [mode(tmp_path / n) for n in ("sub/out.tmx", "page.html", "a.zip")] == [expected] * 3
+    assert os.umask(mask) == mask, "the umask is left as it was"
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
+def test_the_file_is_replaced_not_rewritten_in_place(tmp_path, monkeypatch):
+    path = tmp_path / "kk.po"
+    path.write_bytes(b"old")
+    inode = path.stat().st_ino
+    seen = []
+    monkeypatch.setattr(files, "before_replace", lambda target: seen.append(target.read_bytes()))
+    assert write_bytes(path, b"new") is True
+    assert seen == [b"old"], "until the rename, readers see the whole old file"
+    assert path.read_bytes() == b"new" and path.stat().st_ino != inode
+
+
+def test_a_crash_before_the_rename_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "kk.po"
+    path.write_bytes(b"old")
+
+    def power_cut(target):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(files, "before_replace", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        write_bytes(path, b"new")
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["kk.po"]
+
+
+def test_a_failed_stream_leaves_the_old_file_and_no_temp(tmp_path):
     path = tmp_path / "memory.tmx"
     path.write_text("kept")
     with pytest.raises(RuntimeError), atomic_writer(path) as handle:
@@ -35,3 +76,48 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
         raise RuntimeError("disk full")
     assert path.read_text() == "kept"
     assert [p.name for p in tmp_path.iterdir()] == ["memory.tmx"]
+
+
+def test_data_and_directory_are_fsynced_before_and_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), (tmp_path / "x.po").exists()))
+        real_fsync(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_bytes(tmp_path / "x.po", b"data")
+    assert synced == [(False, False), (True, True)], "file data before the rename, the directory after"
+
+
+def test_compare_and_swap_refuses_when_someone_saved_meanwhile(tmp_path, monkeypatch):
+    path = tmp_path / "kk.po"
+    path.write_bytes(b"v1")
+    monkeypatch.setattr(files, "before_replace", lambda target: target.write_bytes(b"translator's save"))
+    assert write_bytes(path, b"merged from v1", expected=b"v1") is False
+    assert path.read_bytes() == b"translator's save" and [p.name for p in tmp_path.iterdir()] == ["kk.po"]
+
+
+def test_compare_and_swap_with_none_expects_no_file(tmp_path, monkeypatch):
+    path = tmp_path / "new.po"
+    monkeypatch.setattr(files, "before_replace", lambda target: target.write_bytes(b"created meanwhile"))
+    assert write_bytes(path, b"ours", expected=None) is False
+    assert path.read_bytes() == b"created meanwhile"
+    monkeypatch.setattr(files, "before_replace", lambda target: None)
+    assert write_bytes(tmp_path / "other.po", b"ours", expected=None) is True
+
+
+def test_write_if_changed_leaves_an_identical_file_alone(tmp_path):
+    target = tmp_path / "a" / "page.html"
+    assert write_if_changed(target, "one") is True
+    inode = target.stat().st_ino
+    assert write_if_changed(target, "one") is False and target.stat().st_ino == inode
+    assert write_if_changed(target, "two") is True and target.read_text(encoding="utf-8") == "two"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["page.html"]
+
+
+def test_a_zip_archive_can_be_streamed_into_the_binary_writer(tmp_path):
+    out = tmp_path / "m.argosmodel"
+    with atomic_binary_writer(out) as handle, zipfile.ZipFile(handle, "w") as zf:
+        zf.writestr("pkg/metadata.json", "{}")
+    assert zipfile.ZipFile(out).namelist() == ["pkg/metadata.json"]

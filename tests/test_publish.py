@@ -6,8 +6,10 @@ Articles are cut by the real segmenter and keyed by the real catalog keys, as `p
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import polib
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import catalogs, publish, segment
+from pipeline import catalogs, files, publish, segment
 from pipeline.cli import app
 from pipeline.languages import plural_forms
 
@@ -512,6 +514,27 @@ def test_republish_removes_only_its_own_stale_files(tmp_path):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_pages_are_replaced_atomically_and_readable_by_the_web_server(tmp_path, monkeypatch):
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    out = tmp_path / "out"
+    saved = os.umask(0o022)
+    try:
+        publish.publish(root, out, ["kk"])
+    finally:
+        os.umask(saved)
+    page = out / "kk" / "council-meets.html"
+    assert {stat.S_IMODE((out / name).stat().st_mode) for name in ("kk/council-meets.html", "kk/index.html",
+                                                                     "manifest.json", "style.css")} == {0o644}
+    inode = page.stat().st_ino
+    replaced = []
+    monkeypatch.setattr(files, "before_replace", lambda target: replaced.append(target.relative_to(out).as_posix()))
+    write_catalog(root, "ru", "council-meets", ARTICLE)
+    publish.publish(root, out, ["kk", "ru"])  # the kk page gains a link to ru
+    assert {"kk/council-meets.html", "ru/council-meets.html", "manifest.json"} <= set(replaced)
+    assert page.stat().st_ino != inode, "a reader never sees a half-written page"
+
+
 def test_publishing_some_languages_keeps_the_others(tmp_path):
     root = make_root(tmp_path)
     for lang in ("kk", "ru", "ar"):
@@ -550,14 +573,6 @@ def test_publishing_some_languages_keeps_the_others(tmp_path):
     write_catalog(root, "kk", "council-meets", ARTICLE, lambda i, k: ("", False))
     publish.publish(root, out, ["kk", "ru", "ar"])
     assert not (out / "kk" / "council-meets.html").exists() and (out / "ar" / "council-meets.html").exists()
-
-
-def test_write_atomic_replaces_whole_files(tmp_path):
-    target = tmp_path / "a" / "page.html"
-    assert publish.write_atomic(target, "one") is True
-    assert publish.write_atomic(target, "one") is False
-    assert publish.write_atomic(target, "two") is True and target.read_text(encoding="utf-8") == "two"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["page.html"]
 
 
 # ---------------------------------------------------------------- CLI
