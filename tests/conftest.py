@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,47 @@ def _no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+# ---------------------------------------------------------------- shared helpers (import them from conftest)
+
+
+class FakeEngine:
+    """Stands in for machine translation: "[lang] " before each text, the rest (placeholders included) kept.
+
+    Callable (the glossary's MT hook) and with `translate` (an `Engine`). `calls` lists every text asked, in
+    order (pass a list to share it between engines), `batches` each request; `mangle` rewrites the output of
+    the first batch only, the way a real model damages placeholders, so a retry can be tested.
+    """
+
+    label = "fake en→xx 0.1"
+
+    def __init__(self, lang: str = "kk", *, mangle=None, calls: list[str] | None = None):
+        self.lang, self.mangle = lang, mangle
+        self.calls: list[str] = calls if calls is not None else []
+        self.batches: list[list[str]] = []
+
+    def translate(self, texts) -> list[str]:
+        texts = list(texts)
+        self.batches.append(texts)
+        self.calls.extend(texts)
+        out = [f"[{self.lang}] {text}" for text in texts]
+        if self.mangle and len(self.batches) == 1:
+            out = [self.mangle(text) for text in out]
+        return out
+
+    __call__ = translate
+
+
+def msgfmt(path: Path, *options: str) -> subprocess.CompletedProcess:
+    """GNU msgfmt on a catalog, compiled to nowhere; options such as "--check" or "--statistics"."""
+    return subprocess.run(["msgfmt", *options, "-o", os.devnull, str(path)], capture_output=True, text=True)
+
+
+def assert_msgfmt_clean(path: Path) -> None:
+    """msgfmt --check passes without a single warning."""
+    result = msgfmt(path, "--check")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 # ---------------------------------------------------------------- tiny translation models (engine)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import SHARED
+from conftest import SHARED, assert_msgfmt_clean, msgfmt
 
 from pipeline import GENERATOR, files
 from pipeline import catalogs as cat
@@ -43,16 +43,6 @@ NOW2 = datetime(2025, 3, 8, 17, 5, tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------- helpers
-
-def msgfmt(path: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["msgfmt", *options, "-o", os.devnull, str(path)], capture_output=True, text=True)
-
-
-def assert_msgfmt_clean(path: Path) -> None:
-    """msgfmt --check passes without a single warning."""
-    result = msgfmt(path, "--check")
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-
 
 def sig(entry: polib.POEntry) -> tuple:
     """Everything a translator or tool put into an entry."""

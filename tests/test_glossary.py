@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FakeEngine
 from typer.testing import CliRunner
 
 from pipeline import glossary as g
@@ -281,21 +282,6 @@ def test_target_for_uses_target_acronyms(gloss):
 # ---------------------------------------------------------------- enforcement through MT
 
 
-class FakeEngine:
-    """Stands in for MT: tags the text, keeps the rest (placeholders included) unless told to mangle."""
-
-    def __init__(self, mangle=None):
-        self.calls: list[list[str]] = []
-        self.mangle = mangle
-
-    def __call__(self, texts: list[str]) -> list[str]:
-        self.calls.append(list(texts))
-        out = [f"[kk] {t}" for t in texts]
-        if self.mangle and len(self.calls) == 1:
-            out = [self.mangle(t) for t in out]
-        return out
-
-
 PLACEHOLDER = Placeholders().pattern()
 
 
@@ -325,8 +311,8 @@ def run(gloss, engine, sentences=SENTENCES, lang="kk"):
 def test_passthrough_engine_gets_exact_targets(gloss):
     engine = FakeEngine()
     results = run(gloss, engine)
-    assert len(engine.calls) == 1 and len(engine.calls[0]) == 3  # one batch
-    assert all(not re.search("Spiritual|Ambassador|Mufti", t) for t in engine.calls[0])  # terms protected
+    assert len(engine.batches) == 1 and len(engine.batches[0]) == 3  # one batch
+    assert all(not re.search("Spiritual|Ambassador|Mufti", t) for t in engine.batches[0])  # terms protected
     assert [r.ok for r in results] == [True, True, True]
     assert results[0].text == "[kk] The Қазақстан мұсылмандары діни басқармасы met the Елші."
     assert results[1].text == "[kk] Nothing to protect here."
@@ -337,10 +323,10 @@ def test_passthrough_engine_gets_exact_targets(gloss):
 @pytest.mark.parametrize("mangle, problem", [(drop_first, "lost or garbled"), (duplicate_first, "duplicated"),
                                              (garble_first, "lost or garbled")])
 def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle, problem):
-    engine = FakeEngine(mangle)
+    engine = FakeEngine(mangle=mangle)
     results = run(gloss, engine)
     # the segments whose first placeholder was mangled are retranslated, unprotected, in one more call
-    assert engine.calls[1] == [SENTENCES[0], SENTENCES[2]]
+    assert engine.batches[1] == [SENTENCES[0], SENTENCES[2]]
     assert results[0] == placeholders.TermResult(f"[kk] {SENTENCES[0]}", False, (
         f"glossary: MT {problem} the placeholder for “Spiritual Administration of Muslims of Kazakhstan”; "
         "this is the unprotected translation: make sure it says “Қазақстан мұсылмандары діни басқармасы”",),
@@ -350,9 +336,9 @@ def test_mangled_placeholder_falls_back_to_unprotected_translation(gloss, mangle
 
 
 def test_an_invented_placeholder_fails_the_segment(gloss):
-    engine = FakeEngine(lambda t: t.replace(" met", " XT7 met"))
+    engine = FakeEngine(mangle=lambda t: t.replace(" met", " XT7 met"))
     [result] = run(gloss, engine, SENTENCES[:1])
-    assert not result.ok and len(engine.calls) == 2
+    assert not result.ok and len(engine.batches) == 2
     assert [n.split(";")[0] for n in result.notes] == [
         "glossary: MT mixed up the placeholder for “Spiritual Administration of Muslims of Kazakhstan”",
         "glossary: MT mixed up the placeholder for “Ambassador”"]
@@ -362,7 +348,7 @@ def test_fallback_notes_agree_with_the_term_comment(gloss):
     # a repeated concept, an English variant, an acronym after the name, an unconfirmed concept
     text = "The Chief Mufti of the Spiritual Administration of Muslims of Kazakhstan (SAMK) said SAMK would " \
            "host the Centre for Religious Studies."
-    engine = FakeEngine(lambda t: t.replace(" said", " XT9 said"))  # every placeholder is suspect
+    engine = FakeEngine(mangle=lambda t: t.replace(" said", " XT9 said"))  # every placeholder is suspect
     [result] = run(gloss, engine, [text])
     assert not result.ok
     assert result.notes == (
@@ -380,7 +366,7 @@ def test_fallback_notes_agree_with_the_term_comment(gloss):
 
 def test_fallback_note_for_a_repeated_concept_names_it_once(gloss):
     text = "SAMK met the Ambassador, and SAMK thanked him."
-    [result] = run(gloss, FakeEngine(lambda t: PLACEHOLDER.sub("", t)), [text], "ru")
+    [result] = run(gloss, FakeEngine(mangle=lambda t: PLACEHOLDER.sub("", t)), [text], "ru")
     assert [n.split(";")[0] for n in result.notes] == [
         "glossary: MT lost or garbled the placeholder for “SAMK”",
         "glossary: MT lost or garbled the placeholder for “Ambassador”"]
@@ -393,10 +379,10 @@ def test_tolerated_engine_habits_still_restore(gloss):
         text = re.sub(r"XT(\d)", lambda m: "xt " + m.group(1), text, count=1)
         return text
 
-    results = run(gloss, FakeEngine(habits), SENTENCES[:1])
+    results = run(gloss, FakeEngine(mangle=habits), SENTENCES[:1])
     assert results[0].ok
     assert results[0].text == "[kk] The Қазақстан мұсылмандары діни басқармасы met the Елші."
-    arabic = run(gloss, FakeEngine(lambda t: t.replace("XT1", "XT١")), SENTENCES[:1], "ar")
+    arabic = run(gloss, FakeEngine(mangle=lambda t: t.replace("XT1", "XT١")), SENTENCES[:1], "ar")
     assert arabic[0].ok and "الإدارة الدينية لمسلمي كازاخستان" in arabic[0].text
 
 
@@ -404,7 +390,7 @@ def test_placeholder_numbers_avoid_codes_already_in_the_text(gloss):
     text = "The XT1 and XT2 documents reached the Ambassador."
     engine = FakeEngine()
     [result] = run(gloss, engine, [text])
-    assert "XT3" in engine.calls[0][0]
+    assert "XT3" in engine.batches[0][0]
     assert result.ok and result.text == "[kk] The XT1 and XT2 documents reached the Елші."
 
 
@@ -432,7 +418,7 @@ def test_terms_without_a_target_are_left_to_the_engine():
     gloss = Glossary([concept])
     engine = FakeEngine()
     [result] = run(gloss, engine, ["The Grand Imam spoke."], "kk")
-    assert engine.calls == [["The Grand Imam spoke."]]
+    assert engine.batches == [["The Grand Imam spoke."]]
     assert result == placeholders.TermResult("[kk] The Grand Imam spoke.", True)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import polib
 import pytest
+from conftest import FakeEngine, msgfmt
 from typer.testing import CliRunner
 
 from pipeline import cli, engine
@@ -33,19 +33,6 @@ Visitors will be able to see the collection until the end of the month.
 """
 
 
-class FakeEngine:
-    """Uppercases the source, keeping any glossary placeholders intact; counts what it was asked."""
-
-    label = "fake en→xx 0.1"
-
-    def __init__(self, lang: str, calls: list):
-        self.lang, self.calls = lang, calls
-
-    def translate(self, texts):
-        self.calls.extend(texts)
-        return [f"[{self.lang}] {text}" for text in texts]
-
-
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     root = tmp_path / "ws"
@@ -62,7 +49,7 @@ def fake_engine(monkeypatch):
     calls: list[str] = []
 
     def load(directory, to_code, from_code="en", **settings):
-        return FakeEngine(to_code, calls) if to_code in ("kk", "ru") else None
+        return FakeEngine(to_code, calls=calls) if to_code in ("kk", "ru") else None
 
     monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
     return calls
@@ -74,7 +61,7 @@ def invoke(*args: str):
 
 
 def msgfmt_ok(path: Path) -> None:
-    proc = subprocess.run(["msgfmt", "--check-format", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    proc = msgfmt(path, "--check-format")
     assert proc.returncode == 0, proc.stderr
 
 
@@ -425,7 +412,7 @@ def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkey
 
     calls: list[str] = []
     monkeypatch.setattr(engine.Engine, "load",
-                        staticmethod(lambda directory, to_code, from_code="en", **settings: Mangler(to_code, calls)))
+                        staticmethod(lambda directory, to_code, from_code="en", **settings: Mangler(to_code, calls=calls)))
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     path = catalog_path(workspace, "kk", "a")
     msgid = ("They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
