@@ -411,8 +411,8 @@ def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkey
             return [f"[{self.lang}] " + " ".join(w for w in text.split() if not w.startswith("XT")) for text in texts]
 
     calls: list[str] = []
-    monkeypatch.setattr(engine.Engine, "load",
-                        staticmethod(lambda directory, to_code, from_code="en", **settings: Mangler(to_code, calls=calls)))
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(
+        lambda directory, to_code, from_code="en", **settings: Mangler(to_code, calls=calls)))
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     path = catalog_path(workspace, "kk", "a")
     msgid = ("They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
