@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import TARGET_LANGS
+from pipeline.errors import LocatedError
+from pipeline.languages import TARGET_LANGS
 
 LANGS = TARGET_LANGS
 TYPES = ("institution", "title", "place", "event", "document", "organisation", "person", "media")
@@ -28,7 +29,7 @@ class Concept:
     notes: str = ""
     sources: dict[str, str] = field(default_factory=dict)  # lang -> citation
     confirmed: bool = True
-    # Added (optional CSV columns): how letter case counts when matching; columns this module does not know.
+    # Optional CSV columns: how letter case counts when matching; columns the glossary does not know.
     case: str = "auto"  # auto: acronyms (SAMK, UN) exact, everything else case-insensitive
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -38,20 +39,21 @@ class Concept:
 
 @dataclass(frozen=True)
 class Problem:
+    """Something `glossary check` reports; prints like a LocatedError (line 0: the file as a whole)."""
+
     path: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return str(LocatedError(self.path, self.line, self.message))
 
 
-class GlossaryError(ValueError):
+class GlossaryError(LocatedError):
     """A glossary file that cannot be used as it is; the message names file and line and what to do."""
 
     def __init__(self, path: str | Path, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = str(path), line, message
+        super().__init__(str(path), line, message)
 
 
 def looks_like_acronym(term: str) -> bool:

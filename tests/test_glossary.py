@@ -15,6 +15,7 @@ from pipeline import glossary as g
 from pipeline import placeholders
 from pipeline.cli import app
 from pipeline.concepts import Concept, GlossaryError
+from pipeline.errors import LocatedError
 from pipeline.formats import glossary_csv, tbx
 from pipeline.placeholders import Placeholders
 from pipeline.termmatch import Glossary, TermMatch
@@ -141,6 +142,14 @@ def test_check_reports_each_problem_with_file_and_line():
 def test_check_without_a_glossary_directory(tmp_path):
     [problem] = g.check(tmp_path / "glossary")
     assert "no glossary directory" in problem.message
+    assert str(problem) == f"{tmp_path / 'glossary'}: {problem.message}"  # line 0: the folder as a whole
+
+
+def test_a_missing_glossary_folder_is_a_located_error_for_the_whole_folder(tmp_path):
+    with pytest.raises(LocatedError) as err:
+        g.load(tmp_path / "glossary")
+    assert isinstance(err.value, GlossaryError) and err.value.line == 0
+    assert str(err.value) == f"{tmp_path / 'glossary'}: no glossary directory here: create it with a terms.csv"
 
 
 # ---------------------------------------------------------------- matching

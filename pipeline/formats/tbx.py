@@ -31,7 +31,7 @@ def tbx_text(concepts: Iterable[Concept]) -> str:
     """TBX-Basic (ISO 30042:2019, DCA style). Our fields TBX-Basic lacks go into `pipeline:` notes."""
     root = ET.Element("tbx", {"type": "TBX-Basic", "style": "dca", _XML_LANG: "en", "xmlns": TBX_NS})
     source_desc = ET.SubElement(ET.SubElement(ET.SubElement(root, "tbxHeader"), "fileDesc"), "sourceDesc")
-    ET.SubElement(source_desc, "p").text = "Exported by `pipeline glossary export` (en -> kk, ru, ar)"
+    ET.SubElement(source_desc, "p").text = f"Exported by `pipeline glossary export` (en -> {', '.join(LANGS)})"
     body = ET.SubElement(ET.SubElement(root, "text"), "body")
     for c in concepts:
         _write_entry(body, c)
