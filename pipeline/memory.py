@@ -105,6 +105,19 @@ class ImportReport:
                             self.skipped + other.skipped)
 
 
+@dataclass(frozen=True)
+class MigrationReport:
+    source: str  # where from and to, passwords masked
+    target: str
+    units: int
+    sources: int
+    seen: int  # seen-table rows: what each catalog last said, which decides future conflicts
+
+
+class MemoryMigrationError(RuntimeError):
+    """A copy that cannot start or did not come out whole; the other side keeps nothing."""
+
+
 # ------------------------------------------------------------------------------------------ text and scores
 
 # XML 1.0 cannot carry these; they are dropped on export.
@@ -491,6 +504,26 @@ class SQLiteStore:
         for row in cur:
             yield Unit(*row)
 
+    def iter_seen(self) -> Iterator[tuple[str, str, str, str, int]]:
+        """(origin, source language, normalised source, target language, target key), oldest source first."""
+        yield from self._conn.execute(
+            "SELECT e.origin, s.lang, s.text, e.target_lang, e.target_key FROM seen e "
+            "JOIN sources s ON s.id = e.source_id ORDER BY e.source_id, e.origin, e.target_lang")
+
+    def load_seen(self, rows: Iterable[tuple[str, str, str, str, int]]) -> int:
+        """Replace the seen-table with these rows (a migration); rows naming unknown sources are an error."""
+        count = 0
+        with self.transaction():
+            self._conn.execute("DELETE FROM seen")
+            for origin, lang, text, target_lang, target_key in rows:
+                sid = self.source_id(lang, text)
+                if sid is None:
+                    raise ValueError(f"seen-table row for a source the memory lacks: {text[:80]!r}")
+                self._conn.execute("INSERT INTO seen (origin, source_id, target_lang, target_key) "
+                                   "VALUES (?, ?, ?, ?)", (origin, sid, target_lang, target_key))
+                count += 1
+        return count
+
     def stats(self) -> MemoryStats:
         c = self._conn
         pairs = [PairStats(sl, tl, a, m) for sl, tl, a, m in c.execute(
@@ -525,8 +558,13 @@ class Memory:
         self._last_stamp = 0  # microseconds since the epoch
 
     @classmethod
-    def open(cls, path: Path) -> Memory:
-        return cls(SQLiteStore(Path(path)))
+    def open(cls, location: Path | str) -> Memory:
+        """A SQLite file (the default), or a shared PostgreSQL memory given as a `postgresql://` URL."""
+        from pipeline import memory_pg
+
+        if memory_pg.is_url(location):
+            return cls(memory_pg.PostgresStore(str(location)))
+        return cls(SQLiteStore(Path(location)))
 
     def close(self) -> None:
         self.store.close()
@@ -771,6 +809,39 @@ class Memory:
 
     def stats(self) -> MemoryStats:
         return self.store.stats()
+
+    def migrate_to(self, other: Memory, *, batch: int = 5000,
+                   progress: Callable[[int], None] | None = None) -> MigrationReport:
+        """Copy every unit (sources, targets, statuses, origins, dates) and the seen-table into an empty memory.
+
+        Units go in their order of arrival, so fuzzy ties break the same way on both sides; one transaction on the
+        other side: a failure leaves it empty.
+        """
+        existing = other.stats().units
+        if existing:
+            raise MemoryMigrationError(f"{other.path} already holds {existing} units: migrate into an empty "
+                                       "memory (a new file or database), or merge with `pipeline tm export` + "
+                                       "`pipeline tm import`")
+        units = 0
+        with other.store.transaction():
+            rows: list[tuple[str, Unit]] = []
+            for u in self.store.iter_units(None, None, STATUSES):
+                rows.append((normalise(u.source), u))
+                if len(rows) >= batch:
+                    other.store.upsert(rows)
+                    units += len(rows)
+                    rows = []
+                    if progress:
+                        progress(units)
+            if rows:
+                other.store.upsert(rows)
+                units += len(rows)
+            seen = other.store.load_seen(self.store.iter_seen())
+        mine, theirs = self.stats(), other.stats()
+        if (mine.units, mine.sources, mine.approved) != (theirs.units, theirs.sources, theirs.approved):
+            raise MemoryMigrationError(f"copy incomplete: {self.path} has {mine.units} units / {mine.sources} "
+                                       f"sources, {other.path} got {theirs.units} / {theirs.sources}")
+        return MigrationReport(self.path, other.path, units, theirs.sources, seen)
 
     def optimize(self) -> None:
         self.store.optimize()

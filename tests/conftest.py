@@ -118,3 +118,59 @@ def tiny_packages_dir(tmp_path, monkeypatch, tiny_model_archive) -> Path:
         install_model(tiny_model_archive(code), directory)
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(directory))
     return directory
+
+
+# ---------------------------------------------------------------- PostgreSQL (the shared memory)
+
+POSTGRES_HINT = ("no PostgreSQL server for the shared-memory tests: start a throwaway one with "
+                 "`eval \"$(scripts/test-postgres.sh start)\"` (needs Debian's postgresql package), which sets "
+                 "PIPELINE_TEST_POSTGRES_URL, then run the tests again")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a server where the tests may create databases. Locally a missing server skips (with how to start
+    one); in CI (`CI` set) it fails: the PostgreSQL tests must run there."""
+    url = os.environ.get("PIPELINE_TEST_POSTGRES_URL", "")
+    problem = "" if url else POSTGRES_HINT
+    if url:
+        import psycopg
+
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            from pipeline.memory_pg import _scrub
+
+            problem = f"PIPELINE_TEST_POSTGRES_URL does not answer ({_scrub(str(exc), url)}); {POSTGRES_HINT}"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_url):
+    """Factory: postgres_database() -> URL of a new, empty database (UTF-8), dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    created: list[str] = []
+    base = postgres_url.rsplit("/", 1)[0] if postgres_url.count("/") > 2 else postgres_url
+
+    def make() -> str:
+        name = f"pipeline_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            try:
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                             "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+            except psycopg.errors.InvalidParameterValue:  # no C.UTF-8 locale on this server
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+        created.append(name)
+        return f"{base}/{name}"
+
+    yield make
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -30,6 +30,7 @@ from pipeline.memory import (
     normalise,
     similarity,
 )
+from pipeline.memory_pg import PostgresStore
 
 SENTENCE = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday."
 CHANGED = "The Spiritual Administration of Muslims of Kazakhstan met the ambassadors in Almaty on Tuesday."
@@ -41,9 +42,21 @@ def tt_score(a: str, b: str) -> float:
     return lshtein.LevenshteinComparer(1000).similarity(a, b, 0)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_memory(request, tmp_path):
+    """Factory: a new, empty memory on the store under test (every memory test runs against both)."""
+    def make(name: str = "memory") -> Memory:
+        if request.param == "sqlite":
+            return Memory.open(tmp_path / "ws" / ".pipeline" / f"{name}.sqlite")
+        return Memory.open(request.getfixturevalue("postgres_database")())
+
+    make.backend = request.param
+    return make
+
+
 @pytest.fixture
-def memory(tmp_path):
-    with Memory.open(tmp_path / "ws" / ".pipeline" / "memory.sqlite") as m:
+def memory(open_memory):
+    with open_memory() as m:
         yield m
 
 
@@ -149,13 +162,14 @@ def test_lang_code_and_normalise():
     assert normalise("e\u0301") == "\u00e9"
 
 
-def test_indexed_lookup_agrees_with_translate_toolkit(shared, tmp_path, monkeypatch):
+def test_indexed_lookup_agrees_with_translate_toolkit(shared, open_memory, monkeypatch):
     """Through the trigram index (not a full scan), the best match is translate-toolkit's best match."""
     monkeypatch.setattr(SQLiteStore, "SCAN_LIMIT", 0)
+    monkeypatch.setattr(PostgresStore, "SCAN_LIMIT", 0)
     rows = ntrex(shared, 1000)
     rng = random.Random(5)
     store = po.pofile()
-    with Memory.open(tmp_path / "m.sqlite") as memory:
+    with open_memory() as memory:
         memory.add([Unit("en", "ru", r["en"], r["ru"]) for r in rows])
         for r in rows:
             store.addsourceunit(r["en"]).target = r["ru"]
@@ -293,17 +307,17 @@ def ntrex_tmx(rows: list[dict[str, str]]) -> str:
             'adminlang="en" srclang="en-US" datatype="plaintext"/>\n<body>\n' + tus + "</body>\n</tmx>\n")
 
 
-def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path):
+def test_ntrex_imported_as_tmx_round_trips(shared, tmp_path, open_memory):
     rows = ntrex(shared, 2000)  # all of NTREX: some Arabic targets are not NFC and must stay as written
     source = tmp_path / "ntrex.tmx"
     source.write_text(ntrex_tmx(rows), encoding="utf-8")
     expected = {(lang, r["en"].strip(), r[lang]) for r in rows for lang in ("kk", "ru", "ar")}
-    with Memory.open(tmp_path / "a.sqlite") as first:
+    with open_memory("a") as first:
         assert first.import_tmx(source) == len(expected)
         assert first.exact(rows[7]["en"], "kk").target == rows[7]["kk"]
         exported = tmp_path / "export.tmx"
         assert first.export_tmx(exported) == len(expected)
-    with Memory.open(tmp_path / "b.sqlite") as second:
+    with open_memory("b") as second:
         assert second.import_tmx(exported) == len(expected)
         units = list(second.store.iter_units("en", None, (APPROVED, MACHINE)))
     assert {(u.target_lang, u.source, u.target) for u in units} == expected

@@ -1,0 +1,494 @@
+"""The shared translation memory on PostgreSQL: one database that every desk's workspace reads and harvests into.
+
+Same contract as the SQLite store (`pipeline.memory.MemoryStore`), so scoring, harvest and TMX stay in one place and
+a lookup gives the same best match on either store. Candidates come from a pg_trgm GIN index: a lookup asks for
+sources holding pairs of the query's rarest trigrams (as the SQLite store asks FTS5), so it reads a few hundred rows
+even at a million units, and short queries do not fall back to a scan.
+
+Writers serialise on a transaction-level advisory lock: several workspaces can harvest at once with no lost or
+duplicated unit and no deadlock, while readers (MVCC) never wait. Unique indexes back the lock up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+from pipeline.memory import (
+    APPROVED,
+    MACHINE,
+    MemoryStats,
+    PairStats,
+    StoredUnit,
+    Unit,
+    _key,
+)
+
+SCHEMA_VERSION = 1
+_SCHEMES = ("postgresql://", "postgres://")
+_LENGTH_SHIFT = 40  # id = length << 40 | arrival: sorts by length, then arrival, like the SQLite store's ids
+_WRITE_LOCK = 0x706970656C696E65  # "pipeline": the advisory lock every writer takes for its transaction
+_SETUP_LOCK = _WRITE_LOCK + 1
+
+_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS tm_meta (
+    name text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS tm_arrival;
+CREATE TABLE IF NOT EXISTS tm_sources (
+    id bigint PRIMARY KEY,           -- length << 40 | arrival
+    lang text NOT NULL,
+    text text NOT NULL,              -- normalised source: the lookup key
+    digest bytea NOT NULL UNIQUE     -- blake2b-128 of (lang, text): one row per source, however many writers
+);
+CREATE INDEX IF NOT EXISTS tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops);
+-- document frequency of each pg_trgm trigram (lower-cased, letters and digits): a lookup picks the rarest
+CREATE TABLE IF NOT EXISTS tm_grams (
+    lang text NOT NULL,
+    gram text NOT NULL,
+    df bigint NOT NULL,
+    PRIMARY KEY (lang, gram)
+);
+CREATE TABLE IF NOT EXISTS tm_units (
+    id bigserial PRIMARY KEY,
+    source_id bigint NOT NULL REFERENCES tm_sources (id),
+    target_lang text NOT NULL,
+    source text,                     -- original source when it differs from the normalised one
+    target text NOT NULL,
+    target_digest bytea NOT NULL,    -- blake2b-128 of the target: one unit per (source, language, target)
+    status text NOT NULL CHECK (status IN ('approved', 'machine')),
+    origin text NOT NULL,
+    created text NOT NULL,
+    updated text NOT NULL,
+    UNIQUE (source_id, target_lang, target_digest)
+);
+-- what each origin (a catalog, a TMX file) last said for a source: see the SQLite store
+CREATE TABLE IF NOT EXISTS tm_seen (
+    origin text NOT NULL,
+    source_id bigint NOT NULL REFERENCES tm_sources (id),
+    target_lang text NOT NULL,
+    target_key bigint NOT NULL,
+    PRIMARY KEY (origin, source_id, target_lang)
+);
+"""
+_TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_units", "tm_seen")
+
+
+class MemoryUnavailable(RuntimeError):
+    """The shared memory cannot be reached or used; the message names the server (never the password)."""
+
+
+class MemorySchemaError(MemoryUnavailable):
+    """The database holds a memory of another schema version."""
+
+
+def is_url(location) -> bool:
+    return isinstance(location, str) and location.lower().startswith(_SCHEMES)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by `***`, fit for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "postgresql://***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{host}"
+    query = re.sub(r"(?i)(^|&)(password)=[^&]*", r"\1\2=***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _scrub(message: str, url: str) -> str:
+    """A driver message with any trace of the password removed."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        password = conninfo_to_dict(url).get("password")
+    except Exception:  # an unparsable URL: nothing to scrub but the URL itself
+        password = None
+    message = message.replace(url, mask_url(url))
+    if password:
+        message = message.replace(str(password), "***")
+    return " ".join(message.split())
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).digest()
+
+
+def _index_grams(text: str) -> dict[str, tuple[int, str]]:
+    """pg_trgm trigrams a lookup can ask the index for: three letters or digits in a row, lower-cased as pg_trgm
+    keys them -> (index of the word it starts in, the text as written, for a case-sensitive LIKE)."""
+    out: dict[str, tuple[int, str]] = {}
+    word = 0
+    for i in range(len(text) - 2):
+        if text[i] == " ":
+            word += 1
+        written = text[i:i + 3]
+        if written.isalnum():
+            gram = "".join(c.lower() if len(c.lower()) == 1 else c for c in written)
+            out.setdefault(gram, (word, written))
+    return out
+
+
+def _id_range(min_len: int, max_len: int) -> tuple[int, int]:
+    return max(min_len, 0) << _LENGTH_SHIFT, ((max_len + 1) << _LENGTH_SHIFT) - 1
+
+
+class PostgresStore:
+    """A memory shared by a whole desk: PostgreSQL 12+ with pg_trgm."""
+
+    PICKS = 12  # rarest trigrams a fuzzy lookup asks the index for ...
+    PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
+    SCAN_LIMIT = 500  # length windows this small are scored in full: exact and cheap
+    CANDIDATE_CAP = 2000  # beyond this many index hits, keep those sharing the most trigram pairs
+
+    def __init__(self, url: str, *, connect_timeout: int = 10):
+        try:
+            import psycopg
+        except ImportError as e:  # pragma: no cover - a dependency of the package
+            raise MemoryUnavailable("the PostgreSQL memory needs psycopg 3: pip install 'psycopg[binary]'") from e
+        self._psycopg = psycopg
+        self.url = url
+        self.path = mask_url(url)
+        options = {} if "connect_timeout" in url else {"connect_timeout": connect_timeout}
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, application_name="pipeline", **options)
+        except (psycopg.Error, ValueError) as e:
+            raise MemoryUnavailable(
+                f"cannot reach the translation memory at {self.path}: {_scrub(str(e), url)}; check that the "
+                "server runs and the URL (--memory, PIPELINE_MEMORY_URL or the workspace setting) is right"
+            ) from None
+        self._depth = 0
+        self._locked = False
+        self._stack: ExitStack | None = None
+        try:
+            self._setup()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # ------------------------------------------------------------------ schema
+
+    def _setup(self) -> None:
+        psycopg = self._psycopg
+        c = self._conn
+        version = self._version()
+        if version is None:
+            try:
+                with c.transaction():
+                    c.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
+                    if self._version() is None:  # another workspace may have created it meanwhile
+                        c.execute(_SCHEMA)
+                        c.execute("INSERT INTO tm_meta (name, value) VALUES ('schema_version', %s)",
+                                  (str(SCHEMA_VERSION),))
+            except psycopg.errors.InsufficientPrivilege as e:
+                raise MemoryUnavailable(
+                    f"{self.path}: cannot create the memory tables ({_scrub(str(e), self.url)}); ask the database "
+                    "owner to run `CREATE EXTENSION pg_trgm` and grant CREATE on the database") from None
+            except psycopg.Error as e:
+                raise MemoryUnavailable(f"{self.path}: cannot create the memory tables: "
+                                        f"{_scrub(str(e), self.url)}") from None
+            version = self._version()
+        if version != SCHEMA_VERSION:
+            raise MemorySchemaError(
+                f"{self.path} holds a translation memory of schema version {version}; this pipeline reads version "
+                f"{SCHEMA_VERSION}. Copy it into a new database with `pipeline tm migrate --memory "
+                f"{self.path} --to NEW_URL_OR_FILE` run by the pipeline version that wrote it, or upgrade this one")
+
+    def _version(self) -> int | None:
+        row = self._conn.execute("SELECT to_regclass('tm_meta') IS NOT NULL").fetchone()
+        if not row[0]:
+            return None
+        row = self._conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()
+        try:
+            return int(row[0]) if row else None
+        except ValueError:
+            return -1
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self):
+        """Nestable: only the outermost level commits; any exception rolls everything back."""
+        if self._depth == 0:
+            self._stack = ExitStack()
+            self._stack.enter_context(self._conn.transaction())
+            self._locked = False
+        self._depth += 1
+        try:
+            yield
+        except BaseException as e:
+            self._depth -= 1
+            if self._depth == 0:
+                stack, self._stack = self._stack, None
+                if not stack.__exit__(type(e), e, e.__traceback__):
+                    raise
+                return
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    def _write_lock(self) -> None:
+        """Writers take turns (per transaction); lookups never wait for them."""
+        if not self._locked:
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+            self._locked = True
+
+    # ------------------------------------------------------------------ writing
+
+    def upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
+        """The SQLite store's rules, applied row by row to the batch's state read up front, written in bulk."""
+        if not rows:
+            return 0
+        c = self._conn
+        with self.transaction():
+            self._write_lock()
+            digests = {(u.source_lang, text): _digest(u.source_lang, text) for text, u in rows}
+            sids: dict[bytes, int] = dict(c.execute(
+                "SELECT digest, id FROM tm_sources WHERE digest = ANY(%s)", (list(set(digests.values())),)))
+            new_sources = [(lang, text, d) for (lang, text), d in digests.items() if d not in sids]
+            grams: Counter[tuple[str, str]] = Counter()
+            if new_sources:
+                arrivals = [n for (n,) in c.execute("SELECT nextval('tm_arrival') FROM generate_series(1, %s)",
+                                                    (len(new_sources),))]
+                with c.cursor().copy("COPY tm_sources (id, lang, text, digest) FROM STDIN") as copy:
+                    for (lang, text, d), n in zip(new_sources, sorted(arrivals), strict=True):
+                        if len(text) >= 1 << (63 - _LENGTH_SHIFT):
+                            raise ValueError(f"a source of {len(text)} characters is too long for the memory")
+                        sid = len(text) << _LENGTH_SHIFT | n
+                        sids[d] = sid
+                        copy.write_row((sid, lang, text, d))
+                        grams.update((lang, g) for g in _index_grams(text))
+            known = set(sids) - {d for _, _, d in new_sources}
+
+            # State of the units and seen rows this batch touches, then the rules, row by row.
+            keys = {(sids[digests[(u.source_lang, text)]], u.target_lang, _digest(u.target)) for text, u in rows}
+            units: dict[tuple[int, str, bytes], list] = {}
+            if known:
+                for uid, sid, lang, tdigest, status, updated in c.execute(
+                        "SELECT u.id, u.source_id, u.target_lang, u.target_digest, u.status, u.updated "
+                        "FROM tm_units u JOIN unnest(%s::bigint[], %s::text[], %s::bytea[]) AS k (s, l, d) "
+                        "ON u.source_id = k.s AND u.target_lang = k.l AND u.target_digest = k.d",
+                        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])):
+                    units[(sid, lang, bytes(tdigest))] = [uid, status, None, updated, False]
+            seen_keys = {(u.origin, sids[digests[(u.source_lang, text)]], u.target_lang) for text, u in rows
+                         if u.origin}
+            seen: dict[tuple[str, int, str], int] = {}
+            if known and seen_keys:
+                for origin, sid, lang, tkey in c.execute(
+                        "SELECT s.origin, s.source_id, s.target_lang, s.target_key FROM tm_seen s "
+                        "JOIN unnest(%s::text[], %s::bigint[], %s::text[]) AS k (o, s, l) "
+                        "ON s.origin = k.o AND s.source_id = k.s AND s.target_lang = k.l",
+                        ([k[0] for k in seen_keys], [k[1] for k in seen_keys], [k[2] for k in seen_keys])):
+                    seen[(origin, sid, lang)] = tkey
+            seen_writes: dict[tuple[str, int, str], int] = {}
+            inserts: list[tuple] = []
+            pending: dict[tuple[int, str, bytes], int] = {}  # units first met in this batch -> their insert row
+            changed = 0
+            for text, unit in rows:
+                sid = sids[digests[(unit.source_lang, text)]]
+                target_key = _key(unit.target_lang, unit.target)
+                fresh = not unit.origin or seen.get((unit.origin, sid, unit.target_lang)) != target_key
+                if unit.origin and unit.status == APPROVED:
+                    seen[(unit.origin, sid, unit.target_lang)] = target_key
+                    seen_writes[(unit.origin, sid, unit.target_lang)] = target_key
+                ukey = (sid, unit.target_lang, _digest(unit.target))
+                existing = units.get(ukey)
+                if existing is None:
+                    original = None if unit.source == text else unit.source
+                    pending[ukey] = len(inserts)
+                    inserts.append((sid, unit.target_lang, original, unit.target, ukey[2], unit.status,
+                                    unit.origin, unit.created, unit.updated))
+                    units[ukey] = [None, unit.status, None, unit.updated, False]
+                    changed += 1
+                    continue
+                uid, status, _, updated, _ = existing
+                if status == APPROVED and unit.status == MACHINE:
+                    continue  # a machine draft never overrides a human's approval
+                upgraded = status == MACHINE and unit.status == APPROVED
+                if upgraded or (fresh and unit.updated > updated):
+                    units[ukey] = [uid, unit.status, unit.origin, max(updated, unit.updated), True]
+                    if uid is None:  # first met earlier in this batch: rewrite its pending row
+                        i = pending[ukey]
+                        first = inserts[i]
+                        inserts[i] = first[:5] + (unit.status, unit.origin, first[7], max(updated, unit.updated))
+                    changed += upgraded
+
+            if inserts:
+                with c.cursor().copy("COPY tm_units (source_id, target_lang, source, target, target_digest, status, "
+                                     "origin, created, updated) FROM STDIN") as copy:
+                    for row in inserts:
+                        copy.write_row(row)
+            updates = [(uid, status, origin, updated) for uid, status, origin, updated, dirty in units.values()
+                       if dirty and uid is not None]
+            if updates:
+                c.execute("UPDATE tm_units u SET status = k.status, origin = k.origin, updated = k.updated "
+                          "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS k (id, status, origin, "
+                          "updated) WHERE u.id = k.id",
+                          ([r[0] for r in updates], [r[1] for r in updates], [r[2] for r in updates],
+                           [r[3] for r in updates]))
+            if seen_writes:
+                items = list(seen_writes.items())
+                c.execute("INSERT INTO tm_seen (origin, source_id, target_lang, target_key) "
+                          "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[]) "
+                          "ON CONFLICT (origin, source_id, target_lang) DO UPDATE SET target_key = excluded.target_key",
+                          ([k[0] for k, _ in items], [k[1] for k, _ in items], [k[2] for k, _ in items],
+                           [v for _, v in items]))
+            if grams:
+                items = sorted(grams.items())
+                c.execute("INSERT INTO tm_grams (lang, gram, df) "
+                          "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+                          "ON CONFLICT (lang, gram) DO UPDATE SET df = tm_grams.df + excluded.df",
+                          ([k[0] for k, _ in items], [k[1] for k, _ in items], [n for _, n in items]))
+        return changed
+
+    # ------------------------------------------------------------------ reading
+
+    def source_id(self, lang: str, text: str) -> int | None:
+        row = self._conn.execute("SELECT id FROM tm_sources WHERE digest = %s", (_digest(lang, text),)).fetchone()
+        return row[0] if row else None
+
+    def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
+        c = self._conn
+        low, high = _id_range(min_len, max_len)
+        in_window = c.execute("SELECT count(*) FROM (SELECT 1 FROM tm_sources WHERE id BETWEEN %s AND %s LIMIT %s) w",
+                              (low, high, self.SCAN_LIMIT + 1)).fetchone()[0]
+        if in_window <= self.SCAN_LIMIT:
+            return c.execute("SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s",
+                             (low, high, lang)).fetchall()
+        groups = self._pair_rare_trigrams(lang, text)
+        if not groups:
+            return []
+        likes = " OR ".join("(" + " AND ".join(["text LIKE %s"] * len(g)) + ")" for g in groups)
+        args = [f"%{w}%" for g in groups for w in g]
+        rows = c.execute(f"SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s AND ({likes})",
+                         (low, high, lang, *args)).fetchall()
+        if len(rows) > self.CANDIDATE_CAP:
+            hits = [(-sum(all(w in t for w in g) for g in groups), sid, t) for sid, t in rows]
+            rows = [(sid, t) for _, sid, t in sorted(hits)[:self.CANDIDATE_CAP]]
+        return rows
+
+    def _pair_rare_trigrams(self, lang: str, text: str) -> list[list[str]]:
+        """The text's rarest trigrams, spread over its words, in pairs (as written: LIKE is case-sensitive)."""
+        words = _index_grams(text)
+        if not words:
+            return []
+        df = dict(self._conn.execute("SELECT gram, df FROM tm_grams WHERE lang = %s AND gram = ANY(%s)",
+                                     (lang, list(words))).fetchall())
+        picks: list[str] = []
+        per_word: Counter[int] = Counter()
+        for g in sorted(df, key=lambda g: (df[g], g)):
+            word, written = words[g]
+            if per_word[word] < self.PER_WORD:
+                per_word[word] += 1
+                picks.append(written)
+                if len(picks) == self.PICKS:
+                    break
+        if len(picks) == 1:
+            return [picks]
+        return [picks[i:i + 2] for i in range(0, len(picks) - 1, 2)]
+
+    def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
+        if not source_ids:
+            return []
+        rows = self._conn.execute(
+            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
+            "FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
+            "WHERE u.source_id = ANY(%s) AND u.target_lang = %s AND u.status = ANY(%s) "
+            "ORDER BY u.status = 'approved' DESC, u.updated COLLATE \"C\" DESC, u.id DESC",
+            (list(source_ids), target_lang, list(statuses))).fetchall()
+        return [StoredUnit(*r) for r in rows]
+
+    def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,
+                   statuses: Sequence[str]) -> Iterator[Unit]:
+        where = ["u.status = ANY(%s)"]
+        args: list = [list(statuses)]
+        if source_lang:
+            where.append("s.lang = %s")
+            args.append(source_lang)
+        if target_langs:
+            where.append("u.target_lang = ANY(%s)")
+            args.append(list(target_langs))
+        sql = ("SELECT s.lang, u.target_lang, coalesce(u.source, s.text), u.target, u.status, u.origin, "
+               f"u.created, u.updated FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
+               f"WHERE {' AND '.join(where)} ORDER BY u.id")
+        yield from (Unit(*row) for row in self._stream(sql, args))
+
+    def iter_seen(self) -> Iterator[tuple[str, str, str, str, int]]:
+        """(origin, source language, normalised source, target language, target key), oldest source first."""
+        yield from self._stream("SELECT e.origin, s.lang, s.text, e.target_lang, e.target_key FROM tm_seen e "
+                                "JOIN tm_sources s ON s.id = e.source_id ORDER BY e.source_id, e.origin, "
+                                "e.target_lang", [])
+
+    def load_seen(self, rows: Iterable[tuple[str, str, str, str, int]]) -> int:
+        """Replace the seen-table with these rows (a migration); rows naming unknown sources are an error."""
+        c = self._conn
+        count = 0
+        with self.transaction():
+            self._write_lock()
+            c.execute("DELETE FROM tm_seen")
+            batch: list[tuple] = []
+
+            def flush() -> None:
+                ids = dict(c.execute("SELECT digest, id FROM tm_sources WHERE digest = ANY(%s)",
+                                     (list({_digest(r[1], r[2]) for r in batch}),)))
+                missing = [r for r in batch if _digest(r[1], r[2]) not in ids]
+                if missing:
+                    raise ValueError(f"seen-table row for a source the memory lacks: {missing[0][2][:80]!r}")
+                with c.cursor().copy("COPY tm_seen (origin, source_id, target_lang, target_key) FROM STDIN") as cp:
+                    for origin, lang, text, target_lang, key in batch:
+                        cp.write_row((origin, ids[_digest(lang, text)], target_lang, key))
+                batch.clear()
+
+            for row in rows:
+                batch.append(row)
+                count += 1
+                if len(batch) >= 5000:
+                    flush()
+            if batch:
+                flush()
+        return count
+
+    def _stream(self, sql: str, args: list) -> Iterator[tuple]:
+        """Rows through a server-side cursor: exporting a million units never holds them all in memory."""
+        with self.transaction(), self._conn.cursor(name=f"pipeline_{id(self)}_{self._depth}") as cur:
+            cur.itersize = 5000
+            cur.execute(sql, args)
+            yield from cur
+
+    def stats(self) -> MemoryStats:
+        c = self._conn
+        pairs = [PairStats(sl, tl, a, m) for sl, tl, a, m in c.execute(
+            "SELECT s.lang, u.target_lang, count(*) FILTER (WHERE u.status = 'approved'), "
+            "count(*) FILTER (WHERE u.status = 'machine') "
+            "FROM tm_units u JOIN tm_sources s ON s.id = u.source_id GROUP BY 1, 2 ORDER BY 1, 2")]
+        sources = c.execute("SELECT count(*) FROM tm_sources").fetchone()[0]
+        origins, last = c.execute("SELECT count(DISTINCT origin), max(updated COLLATE \"C\") FROM tm_units"
+                                  ).fetchone()
+        size = c.execute("SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(%s::text[]) t",
+                         (list(_TABLES),)).fetchone()[0]
+        approved = sum(p.approved for p in pairs)
+        machine = sum(p.machine for p in pairs)
+        return MemoryStats(self.path, int(size or 0), approved + machine, approved, machine, sources, origins,
+                           pairs, last or "")
+
+    def optimize(self) -> None:
+        """Fold the GIN pending list into the index and refresh the planner's statistics after a bulk import."""
+        for table in _TABLES:
+            self._conn.execute(f"VACUUM ANALYZE {table}")
+
+    def close(self) -> None:
+        self._conn.close()
