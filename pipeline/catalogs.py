@@ -10,10 +10,9 @@ articles, so every write is a merge of what is on disk *now* with what the pipel
   dropped, as msgmerge does: there is no work in it to lose);
 * an obsolete entry whose sentence comes back is revived with its translation.
 
-Reading goes through the strict reader in `pipeline/po.py` (shared with the memory harvest and publish), so
-a broken catalog gets a `CatalogError` with file and line and is never written. Output follows GNU msgcat's
-layout (page width 79, same line-breaking opportunities), so a round trip through `msgcat` or `msgmerge`
-does not reflow the whole file.
+Reading and writing go through `pipeline/formats/po.py` (strict reader, GNU msgcat layout), so a broken
+catalog gets a `CatalogError` with file and line and is never written, and a round trip through `msgcat` or
+`msgmerge` does not reflow the whole file.
 """
 
 from __future__ import annotations
@@ -22,9 +21,7 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import time
-import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,9 +30,10 @@ from pathlib import Path
 import polib
 
 from pipeline import GENERATOR, files, percent_text
+from pipeline.errors import CatalogError
+from pipeline.formats.po import empty_po, parse_po, po_bytes, render_po, written_flags
 from pipeline.languages import english_name, plural_forms
 from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
-from pipeline.po import ESCAPES, WRAP_WIDTH, CatalogError, empty_po, parse_po, read_po  # noqa: F401 (re-exported)
 from pipeline.segment import Segment
 
 SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
@@ -140,249 +138,6 @@ def engine_provenance(engine: str, version: str) -> str:
     return f"machine translation {engine} {version}"
 
 
-
-
-# ---------------------------------------------------------------- writing (GNU msgcat layout)
-
-_CLOSE = set("}\u0f3b\u0f3d\u169c\u2046\u207e\u208e\u232a\u3009\u300b\u300d\u300f\u3011")
-_CLOSE_PAREN = set(")]")
-_EXCLAM = set("!?\u061b\u061e\u061f\u06d4\u0f0d\u1802\u1803\u1808\u1809\u2762\u2763\ufe15\ufe16\uff01\uff1f")
-_INFIX = set(",.:;\u037e\u0589\u060c\u060d\u07f8\u2044\ufe10\ufe13\ufe14")
-_BREAK_AFTER = set("|\u00ad\u058a\u1680\u2010\u2012\u2013\u205f\u2027\u2000\u2001\u2002\u2003\u2004\u2005"
-                   "\u2006\u2008\u2009\u200a")
-_GLUE = set("\u00a0\u202f\u2007\u2011\u0f0c\u034f\u2060\ufeff\u180e")
-_ELLIPSIS = set("\u2024\u2025\u2026\ufe19")
-_PREFIX = set("$+\\\u00a3\u00a5\u20ac\u00b1\u2116")
-_POSTFIX = set("%\u00a2\u00b0\u2030\u2031\u2032\u2033")
-_QUOTE = set("\"'\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a")
-_WORDISH = {"AL", "NU", "PR", "PO", "QU"}
-
-
-def _break_class(ch: str) -> str:
-    """A Unicode line-breaking class (UAX #14, the part libunistring applies to PO strings)."""
-    if ch == " ":
-        return "SP"
-    if ch == "-":
-        return "HY"
-    if ch == "/":
-        return "SY"
-    if ch == "\u2014":
-        return "B2"
-    if ch == "\u200b":
-        return "ZW"
-    for chars, cls in ((_GLUE, "GL"), (_EXCLAM, "EX"), (_INFIX, "IS"), (_CLOSE_PAREN, "CP"), (_CLOSE, "CL"),
-                       (_BREAK_AFTER, "BA"), (_ELLIPSIS, "IN"), (_PREFIX, "PR"), (_POSTFIX, "PO"),
-                       (_QUOTE, "QU")):
-        if ch in chars:
-            return cls
-    category = unicodedata.category(ch)
-    if category in ("Mn", "Me", "Mc", "Cf"):
-        return "CM"
-    if category == "Nd":
-        return "NU"
-    if category == "Ps":
-        return "OP"
-    if category == "Pe":
-        return "CL"
-    if category in ("Pi", "Pf"):
-        return "QU"
-    if category == "Sc":
-        return "PR"
-    if category == "Zs":
-        return "BA"
-    return "AL"
-
-
-def _char_width(ch: str) -> int:
-    if unicodedata.category(ch) in ("Mn", "Me", "Cf") or ch == "\u200b":
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def _may_break(classes: list[str], i: int) -> bool:
-    """May a line break before position i (classes of the escaped characters, combining marks resolved)?"""
-    if i == 0:
-        return False
-    b = classes[i]
-    j = i - 1
-    while j > 0 and classes[j] == "CM":
-        j -= 1
-    a = classes[j]
-    if a == "CM":
-        a = "AL"
-    if b == "CM":
-        return False
-    if a == "ZW":
-        return True
-    if b in ("SP", "CL", "CP", "EX", "IS", "SY", "GL") or a == "GL":
-        return False
-    if a == "SP":
-        k = j
-        while k > 0 and classes[k] == "SP":
-            k -= 1
-        before = classes[k]
-        return not (before == "OP" or (before == "QU" and b == "OP") or (before == "B2" and b == "B2"))
-    if a == "OP" or b in ("BA", "HY", "IN"):
-        return False
-    if b == "QU" or a == "QU":
-        return False
-    if b == "NU" and a in ("HY", "IS", "SY", "PR", "PO", "AL", "NU", "CP"):
-        return False
-    if a in _WORDISH and b in _WORDISH | {"OP"}:
-        return False
-    if (a == "CP" and b == "AL") or (a in ("CL", "CP") and b in ("PR", "PO")):
-        return False
-    if a == "B2" and b == "B2":
-        return False
-    return True
-
-
-def _escape_portion(portion: str) -> tuple[list[str], list[bool]]:
-    """Escaped characters of one portion and, per character, whether a break before it is forbidden."""
-    chars: list[str] = []
-    forbid: list[bool] = []
-    for ch in portion:
-        if ch in ESCAPES:
-            chars += ["\\", ESCAPES[ch][1]]
-            forbid += [False, True]
-        else:
-            chars.append(ch)
-            forbid.append(False)
-    if portion.endswith("\n"):
-        forbid[-2] = True  # never break right before the final "\n"
-    return chars, forbid
-
-
-def _line_breaks(chars: list[str], forbid: list[bool], width: int, startcol: int) -> list[int]:
-    """Greedy breaking as libunistring does: a piece that would cross `width` moves to the next line."""
-    classes = [_break_class(c) for c in chars]
-    breaks: list[int] = []
-    column = startcol
-    piece = 0
-    last: int | None = None
-    for i, ch in enumerate(chars):
-        if i and not forbid[i] and _may_break(classes, i):
-            if last is not None and column + piece > width:
-                breaks.append(last)
-                column = 0
-            last = i
-            column += piece
-            piece = 0
-        piece += _char_width(ch)
-    if last is not None and column + piece > width:
-        breaks.append(last)
-    return breaks
-
-
-def _wrap(prefix: str, name: str, value: str, width: int = WRAP_WIDTH) -> list[str]:
-    """`name "value"` lines as GNU gettext writes them (page width, `\\n` ends a line, `name ""` first)."""
-    portions = re.findall(r"[^\n]*\n|[^\n]+$", value) or [""]
-    lines: list[str] = []
-    first = True
-    after_break = len(prefix) + 1
-    avail = width - 1 - after_break
-    for index, portion in enumerate(portions):
-        chars, forbid = _escape_portion(portion)
-        startcol = (len(prefix) + len(name) + 2 if first else len(prefix) + 1) - after_break
-        breaks = _line_breaks(chars, forbid, avail, startcol)
-        if first and chars and (index < len(portions) - 1 or startcol > avail or breaks):
-            lines.append(f'{prefix}{name} ""')
-            first = False
-            breaks = _line_breaks(chars, forbid, avail, 0)
-        bounds = [0, *breaks, len(chars)]
-        for n in range(len(bounds) - 1):
-            text = "".join(chars[bounds[n]:bounds[n + 1]])
-            lead = f"{name} " if first else ""
-            first = False
-            lines.append(f'{prefix}{lead}"{text}"')
-    return lines
-
-
-def _comment_lines(mark: str, text: str) -> list[str]:
-    return [f"{mark} {line}" if line else mark for line in text.split("\n")]
-
-
-def _reference_lines(occurrences: Sequence[tuple[str, str]], width: int = WRAP_WIDTH) -> list[str]:
-    lines: list[str] = []
-    current = "#:"
-    for source, line in occurrences:
-        ref = f"{source}:{line}" if line else source
-        if current != "#:" and len(current) + len(ref) + 1 > width:
-            lines.append(current)
-            current = "#:"
-        current += " " + ref
-    if current != "#:":
-        lines.append(current)
-    return lines
-
-
-def _flags(entry: polib.POEntry) -> list[str]:
-    flags = [f for f in dict.fromkeys(entry.flags) if f]
-    if "fuzzy" in flags:
-        flags.remove("fuzzy")
-        flags.insert(0, "fuzzy")
-    return flags
-
-
-def _render_entry(entry: polib.POEntry, width: int = WRAP_WIDTH) -> list[str]:
-    out: list[str] = []
-    if entry.tcomment:
-        out += _comment_lines("#", entry.tcomment)
-    if entry.comment:
-        out += _comment_lines("#.", entry.comment)
-    out += _reference_lines(entry.occurrences, width)
-    flags = _flags(entry)
-    if flags:
-        out.append("#, " + ", ".join(flags))
-    prev = "#~| " if entry.obsolete else "#| "
-    if entry.previous_msgctxt is not None:
-        out += _wrap(prev, "msgctxt", entry.previous_msgctxt, width)
-    if entry.previous_msgid is not None:
-        out += _wrap(prev, "msgid", entry.previous_msgid, width)
-    if entry.previous_msgid_plural is not None:
-        out += _wrap(prev, "msgid_plural", entry.previous_msgid_plural, width)
-    lead = "#~ " if entry.obsolete else ""
-    if entry.msgctxt is not None:
-        out += _wrap(lead, "msgctxt", entry.msgctxt, width)
-    out += _wrap(lead, "msgid", entry.msgid, width)
-    if entry.msgid_plural:
-        out += _wrap(lead, "msgid_plural", entry.msgid_plural, width)
-        for index in sorted(entry.msgstr_plural):
-            out += _wrap(lead, f"msgstr[{index}]", entry.msgstr_plural[index], width)
-    else:
-        out += _wrap(lead, "msgstr", entry.msgstr, width)
-    return out
-
-
-def render_po(po: polib.POFile, width: int = WRAP_WIDTH) -> str:
-    """The catalog as text, GNU layout: header, live entries in list order, then obsolete entries."""
-    blocks: list[list[str]] = []
-    head: list[str] = _comment_lines("#", po.header) if po.header else []
-    if po.metadata or po.metadata_is_fuzzy:
-        flags = [f for f in (po.metadata_is_fuzzy or []) if f] if isinstance(po.metadata_is_fuzzy, list) \
-            else (["fuzzy"] if po.metadata_is_fuzzy else [])
-        if flags:
-            head.append("#, " + ", ".join(flags))
-        head.append('msgid ""')
-        value = "".join(f"{key}: {val}\n" for key, val in po.metadata.items())
-        head += _wrap("", "msgstr", value, width)
-    if head:
-        blocks.append(head)
-    blocks += [_render_entry(e, width) for e in po if not e.obsolete]
-    blocks += [_render_entry(e, width) for e in po if e.obsolete]
-    return "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
-
-
-def _encode(po: polib.POFile, text: str) -> bytes:
-    newline = getattr(po, "newline", "\n")
-    if newline != "\n":
-        text = text.replace("\n", newline)
-    return text.encode(po.encoding or "utf-8")
-
-
-def save_po(po: polib.POFile, path: Path) -> None:
-    """Write a catalog atomically in its own charset and line endings (round trips keep what they read)."""
-    files.write_bytes(path, _encode(po, render_po(po)))
 
 
 # ---------------------------------------------------------------- catalog queries
@@ -672,8 +427,8 @@ def _copy_entry(entry: polib.POEntry) -> polib.POEntry:
 
 
 def _translation_view(entries: Sequence[polib.POEntry]) -> list:
-    return [(e.msgctxt, e.msgid, e.obsolete, e.msgstr, sorted(e.msgstr_plural.items()), _flags(e), e.tcomment,
-             e.previous_msgid) for e in entries]
+    return [(e.msgctxt, e.msgid, e.obsolete, e.msgstr, sorted(e.msgstr_plural.items()), written_flags(e),
+             e.tcomment, e.previous_msgid) for e in entries]
 
 
 def _source_view(entries: Sequence[polib.POEntry]) -> list:
@@ -749,7 +504,7 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
             data = files.read_or_none(path)
             old = empty_po(path) if data is None else parse_po(data, path)
             po = _merged_catalog(old, lang, drafts, project, now)
-            new = _encode(po, render_po(po))
+            new = po_bytes(po)
             if new == data:
                 return _stats(po)
             if files.write_bytes(path, new, expected=data):
@@ -793,7 +548,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
         return
     with _directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
-            if files.write_bytes(path, _encode(po, render_po(po)), expected=data):
+            if files.write_bytes(path, po_bytes(po), expected=data):
                 return
             data = files.read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")

@@ -35,9 +35,9 @@ from defusedxml.expatreader import create_parser
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.errors import MemoryImportError, TmxError
+from pipeline.errors import CatalogError, MemoryImportError, TmxError
 from pipeline.files import atomic_writer
-from pipeline.po import CatalogError, read_po
+from pipeline.formats.po import read_po
 from pipeline.segment import normalise as segment_normalise
 
 APPROVED = "approved"

@@ -18,7 +18,8 @@ from pipeline import catalogs as catalog_stage
 from pipeline import files, shown_percent, sources
 from pipeline import percent_text as percent
 from pipeline import segment as segmentation
-from pipeline.errors import PublishError
+from pipeline.errors import CatalogError, PublishError
+from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
 
@@ -175,12 +176,12 @@ def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
     if not path.is_file():
         return {}
     try:
-        po = catalog_stage.read_po(path)
-    except catalog_stage.CatalogError as exc:
-        raise catalog_stage.CatalogError(exc.path, exc.line, f"cannot read catalog: {exc.message}; fix or "
+        po = read_po(path)
+    except CatalogError as exc:
+        raise CatalogError(exc.path, exc.line, f"cannot read catalog: {exc.message}; fix or "
                                          "restore the file") from None
     except OSError as exc:
-        raise catalog_stage.CatalogError(path, 0, f"cannot read catalog ({exc.strerror or exc}); fix the "
+        raise CatalogError(path, 0, f"cannot read catalog ({exc.strerror or exc}); fix the "
                                          "file or its permissions") from None
     found: dict[tuple[str | None, str], Translation] = {}
     for entry in po:
@@ -413,7 +414,7 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
                 continue
             try:
                 translations = load_translations(catalog)
-            except catalog_stage.CatalogError as exc:
+            except CatalogError as exc:
                 results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
                                            published=False, reason=str(exc), untranslated=len(segments),
                                            **common))

@@ -28,6 +28,7 @@ from pipeline.catalogs import (
     workspace_lock,
     write_template,
 )
+from pipeline.formats.po import po_bytes, read_po, render_po, save_po
 from pipeline.languages import english_name, plural_forms
 from pipeline.segment import Segment
 
@@ -91,11 +92,11 @@ def translator_edit(path: Path, edit) -> None:
 
 
 def live(path: Path) -> dict[tuple[str | None, str], polib.POEntry]:
-    return {(e.msgctxt, e.msgid): e for e in cat.read_po(path) if not e.obsolete}
+    return {(e.msgctxt, e.msgid): e for e in read_po(path) if not e.obsolete}
 
 
 def obsolete(path: Path) -> dict[tuple[str | None, str], polib.POEntry]:
-    return {(e.msgctxt, e.msgid): e for e in cat.read_po(path) if e.obsolete}
+    return {(e.msgctxt, e.msgid): e for e in read_po(path) if e.obsolete}
 
 
 ARTICLE = [
@@ -274,7 +275,7 @@ def test_header_is_complete_and_correct(tmp_path, lang):
     path = catalog_path(tmp_path, lang, "visit")
     update_catalog(path, lang, [Draft("Hello.", None, [("a.md", "1")], msgstr="x")], project="news 1.0",
                    now=NOW1)
-    meta = cat.read_po(path).metadata
+    meta = read_po(path).metadata
     assert meta["Project-Id-Version"] == "news 1.0"
     assert meta["POT-Creation-Date"] == meta["PO-Revision-Date"] == "2025-03-01 09:30+0000"
     assert meta["Language"] == lang
@@ -305,7 +306,7 @@ def test_header_keeps_what_the_translator_set_and_dates_move_only_with_content(t
         po.metadata["X-Poedit-SourceCharset"] = "UTF-8"
     translator_edit(path, sign)
     update_catalog(path, "kk", drafts, project="p", now=NOW2)
-    meta = cat.read_po(path).metadata
+    meta = read_po(path).metadata
     assert meta["Last-Translator"] == "Aigerim <aigerim@example.org>"
     assert meta["Language-Team"] == "Kazakh <kk@example.org>"
     assert meta["X-Poedit-SourceCharset"] == "UTF-8"
@@ -313,7 +314,7 @@ def test_header_keeps_what_the_translator_set_and_dates_move_only_with_content(t
     # only a reference moved: source date changes, revision date does not
     drafts[0].occurrences = [("a.md", "7")]
     update_catalog(path, "kk", drafts, project="p", now=NOW2)
-    meta = cat.read_po(path).metadata
+    meta = read_po(path).metadata
     assert meta["POT-Creation-Date"] == "2025-03-08 17:05+0000"
     assert meta["PO-Revision-Date"] == "2025-03-01 09:30+0000"
 
@@ -327,7 +328,7 @@ def test_catalog_started_from_the_template_gets_a_real_header(tmp_path):
     path.parent.mkdir(parents=True)
     shutil.copy(pot, path)
     update_catalog(path, "ar", drafts, project="news", now=NOW2)
-    po = cat.read_po(path)
+    po = read_po(path)
     assert not po.metadata_is_fuzzy
     assert po.metadata["Language"] == "ar" and po.metadata["Plural-Forms"] == plural_forms("ar")
     assert po.metadata["Last-Translator"] != "FULL NAME <EMAIL@ADDRESS>"
@@ -341,7 +342,7 @@ def test_template_has_sources_only_and_is_stable(tmp_path):
                     comments=cat.format_comments("sentence", [], "memory 80% (x)"))
               for i, (c, m) in enumerate(entry_keys(segments(ARTICLE)))]
     write_template(path, drafts, project="news", now=NOW1)
-    po = cat.read_po(path)
+    po = read_po(path)
     assert [(e.msgctxt, e.msgid) for e in po] == entry_keys(segments(ARTICLE))
     assert all(e.msgstr == "" and not e.flags and "provenance" not in e.comment for e in po)
     assert po.metadata["POT-Creation-Date"] == "2025-03-01 09:30+0000"
@@ -351,22 +352,22 @@ def test_template_has_sources_only_and_is_stable(tmp_path):
     write_template(path, drafts, project="news", now=NOW2)
     assert path.read_bytes() == data
     write_template(path, drafts[:2], project="news", now=NOW2)
-    assert cat.read_po(path).metadata["POT-Creation-Date"] == "2025-03-08 17:05+0000"
+    assert read_po(path).metadata["POT-Creation-Date"] == "2025-03-08 17:05+0000"
 
 
 # ---------------------------------------------------------------- real-world catalogs
 
 @pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name.split("__")[0])
 def test_realworld_round_trip_loses_nothing(tmp_path, shared, source):
-    original = cat.read_po(source)
+    original = read_po(source)
     copy = tmp_path / source.name
-    cat.save_po(original, copy)
-    again = cat.read_po(copy)
+    save_po(original, copy)
+    again = read_po(copy)
     assert [sig(e) for e in again] == [sig(e) for e in original]
     assert list(again.metadata.items()) == list(original.metadata.items())
     assert again.header == original.header
     assert again.metadata_is_fuzzy == original.metadata_is_fuzzy
-    assert copy.read_bytes() == cat._encode(again, cat.render_po(again)), "writing is stable"
+    assert copy.read_bytes() == po_bytes(again), "writing is stable"
     crlf_source = source.read_bytes().count(b"\r\n") * 2 > source.read_bytes().count(b"\n")
     written = copy.read_bytes()
     assert (written.count(b"\r\n") == written.count(b"\n")) == crlf_source, "line endings kept"
@@ -380,7 +381,7 @@ def test_realworld_round_trip_loses_nothing(tmp_path, shared, source):
 
 def test_realworld_features_are_all_exercised(shared):
     """The round trip above covers obsolete entries, plurals, msgctxt, previous msgids and odd headers."""
-    loaded = {p.name.split("__")[0]: cat.read_po(p) for p in REALWORLD}
+    loaded = {p.name.split("__")[0]: read_po(p) for p in REALWORLD}
     everything = [e for po in loaded.values() for e in po]
     assert sum(e.obsolete for e in everything) >= 40
     assert sum(bool(e.msgid_plural) for e in everything) >= 7
@@ -396,7 +397,7 @@ def test_realworld_features_are_all_exercised(shared):
 @pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name.split("__")[0])
 def test_writer_matches_gnu_msgcat_layout(tmp_path, shared, source):
     """Same line breaking as GNU gettext: editing with msgcat/msgmerge afterwards does not reflow the file."""
-    ours = cat.render_po(cat.read_po(source)).splitlines()
+    ours = render_po(read_po(source)).splitlines()
     gnu = subprocess.run(["msgcat", str(source)], capture_output=True, check=True).stdout
     gnu_lines = gnu.decode("utf-8").replace("\r", "").splitlines()
     # polib strips trailing blanks of header comment lines ("# " -> "#"); nothing else may differ
@@ -407,7 +408,7 @@ def test_writer_matches_gnu_msgcat_layout(tmp_path, shared, source):
 def test_merge_into_a_foreign_catalog_keeps_every_translation(tmp_path, shared, source):
     path = tmp_path / source.name
     shutil.copy(source, path)
-    original = cat.read_po(path)
+    original = read_po(path)
 
     def work(e):  # everything but the live/obsolete state and the source references
         return repr((e.msgctxt, e.msgid, e.msgid_plural, e.msgstr, sorted(e.msgstr_plural.items()), e.flags,
@@ -415,7 +416,7 @@ def test_merge_into_a_foreign_catalog_keeps_every_translation(tmp_path, shared, 
     translated = [work(e) for e in original if cat._has_text(e)]
     update_catalog(path, "ru", [Draft("A new sentence.", None, [("a.md", "1")], msgstr="Новое.")],
                    project="p", now=NOW1)
-    merged = cat.read_po(path)
+    merged = read_po(path)
     kept = [work(e) for e in merged if cat._has_text(e) and e.msgid != "A new sentence."]
     assert sorted(kept) == sorted(translated)
     assert merged.metadata.get("Plural-Forms") == original.metadata.get("Plural-Forms", plural_forms("ru")), \
@@ -433,16 +434,16 @@ def test_other_charsets_are_read_and_written_back_in_kind(tmp_path, shared):
     koi8 = tmp_path / "mc-koi8.po"
     subprocess.run(["msgconv", "-t", "KOI8-R", "-o", str(koi8), str(source)], check=True)
     assert b"charset=KOI8-R" in koi8.read_bytes()
-    po = cat.read_po(koi8)
-    assert [sig(e) for e in po] == [sig(e) for e in cat.read_po(source)]
+    po = read_po(koi8)
+    assert [sig(e) for e in po] == [sig(e) for e in read_po(source)]
     out = tmp_path / "out.po"
-    cat.save_po(po, out)
+    save_po(po, out)
     assert out.read_bytes() == koi8.read_bytes()  # msgconv writes the GNU layout, and so do we
     assert msgfmt(out, "--check").returncode == 0
     # merging converts to UTF-8 (the header says so) and keeps the text
     update_catalog(out, "ru", [], project="p", now=NOW1)
     assert b"charset=UTF-8" in out.read_bytes()
-    assert sum(cat._has_text(e) for e in cat.read_po(out)) == sum(cat._has_text(e) for e in po)
+    assert sum(cat._has_text(e) for e in read_po(out)) == sum(cat._has_text(e) for e in po)
 
 
 def test_obsolete_previous_msgid_and_gnu_escapes_survive(tmp_path):
@@ -468,16 +469,16 @@ def test_obsolete_previous_msgid_and_gnu_escapes_survive(tmp_path):
         ''')
     path = tmp_path / "odd.po"
     path.write_text(text, encoding="utf-8")
-    po = cat.read_po(path)
+    po = read_po(path)
     live_entry, gone = list(po)
     assert live_entry.comment == "no space after the mark" and live_entry.flags == ["fuzzy"]
     assert (live_entry.previous_msgctxt, live_entry.previous_msgid) == ("old context", "Old text")
     assert live_entry.msgid == 'New text with a tab\tand "quotes"' and live_entry.msgstr == "Жаңа AB"
     assert gone.obsolete and gone.previous_msgid == "Older source" and gone.tcomment == "kept translator note"
     out = tmp_path / "out.po"
-    cat.save_po(po, out)
+    save_po(po, out)
     assert '#~| msgid "Older source"' in out.read_text(encoding="utf-8")
-    assert [sig(e) for e in cat.read_po(out)] == [sig(e) for e in po]
+    assert [sig(e) for e in read_po(out)] == [sig(e) for e in po]
     assert msgfmt(out, "--check-format").returncode == 0
 
 
@@ -520,7 +521,7 @@ def test_invalid_bytes_for_the_declared_charset(tmp_path):
     path = tmp_path / "bad.po"
     path.write_bytes(HEADER.encode() + b'msgid "a"\nmsgstr "\xff\xfe"\n')
     with pytest.raises(CatalogError) as info:
-        cat.read_po(path)
+        read_po(path)
     assert info.value.line == 6 and "utf-8" in info.value.message
 
 
@@ -528,7 +529,7 @@ def test_unknown_charset(tmp_path):
     path = tmp_path / "bad.po"
     path.write_text(HEADER.replace("UTF-8", "NO-SUCH-CODEC"), encoding="utf-8")
     with pytest.raises(CatalogError) as info:
-        cat.read_po(path)
+        read_po(path)
     assert info.value.line == 3 and "NO-SUCH-CODEC" in info.value.message
 
 
@@ -567,7 +568,7 @@ def test_a_catalog_that_never_settles_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "before_replace", keeps_saving)
     with pytest.raises(CatalogError, match="kept changing"):
         run(tmp_path, "ru", segments(ARTICLE[:3]))
-    assert cat.read_po(path), "the translator's last save is intact"
+    assert read_po(path), "the translator's last save is intact"
     assert [p.name for p in path.parent.iterdir()] == ["visit.po"]
 
 
@@ -694,7 +695,7 @@ def test_merge_leaves_the_loaded_catalog_alone_and_rejects_bad_drafts(tmp_path):
         update_catalog(path, "kk", [Draft("A.", None, []), Draft("A.", None, [])], project="p")
     with pytest.raises(ValueError, match="empty msgid"):
         update_catalog(path, "kk", [Draft("", None, [])], project="p")
-    assert [sig(e) for e in cat.read_po(path)] == before
+    assert [sig(e) for e in read_po(path)] == before
 
 
 def test_edit_saved_by_weblate_translate_toolkit_is_kept(tmp_path):

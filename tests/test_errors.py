@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import engine, memory, po, publish, sources
+from pipeline import engine, memory, publish, sources
 from pipeline.errors import LocatedError
+from pipeline.formats import po
 
 
 @pytest.mark.parametrize("error_type", [sources.SourceError, po.CatalogError, memory.MemoryImportError,
