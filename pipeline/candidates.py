@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.glossary import Glossary
+from pipeline.termmatch import Glossary
 
 KINDS = ("institution", "title", "person", "acronym", "place")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.candidates import Candidate, name_key
-from pipeline.glossary import Glossary
+from pipeline.termmatch import Glossary
 
 DATA = Path(__file__).resolve().parent / "data" / "candidates"
 
