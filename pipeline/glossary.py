@@ -13,11 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.concepts import LANGS, Concept, GlossaryError, Problem, looks_like_acronym
+from pipeline.files import read_or_none
 from pipeline.formats.glossary_csv import parse_file, read_csv, write_csv
 from pipeline.formats.tbx import read_tbx, write_tbx
 from pipeline.termmatch import Glossary, TermMatch, match_keys
 
 EXPORT_FORMATS = ("tbx", "csv")  # what `pipeline glossary export` writes
+_SAVE_ATTEMPTS = 5  # merges of an import into terms.csv that someone keeps saving, before giving up
 
 
 # ---------------------------------------------------------------- loading and checking
@@ -268,7 +270,9 @@ def import_file(source: Path, glossary_dir: Path, out: Path | None = None,
     """Import a TBX or glossary CSV file.
 
     Into `out` (a new CSV) when given, else merged into glossary_dir/terms.csv. Nothing is written when
-    there are conflicts (see merge_concepts). Returns the merge report and the reader's warnings.
+    there are conflicts (see merge_concepts). A save of terms.csv made while the import merges is kept: the
+    file is replaced only if it still holds what was merged, else the merge starts again from the new save.
+    Returns the merge report and the reader's warnings.
     """
     source = Path(source)
     head = source.read_bytes()[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -282,23 +286,28 @@ def import_file(source: Path, glossary_dir: Path, out: Path | None = None,
             write_csv(report.concepts, out)
         return report, warnings
     target = Path(glossary_dir) / "terms.csv"
-    existing, header, newline = [], None, "\n"
-    if target.exists():
-        parsed = parse_file(target)
-        if parsed.malformed:
-            first = parsed.malformed[0]
-            raise GlossaryError(first.path, first.line, first.message)
-        existing, header = [c for _, c in parsed.rows], parsed.header
-        newline = "\r\n" if parsed.crlf else "\n"
     elsewhere = {}
     if Path(glossary_dir).is_dir():
         for path in _glossary_files(Path(glossary_dir)):
             if path.resolve() != target.resolve():
                 elsewhere.update({c.id: c for c in read_csv(path)})
-    report = merge_concepts(existing, incoming, replace_values, elsewhere)
-    if not report.conflicts and (report.added or report.updated or not target.exists()):
-        write_csv(report.concepts, target, header, newline)
-    return report, warnings
+    for _attempt in range(_SAVE_ATTEMPTS):
+        data = read_or_none(target)
+        existing, header, newline = [], None, "\n"
+        if data is not None:
+            parsed = parse_file(target, data)
+            if parsed.malformed:
+                first = parsed.malformed[0]
+                raise GlossaryError(first.path, first.line, first.message)
+            existing, header = [c for _, c in parsed.rows], parsed.header
+            newline = "\r\n" if parsed.crlf else "\n"
+        report = merge_concepts(existing, incoming, replace_values, elsewhere)
+        if report.conflicts or not (report.added or report.updated or data is None):
+            return report, warnings
+        if write_csv(report.concepts, target, header, newline, expected=data):
+            return report, warnings
+    raise GlossaryError(target, 0, f"the file kept changing while the import was merged into it "
+                                   f"({_SAVE_ATTEMPTS} tries); nothing written: save your edits and import again")
 
 
 def export(concepts: Sequence[Concept], out: Path, fmt: str) -> None:

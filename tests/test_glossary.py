@@ -11,8 +11,8 @@ import pytest
 from conftest import FakeEngine
 from typer.testing import CliRunner
 
+from pipeline import files, placeholders
 from pipeline import glossary as g
-from pipeline import placeholders
 from pipeline.cli import app
 from pipeline.concepts import Concept, GlossaryError
 from pipeline.errors import LocatedError
@@ -542,6 +542,40 @@ def test_import_keeps_other_columns_and_line_ends(tmp_path):
     raw = (root / "terms.csv").read_bytes().decode()
     assert raw.startswith(f"{HEADER},reviewer\r\nmufti,") and raw.count("\r\n") == 3
     assert g.load(root).get("mufti").extra == {"reviewer": "Aigerim"}
+
+
+def test_a_save_of_terms_csv_during_an_import_is_merged_not_lost(tmp_path, monkeypatch):
+    root = tmp_path / "glossary"
+    write_glossary(root, "mufti,title,Grand Mufti,,Бас мүфти,,,,,,,no,,,,")
+    glossary_csv.write_csv([Concept("imam", "title", "Imam", targets={"kk": "Имам"})], tmp_path / "in.csv")
+    saves = []
+
+    def translator_saves_now(target):
+        if not saves:  # a translator adds a row in their editor just before our replace
+            saves.append(target)
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write("kadi,title,Kadi,,Қади,,,,,,,no,,,,\n")
+    monkeypatch.setattr(files, "before_replace", translator_saves_now)
+    report, _ = g.import_file(tmp_path / "in.csv", root)
+    assert saves and report.added == ["imam"]
+    assert [c.id for c in g.load(root).concepts] == ["mufti", "kadi", "imam"]
+
+
+def test_an_import_into_a_file_that_never_settles_fails_and_writes_nothing(tmp_path, monkeypatch):
+    root = tmp_path / "glossary"
+    write_glossary(root, "mufti,title,Grand Mufti,,Бас мүфти,,,,,,,no,,,,")
+    glossary_csv.write_csv([Concept("imam", "title", "Imam", targets={"kk": "Имам"})], tmp_path / "in.csv")
+    counter = iter(range(100))
+
+    def keeps_saving(target):
+        with target.open("a", encoding="utf-8") as handle:
+            handle.write(f"x{next(counter)},title,X {next(counter)},,Х,,,,,,,no,,,,\n")
+    monkeypatch.setattr(files, "before_replace", keeps_saving)
+    with pytest.raises(GlossaryError, match="kept changing") as err:
+        g.import_file(tmp_path / "in.csv", root)
+    assert err.value.path == str(root / "terms.csv")
+    assert "imam" not in [c.id for c in g.load(root).concepts]
+    assert sorted(p.name for p in root.iterdir()) == ["terms.csv"]
 
 
 # ---------------------------------------------------------------- CLI

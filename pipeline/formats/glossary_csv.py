@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.concepts import CASE_RULES, LANGS, TYPES, Concept, GlossaryError, Problem
-from pipeline.files import atomic_write_text
+from pipeline.files import ANY_CONTENT, write_text
 
 COLUMNS = (
     "id", "type", "en", "en_variants", "kk", "kk_variants", "ru", "ru_variants", "ar", "ar_variants",
@@ -45,10 +45,12 @@ def _split_variants(cell: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in cell.split("|") if v.strip()) if cell.strip() else ()
 
 
-def parse_file(path: Path) -> CsvFile:
+def parse_file(path: Path, raw: bytes | None = None) -> CsvFile:
+    """Read one glossary CSV file (`raw`: its bytes, when the caller already holds them)."""
     shown = str(path)
     parsed = CsvFile(shown, [], [], [], [])
-    raw = path.read_bytes()
+    if raw is None:
+        raw = Path(path).read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -212,6 +214,8 @@ def csv_text(concepts: Iterable[Concept], header: Sequence[str] | None = None) -
 
 
 def write_csv(concepts: Iterable[Concept], path: Path, header: Sequence[str] | None = None,
-              newline: str = "\n") -> None:
-    atomic_write_text(path, csv_text(concepts, header), newline=newline)
+              newline: str = "\n", *, expected: bytes | None = ANY_CONTENT) -> bool:
+    """Replace path atomically; with `expected` (the bytes the concepts were read from, None: no file) only
+    if the file still holds them, so a save made meanwhile is never overwritten. True when written."""
+    return write_text(path, csv_text(concepts, header), newline=newline, expected=expected)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from pipeline.concepts import CASE_RULES, LANGS, Concept, GlossaryError, looks_like_acronym
-from pipeline.files import atomic_write_text
+from pipeline.files import write_text
 
 TBX_NS = "urn:iso:std:iso:30042:ed-2"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -73,7 +73,7 @@ def _write_lang(entry: ET.Element, lang: str, terms: tuple[str, ...], source: st
 
 
 def write_tbx(concepts: Iterable[Concept], path: Path) -> None:
-    atomic_write_text(path, tbx_text(concepts))
+    write_text(path, tbx_text(concepts))
 
 
 # ---------------------------------------------------------------- reading
