@@ -275,6 +275,52 @@ def status(root: Path = RootOption, langs: list[str] | None = LangsOption, as_js
         typer.echo("no catalogs yet: run `pipeline run` first")
 
 
+# ---------------------------------------------------------------- check (qa)
+
+OnlyOption = typer.Option("approved", "--only", help="Which entries: approved (default), fuzzy or all.")
+
+
+@app.command("check")
+def check_command(root: Path = RootOption, langs: list[str] | None = LangsOption, only: str = OnlyOption,
+                  as_json: bool = JsonOption) -> None:
+    """Review checks on the catalogs: terms, numbers, script and language, punctuation, leftovers, length,
+    consistency. Exit 1 when any error is found. Silence a check on one entry with `#, ignore-<check>`."""
+    from pipeline import glossary, qa, workflow
+
+    if only not in qa.ONLY:
+        fail(f"--only takes one of {', '.join(qa.ONLY)}; got {only!r}", 2, as_json)
+    chosen = parse_langs(langs)
+    if not (root / "locales").is_dir():
+        fail(f"{root}: no locales/ folder; run from a workspace or pass --root DIR", 2, as_json)
+    try:
+        terms = workflow.load_glossary(root)
+    except glossary.GlossaryError as exc:
+        fail(str(exc), 1, as_json)
+    report = qa.check_workspace(root, chosen, only, terms)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        _print_check(report, only)
+    if report.errors or report.unreadable:
+        raise typer.Exit(1)
+
+
+def _print_check(report, only: str) -> None:
+    from rich.markup import escape
+
+    out = console()
+    for p in report.problems:
+        style = "red" if p.severity == "error" else "yellow"
+        msgid = p.msgid if len(p.msgid) <= 70 else p.msgid[:69] + "…"
+        out.print(f"{escape(p.catalog)}:{p.line}: [{style}]{p.severity}[/{style}] [{p.check}] "
+                  f"{escape(p.message)}\n    {escape(msgid)}", highlight=False, soft_wrap=True)
+    for line in report.unreadable:
+        typer.echo(f"error: {line}", err=True)
+    silenced = f", {report.silenced} silenced by ignore- flags" if report.silenced else ""
+    out.print(f"{report.errors} errors, {report.warnings} warnings{silenced} in {report.entries} {only} entries "
+              f"of {len(report.catalogs)} catalogs", highlight=False)
+
+
 # ---------------------------------------------------------------- models (engine)
 
 PackagesDirOption = typer.Option(

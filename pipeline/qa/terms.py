@@ -13,7 +13,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from pipeline.concepts import Concept, looks_like_acronym
 from pipeline.glossary import required_targets, target_forms
+from pipeline.qa.base import ERROR, WARNING, Entry, Finding
 from pipeline.termmatch import TermMatch
 
 _WORD = re.compile(r"\w+")
@@ -113,17 +115,23 @@ def _word_matcher(term_word: str, lang: str):
     return lambda w: w.startswith(stem) and len(w) - len(stem) <= extra
 
 
-def term_present(translation: str, term: str, lang: str) -> bool:
-    """Does the translation contain term (in any inflected / orthographic form)? An empty term never is."""
+def term_span(translation: str, term: str, lang: str) -> tuple[int, int] | None:
+    """Where the term (in any inflected / orthographic form) is: (start, end) in normalise(translation), which
+    are positions in the translation itself unless it had Arabic marks or compatibility characters."""
     wanted = words(term)
     if not wanted:
-        return False
+        return None
     tests = [_word_matcher(w, lang) for w in wanted]
-    have = words(translation)
+    have = list(_WORD.finditer(normalise(translation)))
     for start in range(len(have) - len(tests) + 1):
-        if all(test(have[start + k]) for k, test in enumerate(tests)):
-            return True
-    return False
+        if all(test(have[start + k].group(0)) for k, test in enumerate(tests)):
+            return have[start].start(), have[start + len(tests) - 1].end()
+    return None
+
+
+def term_present(translation: str, term: str, lang: str) -> bool:
+    """Does the translation contain term (in any inflected / orthographic form)? An empty term never is."""
+    return term_span(translation, term, lang) is not None
 
 
 def missing_terms(translation: str, matches: Sequence[TermMatch], lang: str) -> list[TermMatch]:
@@ -151,3 +159,55 @@ def missing_terms_note(missing: Sequence[TermMatch], lang: str) -> str:
     """
     pairs = required_targets(missing, lang)
     return "check terms: " + "; ".join(f"{source} → {target}" for source, target in pairs) if pairs else ""
+
+
+def check(entry: Entry, matches: Sequence[TermMatch]) -> list[Finding]:
+    """Required glossary targets (and do-not-translate names) of the source's terms present in the translation.
+
+    A confirmed concept missing is an error; an unconfirmed one (its target still to be checked with the
+    institution) a warning.
+    """
+    missing = missing_terms(entry.msgstr, matches, entry.lang)
+    findings = []
+    for confirmed, severity in ((True, ERROR), (False, WARNING)):
+        chosen = [m for m in missing if m.concept.confirmed is confirmed]
+        pairs = required_targets(chosen, entry.lang)
+        if pairs:
+            shown = "; ".join(f"{source} → {target}" for source, target in pairs)
+            findings.append(Finding("terms", f"required term missing: {shown}; write the glossary form (inflected "
+                                             "as the sentence needs)", severity))
+    return findings
+
+
+def form_used(translation: str, concept: Concept, lang: str) -> str | None:
+    """Which accepted full form (not an acronym) of the concept the translation writes, if any."""
+    for form in target_forms(concept, lang):
+        if not looks_like_acronym(form) and term_present(translation, form, lang):
+            return form
+    return None
+
+
+def check_names(entries: Sequence[Entry], matches: Sequence[Sequence[TermMatch]]) -> list[tuple[int, Finding]]:
+    """One concept written in different accepted forms across entries of a language: (entry index, finding)
+    for each entry that uses a rarer form than the others."""
+    used: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for k, (entry, found) in enumerate(zip(entries, matches, strict=True)):
+        for concept in {m.concept for m in found}:
+            if len(target_forms(concept, entry.lang)) < 2:
+                continue
+            form = form_used(entry.msgstr, concept, entry.lang)
+            if form:
+                used.setdefault((entry.lang, concept.id), {}).setdefault(form, []).append(k)
+    out = []
+    for forms in used.values():
+        if len(forms) < 2:
+            continue
+        ranked = sorted(forms.items(), key=lambda item: (-len(item[1]), item[1][0]))
+        common, where = ranked[0]
+        first = entries[where[0]]
+        for form, indices in ranked[1:]:
+            for k in indices:
+                out.append((k, Finding("names", f"{form!r} here, {common!r} in {len(where)} other entr"
+                                                f"{'y' if len(where) == 1 else 'ies'} (first {first.catalog}:"
+                                                f"{first.line}); write the name one way")))
+    return out
