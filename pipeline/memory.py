@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 import time
-import xml.sax
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,17 +25,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
-from xml.sax.handler import ContentHandler
-from xml.sax.saxutils import escape, quoteattr
 
-from defusedxml import DefusedXmlException
-from defusedxml.expatreader import create_parser
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.errors import CatalogError, MemoryImportError, TmxError
-from pipeline.files import atomic_writer
+from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
+from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
 from pipeline.segment import normalise as segment_normalise
 
 APPROVED = "approved"
@@ -120,27 +115,12 @@ class MemoryMigrationError(RuntimeError):
 
 # ------------------------------------------------------------------------------------------ text and scores
 
-# XML 1.0 cannot carry these; they are dropped on export.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_KEEP_REGION = {"zh", "pt", "sr"}  # languages whose regional/script variants are different targets
 
 
 def normalise(text: str) -> str:
     """The lookup key: exactly what the segmenter makes a msgid (NFC, invisible and bidi characters dropped,
     whitespace collapsed), so a TMX unit matches the catalog entry of the same sentence. The original is kept."""
     return segment_normalise(text)
-
-
-def lang_code(tag: str) -> str:
-    """`ru_RU.UTF-8` / `ru-RU` / `RU` -> `ru`: catalogs and TMX files spell one language many ways."""
-    tag = tag.strip().split(".")[0].split("@")[0].replace("_", "-")
-    parts = [p for p in tag.split("-") if p]
-    if not parts:
-        return ""
-    primary = parts[0].lower()
-    if primary in _KEEP_REGION and len(parts) > 1:
-        return "-".join([primary] + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]])
-    return primary
 
 
 def similarity(a: str, b: str) -> float:
@@ -162,18 +142,6 @@ def _iso_micros(micros: int) -> str:
 
 def _now() -> str:
     return _iso_micros(time.time_ns() // 1000)
-
-
-def _tmx_date(iso: str) -> str:
-    """ISO 8601 -> TMX `YYYYMMDDThhmmssZ`."""
-    digits = re.sub(r"[^0-9T]", "", iso)[:15]
-    return digits + "Z" if len(digits) == 15 else ""
-
-
-def _iso_date(tmx: str) -> str:
-    """TMX `YYYYMMDDThhmmssZ` -> ISO 8601 (empty when unreadable)."""
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z?", tmx.strip())
-    return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}.000000Z" if m else ""
 
 
 def _trigrams(text: str) -> dict[str, int]:
@@ -553,6 +521,8 @@ class SQLiteStore:
 class Memory:
     """Open with Memory.open(path); use as a context manager."""
 
+    TMX_BATCH = 2000  # units per upsert while a TMX file streams in
+
     def __init__(self, store: MemoryStore):
         self.store = store
         self._last_stamp = 0  # microseconds since the epoch
@@ -751,61 +721,38 @@ class Memory:
     def _import_tmx(self, path: Path, source_lang: str | None, origin_root: Path | None) -> ImportReport:
         origin = _origin(path, origin_root)
         added = read = 0
-
-        def flush(units: list[Unit]) -> None:
-            nonlocal added, read
-            rows = self._prepared(units)
-            read += len(rows)
-            added += self.store.upsert(rows)
-
-        handler = _TmxReader(path, lang_code(source_lang) if source_lang else None, origin, flush)
-        parser = create_parser(forbid_external=False)  # external DTD: skipped, never fetched
-        parser.setContentHandler(handler)
-        handler.locator = parser
-        try:
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 16):
-                    parser.feed(chunk)
-            parser.close()
-        except xml.sax.SAXParseException as e:
-            raise TmxError(path, e.getLineNumber(), f"malformed XML: {e.getMessage()}") from e
-        except DefusedXmlException as e:
-            raise TmxError(path, parser.getLineNumber() or 0,
-                           f"refused: {type(e).__name__} (entities and external references are not allowed)"
-                           ) from e
-        handler.finish()
-        return ImportReport(1, read, added, handler.skipped)
+        tmx = TmxReader(path, source_lang)
+        batch: list[Unit] = []
+        for pair in tmx:
+            status = pair.props.get(PROP_STATUS, APPROVED)
+            if status not in STATUSES:
+                raise TmxError(path, pair.line, f"unknown {PROP_STATUS} {status!r}; use approved or machine")
+            batch.append(Unit(pair.source_lang, pair.target_lang, pair.source, pair.target, status,
+                              pair.props.get(PROP_ORIGIN) or origin, pair.created, pair.updated))
+            if len(batch) >= self.TMX_BATCH:
+                rows = self._prepared(batch)
+                read += len(rows)
+                added += self.store.upsert(rows)
+                batch = []
+        rows = self._prepared(batch)
+        read += len(rows)
+        added += self.store.upsert(rows)
+        return ImportReport(1, read, added, tmx.skipped)
 
     def export_tmx(self, path: Path, *, source_lang: str = "en", target_langs: Sequence[str] | None = None,
                    include_machine: bool = False) -> int:
-        """Write a TMX 1.4b file (one <tu> per unit), atomically; returns the number of units written."""
+        """Write a TMX 1.4b file (one <tu> per unit), atomically; returns the number of units written.
+
+        Status and origin travel as <prop>s, so an export/import round trip keeps them."""
         from pipeline import __version__
 
-        path = Path(path)
-        statuses = self._statuses(include_machine)
         langs = [lang_code(t) for t in target_langs] if target_langs else None
-        count = 0
-        with atomic_writer(path) as out:
-            out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
-                      '<tmx version="1.4">\n'
-                      f'  <header creationtool="pipeline" creationtoolversion={quoteattr(__version__)} '
-                      f'segtype="sentence" o-tmf="pipeline-sqlite" adminlang="en" '
-                      f'srclang={quoteattr(lang_code(source_lang))} datatype="plaintext" '
-                      f'creationdate="{_tmx_date(_now())}"/>\n  <body>\n')
-            for u in self.store.iter_units(lang_code(source_lang), langs, statuses):
-                dates = "".join(f' {k}="{d}"' for k, d in (("creationdate", _tmx_date(u.created)),
-                                                         ("changedate", _tmx_date(u.updated))) if d)
-                out.write(f"    <tu{dates}>\n"
-                          f'      <prop type="{PROP_STATUS}">{u.status}</prop>\n'
-                          + (f'      <prop type="{PROP_ORIGIN}">{_xml_text(u.origin)}</prop>\n'
-                             if u.origin else "")
-                          + f'      <tuv xml:lang={quoteattr(u.source_lang)}><seg>{_xml_text(u.source)}'
-                          f'</seg></tuv>\n'
-                          f'      <tuv xml:lang={quoteattr(u.target_lang)}><seg>{_xml_text(u.target)}'
-                          f'</seg></tuv>\n    </tu>\n')
-                count += 1
-            out.write("  </body>\n</tmx>\n")
-        return count
+        units = self.store.iter_units(lang_code(source_lang), langs, self._statuses(include_machine))
+        pairs = (TmxPair(u.source_lang, u.target_lang, u.source, u.target,
+                         {PROP_STATUS: u.status, **({PROP_ORIGIN: u.origin} if u.origin else {})},
+                         u.created, u.updated) for u in units)
+        return write_tmx(Path(path), pairs, source_lang=source_lang, created=_now(), tool="pipeline",
+                         tool_version=__version__, original_format="pipeline-sqlite")
 
     def stats(self) -> MemoryStats:
         return self.store.stats()
@@ -854,11 +801,6 @@ def default_path(root: Path) -> Path:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _xml_text(text: str) -> str:
-    # \r would come back as \n through any XML parser: write it as a character reference.
-    return escape(_NOT_XML.sub("", text)).replace("\r", "&#13;")
-
-
 def _lang_from_path(path: Path) -> str:
     parts = path.resolve().parts
     if "LC_MESSAGES" in parts:
@@ -881,104 +823,3 @@ def _origin(path: Path, root: Path | None) -> str:
         except ValueError:
             continue
     return resolved.as_posix()
-
-
-class _TmxReader(ContentHandler):
-    """Streams <tu> elements into units. TMX 1.4b: header/tu srclang, tuv xml:lang (or TMX 1.1 `lang`)."""
-
-    BATCH = 2000
-
-    def __init__(self, path: Path, source_lang: str | None, origin: str, flush: Callable[[list[Unit]], None]):
-        super().__init__()
-        self.path, self.forced_lang, self.origin, self.flush = path, source_lang, origin, flush
-        self.locator = None
-        self.header_lang: str | None = None
-        self.stack: list[str] = []
-        self.pending: list[Unit] = []
-        self.skipped = 0
-        self.tu: dict | None = None
-        self.tuv: dict | None = None
-        self.text: list[str] | None = None  # collecting <seg> or <prop> text
-
-    def _line(self) -> int:
-        return self.locator.getLineNumber() if self.locator else 0
-
-    def _error(self, message: str) -> TmxError:
-        return TmxError(self.path, self._line(), message)
-
-    def startElement(self, name, attrs):
-        parent = self.stack[-1] if self.stack else None
-        self.stack.append(name)
-        if parent is None:
-            if name != "tmx":
-                raise self._error(f"not a TMX file: the root element is <{name}>, expected <tmx>")
-        elif name == "header" and parent == "tmx":
-            lang = attrs.get("srclang", "")
-            self.header_lang = None if lang.strip().lower() == "*all*" else lang_code(lang) or None
-        elif name == "tu":
-            if parent != "body":
-                raise self._error("<tu> outside <body>")
-            lang = attrs.get("srclang", "")
-            self.tu = {"line": self._line(), "srclang": None if lang.strip().lower() == "*all*" else
-                       lang_code(lang) or None, "created": _iso_date(attrs.get("creationdate", "")),
-                       "updated": _iso_date(attrs.get("changedate", "")), "props": {}, "tuvs": []}
-        elif name == "prop" and parent == "tu":
-            self.tu["prop"] = attrs.get("type", "")
-            self.text = []
-        elif name == "tuv":
-            if parent != "tu":
-                raise self._error("<tuv> outside <tu>")
-            lang = attrs.get("xml:lang") or attrs.get("lang") or ""
-            if not lang_code(lang):
-                raise self._error("<tuv> without xml:lang")
-            self.tuv = {"lang": lang_code(lang), "seg": None,
-                        "updated": _iso_date(attrs.get("changedate", "")),
-                        "created": _iso_date(attrs.get("creationdate", ""))}
-        elif name == "seg":
-            if parent != "tuv":
-                raise self._error("<seg> outside <tuv>")
-            self.text = []
-
-    def characters(self, content):
-        if self.text is not None:
-            self.text.append(content)  # inline codes (<ph>, <bpt>, ...) keep their text: the native markup
-
-    def endElement(self, name):
-        self.stack.pop()
-        if name == "seg" and self.tuv is not None:
-            self.tuv["seg"] = "".join(self.text or [])
-            self.text = None
-        elif name == "prop" and self.tu is not None and self.text is not None and self.stack[-1:] == ["tu"]:
-            self.tu["props"][self.tu.pop("prop", "")] = "".join(self.text).strip()
-            self.text = None
-        elif name == "tuv" and self.tu is not None and self.tuv is not None:
-            if self.tuv["seg"] is not None:
-                self.tu["tuvs"].append(self.tuv)
-            self.tuv = None
-        elif name == "tu" and self.tu is not None:
-            self._emit(self.tu)
-            self.tu = None
-            if len(self.pending) >= self.BATCH:
-                self.flush(self.pending)
-                self.pending = []
-
-    def _emit(self, tu: dict) -> None:
-        src_lang = self.forced_lang or tu["srclang"] or self.header_lang or "en"
-        sources = [t for t in tu["tuvs"] if t["lang"] == src_lang]
-        targets = [t for t in tu["tuvs"] if t["lang"] != src_lang and t["seg"].strip()]
-        if not sources or not sources[0]["seg"].strip() or not targets:
-            self.skipped += 1
-            return
-        status = tu["props"].get(PROP_STATUS, APPROVED)
-        if status not in STATUSES:
-            raise TmxError(self.path, tu["line"],
-                           f"unknown {PROP_STATUS} {status!r}; use approved or machine")
-        origin = tu["props"].get(PROP_ORIGIN) or self.origin
-        for t in targets:
-            self.pending.append(Unit(src_lang, t["lang"], sources[0]["seg"], t["seg"], status, origin,
-                                     t["created"] or tu["created"], t["updated"] or tu["updated"]))
-
-    def finish(self) -> None:
-        if self.pending:
-            self.flush(self.pending)
-            self.pending = []

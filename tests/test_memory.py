@@ -24,7 +24,6 @@ from pipeline.memory import (
     SQLiteStore,
     TmxError,
     Unit,
-    _TmxReader,
     default_path,
     lang_code,
     normalise,
@@ -369,7 +368,7 @@ def test_export_keeps_status_dates_and_awkward_text(tmp_path, memory):
 
 
 def test_malformed_tmx_fails_with_its_line_and_loses_nothing(shared, tmp_path, memory, monkeypatch):
-    monkeypatch.setattr(_TmxReader, "BATCH", 2)  # good units reach the database before the error
+    monkeypatch.setattr(Memory, "TMX_BATCH", 2)  # good units reach the database before the error
     memory.add([Unit("en", "ru", SENTENCE, RU)])
     good = ntrex_tmx(ntrex(shared, 5)).splitlines()
     body_end = good.index("</body>")
