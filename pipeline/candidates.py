@@ -17,7 +17,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from pipeline import TARGET_LANGS
+from pipeline.concepts import Concept
+from pipeline.errors import LocatedError
+from pipeline.sources import Article
 from pipeline.termmatch import Glossary
 
 KINDS = ("institution", "title", "person", "acronym", "place")
@@ -586,7 +591,7 @@ class _Extractor:
             return []  # only glossary terms joined by "and": each is known
         if len(words) == 1 and len(idx) == 1 and 0 < idx[0] < len(toks) - 1 \
                 and toks[idx[0] - 1].text.casefold() == "the" and toks[idx[0] + 1].word \
-                and toks[idx[0] + 1].text[0].islower():
+                and toks[idx[0] + 1].text[0].islower() and toks[idx[0] + 1].text.casefold() not in FUNCTION_WORDS:
             return []  # "the Hanafi tradition": an adjective, not a name
         if len(words) == 1:
             low = _lower(words[0])
@@ -840,3 +845,254 @@ def _merge_short_forms(groups: dict, order: list) -> None:
                 if owner in groups:
                     _absorb(groups, owner, key)
                 break
+
+
+# ---------------------------------------------------------------- suggested targets
+
+
+_TARGET_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_CYRILLIC_LATIN = str.maketrans({
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "i", "к": "k", "қ": "k", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o",
+    "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "kh",
+    "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya"})
+_ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0640]")
+
+
+def _stem(word: str, lang: str) -> str:
+    """A crude stem so inflected forms meet: the first letters of a Kazakh or Russian word, an Arabic word
+    without diacritics, tatweel, the article or an attached و/ب/ل."""
+    w = word.casefold().replace("’", "'")
+    if lang == "ar":
+        w = _ARABIC_MARKS.sub("", w).replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
+        w = re.sub(r"^(?:[وبلف]?ال|[وبل](?=ال))", "", w)
+        return w[:6]
+    return w[:max(4, min(len(w), 5))] if len(w) > 3 else w
+
+
+def _latin(text: str) -> str:
+    return name_key(text.casefold().translate(_CYRILLIC_LATIN))
+
+
+def suggest(candidate: Candidate, pairs: Sequence[tuple[str, str]], others: Sequence[str], lang: str) -> str:
+    """The words of the approved translations that render the candidate, or "" when they do not agree.
+
+    pairs: (English sentence containing the candidate, approved translation); others: approved translations of
+    sentences without it. A word group every translation of the candidate's sentences shares, and the others
+    rarely have, is the rendering; with one sentence only, a name is recognised by its sound (Cyrillic
+    transliterated back and compared with the English), never guessed.
+    """
+    if not pairs:
+        return ""
+    from rapidfuzz import fuzz
+
+    size = len(candidate.text.split())
+    english = name_key(candidate.text)
+    tokenised = [[m.group() for m in _TARGET_WORD.finditer(target)] for _, target in pairs]
+    stem_sets = [{_stem(w, lang) for w in words} for words in tokenised]
+    other_stems = [{_stem(m.group(), lang) for m in _TARGET_WORD.finditer(t)} for t in others[:2000]]
+    best, best_score = "", 0.0
+    seen: set[tuple[str, ...]] = set()
+    for words in tokenised:
+        for n in range(1, min(size + 3, 10) + 1):
+            for i in range(len(words) - n + 1):
+                gram = words[i:i + n]
+                key = tuple(_stem(w, lang) for w in gram)
+                if key in seen:
+                    continue
+                seen.add(key)
+                support = sum(1 for stems in stem_sets if set(key) <= stems) / len(pairs)
+                contrast = (sum(1 for stems in other_stems if set(key) <= stems) / len(other_stems)
+                            if other_stems else 0.0)
+                sound = fuzz.ratio(_latin(" ".join(gram)), english) / 100 if lang != "ar" else 0.0
+                length = abs(n - size) / max(size, 1)
+                if len(pairs) >= 2:
+                    score = support - 2 * contrast - 0.15 * length + 0.3 * sound
+                    ok = support == 1.0 and contrast < 0.2
+                else:
+                    score = sound - 0.1 * length
+                    ok = candidate.kind == "person" and sound >= 0.75
+                if ok and score > best_score:
+                    best, best_score = " ".join(gram), score
+    return best
+
+
+def approved_translations(root: Path, sentences: Sequence[str], langs: Sequence[str],
+                          warnings: list[str]) -> dict[str, dict[str, str]]:
+    """lang -> {English sentence: approved translation}, from the catalogs in locales/ and the memory (read
+    only: finding candidates never writes)."""
+    from pipeline import memory
+    from pipeline.formats.po import read_po
+    from pipeline.segment import normalise
+
+    found: dict[str, dict[str, str]] = {lang: {} for lang in langs}
+    locales = root / "locales"
+    for lang in langs:
+        folder = locales / lang / "LC_MESSAGES"
+        for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+            try:
+                catalog = read_po(path)
+            except LocatedError as exc:
+                warnings.append(f"no suggestions from {exc}")
+                continue
+            for entry in catalog:
+                if entry.msgstr and not entry.fuzzy and not entry.obsolete:
+                    found[lang][normalise(entry.msgid)] = entry.msgstr
+    path = memory.default_path(root)
+    if path.is_file():
+        with memory.Memory.open(path) as tm:
+            for lang in langs:
+                for sentence in sentences:
+                    if sentence not in found[lang]:
+                        match = tm.exact(sentence, lang)
+                        if match is not None:
+                            found[lang][sentence] = match.target
+    return found
+
+
+def add_suggestions(candidates: Sequence[Candidate], approved: dict[str, dict[str, str]]) -> None:
+    for lang, table in approved.items():
+        if not table:
+            continue
+        for c in candidates:
+            mine = {o.sentence for o in c.occurrences}
+            pairs = [(s, table[s]) for s in mine if s in table]
+            if not pairs:
+                continue
+            others = [t for s, t in table.items() if s not in mine]
+            target = suggest(c, pairs, others, lang)
+            if target:
+                c.suggested[lang] = target
+
+
+# ---------------------------------------------------------------- the command: find, and add to the glossary
+
+
+@dataclass
+class Report:
+    candidates: list[Candidate]
+    articles: int
+    errors: list[str] = field(default_factory=list)  # articles that could not be read, with file:line
+    warnings: list[str] = field(default_factory=list)
+    added: list[Concept] = field(default_factory=list)
+    glossary_file: Path | None = None
+
+
+def article_sentences(article: Article, root: Path) -> list[Sentence]:
+    from pipeline.segment import segment_text
+
+    shown = _relative(article.path, root)
+    return [Sentence(shown, s.line, s.norm) for s in segment_text(article.text, markdown=article.markdown)]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find(root: Path, *, min_count: int = 1, add_rows: bool = False, langs: Sequence[str] = TARGET_LANGS,
+         suggestions: bool = True) -> Report:
+    """Candidates over every article of source_texts/, best first, with targets suggested from approved work;
+    with add_rows, appended to glossary/terms.csv as unconfirmed rows. GlossaryError on a malformed glossary."""
+    from pipeline import glossary, sources
+
+    folder = root / "glossary"
+    terms = glossary.load(folder) if folder.is_dir() and any(folder.glob("*.csv")) else Glossary([])
+    report = Report([], 0)
+    sentences: list[Sentence] = []
+    for path in sources.find_articles(root):
+        try:
+            article = sources.read_article(path)
+        except LocatedError as exc:
+            report.errors.append(str(exc))
+            continue
+        report.articles += 1
+        sentences += article_sentences(article, root)
+    report.candidates = extract(sentences, terms, min_count=min_count)
+    if suggestions and report.candidates:
+        approved = approved_translations(root, list(dict.fromkeys(s.text for s in sentences)), langs,
+                                         report.warnings)
+        add_suggestions(report.candidates, approved)
+    if add_rows:
+        report.glossary_file, report.added = add(root, report.candidates, terms)
+    return report
+
+
+_TYPE_OF_KIND = {"institution": "institution", "title": "title", "person": "person", "acronym": "organisation",
+                 "place": "place"}
+ADDED_NOTE = "added by `pipeline glossary candidates --add`: check the name, fill kk/ru/ar from official sources"
+
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    ascii_text = "".join(ch for ch in folded if ch.isascii())
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:60].strip("-") or "term"
+
+
+def new_concepts(candidates: Sequence[Candidate], terms: Glossary, taken_ids: Iterable[str]) -> list[Concept]:
+    """Rows for the candidates: confirmed=no, suggested targets (or none), variants the glossary does not
+    already hold, a fresh id each. An acronym whose expansion is added too travels as its variant."""
+    taken = set(taken_ids)
+    used_forms: set[str] = set()
+    expansions = {name_key(c.text) for c in candidates if c.kind != "acronym"}
+    rows = []
+    for c in candidates:
+        if c.kind == "acronym" and c.expansion and name_key(c.expansion) in expansions:
+            continue
+        forms = []
+        for form in (c.text, *c.variants):
+            key = name_key(form) if c.kind == "person" else form.casefold()
+            if key in used_forms or _known(terms, [form]) or len(form) < 2:
+                continue
+            if c.kind == "person" and len(form.split()) == 1 and form != c.text:
+                continue  # a surname alone would match other people
+            used_forms.add(key)
+            forms.append(form)
+        if not forms or forms[0] != c.text:
+            continue
+        base = _slug(c.text)
+        cid, n = base, 2
+        while cid in taken:
+            cid, n = f"{base}-{n}", n + 1
+        taken.add(cid)
+        notes = ADDED_NOTE
+        if c.titles:
+            notes += "; seen with the titles: " + "; ".join(c.titles)
+        if c.suggested:
+            notes += "; suggested targets come from approved translations of sentences that contain it"
+        rows.append(Concept(cid, _TYPE_OF_KIND[c.kind], c.text, tuple(forms[1:]), targets=dict(c.suggested),
+                            confirmed=False, notes=notes))
+    return rows
+
+
+def append_to_glossary(path: Path, concepts: Sequence[Concept]) -> None:
+    """Append rows to a glossary CSV, byte for byte keeping what is there (its header, line ends, rows)."""
+    import csv
+
+    from pipeline.files import write_bytes
+    from pipeline.formats.glossary_csv import COLUMNS, csv_text
+
+    data = path.read_bytes() if path.exists() else b""
+    text = data.decode("utf-8-sig")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    header = next(csv.reader([text.splitlines()[0]])) if text.strip() else list(COLUMNS)
+    rows = csv_text(concepts, header)
+    if text.strip():
+        rows = rows.split("\n", 1)[1]
+    addition = rows.replace("\n", newline).encode("utf-8")
+    if data and not data.endswith(b"\n"):
+        addition = newline.encode() + addition
+    write_bytes(path, data + addition)
+
+
+def add(root: Path, candidates: Sequence[Candidate], terms: Glossary) -> tuple[Path, list[Concept]]:
+    """Append the candidates to glossary/terms.csv as unconfirmed rows; existing rows are never touched."""
+    path = root / "glossary" / "terms.csv"
+    rows = new_concepts(candidates, terms, (c.id for c in terms.concepts))
+    if rows:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        append_to_glossary(path, rows)
+    return path, rows

@@ -607,6 +607,72 @@ def glossary_find(
         typer.echo(glossary.term_comment(matches, lang) or "no glossary terms")
 
 
+@glossary_app.command("candidates")
+def glossary_candidates(
+    root: Path = RootOption,
+    min_count: int = typer.Option(1, "--min-count", min=1, help="Only names seen at least N times."),
+    as_json: bool = JsonOption,
+    add: bool = typer.Option(False, "--add", help="Append them to glossary/terms.csv as confirmed=no rows "
+                             "(empty or suggested targets); existing rows are never touched."),
+    limit: int = typer.Option(50, "--limit", min=0, help="Rows shown in the table (0: all); --json lists all."),
+) -> None:
+    """Names the glossary lacks, found in source_texts/: institutions, titles, people, acronyms, places.
+
+    Best first (seen in more articles, more often, clearer shape), each with where it occurs, the glossary
+    concepts it overlaps and targets suggested from approved translations. Exit codes: 0 done, 1 the glossary
+    is malformed or an article could not be read (the others are still used), 2 usage error.
+    """
+    from pipeline import candidates
+    from pipeline.errors import LocatedError
+
+    try:
+        report = candidates.find(root, min_count=min_count, add_rows=add)
+    except LocatedError as exc:
+        fail(str(exc), 1, as_json)
+    if as_json:
+        data = {"candidates": [c.to_json() for c in report.candidates], "articles": report.articles,
+                "errors": report.errors, "warnings": report.warnings}
+        if add:
+            data["added"] = [c.id for c in report.added]
+            data["glossary"] = str(report.glossary_file)
+        emit_json(data)
+    else:
+        _print_candidates(report, limit, add)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _print_candidates(report, limit: int, add: bool) -> None:
+    from rich.table import Table
+
+    for message in report.errors:
+        typer.echo(f"error: {message}", err=True)
+    for message in report.warnings:
+        typer.echo(f"warning: {message}", err=True)
+    shown = report.candidates[:limit] if limit else report.candidates
+    table = Table(title=f"{len(report.candidates)} candidate(s) the glossary lacks, in {report.articles} article(s)")
+    for column in ("#", "candidate", "kind", "count", "first seen", "overlaps", "suggested"):
+        table.add_column(column, overflow="fold")
+    for n, c in enumerate(shown, 1):
+        name = c.text + ("".join(f"\n  = {v}" for v in c.variants) if c.variants else "")
+        if c.expansion:
+            name += f"\n  ({c.expansion})"
+        where = f"{c.occurrences[0].article}:{c.occurrences[0].line}"
+        if len(c.articles) > 1:
+            where += f" +{len(c.articles) - 1} article(s)"
+        table.add_row(str(n), name, c.kind, str(c.count), where, ", ".join(c.overlaps),
+                      "\n".join(f"{lang}: {t}" for lang, t in c.suggested.items()))
+    console().print(table)
+    if limit and len(report.candidates) > limit:
+        typer.echo(f"... {len(report.candidates) - limit} more: --limit 0 shows all, --json lists all")
+    if add:
+        if report.added:
+            typer.echo(f"added {len(report.added)} row(s) to {report.glossary_file} (confirmed=no): fill the kk, ru "
+                       "and ar targets, then run `pipeline glossary check`")
+        else:
+            typer.echo("nothing to add")
+
+
 # ---------------------------------------------------------------- tm (memory)
 
 

@@ -136,3 +136,149 @@ def test_recall_and_precision_on_unseen_articles(glossary_dir):
     result = score(extract(_test_articles(), terms), gold, terms)
     assert result.recall >= 0.90, result.missed
     assert result.precision >= 0.70, result.wrong
+
+
+# ---------------------------------------------------------------- the command, suggestions, --add
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+
+import polib  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from pipeline.cli import app  # noqa: E402
+
+ARTICLE = """Mazhilis speaker meets religious leaders
+
+ASTANA – The Chairman of the Mazhilis Yerlan Koshanov met the heads of religious associations on Monday.
+He said the Committee for Religious Affairs had prepared the new law together with the deputies.
+The Committee for Religious Affairs will report to the Mazhilis in May.
+"""
+
+
+def make_workspace(tmp_path: Path, glossary_csv: str | None = None) -> Path:
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "mazhilis.txt").write_text(ARTICLE, encoding="utf-8")
+    (root / "glossary").mkdir()
+    shutil.copy(REPO / "glossary" / "terms.csv", root / "glossary" / "terms.csv")
+    if glossary_csv is not None:
+        (root / "glossary" / "terms.csv").write_text(glossary_csv, encoding="utf-8")
+    return root
+
+
+def approve(root: Path, lang: str, pairs: dict[str, str]) -> None:
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": lang}
+    for msgid, msgstr in pairs.items():
+        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    folder = root / "locales" / lang / "LC_MESSAGES"
+    folder.mkdir(parents=True, exist_ok=True)
+    po.save(str(folder / "mazhilis.po"))
+
+
+def test_cli_json_lists_candidates_best_first_with_where_they_occur(tmp_path):
+    root = make_workspace(tmp_path)
+    result = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    texts = [c["text"] for c in data["candidates"]]
+    assert texts[:2] == ["Mazhilis", "Committee for Religious Affairs"]  # three times, twice in the article
+    person = next(c for c in data["candidates"] if c["text"] == "Yerlan Koshanov")
+    assert person["kind"] == "person" and person["titles"] == ["Chairman of the Mazhilis"]
+    assert person["articles"] == ["source_texts/mazhilis.txt"]
+    assert person["occurrences"] == [{"article": "source_texts/mazhilis.txt", "line": 3}]
+    assert set(person) >= {"text", "kind", "count", "articles", "overlaps", "suggested"}
+    only_repeated = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--json",
+                                             "--min-count", "2"])
+    assert [c["text"] for c in json.loads(only_repeated.stdout)["candidates"]] == [
+        "Mazhilis", "Committee for Religious Affairs"]
+
+
+def test_suggested_targets_come_from_approved_translations(tmp_path):
+    root = make_workspace(tmp_path)
+    approve(root, "ru", {
+        "He said the Committee for Religious Affairs had prepared the new law together with the deputies.":
+            "Он сказал, что Комитет по делам религий подготовил новый закон вместе с депутатами.",
+        "The Committee for Religious Affairs will report to the Mazhilis in May.":
+            "Комитет по делам религий отчитается перед Мажилисом в мае.",
+        "ASTANA – The Chairman of the Mazhilis Yerlan Koshanov met the heads of religious associations on Monday.":
+            "АСТАНА – Председатель Мажилиса Ерлан Кошанов в понедельник встретился с главами религиозных "
+            "объединений.",
+        "Mazhilis speaker meets religious leaders": "Спикер Мажилиса встретился с религиозными лидерами",
+    })
+    # a fuzzy entry is not approved work: it never feeds a suggestion
+    po = polib.pofile(str(root / "locales/ru/LC_MESSAGES/mazhilis.po"))
+    po.append(polib.POEntry(msgid="The Committee for Religious Affairs met.", msgstr="Министерство собралось.",
+                            flags=["fuzzy"]))
+    po.save()
+    report = json.loads(CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root),
+                                                 "--json"]).stdout)
+    found = {c["text"]: c["suggested"] for c in report["candidates"]}
+    assert found["Committee for Religious Affairs"] == {"ru": "Комитет по делам религий"}
+    assert found["Yerlan Koshanov"] == {"ru": "Ерлан Кошанов"}  # one sentence: recognised by its sound
+    assert found["Mazhilis"] == {"ru": "Мажилиса"}  # as the approved text writes it: a reviewer checks the case
+
+
+def test_add_appends_unconfirmed_rows_and_check_reads_them_back(tmp_path):
+    root = make_workspace(tmp_path)
+    terms_csv = root / "glossary" / "terms.csv"
+    before = terms_csv.read_bytes()
+    problems_before = {str(p) for p in glossary.check(root / "glossary")}
+    result = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--add", "--json"])
+    assert result.exit_code == 0, result.output
+    added = json.loads(result.stdout)["added"]
+    assert {"committee-for-religious-affairs", "yerlan-koshanov", "mazhilis"} <= set(added)
+    after = terms_csv.read_bytes()
+    assert after.startswith(before)  # existing rows byte for byte
+    concepts = {c.id: c for c in glossary.load_concepts(root / "glossary")}
+    person = concepts["yerlan-koshanov"]
+    assert person.type == "person" and not person.confirmed and person.targets == {}
+    assert "Chairman of the Mazhilis" in person.notes
+    # check reads every added row back; what it asks for is the targets a terminologist fills in
+    new_problems = [p for p in glossary.check(root / "glossary") if str(p) not in problems_before]
+    assert new_problems and all("missing" in p.message and "target" in p.message for p in new_problems)
+    lines = {p.line for p in new_problems}
+    assert min(lines) > before.count(b"\n")  # only the appended lines
+    # a second --add finds nothing new: the glossary knows them now
+    again = json.loads(CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--add",
+                                                "--json"]).stdout)
+    assert again["added"] == [] and terms_csv.read_bytes() == after
+
+
+def test_add_with_suggestions_and_crlf_file(tmp_path):
+    header = "id,type,en,en_variants,kk,kk_variants,ru,ru_variants,ar,ar_variants,dnt,confirmed,kk_source," \
+             "ru_source,ar_source,notes,reviewer\r\n"
+    row = "mazhilis,institution,Mazhilis,,Мәжіліс,,Мажилис,,مجلس النواب,,,no,parlam.kz,parlam.kz,x,,anna\r\n"
+    root = make_workspace(tmp_path, header + row)
+    approve(root, "ru", {
+        "He said the Committee for Religious Affairs had prepared the new law together with the deputies.":
+            "Он сказал, что Комитет по делам религий подготовил новый закон вместе с депутатами.",
+        "The Committee for Religious Affairs will report to the Mazhilis in May.":
+            "Комитет по делам религий отчитается перед Мажилисом в мае.",
+    })
+    report = candidates_find(root)
+    assert "Mazhilis" not in [c.text for c in report.candidates]
+    data = (root / "glossary" / "terms.csv").read_bytes()
+    assert data.startswith((header + row).encode()) and b"\n" not in data.replace(b"\r\n", b"")
+    concept_ = {c.id: c for c in glossary.load_concepts(root / "glossary")}["committee-for-religious-affairs"]
+    assert concept_.targets == {"ru": "Комитет по делам религий"} and not concept_.confirmed
+    assert concept_.extra == {}
+
+
+def candidates_find(root):
+    from pipeline import candidates
+
+    return candidates.find(root, add_rows=True)
+
+
+def test_malformed_glossary_or_unreadable_article_is_a_clear_error(tmp_path):
+    root = make_workspace(tmp_path, "id,type\nbroken\n")
+    result = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root)])
+    assert result.exit_code == 1 and "terms.csv:1" in result.output and "Traceback" not in result.output
+    root = make_workspace(tmp_path / "b")
+    (root / "source_texts" / "bad.txt").write_bytes(b"Title\n\nbad \xff byte here in the text.\n")
+    result = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["errors"] and "bad.txt" in data["errors"][0] and data["candidates"]  # the others still count
