@@ -533,6 +533,7 @@ class Engine:
         self.beam_size = beam_size
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
+        self.encode_target: Callable[[str], list[str]] | None = None  # for score(); set by from_package
 
     @classmethod
     def load(cls, directory: Path, to_code: str, from_code: str = "en", *, beam_size: int = 2,
@@ -564,11 +565,13 @@ class Engine:
             raise ModelError(f"{info.path}: no usable tokenizer; reinstall the package")
         target_spm = metadata.get("target_sentencepiece") or source_spm
         if target_spm:
-            decode = _SentencePiece(info.path / target_spm).decode
+            target = _SentencePiece(info.path / target_spm)
+            decode, encode_target = target.decode, target.encode
         elif (info.path / "sentencepiece.model").is_file():
-            decode = _SentencePiece(info.path / "sentencepiece.model").decode
+            target = _SentencePiece(info.path / "sentencepiece.model")
+            decode, encode_target = target.decode, target.encode
         else:
-            decode = package.tokenizer.decode  # BPE packages
+            decode, encode_target = package.tokenizer.decode, package.tokenizer.encode  # BPE packages
         try:
             translator = ctranslate2.Translator(
                 str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=1,
@@ -577,7 +580,9 @@ class Engine:
         except Exception as err:
             raise ModelError(f"{info.path}: CTranslate2 cannot load model/ ({err}); reinstall the "
                              "package") from err
-        return cls(info, translator, encode, decode, beam_size=beam_size)
+        engine = cls(info, translator, encode, decode, beam_size=beam_size)
+        engine.encode_target = encode_target
+        return engine
 
     def encode(self, text: str) -> list[str]:
         """Source tokens exactly as the translator receives them (source prefix included)."""
@@ -638,3 +643,39 @@ class Engine:
             if on_batch:
                 on_batch(len(batch))
         return results
+
+    def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
+        """The n best translations of each segment, best first (num_hypotheses; beam widened to n).
+
+        Asked only for segments whose glossary placeholders broke in the best translation: another hypothesis
+        often keeps them intact, and is still the model's own wording.
+        """
+        results: list[list[str]] = [[] for _ in texts]
+        items = [(i, self.encode(text)) for i, text in enumerate(texts) if text and text.strip()]
+        for batch in self._batches(items):
+            sources = [tokens for _, tokens in batch]
+            prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
+            output = self.translator.translate_batch(
+                sources, target_prefix=prefixes, beam_size=max(self.beam_size, n), num_hypotheses=n,
+                max_batch_size=self.max_batch_size,
+                max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources),
+                replace_unknowns=True,
+            )
+            for (index, tokens), result in zip(batch, output, strict=True):
+                bound = self.decoding_bound(len(tokens))
+                results[index] = [self._clean(h[:bound]) for h in result.hypotheses]
+        return results
+
+    def score(self, source: str, candidates: list[str]) -> list[float]:
+        """Log-probability per target token of each candidate translation of source (CTranslate2 score_batch).
+
+        Placement asks it when its rules are unsure which form of a term a sentence needs.
+        """
+        if not candidates:
+            return []
+        encode_target = self.encode_target or self._encode
+        source_tokens = self.encode(source)
+        targets = [([self.target_prefix] if self.target_prefix else []) + encode_target(c) for c in candidates]
+        results = self.translator.score_batch([source_tokens] * len(candidates), targets,
+                                              max_batch_size=self.max_batch_size)
+        return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]

@@ -1,9 +1,14 @@
 """Protecting glossary terms through machine translation: protect -> translate -> restore.
 
 An MT engine does not know the glossary; it paraphrases institution names. So each term with a target is
-replaced by a placeholder code before the engine sees the segment, and the preferred target goes where the
-code comes back. Engines damage codes (case, spaces, look-alike letters, duplication, dropping); what cannot
-be restored exactly is translated again without protection and flagged for a reviewer.
+replaced by a placeholder code before the engine sees the segment, and the target goes where the code comes
+back, in the grammatical form the sentence needs there (placement.py: Russian and Kazakh case, Arabic
+proclitics). Engines damage codes (case, spaces, look-alike letters, glued endings, duplication, dropping);
+reading is tolerant, and a segment whose codes cannot be read back exactly once each gets the engine's other
+hypotheses, then is translated again without protection and flagged for a reviewer.
+
+Policies per language: protect (the above), check (translate unprotected, then flag a term that is missing in
+every one of its forms), off (leave terms to the engine; the `terms:` comment still lists them).
 
 The API is three steps a caller can also run separately: `protect` (segment + matches -> Protected),
 the engine, `restore` (Protected + output -> Restored); `translate_with_terms` runs them over a batch with
@@ -16,8 +21,17 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from pipeline.glossary import first_per_concept, requirement, target_for
+from pipeline.forms import Forms
+from pipeline.glossary import first_per_concept, requirement, target_for, target_forms
+from pipeline.placement import Placed, Placer, Term, placeholder_pattern
 from pipeline.termmatch import TermMatch
+
+POLICIES = ("protect", "check", "off")
+NUM_HYPOTHESES = 4  # asked of the engine for a segment whose placeholders broke, before giving up protection
+# texts, n -> n hypotheses per text, best first
+Hypotheses = Callable[[list[str], int], list[list[str]]]
+# source, candidate translations -> log-probability of each (higher is better)
+Scorer = Callable[[str, list[str]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,8 @@ class TermResult:
     ok: bool  # every protected term came back and was put in place
     notes: tuple[str, ...] = ()  # for a `#.` comment when not ok
     broken: tuple[str, ...] = ()  # ids of the concepts whose placeholder went wrong (the notes name them)
+    terms: tuple[Placed, ...] = ()  # each term put in place: the form chosen and whether rule or model decided
+    hypothesis: int = 0  # which engine hypothesis was used (0: the best; more when placeholders broke in it)
 
 @dataclass(frozen=True)
 class Slot:
@@ -46,6 +62,7 @@ class Protected:
     text: str
     slots: tuple[Slot, ...] = ()
     source_numbers: tuple[int, ...] = ()  # codes the source itself contained (not ours), left alone
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,7 @@ class Restored:
 
     text: str
     problems: dict[int, str]  # placeholder number -> "lost or garbled" | "duplicated" | "mixed up"
+    terms: tuple[Placed, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -74,17 +92,16 @@ class Placeholders:
 
     Default: code words like `XT1`, `XT2` - letters plus a number, like model numbers (MH17, A320) that news
     MT systems copy through untranslated. Reading them back is tolerant of what engines do to such codes:
-    case, a space or hyphen between letters and digits, Cyrillic look-alike letters, Arabic-Indic digits.
+    case, spaces or "_" turned into spaces, a hyphen, Cyrillic/Greek look-alike letters, Arabic-Indic digits,
+    endings and proclitics glued on.
     A number already present in the source text is never used, so real codes in the text are left alone.
     """
 
     prefix: str = "XT"
 
     def pattern(self) -> re.Pattern:
-        """Finds placeholders as engines return them; group 1 is the number."""
-        letters = r"\s?".join(f"[{re.escape(_HOMOGLYPHS.get(ch.upper(), ch + ch.lower()))}]"
-                              for ch in self.prefix)
-        return re.compile(rf"(?<![^\W\d_]){letters}[\s-]?([0-9٠-٩۰-۹]+)(?!\d)")
+        """Finds placeholders as engines return them; group 1 is the number (see placement.placeholder_pattern)."""
+        return placeholder_pattern(self.prefix)
 
     def numbers(self, text: str) -> list[int]:
         """Placeholder numbers found in text, in order (repeats kept)."""
@@ -162,17 +179,40 @@ def protect(text: str, matches: Sequence[TermMatch], lang: str, scheme: Placehol
         last_end = span[1]
     protected_text, numbers = scheme.protect(text, spans)
     slots = tuple(Slot(n, m, r) for n, (m, r) in zip(numbers, chosen, strict=True))
-    return Protected(text, protected_text, slots, tuple(scheme.numbers(text)))
+    return Protected(text, protected_text, slots, tuple(scheme.numbers(text)), lang)
 
 
-def restore(protected: Protected, output: str, scheme: Placeholders | None = None) -> Restored:
-    """Put the targets where their placeholders came back in the engine's output (nothing to do without slots)."""
+def english_plural(match: TermMatch) -> bool:
+    """The source says the term in the plural ("Ambassadors" for the glossary's "Ambassador")."""
+    text, form = match.text.rstrip("’'"), match.form or match.concept.en
+    return text.lower().endswith("s") and not form.lower().endswith("s") and text[:1].isalpha()
+
+
+def placement_terms(protected: Protected, forms: Forms) -> list[Term]:
+    """What placement needs for each slot: the forms of the replacement it carries."""
+    lang = protected.lang
+    terms = []
+    for s in protected.slots:
+        many = english_plural(s.match)
+        got = forms.for_concept(s.match.concept, lang, s.replacement, plural=many) if lang else {"nom": s.replacement}
+        plural = forms.for_concept(s.match.concept, lang, s.replacement, plural=True) if lang == "kk" else None
+        terms.append(Term(s.number, s.match.concept.id, got, plural))
+    return terms
+
+
+def restore(protected: Protected, output: str, scheme: Placeholders | None = None, placer: Placer | None = None,
+            scorer: Callable[[list[str]], list[float]] | None = None) -> Restored:
+    """Put the targets, in the form each spot needs, where their placeholders came back in the engine's output.
+
+    placer: one per language and run (it keeps the forms it made); scorer: the model's log-probability of whole
+    candidate sentences, consulted where the rules are unsure.
+    """
     if not protected.slots:
         return Restored(output, {})
     scheme = scheme or Placeholders()
-    text, problems = scheme.restore(output, {s.number: s.replacement for s in protected.slots},
-                                    protected.source_numbers)
-    return Restored(text, problems)
+    placer = placer or Placer(protected.lang, prefix=scheme.prefix)
+    placed = placer.place(output, placement_terms(protected, placer.forms), protected.source_numbers, scorer)
+    return Restored(placed.text, placed.problems, placed.terms)
 
 
 def fallback_notes(protected: Protected, matches: Sequence[TermMatch], problems: dict[int, str],
@@ -195,40 +235,107 @@ def fallback_notes(protected: Protected, matches: Sequence[TermMatch], problems:
     return notes
 
 
+def _present(output: str, concept_forms: Sequence[str]) -> bool:
+    low = output.casefold()
+    return any(form and form.casefold() in low for form in concept_forms)
+
+
+def check_terms(output: str, matches: Sequence[TermMatch], lang: str, forms: Forms) -> tuple[list[str], list[str]]:
+    """(notes, concept ids) for each glossary term an unprotected translation does not say in any form."""
+    notes, broken = [], []
+    for m in first_per_concept(matches):
+        target, remarks = requirement(m, lang)
+        if target is None:
+            continue
+        accepted = [*target_forms(m.concept, lang), target]
+        for text in list(accepted):
+            accepted += forms.for_concept(m.concept, lang, text).values()
+            if lang in ("ru", "kk"):
+                accepted += forms.for_concept(m.concept, lang, text, plural=True).values()
+        if not _present(output, accepted):
+            notes.append(f"glossary: the translation does not say “{target}”{remarks} (for “{m.text}”) in any "
+                         "form; put it in")
+            broken.append(m.concept.id)
+    return notes, broken
+
+
 def translate_with_terms(
     texts: Sequence[str],
     matches: Sequence[Sequence[TermMatch]],
     lang: str,
     translate: Callable[[list[str]], list[str]],
     scheme: Placeholders | None = None,
+    *,
+    policy: str = "protect",
+    hypotheses: Hypotheses | None = None,
+    scorer: Scorer | None = None,
+    placer: Placer | None = None,
+    num_hypotheses: int = NUM_HYPOTHESES,
 ) -> list[TermResult]:
-    """Protect terms, call the engine once for the batch, restore preferred targets; fall back per segment.
+    """Protect terms, call the engine once for the batch, place each term in its form; fall back per segment.
 
-    A segment whose placeholders did not all come back exactly once is translated again without protection
-    (one more engine call for all such segments) and returned with ok=False and notes naming the terms.
-    Terms without a target in lang are left to the engine (term_comment flags them).
+    A segment whose placeholders did not all come back exactly once gets the engine's n-best list
+    (`hypotheses`, one more call for all such segments) and the best hypothesis that kept each placeholder
+    once is used; failing that it is translated again without protection and returned with ok=False and notes
+    naming the terms. `scorer` (a loaded model) decides forms the rules are unsure of. Terms without a target
+    in lang are left to the engine (term_comment flags them). policy: protect | check | off (see the module).
     """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown terms policy {policy!r}: use one of {', '.join(POLICIES)}")
     scheme = scheme or Placeholders()
     if len(texts) != len(matches):
         raise ValueError(f"{len(texts)} texts but {len(matches)} match lists")
+    placer = placer or Placer(lang, prefix=scheme.prefix)
+    if policy != "protect":
+        outputs = list(translate(list(texts))) if texts else []
+        if len(outputs) != len(texts):
+            raise ValueError(f"the engine returned {len(outputs)} translations for {len(texts)} segments")
+        if policy == "off":
+            return [TermResult(o, True) for o in outputs]
+        results = []
+        for output, ms in zip(outputs, matches, strict=True):
+            notes, broken = check_terms(output, ms, lang, placer.forms)
+            results.append(TermResult(output, not notes, tuple(notes), tuple(broken)))
+        return results
+
     protected = [protect(text, ms, lang, scheme) for text, ms in zip(texts, matches, strict=True)]
     outputs = list(translate([p.text for p in protected])) if protected else []
     if len(outputs) != len(texts):
         raise ValueError(f"the engine returned {len(outputs)} translations for {len(texts)} segments")
+
+    def scorer_for(i: int):
+        return (lambda candidates: scorer(texts[i], candidates)) if scorer is not None else None
+
     results: list[TermResult | None] = [None] * len(texts)
-    failed: list[tuple[int, list[str], tuple[str, ...]]] = []
+    failed: list[tuple[int, Restored]] = []
     for i, (p, output) in enumerate(zip(protected, outputs, strict=True)):
-        restored = restore(p, output, scheme)
+        restored = restore(p, output, scheme, placer, scorer_for(i))
         if restored.ok:
-            results[i] = TermResult(restored.text, True)
-            continue
-        concept_of = {s.number: s.match.concept.id for s in p.slots}
-        broken = tuple(dict.fromkeys(concept_of[n] for n in sorted(restored.problems)))
-        failed.append((i, fallback_notes(p, matches[i], restored.problems, lang), broken))
+            results[i] = TermResult(restored.text, True, terms=restored.terms)
+        else:
+            failed.append((i, restored))
+    if failed and hypotheses is not None and num_hypotheses > 1:
+        lists = list(hypotheses([protected[i].text for i, _ in failed], num_hypotheses))
+        if len(lists) != len(failed):
+            raise ValueError(f"the engine returned {len(lists)} hypothesis lists for {len(failed)} segments")
+        still = []
+        for (i, first), options in zip(failed, lists, strict=True):
+            for rank, option in enumerate(options[1:], start=1):
+                restored = restore(protected[i], option, scheme, placer, scorer_for(i))
+                if restored.ok:
+                    results[i] = TermResult(restored.text, True, terms=restored.terms, hypothesis=rank)
+                    break
+            else:
+                still.append((i, first))
+        failed = still
     if failed:
-        retry = list(translate([texts[i] for i, _, _ in failed]))
+        retry = list(translate([texts[i] for i, _ in failed]))
         if len(retry) != len(failed):
             raise ValueError(f"the engine returned {len(retry)} translations for {len(failed)} segments")
-        for (i, notes, broken), output in zip(failed, retry, strict=True):
+        for (i, restored), output in zip(failed, retry, strict=True):
+            p = protected[i]
+            concept_of = {s.number: s.match.concept.id for s in p.slots}
+            broken = tuple(dict.fromkeys(concept_of[n] for n in sorted(restored.problems)))
+            notes = fallback_notes(p, matches[i], restored.problems, lang)
             results[i] = TermResult(output, False, tuple(notes), broken)
     return [r for r in results if r is not None]

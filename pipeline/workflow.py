@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import TARGET_LANGS, catalogs, engine, glossary, memory, percent_text, placeholders, qa, sources
+from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
 
 # Called as progress(description, done, total) while machine translation runs.
@@ -29,6 +30,7 @@ class RunOptions:
     project: str = "pipeline sample articles"
     beam_size: int = 2
     threads: int | None = None  # CTranslate2 threads per translation; None: every available core
+    terms: dict[str, str] = field(default_factory=dict)  # lang -> protect | check | off (default protect)
 
 
 @dataclass
@@ -207,7 +209,7 @@ def _translate_language(options: RunOptions, lang: str, prepared: list[_Source],
         jobs.append((entry_report, drafts))
 
     if mt is not None and queue:
-        _machine_translate(lang, queue, mt, tm, progress)
+        _machine_translate(lang, queue, mt, tm, progress, options.terms.get(lang, "protect"))
     for pending in queue.values():
         for item in pending:
             if item.draft.msgstr:
@@ -293,18 +295,35 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
     return False
 
 
+def _forms_notes(result: placeholders.TermResult, found: Sequence[glossary.TermMatch]) -> tuple[str, list[str]]:
+    """(what the provenance line adds, the `term forms:` line): which form each term took and who chose it."""
+    if not result.terms:
+        return "", []
+    deciders = sorted({t.decided_by for t in result.terms})
+    extra = f"; term forms by {' and '.join(deciders)}"
+    if result.hypothesis:
+        extra += f"; hypothesis {result.hypothesis + 1} (the better ones broke a glossary placeholder)"
+    parts = [f"{t.text} ({t.form}, {t.decided_by})" for t in result.terms]
+    return extra, ["term forms: " + "; ".join(parts)]
+
+
 def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.Engine, tm: memory.Memory,
-                       progress: Progress | None) -> None:
-    """Each distinct sentence goes to the engine once, with its glossary terms protected."""
+                       progress: Progress | None, policy: str = "protect") -> None:
+    """Each distinct sentence goes to the engine once, with its glossary terms handled as the policy says."""
     msgids = list(queue)
     total = len(msgids)
     drafted: list[memory.Unit] = []
+    placer = Placer(lang)
+    hypotheses = getattr(mt, "hypotheses", None)
+    scorer = getattr(mt, "score", None)
     for start in range(0, total, MT_CHUNK):
         chunk = msgids[start:start + MT_CHUNK]
         matches = [queue[msgid][0].matches for msgid in chunk]
-        results = placeholders.translate_with_terms(chunk, matches, lang, mt.translate)
+        results = placeholders.translate_with_terms(chunk, matches, lang, mt.translate, policy=policy,
+                                                    hypotheses=hypotheses, scorer=scorer, placer=placer)
         for msgid, found, result in zip(chunk, matches, results, strict=True):
-            notes = [catalogs.provenance_line(f"machine translation {mt.label}")]
+            extra, forms_lines = _forms_notes(result, found)
+            notes = [catalogs.provenance_line(f"machine translation {mt.label}{extra}"), *forms_lines]
             if not result.ok:
                 notes.extend(result.notes)
             # Terms the glossary notes already name (their placeholder broke) are not listed a second time.

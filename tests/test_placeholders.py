@@ -30,7 +30,9 @@ def drop_first(text: str) -> str:
 
 
 def duplicate_first(text: str) -> str:
-    return PLACEHOLDER.sub(lambda m: m.group(0) + " " + m.group(0), text, count=1)
+    """The first code once more at the end of the sentence (a stutter right after it is read as one)."""
+    first = PLACEHOLDER.search(text)
+    return f"{text} {first.group(0)}" if first else text
 
 
 def garble_first(text: str) -> str:

@@ -458,3 +458,23 @@ def test_a_sentence_still_in_the_article_is_not_offered_as_a_previous_translatio
     live = entries(path)
     assert live[new].msgstr == f"[kk] {new}" and live[new].previous_msgid is None
     assert live[sibling].msgstr == "Екі тарап келісті (аудармашы түзетті)."
+
+
+def test_run_writes_terms_in_the_form_the_sentence_needs(workspace, monkeypatch):
+    """An engine answering in Russian around the placeholders: the draft gets the instrumental after "между"
+    and "и", and the entry notes which form was chosen and that a rule decided."""
+    russian = {"They discussed cooperation between the XT1 and XT2.": "Они обсудили сотрудничество между XT1 и XT2."}
+
+    def load(directory, to_code, from_code="en", **settings):
+        return FakeEngine(to_code, mangle=lambda t: russian.get(t.removeprefix("[ru] "), t)) \
+            if to_code == "ru" else None
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
+    result = invoke("run", "--root", str(workspace), "--langs", "ru", "--no-publish")
+    assert result.exit_code == 0, result.output
+    entry = next(e for e in entries(catalog_path(workspace, "ru", "a")).values() if "cooperation" in e.msgid)
+    assert entry.msgstr == ("Они обсудили сотрудничество между Духовным управлением мусульман Казахстана и "
+                            "Университетом аль-Азхар.")
+    assert "provenance: machine translation fake en→xx 0.1; term forms by rule" in entry.comment
+    assert "term forms: Духовным управлением мусульман Казахстана (ins, rule); Университетом аль-Азхар (ins, rule)" \
+        in entry.comment
