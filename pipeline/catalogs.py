@@ -33,8 +33,8 @@ from pipeline import GENERATOR, files, percent_text
 from pipeline.errors import CatalogError
 from pipeline.formats.po import empty_po, parse_po, po_bytes, render_po, written_flags
 from pipeline.languages import english_name, plural_forms
-from pipeline.memory import DEFAULT_MIN_SCORE, similarity  # translate-toolkit's score, as the memory's
 from pipeline.segment import Segment
+from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 
 SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal

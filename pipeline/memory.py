@@ -34,11 +34,11 @@ from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
 from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
 from pipeline.segment import normalise as segment_normalise
+from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 
 APPROVED = "approved"
 MACHINE = "machine"
 STATUSES = (APPROVED, MACHINE)
-DEFAULT_MIN_SCORE = 75.0
 
 # TMX <prop> types we write and read back, so that status and origin survive an export/import round trip.
 PROP_STATUS = "x-pipeline-status"
@@ -121,18 +121,6 @@ def normalise(text: str) -> str:
     """The lookup key: exactly what the segmenter makes a msgid (NFC, invisible and bidi characters dropped,
     whitespace collapsed), so a TMX unit matches the catalog entry of the same sentence. The original is kept."""
     return segment_normalise(text)
-
-
-def similarity(a: str, b: str) -> float:
-    """translate-toolkit's Levenshtein similarity: 100 - 100 * distance / length of the longer string.
-
-    Same expression as `translate.search.lshtein.LevenshteinComparer.similarity_real`, so figures compare
-    with theirs (they cut strings at `max_length` and add a penalty; we score whole strings).
-    """
-    longer = max(len(a), len(b))
-    if not a or not b:
-        return 0.0
-    return 100 - (Levenshtein.distance(a, b) * 1.0 / longer) * 100
 
 
 def _iso_micros(micros: int) -> str:

@@ -1,4 +1,4 @@
-"""File formats stand alone: they import no stage, and each reads back what it writes."""
+"""File formats stand alone: they import no stage, and each reads back what it writes. Data flows one way."""
 
 import subprocess
 import sys
@@ -12,13 +12,23 @@ STAGES = ("sources", "segment", "glossary", "memory", "memory_pg", "engine", "ca
           "workflow", "cli", "opus")
 
 
+def loaded_by(code: str) -> list[str]:
+    """The pipeline modules a fresh interpreter has loaded after running `code`."""
+    code += "\nimport sys; print(' '.join(sorted(n for n in sys.modules if n.startswith('pipeline.'))))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+
+
 def test_formats_import_no_stage():
-    code = ("import sys, pkgutil, importlib, pipeline.formats as f\n"
-            "for m in pkgutil.iter_modules(f.__path__): importlib.import_module('pipeline.formats.' + m.name)\n"
-            "print(' '.join(sorted(n for n in sys.modules if n.startswith('pipeline.'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    loaded = loaded_by("import pkgutil, importlib, pipeline.formats as f\n"
+                       "for m in pkgutil.iter_modules(f.__path__):\n"
+                       "    importlib.import_module('pipeline.formats.' + m.name)")
     assert "pipeline.formats.po" in loaded and "pipeline.formats.tmx" in loaded
     assert [n for n in loaded if n.split(".")[1] in STAGES] == []
+
+
+def test_catalogs_do_not_load_the_memory():
+    loaded = loaded_by("import pipeline.catalogs")
+    assert "pipeline.similarity" in loaded and "pipeline.memory" not in loaded
 
 
 def test_tmx_pairs_round_trip_with_props_dates_and_awkward_text(tmp_path):
