@@ -205,64 +205,80 @@ def merge_concepts(existing: Sequence[Concept], incoming: Sequence[Concept], rep
                 report.conflicts.append(f"{new.id}: lives in another glossary file; edit it there")
             else:
                 report.unchanged.append(new.id)
-            continue
-        if new.id not in index:
+        elif new.id not in index:
             index[new.id] = len(report.concepts)
             report.concepts.append(new)
             report.added.append(new.id)
-            continue
-        old = report.concepts[index[new.id]]
-        conflicts: list[str] = []
-
-        def pick(name: str, a: str, b: str) -> str:
-            if not a or a == b:
-                return b or a
-            if not b:
-                return a
-            if replace_values:
-                return b
-            conflicts.append(f"{new.id}: {name} {a!r} here, {b!r} imported")  # noqa: B023
-            return a
-
-        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(dict.fromkeys((*a, *b)))
-
-        def pick_dict(name: str, a: dict[str, str], b: dict[str, str]) -> dict[str, str]:
-            keys = dict.fromkeys((*a, *b))
-            return {k: v for k in keys if (v := pick(f"{name}{k}", a.get(k, ""), b.get(k, "")))}
-
-        dnt = old.dnt
-        if old.dnt != new.dnt:
-            if replace_values:
-                dnt = new.dnt
-            else:
-                conflicts.append(f"{new.id}: dnt {'yes' if old.dnt else 'no'} here, "
-                                 f"{'yes' if new.dnt else 'no'} imported")
-        case = pick("case ", "" if old.case == "auto" else old.case, "" if new.case == "auto" else new.case)
-        merged = replace(
-            old,
-            type=pick("type", old.type, new.type),
-            en=pick("en", old.en, new.en),
-            en_variants=union(old.en_variants, new.en_variants),
-            targets=pick_dict("", old.targets, new.targets),
-            target_variants={k: union(old.target_variants.get(k, ()), new.target_variants.get(k, ()))
-                             for k in dict.fromkeys((*old.target_variants, *new.target_variants))},
-            dnt=dnt,
-            notes=pick("notes", old.notes, new.notes),
-            sources=pick_dict("source ", old.sources, new.sources),
-            confirmed=new.confirmed if replace_values else old.confirmed,
-            case=case or "auto",
-            extra=pick_dict("column ", old.extra, new.extra),
-        )
-        if merged.en != old.en and old.en not in merged.en_variants:
-            merged = replace(merged, en_variants=(old.en, *merged.en_variants))  # the old name stays findable
-        report.conflicts += conflicts
-        if merged == old:
-            report.unchanged.append(new.id)
         else:
-            report.concepts[index[new.id]] = merged
-            report.updated.append(new.id)
+            old = report.concepts[index[new.id]]
+            merged, conflicts = _merge_concept(old, new, replace_values)
+            report.conflicts += conflicts
+            if merged == old:
+                report.unchanged.append(new.id)
+            else:
+                report.concepts[index[new.id]] = merged
+                report.updated.append(new.id)
     return report
+
+
+@dataclass
+class _Cells:
+    """Merges the cells of one known concept: an empty cell is filled, a differing one is a conflict (kept)
+    unless replace_values, when the imported value wins."""
+
+    concept_id: str
+    replace_values: bool
+    conflicts: list[str] = field(default_factory=list)
+
+    def pick(self, name: str, here: str, imported: str) -> str:
+        if not here or here == imported:
+            return imported or here
+        if not imported:
+            return here
+        if self.replace_values:
+            return imported
+        self.conflicts.append(f"{self.concept_id}: {name} {here!r} here, {imported!r} imported")
+        return here
+
+    def pick_dict(self, name: str, here: dict[str, str], imported: dict[str, str]) -> dict[str, str]:
+        keys = dict.fromkeys((*here, *imported))
+        return {k: v for k in keys if (v := self.pick(f"{name}{k}", here.get(k, ""), imported.get(k, "")))}
+
+    def pick_flag(self, name: str, here: bool, imported: bool) -> bool:
+        if here == imported or self.replace_values:
+            return imported
+        self.conflicts.append(f"{self.concept_id}: {name} {'yes' if here else 'no'} here, "
+                              f"{'yes' if imported else 'no'} imported")
+        return here
+
+
+def _union(here: tuple[str, ...], imported: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*here, *imported)))
+
+
+def _merge_concept(old: Concept, new: Concept, replace_values: bool) -> tuple[Concept, list[str]]:
+    """The two rows of one id as one (see merge_concepts), and the conflicts that kept old values."""
+    cells = _Cells(new.id, replace_values)
+    dnt = cells.pick_flag("dnt", old.dnt, new.dnt)
+    case = cells.pick("case ", "" if old.case == "auto" else old.case, "" if new.case == "auto" else new.case)
+    merged = replace(
+        old,
+        type=cells.pick("type", old.type, new.type),
+        en=cells.pick("en", old.en, new.en),
+        en_variants=_union(old.en_variants, new.en_variants),
+        targets=cells.pick_dict("", old.targets, new.targets),
+        target_variants={k: _union(old.target_variants.get(k, ()), new.target_variants.get(k, ()))
+                         for k in dict.fromkeys((*old.target_variants, *new.target_variants))},
+        dnt=dnt,
+        notes=cells.pick("notes", old.notes, new.notes),
+        sources=cells.pick_dict("source ", old.sources, new.sources),
+        confirmed=new.confirmed if replace_values else old.confirmed,
+        case=case or "auto",
+        extra=cells.pick_dict("column ", old.extra, new.extra),
+    )
+    if merged.en != old.en and old.en not in merged.en_variants:
+        merged = replace(merged, en_variants=(old.en, *merged.en_variants))  # the old name stays findable
+    return merged, cells.conflicts
 
 
 def import_file(source: Path, glossary_dir: Path, out: Path | None = None,

@@ -379,6 +379,29 @@ def test_import_merges_fills_and_reports_conflicts(tmp_path):
     assert sorted(p.name for p in root.iterdir()) == ["terms.csv"]  # no temp files left behind
 
 
+def test_merge_names_every_differing_cell_and_replace_takes_the_imported_values():
+    old = Concept("mufti", "title", "Grand Mufti", ("Chief Mufti",), {"kk": "Бас мүфти"}, {"kk": ("БМ",)},
+                  notes="ours", sources={"kk": "a"}, confirmed=True, extra={"reviewer": "Aigerim"})
+    new = Concept("mufti", "person", "Supreme Mufti", ("Head Mufti",), {"kk": "Ұлы мүфти", "ru": "Муфтий"},
+                  {"kk": ("ҰМ",)}, dnt=True, notes="theirs", sources={"kk": "b"}, confirmed=False,
+                  case="sensitive", extra={"reviewer": "Dana"})
+    kept = g.merge_concepts([old], [new])
+    assert kept.conflicts == [
+        "mufti: dnt no here, yes imported", "mufti: type 'title' here, 'person' imported",
+        "mufti: en 'Grand Mufti' here, 'Supreme Mufti' imported", "mufti: kk 'Бас мүфти' here, 'Ұлы мүфти' imported",
+        "mufti: notes 'ours' here, 'theirs' imported", "mufti: source kk 'a' here, 'b' imported",
+        "mufti: column reviewer 'Aigerim' here, 'Dana' imported"]
+    [merged] = kept.concepts  # empty cells filled and variants united even so; the caller writes nothing
+    assert merged.targets == {"kk": "Бас мүфти", "ru": "Муфтий"} and merged.case == "sensitive"
+    assert merged.en_variants == ("Chief Mufti", "Head Mufti") and merged.target_variants == {"kk": ("БМ", "ҰМ")}
+    replaced = g.merge_concepts([old], [new], replace_values=True)
+    assert replaced.conflicts == [] and replaced.updated == ["mufti"]
+    [merged] = replaced.concepts
+    assert (merged.en, merged.type, merged.dnt, merged.confirmed) == ("Supreme Mufti", "person", True, False)
+    assert merged.en_variants == ("Grand Mufti", "Chief Mufti", "Head Mufti")  # the old name stays findable
+    assert g.merge_concepts([old], [old]).unchanged == ["mufti"]
+
+
 def test_import_keeps_other_columns_and_line_ends(tmp_path):
     root = tmp_path / "glossary"
     root.mkdir()

@@ -69,20 +69,10 @@ def parse_file(path: Path, raw: bytes | None = None) -> CsvFile:
                     parsed.problems.append(Problem(shown, line, "empty row"))
                 continue
             if header is None:
-                header = [h.strip() for h in record]
-                parsed.header = header
-                missing = [c for c in COLUMNS if c not in header]
-                dupes = sorted({h for h in header if header.count(h) > 1})
-                if missing or dupes or "" in header:
-                    what = []
-                    if missing:
-                        what.append("missing column(s) " + ", ".join(missing))
-                    if dupes:
-                        what.append("repeated column(s) " + ", ".join(dupes))
-                    if "" in header:
-                        what.append("a column without a name")
-                    parsed.malformed.append(Problem(
-                        shown, line, "bad header: " + "; ".join(what) + ". Expected: " + ",".join(COLUMNS)))
+                header = parsed.header = [h.strip() for h in record]
+                wrong = _header_problem(header)
+                if wrong:
+                    parsed.malformed.append(Problem(shown, line, wrong))
                     return parsed
                 continue
             if len(record) != len(header):
@@ -99,6 +89,20 @@ def parse_file(path: Path, raw: bytes | None = None) -> CsvFile:
     if header is None:
         parsed.malformed.append(Problem(shown, 1, "empty file: expected the header " + ",".join(COLUMNS)))
     return parsed
+
+
+def _header_problem(header: list[str]) -> str:
+    """What is wrong with a header row ("" when every column is there once)."""
+    missing = [c for c in COLUMNS if c not in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    what = []
+    if missing:
+        what.append("missing column(s) " + ", ".join(missing))
+    if dupes:
+        what.append("repeated column(s) " + ", ".join(dupes))
+    if "" in header:
+        what.append("a column without a name")
+    return "bad header: " + "; ".join(what) + ". Expected: " + ",".join(COLUMNS) if what else ""
 
 
 def _row_to_concept(row: dict[str, str], path: str, line: int, parsed: CsvFile) -> Concept | None:
