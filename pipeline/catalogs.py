@@ -18,11 +18,7 @@ catalog gets a `CatalogError` with file and line and is never written, and a rou
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import os
-import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +31,7 @@ from pipeline.formats.po import empty_po, parse_po, po_bytes, render_po, written
 from pipeline.languages import english_name, plural_forms
 from pipeline.segment import Segment
 from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
+from pipeline.workspace import directory_lock
 
 SIMILARITY = DEFAULT_MIN_SCORE  # minimum similarity (0-100) for a previous-translation suggestion
 PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that brings no new proposal
@@ -43,10 +40,6 @@ PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that bri
 # translator approves it.
 ATTENTION = ("glossary:", "check terms:", "memory conflict:")
 MERGE_ATTEMPTS = 5
-
-
-class WorkspaceBusy(Exception):
-    """Another run holds the workspace lock."""
 
 
 @dataclass
@@ -90,14 +83,6 @@ class CatalogStats:
     @property
     def percent_approved(self) -> float:
         return 100.0 * self.approved / self.total if self.total else 0.0
-
-
-def catalog_path(root: Path, lang: str, slug: str) -> Path:
-    return root / "locales" / lang / "LC_MESSAGES" / f"{slug}.po"
-
-
-def template_path(root: Path, slug: str) -> Path:
-    return root / "locales" / "templates" / f"{slug}.pot"
 
 
 def entry_keys(segments: Sequence[Segment]) -> list[tuple[str | None, str]]:
@@ -499,7 +484,7 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
     Nothing is written when the merge changes nothing. A catalog that does not parse raises CatalogError and
     stays as it is.
     """
-    with _directory_lock(path.parent):
+    with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             data = files.read_or_none(path)
             old = empty_po(path) if data is None else parse_po(data, path)
@@ -546,7 +531,7 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
     if old is not None and render_po(_without_header(old)) == render_po(_without_header(po)) \
             and old.metadata.get("Project-Id-Version") == project:
         return
-    with _directory_lock(path.parent):
+    with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             if files.write_bytes(path, po_bytes(po), expected=data):
                 return
@@ -562,53 +547,3 @@ def _without_header(po: polib.POFile) -> polib.POFile:
 
 def catalog_stats(path: Path) -> CatalogStats:
     return Catalog.load(path).stats()
-
-
-# ---------------------------------------------------------------- locks
-
-@contextlib.contextmanager
-def _directory_lock(directory: Path) -> Iterator[None]:
-    """Serialise pipeline writers of one catalog directory (flock on the directory itself: no lock files)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def workspace_lock(root: Path, timeout: float = 0.0) -> Iterator[Path]:
-    """Hold `root/.pipeline/lock` for a whole run; a second run waits up to `timeout` s, then WorkspaceBusy.
-
-    An flock dies with its process, so a crashed run never leaves a stale lock behind.
-    """
-    lock_path = root / ".pipeline" / "lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-                    raise WorkspaceBusy(f"{root} is in use by another pipeline run ({holder}); try again "
-                                        f"when it has finished (the lock {lock_path} is released when that "
-                                        "run ends, even if it crashes)") from None
-                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-        os.ftruncate(fd, 0)
-        since = f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z}"
-        os.pwrite(fd, f"pid {os.getpid()} since {since}\n".encode(), 0)
-        try:
-            yield lock_path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)

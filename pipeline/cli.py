@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -64,13 +66,6 @@ BeamOption = typer.Option(2, "--beam-size", min=1, max=16, help="Beam size for m
 ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads per translation (default: all cores; "
                              "1 is faster for very small models).")
 
-INSTALL_HINTS = {
-    "ru": "pipeline models install ru        (online: from the argos index)",
-    "ar": "pipeline models install ar        (online: from the argos index)",
-    "kk": "pipeline models import-opus OPUS_MT_DIR_OR_ZIP --to kk   (no argos index package; see README)",
-}
-
-
 def parse_langs(values: list[str] | None) -> tuple[str, ...]:
     from pipeline.languages import LanguageError
     from pipeline.languages import parse_langs as parse
@@ -82,31 +77,48 @@ def parse_langs(values: list[str] | None) -> tuple[str, ...]:
         raise
 
 
-def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None, min_score: float,
-             exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
+@contextlib.contextmanager
+def reported(as_json: bool = False, then: str = "") -> Iterator[None]:
+    """Library errors become one `error:` line: usage errors exit 2, the others 1 (with `then` appended)."""
+    from pipeline.errors import LocatedError, PublishError
+    from pipeline.glossary import GlossaryError
+    from pipeline.languages import LanguageError
+    from pipeline.workspace import WorkspaceError
+
+    try:
+        yield
+    except (WorkspaceError, PublishError, LanguageError) as exc:
+        fail(str(exc), 2, as_json)
+    except (LocatedError, GlossaryError) as exc:
+        fail(f"{exc}{then}", 1, as_json)
+
+
+def open_workspace(root: Path, as_json: bool = False, **options):
+    from pipeline.workspace import Workspace
+
+    with reported(as_json):
+        return Workspace.open(root, **options)
+
+
+def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None,
+             min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
              threads: int | None = None) -> None:
     from rich.progress import Progress
 
-    from pipeline import catalogs, engine, glossary, memory, workflow
+    from pipeline import workflow
 
-    options = workflow.RunOptions(root=root, langs=parse_langs(langs), packages_dir=packages_dir,
-                                  min_score=min_score, exact_as_fuzzy=exact_as_fuzzy, publish=publish_at_end,
-                                  beam_size=beam_size, threads=threads)
-    if not (root / "source_texts").is_dir():
-        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2, as_json)
-    try:
-        with Progress(transient=True, disable=as_json) as bar:
-            tasks: dict[str, int] = {}
+    options = workflow.RunOptions(langs=parse_langs(langs), min_score=min_score, exact_as_fuzzy=exact_as_fuzzy,
+                                  publish=publish_at_end, beam_size=beam_size, threads=threads)
+    ws = open_workspace(root, as_json, packages_dir=packages_dir)
+    with reported(as_json), Progress(transient=True, disable=as_json) as bar:
+        tasks: dict[str, int] = {}
 
-            def progress(description: str, done: int, total: int) -> None:
-                if description not in tasks:
-                    tasks[description] = bar.add_task(description, total=total)
-                bar.update(tasks[description], completed=done)
+        def progress(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total)
+            bar.update(tasks[description], completed=done)
 
-            report = workflow.run(options, files, progress)
-    except (catalogs.CatalogError, glossary.GlossaryError, engine.ModelError, memory.MemoryImportError,
-            catalogs.WorkspaceBusy) as exc:
-        fail(str(exc), 1, as_json)
+        report = workflow.run(ws, options, files, progress)
     if as_json:
         emit_json(_report_json(report))
     else:
@@ -137,40 +149,37 @@ def _report_json(report) -> dict:
 STATUS_COLUMNS = ("total", "approved", "fuzzy", "untranslated", "obsolete")
 
 
-def _status_table(rows, title: str, this_run: dict | None = None):
+def _status_table(rows, title: str, totals: dict[str, int], percent: float, this_run: dict | None = None):
     """The article × language table shared by `status` and the end of `run` (plus what this run did)."""
     from rich.table import Table
 
     table = Table(title=title)
     table.add_column("article", overflow="fold")
     table.add_column("lang")
-    for column in STATUS_COLUMNS + (("memory", "drafted") if this_run is not None else ()) + ("approved %",):
+    run_columns = ("memory", "drafted") if this_run is not None else ()
+    for column in STATUS_COLUMNS + run_columns + ("approved %",):
         table.add_column(column, justify="right")
-    totals = dict.fromkeys(STATUS_COLUMNS, 0)
     for slug, lang, stats in rows:
         extra = [str(n) for n in this_run.get((slug, lang), ("-", "-"))] if this_run is not None else []
         if stats is None:
             table.add_row(slug, lang, *["-"] * len(STATUS_COLUMNS), *extra, "error")
             continue
-        for key in totals:
-            totals[key] += getattr(stats, key)
         table.add_row(slug, lang, *(str(getattr(stats, key)) for key in STATUS_COLUMNS), *extra,
                       percent_text(stats.percent_approved))
-    percent = 100.0 * totals["approved"] / totals["total"] if totals["total"] else 0.0
-    extra_totals = [str(sum(v[i] for v in this_run.values())) for i in (0, 1)] if this_run is not None else []
-    table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS), *extra_totals, percent_text(percent),
+    table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS + run_columns), percent_text(percent),
                   style="bold")
-    return table, totals, percent
+    return table
 
 
 def _print_report(report) -> None:
+    from pipeline.engine import install_hint
+
     out = console()
     order = {lang: n for n, lang in enumerate(TARGET_LANGS)}
     ordered = sorted(report.catalogs, key=lambda r: (r.slug, order.get(r.lang, 99)))
     this_run = {(r.slug, r.lang): (r.memory_exact + r.memory_fuzzy + r.previous, r.drafted) for r in ordered}
     rows = [(r.slug, r.lang, None if r.error else r.stats) for r in ordered]
-    table, _, _ = _status_table(rows, "Catalogs after this run", this_run)
-    out.print(table)
+    out.print(_status_table(rows, "Catalogs after this run", report.totals, report.percent_approved, this_run))
     if report.harvested:
         out.print(f"memory: harvested {report.harvested} approved entries from locales/")
     for lang, label in report.engines.items():
@@ -180,7 +189,7 @@ def _print_report(report) -> None:
     for lang in report.missing_models:
         typer.echo(f"en→{lang}: no model installed; entries that needed machine translation stay untranslated. "
                    "Install one:\n"
-                   f"    {INSTALL_HINTS.get(lang, 'pipeline models install PATH.argosmodel')}\n"
+                   f"    {install_hint(lang)}\n"
                    "    or, from a file: pipeline models install PATH.argosmodel")
     published = [p for p in report.publications if p.published]
     if report.publications:
@@ -207,12 +216,6 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               beam_size: int = BeamOption, threads: int = ThreadsOption, as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
-    folder = (root / "source_texts").resolve()
-    for path in files or []:
-        if not path.is_file():
-            fail(f"{path}: no such article", 2, as_json)
-        if path.resolve().parent != folder:
-            fail(f"{path}: articles are translated from {root / 'source_texts'}/; copy it there first", 2, as_json)
     _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads)
 
 
@@ -254,24 +257,24 @@ def status(root: Path = RootOption, langs: list[str] | None = LangsOption, as_js
     """Per article and language: entries, approved, fuzzy, untranslated, obsolete."""
     from pipeline import workflow
 
-    if not (root / "source_texts").is_dir():
-        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2, as_json)
-    found = workflow.status(root, parse_langs(langs))
-    rows = [(r.slug, r.lang, r.stats) for r in found]
-    table, totals, percent = _status_table(rows, "Catalog status")
-    errors = [r.error for r in found if r.error]
+    codes = parse_langs(langs)
+    ws = open_workspace(root, as_json)
+    with reported(as_json):
+        report = workflow.status(ws, codes)
     if as_json:
         emit_json({"catalogs": [{"article": r.slug, "lang": r.lang, **r.stats.__dict__, "translated": r.stats.approved,
                                  "percent_approved": shown_percent(r.stats.percent_approved)} if r.stats else
-                                {"article": r.slug, "lang": r.lang, "error": r.error} for r in found],
-                   "totals": {**totals, "percent_approved": shown_percent(percent)}, "errors": errors})
+                                {"article": r.slug, "lang": r.lang, "error": r.error} for r in report.rows],
+                   "totals": {**report.totals, "percent_approved": shown_percent(report.percent_approved)},
+                   "errors": report.errors})
     else:
-        console().print(table)
-    for error in errors:
+        rows = [(r.slug, r.lang, r.stats) for r in report.rows]
+        console().print(_status_table(rows, "Catalog status", report.totals, report.percent_approved))
+    for error in report.errors:
         typer.echo(f"error: {error}", err=True)
-    if errors:
+    if not report.ok:
         raise typer.Exit(1)
-    if not rows and not as_json:
+    if not report.rows and not as_json:
         typer.echo("no catalogs yet: run `pipeline run` first")
 
 
@@ -677,19 +680,12 @@ def _print_candidates(report, limit: int, add: bool) -> None:
 
 
 def _tm_memory(root: Path, *, must_exist: bool):
-    """Open the workspace memory; reading commands on a workspace without one get a hint instead."""
-    import sqlite3
+    """The workspace memory, for the commands that only read it."""
+    from pipeline import workflow
 
-    from pipeline.memory import Memory, default_path
-
-    path = default_path(root)
-    if must_exist and not path.exists():
-        fail(f"no translation memory at {path}: import reviewed catalogs first with "
-             f"`pipeline tm import {root / 'locales'} --root {root}`")
-    try:
-        return Memory.open(path)
-    except (RuntimeError, sqlite3.Error) as e:
-        fail(f"cannot open the translation memory {path}: {e}")
+    ws = open_workspace(root, need_articles=False)
+    with reported():
+        return workflow.open_memory(ws, must_exist=must_exist)
 
 
 @tm_app.command("import")
@@ -709,33 +705,19 @@ def tm_import(
     from rich.console import Console
     from rich.progress import Progress
 
-    from pipeline.memory import ImportReport, MemoryImportError
+    from pipeline import workflow
 
-    for p in paths:
-        if not p.exists():
-            fail(f"{p}: no such file or directory")
-    from pipeline.catalogs import WorkspaceBusy, workspace_lock
-
-    report = ImportReport()
-    try:
-        with workspace_lock(root), _tm_memory(root, must_exist=False) as memory, \
-                Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
-            task = bar.add_task("importing", total=None)
-            with memory.store.transaction():
-                for p in paths:
-                    report += memory.import_path(
-                        p, source_lang=source_lang, origin_root=root,
-                        on_file=lambda f: bar.update(task, advance=1, description=f.name))
-            if report.added > 50_000:
-                memory.optimize()
-    except MemoryImportError as e:
-        fail(f"{e}\nnothing was imported; the memory is unchanged")
-    except WorkspaceBusy as e:
-        fail(str(e))
+    ws = open_workspace(root, need_articles=False)
+    with reported(then="\nnothing was imported; the memory is unchanged"), \
+            Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
+        task = bar.add_task("importing", total=None)
+        report = workflow.import_memory(ws, paths, source_lang=source_lang,
+                                        on_file=lambda f: bar.update(task, advance=1, description=f.name))
+    report_memory = workflow.memory_name(ws)
     if json_out:
-        emit_json({**asdict(report), "memory": str(memory.path)})
+        emit_json({**asdict(report), "memory": report_memory})
         return
-    typer.echo(f"imported {report.read} units from {report.files} files into {memory.path}: "
+    typer.echo(f"imported {report.read} units from {report.files} files into {report_memory}: "
                f"{report.added} new or newly approved"
                + (f"; {report.skipped} TMX units without source or target skipped" if report.skipped else ""))
 
@@ -819,41 +801,31 @@ def tm_stats(root: Path = RootOption, json_out: bool = JsonOption) -> None:
 @app.command("publish")
 def publish_command(
     root: Path = RootOption,
-    out: Path | None = typer.Option(None, "--out", help="Where the site goes (default: published/ in the "
-                                    "root). Files an earlier publish wrote are rewritten; nothing else there "
-                                    "is touched."),
+    out: Path | None = typer.Option(None, "--out", help="Where the site goes (default: [publish] out in "
+                                    "pipeline.toml, else published/ in the root). Files an earlier publish "
+                                    "wrote are rewritten; nothing else there is touched."),
     langs: list[str] | None = LangsOption,
-    include_fuzzy: bool = typer.Option(False, "--include-fuzzy", help="Publish fuzzy (machine / unreviewed) "
-                                       "translations too, marked on the page as machine drafts."),
-    min_complete: float = typer.Option(100.0, "--min-complete", min=0.0, max=100.0, help="Publish an article "
-                                       "in a language only when at least this percent of its segments has a "
-                                       "usable translation; the rest shows in English, marked."),
+    include_fuzzy: bool | None = typer.Option(None, "--include-fuzzy/--approved-only", help="Publish fuzzy "
+                                              "(machine / unreviewed) translations too, marked on the page as "
+                                              "machine drafts (default: [publish] include_fuzzy, else off)."),
+    min_complete: float | None = typer.Option(None, "--min-complete", min=0.0, max=100.0, help="Publish an "
+                                              "article in a language only when at least this percent of its "
+                                              "segments has a usable translation; the rest shows in English, "
+                                              "marked (default: [publish] min_complete, else 100)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Reassemble translated articles: Markdown, a static HTML site per language and manifest.json.
 
     Publishing some languages leaves the pages of the others as the last publish wrote them.
     """
-    from pipeline import catalogs
     from pipeline import publish as publishing
 
-    if not root.is_dir():
-        fail(f"{root}: no such workspace folder; pass --root DIR (a folder with source_texts/)", 2)
-    if not (root / "source_texts").is_dir():
-        fail(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR", 2)
-    target = out if out is not None else root / "published"
     codes = parse_langs(langs)
-    try:
-        publishing.check_options(root, target, codes, min_complete)  # before the lock touches the root
-        with catalogs.workspace_lock(root):  # a `run` may be rewriting the catalogs: wait for it
-            results = publishing.publish(root, target, codes, include_fuzzy=include_fuzzy,
-                                         min_complete=min_complete)
-    except publishing.PublishError as exc:
-        fail(str(exc), 2)
-        return
-    except catalogs.WorkspaceBusy as exc:
-        fail(f"{exc}; nothing was published")
-        return
+    ws = open_workspace(root)
+    target = out if out is not None else ws.published
+    with reported(then="; nothing was published"):
+        results = publishing.publish(ws, target, codes, include_fuzzy=include_fuzzy,
+                                     min_complete=min_complete)
     if as_json:
         emit_json([{**vars(pub), "completeness": shown_percent(pub.completeness), "paths": dict(pub.paths)}
                    for pub in results])

@@ -679,3 +679,14 @@ class Engine:
         results = self.translator.score_batch([source_tokens] * len(candidates), targets,
                                               max_batch_size=self.max_batch_size)
         return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]
+
+# How to get a model for a pipeline language that has none installed (Kazakh has no argos index package).
+INSTALL_HINTS = {
+    "ru": "pipeline models install ru        (online: from the argos index)",
+    "ar": "pipeline models install ar        (online: from the argos index)",
+    "kk": "pipeline models import-opus OPUS_MT_DIR_OR_ZIP --to kk   (no argos index package; see README)",
+}
+
+
+def install_hint(lang: str) -> str:
+    return INSTALL_HINTS.get(lang, "pipeline models install PATH.argosmodel")

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pipeline.errors import LocatedError
+
 
 @dataclass(frozen=True)
 class Language:
@@ -43,8 +45,11 @@ DEFAULT_PLURAL_FORMS = "nplurals=2; plural=(n != 1);"  # gettext's default (Germ
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
-class LanguageError(ValueError):
-    """A `--langs` value the pipeline cannot work with; the message says what to pass instead."""
+class LanguageError(LocatedError, ValueError):
+    """A `--langs` value the pipeline cannot work with (a usage error); the message says what to pass instead."""
+
+    def __init__(self, message: str):
+        super().__init__(None, 0, message)
 
 
 def english_name(code: str) -> str:

@@ -22,6 +22,7 @@ from pipeline.errors import CatalogError, PublishError
 from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
+from pipeline.workspace import OutsideWorkspace, Workspace, as_workspace
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -340,7 +341,7 @@ def _remove_stale(out: Path, stale: set[str]) -> None:
             pass
 
 
-def check_options(root: Path, out: Path, langs: Sequence[str], min_complete: float) -> list[str]:
+def check_options(root: Path, out: Path, langs: Sequence[str] | None, min_complete: float) -> list[str]:
     """The language codes to publish, in order without repeats; PublishError (nothing written) otherwise."""
     if not 0 <= min_complete <= 100:
         raise PublishError(f"--min-complete must be between 0 and 100, not {min_complete}")
@@ -371,25 +372,47 @@ def _read(path: Path) -> tuple[sources.Article, list[segmentation.Segment]]:
     return article, segmentation.segment_text(article.text, markdown=article.markdown)
 
 
-def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool = False,
-            min_complete: float = 100.0,
+def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
+            include_fuzzy: bool | None = None, min_complete: float | None = None,
             prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None = None,
             ) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
-    `prepared` holds articles a caller (a run) has already read and segmented, by path; others are read here.
+    Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
+    checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
+    this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
+    Workspace and `prepared`, the articles it has already read and segmented, by path.
 
-    Only the languages in `langs` are rebuilt: pages and manifest rows of the other target languages stay as
-    the previous manifest lists them (`pipeline run --langs ru` must not unpublish Kazakh). Files an earlier
-    run wrote for a rebuilt language and no longer published are removed; nothing else in `out` is touched.
+    `out` defaults to the workspace's published/ folder, `langs` to every target language, `include_fuzzy` and
+    `min_complete` to the workspace settings. Only the languages in `langs` are rebuilt: pages and manifest rows
+    of the other target languages stay as the previous manifest lists them (`pipeline run --langs ru` must not
+    unpublish Kazakh). Files an earlier run wrote for a rebuilt language and no longer published are removed;
+    nothing else in `out` is touched.
     """
-    root, out = Path(root), Path(out)
-    codes = check_options(root, out, langs, min_complete)
+    ws = as_workspace(root)
+    out = ws.published if out is None else Path(out)
+    include_fuzzy = ws.settings.publish.include_fuzzy if include_fuzzy is None else include_fuzzy
+    min_complete = ws.settings.publish.min_complete if min_complete is None else min_complete
+    codes = check_options(ws.root, out, langs, min_complete)  # before the lock touches the workspace
+    with ws.lock():
+        return _publish(ws, out, codes, include_fuzzy=include_fuzzy, min_complete=min_complete,
+                        prepared=prepared)
+
+
+def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
+             prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None,
+             ) -> list[Publication]:
+    root = ws.root
     docs: dict[tuple[str, str], LocalizedArticle] = {}
     results: list[Publication] = []
-    for path in sources.find_articles(root):
-        rel_source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    scan = ws.scan_articles()
+    # Linked from outside the workspace, or sharing a catalog with another article: never read.
+    refused = {Path(exc.path): exc for exc in scan.refused}
+    for path in sorted([*scan.paths, *refused]):
+        rel_source = _relative_source(path, root)
         try:
+            if path in refused:
+                raise refused[path]
             article, segments = prepared[path] if prepared and path in prepared else _read(path)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published.
@@ -400,7 +423,7 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
             continue
         keys = catalog_stage.entry_keys(segments)
         for lang in codes:
-            catalog = catalog_stage.catalog_path(root, lang, article.slug)
+            catalog = ws.catalog_path(lang, article.slug)
             common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments)}
             if not segments:
                 results.append(Publication(title=article.slug, completeness=0.0, published=False,
@@ -413,8 +436,9 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
                     reason=f"no catalog {catalog.relative_to(root).as_posix()}; run `pipeline run` first"))
                 continue
             try:
+                ws.inside(catalog, "the catalog")
                 translations = load_translations(catalog)
-            except CatalogError as exc:
+            except (CatalogError, OutsideWorkspace) as exc:
                 results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
                                            published=False, reason=str(exc), untranslated=len(segments),
                                            **common))
@@ -435,6 +459,10 @@ def publish(root: Path, out: Path, langs: Sequence[str], *, include_fuzzy: bool 
                                        **counts, **common))
     _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete)
     return results
+
+
+def _relative_source(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],

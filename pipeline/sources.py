@@ -28,13 +28,6 @@ def slug_for(path: Path) -> str:
     return slug or "article"
 
 
-def find_articles(root: Path) -> list[Path]:
-    folder = root / "source_texts"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
-
-
 def detect_language(text: str) -> str:
     """langdetect, seeded per call so the answer is the same every run."""
     from langdetect import DetectorFactory, LangDetectException, detect

@@ -5,13 +5,27 @@ Data flows one way; each stage is its own module and this one only decides who f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import TARGET_LANGS, catalogs, engine, glossary, memory, percent_text, placeholders, qa, sources
+from pipeline import (
+    TARGET_LANGS,
+    catalogs,
+    engine,
+    glossary,
+    memory,
+    memory_pg,
+    percent_text,
+    placeholders,
+    qa,
+    sources,
+)
+from pipeline.errors import LocatedError
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
+from pipeline.workspace import OutsideWorkspace, Workspace
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
@@ -21,9 +35,7 @@ MT_CHUNK = 32  # segments per engine call: small enough for a smooth progress ba
 
 @dataclass
 class RunOptions:
-    root: Path
     langs: tuple[str, ...] = TARGET_LANGS
-    packages_dir: Path | None = None
     min_score: float = memory.DEFAULT_MIN_SCORE
     exact_as_fuzzy: bool = False
     publish: bool = True
@@ -63,6 +75,34 @@ class RunReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def totals(self) -> dict[str, int]:
+        """The catalog counts summed over the catalogs written, plus what this run filled from the memory
+        (exact, fuzzy or the old translation of a changed sentence) and by machine translation."""
+        totals = sum_counts(r.stats for r in self.catalogs if not r.error)
+        totals["memory"] = sum(r.memory_exact + r.memory_fuzzy + r.previous for r in self.catalogs)
+        totals["drafted"] = sum(r.drafted for r in self.catalogs)
+        return totals
+
+    @property
+    def percent_approved(self) -> float:
+        return _percent(self.totals)
+
+
+STATUS_COUNTS = ("total", "approved", "fuzzy", "untranslated", "obsolete")
+
+
+def sum_counts(stats: Iterable[catalogs.CatalogStats | None]) -> dict[str, int]:
+    totals = dict.fromkeys(STATUS_COUNTS, 0)
+    for one in stats:
+        for key in totals:
+            totals[key] += getattr(one, key) if one is not None else 0
+    return totals
+
+
+def _percent(totals: dict[str, int]) -> float:
+    return 100.0 * totals["approved"] / totals["total"] if totals["total"] else 0.0
+
 
 @dataclass
 class _Pending:
@@ -74,17 +114,21 @@ class _Pending:
     report: CatalogReport
 
 
-def load_glossary(root: Path) -> glossary.Glossary:
-    folder = root / "glossary"
-    if folder.is_dir() and any(folder.glob("*.csv")):
-        return glossary.load(folder)
-    return glossary.Glossary([])
+def load_glossary(root: Path | Workspace) -> glossary.Glossary:
+    """The glossary of a workspace (empty without glossary/*.csv); a CSV linked from outside is refused."""
+    ws = root if isinstance(root, Workspace) else Workspace(Path(root))
+    folder = ws.glossary
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    for path in files:
+        ws.inside(path, "the glossary file")
+    return glossary.load(folder) if files else glossary.Glossary([])
 
 
-def read_articles(root: Path, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
-    chosen = list(paths) if paths else sources.find_articles(root)
+def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
+    scan = ws.scan_articles(paths)
+    report.errors.extend(str(exc) for exc in scan.refused)
     articles = []
-    for path in chosen:
+    for path in scan.paths:
         try:
             articles.append(sources.read_article(path))
         except sources.SourceError as exc:
@@ -92,16 +136,18 @@ def read_articles(root: Path, paths: Sequence[Path] | None, report: RunReport) -
     return articles
 
 
-def harvest(tm: memory.Memory, root: Path, report: RunReport) -> int:
+def harvest(tm: memory.Memory, ws: Workspace, report: RunReport) -> int:
     """Approved entries of every catalog under locales/ into the memory; a catalog that cannot be read is
     skipped here (and left untouched), its error is reported by the catalog stage or as a warning."""
     added = 0
-    locales = root / "locales"
-    if not locales.is_dir():
+    if not ws.locales.is_dir():
         return 0
-    for path in sorted(locales.rglob("*.po")):
+    for path in sorted(ws.locales.rglob("*.po")):
         try:
-            added += tm.import_path(path, tmx=False, origin_root=root).added
+            ws.inside(path, "the catalog")
+            added += tm.import_path(path, tmx=False, origin_root=ws.root).added
+        except OutsideWorkspace as exc:
+            report.warnings.append(f"not harvested into the memory: {exc}")
         except memory.MemoryImportError as exc:
             report.warnings.append(f"not harvested into the memory: {exc}")
     return added
@@ -144,20 +190,21 @@ def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]
     return drafts
 
 
-def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> RunReport:
+def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
+        progress: Progress | None = None) -> RunReport:
     """Translate articles into every requested language; nothing a translator wrote is ever replaced."""
-    root = options.root
+    chosen = [ws.chosen_article(path) for path in paths] if paths else None  # WorkspaceError: nothing touched
     report = RunReport()
-    with catalogs.workspace_lock(root):
-        terms = load_glossary(root)
-        articles = read_articles(root, paths, report)
+    with ws.lock():
+        terms = load_glossary(ws)
+        articles = read_articles(ws, chosen, report)
         prepared = [_prepare(article, terms) for article in articles]
-        with memory.Memory.open(memory.default_path(root)) as tm:
-            report.harvested = harvest(tm, root, report)
+        with open_memory(ws) as tm:
+            report.harvested = harvest(tm, ws, report)
             for source in prepared:
-                catalogs.write_template(catalogs.template_path(root, source.article.slug),
-                                        _base_drafts(source, "", root), project=options.project)
-            packages = engine.packages_dir(options.packages_dir)
+                catalogs.write_template(ws.template_path(source.article.slug),
+                                        _base_drafts(source, "", ws.root), project=options.project)
+            packages = ws.packages_dir
             for lang in options.langs:
                 try:
                     mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads)
@@ -168,28 +215,31 @@ def run(options: RunOptions, paths: Sequence[Path] | None = None, progress: Prog
                     report.missing_models.append(lang)
                 else:
                     report.engines[lang] = mt.label
-                _translate_language(options, lang, prepared, tm, mt, report, progress)
+                _translate_language(ws, options, lang, prepared, tm, mt, report, progress)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
+            site = ws.settings.publish
             report.publications = publish.publish(
-                root, root / "published", options.langs,
+                ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
                 prepared={source.article.path: (source.article, source.segments) for source in prepared})
     return report
 
 
-def _translate_language(options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
+def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
                         mt: engine.Engine | None, report: RunReport, progress: Progress | None) -> None:
-    root = options.root
+    root = ws.root
     jobs = []  # (CatalogReport, drafts)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
     for source in prepared:
-        path = catalogs.catalog_path(root, lang, source.article.slug)
+        path = ws.catalog_path(lang, source.article.slug)
         entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path, entries=len(source.segments))
         report.catalogs.append(entry_report)
         try:
+            if path.exists() or path.is_symlink():
+                ws.inside(path, "the catalog")
             catalog = catalogs.Catalog.load(path)
-        except catalogs.CatalogError as exc:
+        except (catalogs.CatalogError, OutsideWorkspace) as exc:
             entry_report.error = str(exc)
             report.errors.append(f"{exc} (catalog left untouched)")
             continue
@@ -351,20 +401,83 @@ class StatusRow:
     error: str = ""
 
 
-def status(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[StatusRow]:
+@dataclass
+class StatusReport:
+    rows: list[StatusRow]
+    totals: dict[str, int]  # the STATUS_COUNTS summed over the readable catalogs
+    errors: list[str]  # broken catalogs, refused articles
+
+    @property
+    def percent_approved(self) -> float:
+        return _percent(self.totals)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def status(ws: Workspace, langs: Sequence[str] = TARGET_LANGS) -> StatusReport:
     """One row per article in source_texts/ and language that has a catalog; a broken catalog is a row too."""
+    scan = ws.scan_articles()
     rows = []
-    for slug in (sources.slug_for(path) for path in sources.find_articles(root)):
+    for slug in (sources.slug_for(path) for path in scan.paths):
         for lang in langs:
-            path = catalogs.catalog_path(root, lang, slug)
+            path = ws.catalog_path(lang, slug)
             if not path.exists():
                 continue
             try:
+                ws.inside(path, "the catalog")
                 rows.append(StatusRow(slug, lang, catalogs.catalog_stats(path)))
-            except catalogs.CatalogError as exc:
+            except (catalogs.CatalogError, OutsideWorkspace) as exc:
                 rows.append(StatusRow(slug, lang, None, str(exc)))
-    return rows
+    totals = sum_counts(row.stats for row in rows)
+    errors = [str(exc) for exc in scan.refused] + [row.error for row in rows if row.error]
+    return StatusReport(rows, totals, errors)
 
 
-__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "run", "status",
-           "load_glossary"]
+class MemoryOpenError(LocatedError):
+    """The workspace memory is missing (for a command that only reads it) or cannot be opened."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int = 0):
+        super().__init__(path, line, message)
+
+
+def memory_name(ws: Workspace) -> str:
+    """The memory location for messages: a database URL without its password."""
+    location = ws.memory_location
+    return memory_pg.mask_url(location) if isinstance(location, str) else str(location)
+
+
+def open_memory(ws: Workspace, *, must_exist: bool = False) -> memory.Memory:
+    """The workspace memory; reading commands on a workspace without one get a hint instead of an empty file."""
+    location = ws.memory_location
+    if must_exist and isinstance(location, Path) and not location.exists():
+        raise MemoryOpenError(f"no translation memory at {location}: import reviewed catalogs first with "
+                                f"`pipeline tm import {ws.locales} --root {ws.root}`")
+    try:
+        return memory.Memory.open(location)
+    except (RuntimeError, sqlite3.Error) as exc:
+        raise MemoryOpenError(f"cannot open the translation memory {memory_name(ws)}: {exc}") from None
+
+
+def import_memory(ws: Workspace, paths: Sequence[Path], *, source_lang: str | None = None,
+                  on_file: Callable[[Path], None] | None = None) -> memory.ImportReport:
+    """Reviewed catalogs and TMX files into the workspace memory, under the workspace lock, all or nothing.
+
+    A malformed file raises MemoryImportError and the memory is left as it was.
+    """
+    for path in paths:
+        if not Path(path).exists():
+            raise memory.MemoryImportError(path, 0, "no such file or directory")
+    report = memory.ImportReport()
+    with ws.lock(), open_memory(ws) as tm:
+        with tm.store.transaction():
+            for path in paths:
+                report += tm.import_path(path, source_lang=source_lang, origin_root=ws.root, on_file=on_file)
+        if report.added > 50_000:
+            tm.optimize()
+    return report
+
+
+__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status",
+           "import_memory", "open_memory", "memory_name", "MemoryOpenError", "load_glossary"]

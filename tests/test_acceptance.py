@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline import cli, placeholders, qa, workflow
-from pipeline.catalogs import catalog_path
 from pipeline.engine import Engine
+from pipeline.workspace import catalog_path
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

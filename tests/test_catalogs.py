@@ -20,17 +20,15 @@ from pipeline.catalogs import (
     Catalog,
     CatalogError,
     Draft,
-    WorkspaceBusy,
-    catalog_path,
     catalog_stats,
     entry_keys,
     update_catalog,
-    workspace_lock,
     write_template,
 )
 from pipeline.formats.po import po_bytes, read_po, render_po, save_po
 from pipeline.languages import english_name, plural_forms
 from pipeline.segment import Segment
+from pipeline.workspace import WorkspaceBusy, catalog_path, template_path, workspace_lock
 
 REPO = Path(__file__).resolve().parent.parent
 REALWORLD = sorted((SHARED / "realworld-po").glob("*.po"))
@@ -322,7 +320,7 @@ def test_header_keeps_what_the_translator_set_and_dates_move_only_with_content(t
 def test_catalog_started_from_the_template_gets_a_real_header(tmp_path):
     """A translator who copied the POT (fuzzy header, placeholders) gets a complete header on the next run."""
     drafts = [Draft("Hello.", None, [("a.md", "1")])]
-    pot = cat.template_path(tmp_path, "visit")
+    pot = template_path(tmp_path, "visit")
     write_template(pot, drafts, project="news", now=NOW1)
     path = catalog_path(tmp_path, "ar", "visit")
     path.parent.mkdir(parents=True)
@@ -337,7 +335,7 @@ def test_catalog_started_from_the_template_gets_a_real_header(tmp_path):
 
 
 def test_template_has_sources_only_and_is_stable(tmp_path):
-    path = cat.template_path(tmp_path, "visit")
+    path = template_path(tmp_path, "visit")
     drafts = [Draft(msgid=m, msgctxt=c, occurrences=[("a.md", str(i))], msgstr="proposal", fuzzy=True,
                     comments=cat.format_comments("sentence", [], "memory 80% (x)"))
               for i, (c, m) in enumerate(entry_keys(segments(ARTICLE)))]
@@ -589,7 +587,8 @@ def test_second_process_waits_for_the_lock_and_nothing_is_corrupted(tmp_path):
     script = textwrap.dedent('''\
         import sys, time
         from pathlib import Path
-        from pipeline.catalogs import Draft, catalog_path, update_catalog, workspace_lock
+        from pipeline.catalogs import Draft, update_catalog
+        from pipeline.workspace import catalog_path, workspace_lock
         root, word, hold = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
         with workspace_lock(root, timeout=30):
             print("locked", flush=True)

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline import cli, glossary
-from pipeline.catalogs import catalog_path
 from pipeline.qa import CHECKS, Entry, check_entries, leftovers, length, numbers, punctuation, script, terms
 from pipeline.qa.checker import entry_findings
 from pipeline.termmatch import Glossary
+from pipeline.workspace import catalog_path
 
 REPO = Path(__file__).resolve().parent.parent
 VALID = Path(__file__).parent / "data" / "glossary" / "valid"

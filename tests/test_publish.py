@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from pipeline import catalogs, files, publish, segment
 from pipeline.cli import app
 from pipeline.languages import plural_forms
+from pipeline.workspace import catalog_path, workspace_lock
 
 ARTICLE = """Council of faith leaders meets in Astana
 The council met in the capital on Monday. It discussed a new school for young scholars.
@@ -65,7 +66,7 @@ def write_catalog(root: Path, lang: str, slug: str, text: str, choose=None, *, m
         po.append(polib.POEntry(msgctxt=key[0], msgid=key[1], msgstr=msgstr, flags=flags))
     for entry in extra:
         po.append(entry)
-    path = catalogs.catalog_path(root, lang, slug)
+    path = catalog_path(root, lang, slug)
     path.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(path))
     return path
@@ -327,7 +328,7 @@ def test_obsolete_entries_and_plural_entries_are_not_usable(tmp_path):
                              obsolete=True)
     write_catalog(root, "ru", "council-meets", ARTICLE,
                   lambda i, k: ("" if i == 6 else translated("ru", i), False), extra=[obsolete])
-    translations = publish.load_translations(catalogs.catalog_path(root, "ru", "council-meets"))
+    translations = publish.load_translations(catalog_path(root, "ru", "council-meets"))
     assert (None, last) not in translations and (None, obsolete.msgid) not in translations
     [pub] = publish.publish(root, tmp_path / "out", ["ru"])
     assert not pub.published and pub.approved == 6
@@ -631,7 +632,7 @@ def test_cli_root_without_source_texts_is_refused_and_nothing_created(tmp_path, 
 def test_cli_publish_waits_for_no_run_holding_the_workspace(tmp_path):
     root = make_root(tmp_path)
     write_catalog(root, "kk", "council-meets", ARTICLE)
-    with catalogs.workspace_lock(root):  # as a `pipeline run` in progress holds it
+    with workspace_lock(root):  # as a `pipeline run` in progress holds it
         result = CliRunner().invoke(app, ["publish", "--root", str(root), "--langs", "kk"])
     assert result.exit_code == 1 and "in use by another pipeline run" in result.output
     assert not (root / "published").exists()
@@ -664,9 +665,14 @@ UI_KK_UNTRANSLATED = publish.UI_TEXT["kk"]["untranslated"]
 
 
 def test_source_tree_is_left_alone(tmp_path):
+    """Only published/ is written (and the lock in .pipeline/, the pipeline's own folder)."""
     root = make_root(tmp_path)
     write_catalog(root, "kk", "council-meets", ARTICLE)
-    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    def files():
+        return {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".pipeline" not in p.parts}
+
+    snapshot = files()
     publish.publish(root, root / "published", ["kk"])
     shutil.rmtree(root / "published")
-    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot
+    assert files() == snapshot

@@ -12,7 +12,7 @@ from conftest import FakeEngine, msgfmt
 from typer.testing import CliRunner
 
 from pipeline import cli, engine
-from pipeline.catalogs import catalog_path
+from pipeline.workspace import catalog_path
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

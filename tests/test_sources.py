@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources import SourceError, find_articles, read_article, slug_for
+from pipeline.sources import SourceError, read_article, slug_for
 
 ENGLISH = "The delegation met the ambassador in the capital to discuss cultural cooperation and dialogue.\n"
 
@@ -57,15 +57,6 @@ def test_non_english_is_rejected(tmp_path):
     russian = "Делегация встретилась с послом в столице, чтобы обсудить культурное сотрудничество и диалог.\n"
     with pytest.raises(SourceError, match="not 'en'"):
         read_article(write(tmp_path, "ru.txt", russian.encode()))
-
-
-def test_find_articles_only_txt_and_md(tmp_path):
-    folder = tmp_path / "source_texts"
-    folder.mkdir()
-    for name in ("b.txt", "a.md", "notes.docx", "c.TXT"):
-        (folder / name).write_text(ENGLISH)
-    assert [p.name for p in find_articles(tmp_path)] == ["a.md", "b.txt", "c.TXT"]
-    assert find_articles(tmp_path / "nowhere") == []
 
 
 def test_slug_is_ascii():

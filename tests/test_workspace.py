@@ -1,0 +1,373 @@
+"""The workspace: which files are articles, nothing read or written outside it, one catalog per article,
+the run lock, and the settings file. Security cases are written as attacks that must fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import catalogs, engine, publish, workflow
+from pipeline.cli import app
+from pipeline.workspace import (
+    OutsideWorkspace,
+    Workspace,
+    WorkspaceBusy,
+    WorkspaceError,
+    catalog_path,
+    directory_lock,
+    is_article_name,
+    read_settings,
+)
+
+ARTICLE = """Grand Mufti meets the ambassador
+
+The Grand Mufti met the Ambassador of Egypt on Monday in Astana.
+They discussed cooperation between the two countries and the role of religious education.
+"""
+OTHER = """A library exhibition
+
+The National Library opened an exhibition of rare manuscripts on Tuesday.
+Visitors will be able to see the collection until the end of the month.
+"""
+SECRET = """Quarterly salary report
+
+The confidential salary of the director is forty thousand dollars every single month.
+"""
+
+needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
+                                    reason="symbolic links need privileges on Windows")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-packages"))
+    monkeypatch.delenv("PIPELINE_MEMORY", raising=False)
+    return root
+
+
+@pytest.fixture
+def sent_to_mt(monkeypatch) -> list[str]:
+    """Every text handed to machine translation (a fake engine that echoes)."""
+    calls: list[str] = []
+
+    class Echo:
+        label = "echo 0.1"
+
+        def translate(self, texts):
+            calls.extend(texts)
+            return [f"[mt] {text}" for text in texts]
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(lambda *args, **kwargs: Echo()))
+    return calls
+
+
+def everything_written(root: Path) -> str:
+    """The text of every catalog, template and site file and the memory's bytes, for leak checks."""
+    parts = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink() and "source_texts" not in path.parts:
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- opening a workspace
+
+
+def test_open_refuses_a_folder_without_source_texts(tmp_path):
+    with pytest.raises(WorkspaceError, match="no source_texts/ folder"):
+        Workspace.open(tmp_path)
+    with pytest.raises(WorkspaceError, match="no such workspace folder"):
+        Workspace.open(tmp_path / "missing")
+    assert Workspace.open(tmp_path, need_articles=False).root == tmp_path  # memory and glossary commands
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_library_publish_validates_the_workspace_like_the_cli(tmp_path):
+    with pytest.raises(WorkspaceError, match="no source_texts/"):
+        publish.publish(tmp_path, tmp_path / "site", ["kk"])
+    assert not (tmp_path / "site").exists() and not (tmp_path / ".pipeline").exists()
+
+
+def test_paths_of_a_workspace(root):
+    ws = Workspace.open(root)
+    assert ws.catalog_path("kk", "a") == root / "locales" / "kk" / "LC_MESSAGES" / "a.po"
+    assert catalog_path(root, "kk", "a") == ws.catalog_path("kk", "a")
+    assert ws.template_path("a") == root / "locales" / "templates" / "a.pot"
+    assert ws.memory_location == root / ".pipeline" / "memory.sqlite"
+    assert ws.published == root / "published"
+    assert ws.packages_dir == root.parent / "no-packages"  # $ARGOS_PACKAGES_DIR
+
+
+# ---------------------------------------------------------------- which files are articles
+
+
+@pytest.mark.parametrize("name", [".hidden.txt", ".a.md", "a.txt~", "#a.txt#", ".a.txt.swp", "a.md.bak",
+                                  "notes.docx", "a.txt.orig"])
+def test_hidden_files_and_editor_backups_are_not_articles(root, name, sent_to_mt):
+    (root / "source_texts" / name).write_text(SECRET, encoding="utf-8")
+    assert not is_article_name(name)
+    assert [p.name for p in Workspace.open(root).scan_articles().paths] == ["a.txt"]
+    result = invoke("run", "--root", str(root), "--langs", "kk", "--json")
+    assert result.exit_code == 0, result.output
+    assert [c["article"] for c in json.loads(result.stdout)["catalogs"]] == ["a"]
+    assert not any("salary" in text for text in sent_to_mt)
+    assert "salary" not in everything_written(root)
+
+
+def test_articles_are_txt_and_md_in_name_order(root):
+    for name in ("b.md", "c.TXT", "notes.docx"):
+        (root / "source_texts" / name).write_text(OTHER, encoding="utf-8")
+    (root / "source_texts" / "folder.txt").mkdir()
+    assert [p.name for p in Workspace.open(root).scan_articles().paths] == ["a.txt", "b.md", "c.TXT"]
+
+
+# ---------------------------------------------------------------- nothing outside the workspace
+
+
+@needs_symlinks
+def test_attack_an_article_linked_to_a_file_outside_is_refused_by_every_command(root, tmp_path, sent_to_mt):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    link = root / "source_texts" / "leak.txt"
+    link.symlink_to(secret)
+
+    result = invoke("run", "--root", str(root), "--langs", "kk")
+    assert result.exit_code == 1
+    assert f"{link}: the article resolves to {secret}, outside the workspace" in result.output
+    assert catalog_path(root, "kk", "a").exists(), "the other articles are still translated"
+    assert not catalog_path(root, "kk", "leak").exists() and not (root / "locales" / "templates" / "leak.pot").exists()
+    assert not any("salary" in text for text in sent_to_mt)
+    assert "salary" not in everything_written(root)
+
+    result = invoke("translate", str(link), "--root", str(root), "--langs", "kk")
+    assert result.exit_code != 0 and "outside the workspace" in result.output
+
+    status = invoke("status", "--root", str(root), "--langs", "kk", "--json")
+    assert status.exit_code == 1 and any("outside the workspace" in e for e in json.loads(status.stdout)["errors"])
+
+    site = invoke("publish", "--root", str(root), "--langs", "kk", "--json")
+    rows = {row["slug"]: row for row in json.loads(site.stdout)}
+    assert not rows["leak"]["published"] and "outside the workspace" in rows["leak"]["reason"]
+    assert "salary" not in everything_written(root)
+    assert secret.read_text(encoding="utf-8") == SECRET
+
+
+@needs_symlinks
+def test_a_link_that_stays_inside_the_workspace_is_an_article(root):
+    (root / "drafts").mkdir()
+    (root / "drafts" / "b.txt").write_text(OTHER, encoding="utf-8")
+    (root / "source_texts" / "b.txt").symlink_to(root / "drafts" / "b.txt")
+    scan = Workspace.open(root).scan_articles()
+    assert [p.name for p in scan.paths] == ["a.txt", "b.txt"] and scan.refused == []
+
+
+@needs_symlinks
+def test_attack_a_catalog_linked_outside_is_neither_read_nor_replaced(root, tmp_path, sent_to_mt):
+    outside = tmp_path / "outside.po"
+    outside.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                       'msgid "The confidential salary"\nmsgstr "secret"\n', encoding="utf-8")
+    before = outside.read_bytes()
+    path = catalog_path(root, "kk", "a")
+    path.parent.mkdir(parents=True)
+    path.symlink_to(outside)
+    result = invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 1
+    assert "the catalog resolves to" in result.output and "outside the workspace" in result.output
+    assert path.is_symlink() and outside.read_bytes() == before
+    with workflow.open_memory(Workspace.open(root)) as tm:
+        assert tm.lookup("The confidential salary", "kk", min_score=50) == []
+
+
+@needs_symlinks
+def test_attack_a_glossary_file_linked_outside_is_refused(root, tmp_path):
+    outside = tmp_path / "terms.csv"
+    outside.write_text("id,en,kk,ru,ar\nx,secret,a,b,c\n", encoding="utf-8")
+    (root / "glossary").mkdir()
+    (root / "glossary" / "terms.csv").symlink_to(outside)
+    result = invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 1
+    assert "the glossary file resolves to" in result.output and "outside the workspace" in result.output
+    assert not (root / "locales").exists()
+
+
+def test_inside_refuses_a_path_that_climbs_out(root, tmp_path):
+    ws = Workspace.open(root)
+    assert ws.inside(root / "locales" / "x.po") == (root / "locales" / "x.po").resolve()
+    with pytest.raises(OutsideWorkspace, match="outside the workspace"):
+        ws.inside(root / "locales" / ".." / ".." / "elsewhere.po")
+
+
+# ---------------------------------------------------------------- one catalog per article
+
+
+@pytest.mark.parametrize("names", [("a.txt", "a.md"), ("A.txt", "a.txt"), ("Қазақстан.txt", "Мир.md")])
+def test_two_articles_never_share_a_catalog(root, names, sent_to_mt):
+    (root / "source_texts" / "a.txt").unlink()
+    for name, text in zip(names, (ARTICLE, OTHER), strict=True):
+        (root / "source_texts" / name).write_text(text, encoding="utf-8")
+    (root / "source_texts" / "c.txt").write_text(OTHER.replace("library", "museum"), encoding="utf-8")
+    if len(list((root / "source_texts").iterdir())) < 3:
+        pytest.skip("case-insensitive file system")
+    result = invoke("run", "--root", str(root), "--langs", "kk")
+    assert result.exit_code == 1
+    assert f"{names[0]} and {names[1]} would share the catalog" in result.output \
+        or f"{names[1]} and {names[0]} would share the catalog" in result.output
+    slug = "a" if names[0].lower().startswith("a") else "article"
+    assert not catalog_path(root, "kk", slug).exists(), "neither article got the shared catalog"
+    assert catalog_path(root, "kk", "c").exists(), "the other articles are still translated"
+    rows = json.loads(invoke("publish", "--root", str(root), "--langs", "kk", "--json").stdout)
+    refused = [row for row in rows if row["slug"] == slug]
+    assert len(refused) == 2 and not any(row["published"] for row in refused)
+    assert all("would share the catalog" in row["reason"] for row in refused)
+
+
+# ---------------------------------------------------------------- locks
+
+
+def test_library_publish_fails_at_once_while_a_run_holds_the_workspace(root):
+    ws = Workspace.open(root)
+    with Workspace.open(root).lock():
+        with pytest.raises(WorkspaceBusy, match="in use by another pipeline run"):
+            publish.publish(ws, None, ["kk"])
+    assert not (root / "published").exists()
+    publish.publish(ws, None, ["kk"])
+    assert (root / "published" / "manifest.json").is_file()
+
+
+def test_the_lock_is_reentrant_for_one_workspace_object(root):
+    ws = Workspace.open(root)
+    with ws.lock():
+        with ws.lock():
+            assert ws.locked
+        assert ws.locked
+        with pytest.raises(WorkspaceBusy):
+            with Workspace.open(root).lock():
+                pass
+    assert not ws.locked
+    with Workspace.open(root).lock():
+        pass
+
+
+def test_library_tm_import_takes_the_lock(root):
+    ws = Workspace.open(root)
+    with Workspace.open(root).lock():
+        with pytest.raises(WorkspaceBusy):
+            workflow.import_memory(ws, [root / "source_texts"])
+    assert not ws.memory_location.exists()
+
+
+def test_a_catalog_directory_has_one_writer_at_a_time(tmp_path):
+    """Two writers of one LC_MESSAGES folder: the second enters only after the first has left."""
+    folder = tmp_path / "LC_MESSAGES"
+    holding, release, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with directory_lock(folder):
+            holding.set()
+            release.wait(10)
+
+    def second():
+        with directory_lock(folder):
+            entered.set()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert holding.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    assert not entered.wait(0.3), "the second writer got in while the first held the folder"
+    release.set()
+    assert entered.wait(10)
+    one.join(10)
+    two.join(10)
+    assert list(folder.iterdir()) == [], "no lock files beside the catalogs"
+
+
+def test_update_catalog_holds_the_directory_lock(tmp_path, monkeypatch):
+    path = catalog_path(tmp_path, "kk", "a")
+    seen = []
+    real = catalogs.directory_lock
+
+    def spy(directory):
+        seen.append(directory)
+        return real(directory)
+
+    monkeypatch.setattr(catalogs, "directory_lock", spy)
+    catalogs.update_catalog(path, "kk", [catalogs.Draft("One.", None, [("a.txt", "1")])], project="p")
+    assert seen == [path.parent]
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_file_sets_memory_packages_and_site(root, tmp_path, monkeypatch):
+    monkeypatch.delenv("ARGOS_PACKAGES_DIR")
+    (root / "pipeline.toml").write_text(
+        '[memory]\nlocation = "shared/tm.sqlite"\n[models]\npackages_dir = "models"\n'
+        '[publish]\nout = "site"\ninclude_fuzzy = true\nmin_complete = 50\n', encoding="utf-8")
+    ws = Workspace.open(root)
+    assert ws.memory_location == root / "shared" / "tm.sqlite"
+    assert ws.packages_dir == root / "models"
+    assert ws.published == root / "site"
+    assert (ws.settings.publish.include_fuzzy, ws.settings.publish.min_complete) == (True, 50.0)
+    # Environment variables override the file; explicit arguments (CLI flags) override both.
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "env-models"))
+    monkeypatch.setenv("PIPELINE_MEMORY", str(tmp_path / "env.sqlite"))
+    ws = Workspace.open(root)
+    assert ws.packages_dir == tmp_path / "env-models" and ws.memory_location == tmp_path / "env.sqlite"
+    ws = Workspace.open(root, packages_dir=tmp_path / "flag", memory=tmp_path / "flag.sqlite")
+    assert ws.packages_dir == tmp_path / "flag" and ws.memory_location == tmp_path / "flag.sqlite"
+
+
+def test_publish_uses_the_site_settings_and_flags_win(root):
+    (root / "pipeline.toml").write_text('[publish]\nout = "site"\nmin_complete = 0\n', encoding="utf-8")
+    assert invoke("run", "--root", str(root), "--langs", "kk", "--no-publish").exit_code == 0
+    result = invoke("publish", "--root", str(root), "--langs", "kk", "--json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["published"], "min_complete = 0 from the settings file"
+    assert (root / "site" / "kk" / "a.html").is_file() and not (root / "published").exists()
+    [row] = json.loads(invoke("publish", "--root", str(root), "--langs", "kk", "--json",
+                              "--min-complete", "100").stdout)
+    assert not row["published"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[memory\nlocation = 1\n", "pipeline.toml:1: not valid TOML"),
+    ('[publish]\nout = "x"\nmin_complete = "all"\n', "[publish] min_complete must be a number"),
+    ("[publish]\ninclude_fuzzy = 1\n", "[publish] include_fuzzy must be true or false"),
+    ('[publish]\noutput = "x"\n', "unknown setting [publish] output; known: out, include_fuzzy, min_complete"),
+    ('[site]\nout = "x"\n', "unknown setting 'site'"),
+    ("[publish]\nmin_complete = 150\n", "min_complete must be a number from 0 to 100"),
+])
+def test_a_bad_settings_file_is_a_usage_error_naming_file_and_key(root, text, message):
+    (root / "pipeline.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(WorkspaceError) as info:
+        read_settings(root)
+    assert message in str(info.value) and str(root / "pipeline.toml") in str(info.value)
+    result = invoke("status", "--root", str(root))
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_a_database_url_reaches_the_memory_unchanged(root, monkeypatch):
+    (root / "pipeline.toml").write_text('[memory]\nlocation = "postgresql://tm:secret@tm.example/pipeline"\n',
+                                        encoding="utf-8")
+    ws = Workspace.open(root)
+    assert ws.memory_location == "postgresql://tm:secret@tm.example/pipeline"
+    assert "secret" not in workflow.memory_name(ws)
+    opened = []
+    monkeypatch.setattr(workflow.memory.Memory, "open", classmethod(lambda cls, location: opened.append(location)))
+    workflow.open_memory(ws)
+    assert opened == ["postgresql://tm:secret@tm.example/pipeline"]
