@@ -939,8 +939,10 @@ def approved_translations(root: Path, sentences: Sequence[str], langs: Sequence[
             for entry in catalog:
                 if entry.msgstr and not entry.fuzzy and not entry.obsolete:
                     found[lang][normalise(entry.msgid)] = entry.msgstr
-    path = memory.default_path(root)
-    if path.is_file():
+    from pipeline.workspace import Workspace
+
+    path = Workspace(Path(root)).memory_location
+    if isinstance(path, str) or path.is_file():
         with memory.Memory.open(path) as tm:
             for lang in langs:
                 for sentence in sentences:
@@ -997,13 +999,17 @@ def find(root: Path, *, min_count: int = 1, add_rows: bool = False, langs: Seque
          suggestions: bool = True) -> Report:
     """Candidates over every article of source_texts/, best first, with targets suggested from approved work;
     with add_rows, appended to glossary/terms.csv as unconfirmed rows. GlossaryError on a malformed glossary."""
-    from pipeline import glossary, sources
+    from pipeline import sources
+    from pipeline.workflow import load_glossary
+    from pipeline.workspace import Workspace
 
-    folder = root / "glossary"
-    terms = glossary.load(folder) if folder.is_dir() and any(folder.glob("*.csv")) else Glossary([])
+    ws = Workspace(Path(root))
+    terms = load_glossary(ws)
     report = Report([], 0)
     sentences: list[Sentence] = []
-    for path in sources.find_articles(root):
+    scan = ws.scan_articles()  # hidden files, back-ups, links out of the workspace and shared slugs left out
+    report.errors.extend(str(exc) for exc in scan.refused)
+    for path in scan.paths:
         try:
             article = sources.read_article(path)
         except LocatedError as exc:

@@ -270,7 +270,7 @@ class Workspace:
     def __init__(self, root: Path, settings: Settings | None = None, *, memory: str | Path | None = None,
                  packages_dir: Path | None = None, environ: Mapping[str, str] | None = None):
         self.root = Path(root)
-        self.settings = settings if settings is not None else Settings()
+        self.settings = settings if settings is not None else read_settings(self.root)
         env = os.environ if environ is None else environ
         self._memory = str(memory) if memory else env.get(MEMORY_ENV) or self.settings.memory
         self._memory_explicit = bool(memory)
