@@ -198,3 +198,25 @@ def test_wrong_or_corrupt_releases_fail_and_change_nothing(tmp_path, tiny_packag
         assert snapshot(tiny_packages_dir) == before, reason
     with pytest.raises(ModelError):
         opus.import_opus(tmp_path / "nowhere", "kk", directory=tiny_packages_dir)
+
+
+def test_an_archive_member_that_climbs_out_is_refused(tmp_path, releases):
+    """Zip slip: a member named ``../../evil`` (or absolute) stops the import before anything is extracted.
+
+    The rest of the archive is a valid release, so without the guard the import would go through (zipfile would
+    quietly rename the member): the refusal itself is what is tested, and nothing may appear outside.
+    """
+    import zipfile
+
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    for name in ("../../evil", "/tmp-evil-absolute"):
+        hostile = work / "hostile.zip"
+        shutil.copy(releases["turkic_zip"], hostile)
+        with zipfile.ZipFile(hostile, "a") as zf:
+            zf.writestr(name, "owned")
+        with pytest.raises(ModelError, match="unsafe path in archive") as caught:
+            opus.import_opus(hostile, "kk", directory=tmp_path / "packages")
+        assert repr(name) in str(caught.value)
+        assert not (tmp_path / "evil").exists() and not list(tmp_path.rglob("*evil*"))
+        assert not (tmp_path / "packages").exists() or not any((tmp_path / "packages").iterdir())

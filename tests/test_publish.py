@@ -676,3 +676,61 @@ def test_source_tree_is_left_alone(tmp_path):
     publish.publish(root, root / "published", ["kk"])
     shutil.rmtree(root / "published")
     assert files() == snapshot
+
+
+# ---------------------------------------------------------------- guards
+
+
+def test_a_republished_page_keeps_the_mode_it_was_given(tmp_path):
+    """A page the site owner made group-readable only stays so; nothing turns it private (0600) or 0644."""
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    out = tmp_path / "out"
+    publish.publish(root, out, ["kk"])
+    page = out / "kk" / "council-meets.html"
+    page.chmod(0o640)
+    write_catalog(root, "kk", "council-meets", ARTICLE, lambda i, k: (f"Жаңа {i}", False))
+    publish.publish(root, out, ["kk"])
+    assert "Жаңа 1" in page.read_text(encoding="utf-8")
+    assert stat.S_IMODE(page.stat().st_mode) == 0o640
+
+
+def test_a_hostile_manifest_cannot_delete_files_outside_the_site(tmp_path):
+    """The stale-file clean-up trusts only names that resolve inside `out`: `../`, absolute paths and a
+    symlinked folder listed in a forged manifest.json are left alone."""
+    root = make_root(tmp_path)
+    write_catalog(root, "kk", "council-meets", ARTICLE)
+    out = tmp_path / "site" / "out"
+    publish.publish(root, out, ["kk"])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victims = [outside / "climb.html", outside / "absolute.md", outside / "linked.html", tmp_path / "site" / "up.css"]
+    for victim in victims:
+        victim.write_text("keep me", encoding="utf-8")
+    (out / "kk" / "elsewhere").symlink_to(outside, target_is_directory=True)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] += ["../../outside/climb.html", str(outside / "absolute.md"), "kk/elsewhere/linked.html",
+                          "../up.css", "kk/../../up.css"]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    publish.publish(root, out, ["kk"])
+    assert [victim.read_text(encoding="utf-8") for victim in victims] == ["keep me"] * len(victims)
+    assert (out / "kk" / "council-meets.html").is_file()
+
+
+def test_every_page_carries_the_content_security_policy(tmp_path):
+    """Translations are untrusted: each page forbids scripts, plugins, <base> and forms, even if escaping failed."""
+    root = make_root(tmp_path, {"council-meets.txt": ARTICLE, "structured.md": STRUCTURED})
+    for lang in ("kk", "ar"):
+        write_catalog(root, lang, "council-meets", ARTICLE)
+        write_catalog(root, lang, "structured", STRUCTURED, markdown=True)
+    out = tmp_path / "out"
+    publish.publish(root, out, ["kk", "ar"])
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) == 7  # the site index, two language indexes, four articles
+    for page in pages:
+        metas = [meta.attrs for meta in parse(page).find_all("meta")
+                 if (meta.attrs.get("http-equiv") or "").lower() == "content-security-policy"]
+        assert len(metas) == 1, page
+        policy = {part.split()[0]: part.split()[1:] for part in metas[0]["content"].split(";") if part.strip()}
+        for directive in ("script-src", "object-src", "base-uri", "form-action"):
+            assert policy.get(directive) == ["'none'"], (page, directive)
