@@ -1,9 +1,10 @@
 """Stage 7: publish localized article sets (Markdown, static HTML site, JSON manifest).
 
-Each article is rebuilt from its English structure (title, section headings, paragraphs) with the
-translations the catalogs hold. Only what a reader may see counts: approved entries, or approved + fuzzy
-machine drafts when asked for. Every translated string is untrusted text: HTML goes through jinja2
-autoescaping, Markdown through `markdown_escape`, the manifest through `json`.
+Each article is rebuilt from its English structure (title, headings, paragraphs; from Markdown also nested
+lists, quotes, tables and code, as the segments carry them) with the translations the catalogs hold. Only
+what a reader may see counts: approved entries, or approved + fuzzy machine drafts when asked for. Every
+translated string is untrusted text: HTML goes through jinja2 autoescaping, Markdown through
+`markdown_escape`, the manifest through `json`.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
 }
 
 _MD_INLINE = re.compile(r"([\\`*\[\]<>&])")
+_MD_CELL = re.compile(r"([\\`*\[\]<>&|])")
 # `_` opens emphasis only at a word edge; inside a word (snake_case, URLs) it stays as typed, for readability.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_BLOCK_START = re.compile(r"^([#>+\-*=|]|\d+[.)])")
@@ -101,16 +103,32 @@ class Piece:
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "title" | "heading" | "paragraph" | "item" (list item) | "quote" | "code" (Markdown sources)
-    level: int  # 1 for the title, 2..6 for headings, 0 for paragraphs
-    pieces: tuple[Piece, ...]
-    ordered: bool = False  # items: of a numbered list
-    code: str = ""  # code: the fenced block as written (never translated)
+    """One block of the rebuilt article. Text blocks hold pieces; lists, items, quotes, tables and rows hold
+    `children`, so nested lists stay nested and a table keeps its rows and columns."""
+
+    kind: str  # "title" | "heading" | "paragraph" | "code" | "list" | "item" | "quote" | "table" | "row" | "cell"
+    level: int = 0  # 1 for the title, 2..6 for headings, 0 otherwise
+    pieces: tuple[Piece, ...] = ()
+    children: tuple[Block, ...] = ()
+    ordered: bool = False  # list: numbered
+    start: int = 1  # list: the first number of a numbered list
+    tight: bool = True  # list: items without blank lines between them (no <p> inside)
+    header: bool = False  # row, cell: the table's header row
+    align: str = ""  # cell: "left" | "center" | "right" | "" as the source table says
+    column: int = 0  # cell: 0-based column
+    code: str = ""  # code: the block as written (never translated)
     info: str = ""  # code: the info string after the opening fence (e.g. the language)
 
     @property
     def text(self) -> str:
         return " ".join(piece.text for piece in self.pieces)
+
+
+def walk(blocks: Sequence[Block]):
+    """Every block, depth first, in reading order."""
+    for block in blocks:
+        yield block
+        yield from walk(block.children)
 
 
 @dataclass(frozen=True)
@@ -140,10 +158,10 @@ class LocalizedArticle:
     @property
     def title(self) -> str:
         """The title block; an article without one is named after its first sentence."""
-        for block in self.blocks:
+        for block in walk(self.blocks):
             if block.kind == "title":
                 return block.text
-        for block in self.blocks:
+        for block in walk(self.blocks):
             if block.pieces:
                 return shorten(block.pieces[0].text)
         return self.slug
@@ -196,54 +214,176 @@ def _source_text(segment: segmentation.Segment) -> str:
     return collapse(segment.text) or segment.norm  # the segmenter already took Markdown's `#` marks off
 
 
+def _piece(seg: segmentation.Segment, found: Translation | None, include_fuzzy: bool) -> Piece:
+    if found is not None and not found.fuzzy:
+        return Piece(found.msgstr, "approved")
+    if found is not None and include_fuzzy:
+        return Piece(found.msgstr, "draft")
+    return Piece(_source_text(seg), "source")
+
+
+def _text_blocks(segments: Sequence[segmentation.Segment], pieces: Sequence[Piece]):
+    """(line, containers, block) per title, heading, paragraph or table cell: a paragraph's sentences join."""
+    found: list[tuple[int, tuple[segmentation.Container, ...], str, int, list[Piece]]] = []
+    last_paragraph = None
+    for position, (seg, piece) in enumerate(zip(segments, pieces, strict=True)):
+        if seg.kind == "heading":
+            # 1 for the title, then `#` levels (or 2 for a section head found by the heuristic), kept in 2..6
+            kind, level = ("title", 1) if position == 0 else ("heading", min(max(seg.level, 2), 6))
+            found.append((seg.line, seg.containers, kind, level, [piece]))
+            last_paragraph = None
+        elif seg.paragraph == last_paragraph:
+            found[-1][4].append(piece)
+        else:
+            found.append((seg.line, seg.containers, "cell" if seg.kind == "cell" else "paragraph", 0, [piece]))
+            last_paragraph = seg.paragraph
+    return [(line, containers, Block(kind, level, tuple(items))) for line, containers, kind, level, items in found]
+
+
+def _container_block(container: segmentation.Container, children: list[Block]) -> Block:
+    if container.kind == "list":
+        return Block("list", children=tuple(children), ordered=container.ordered, start=container.start,
+                     tight=container.tight)
+    if container.kind == "cell":
+        pieces = tuple(piece for child in children for piece in child.pieces)
+        return Block("cell", pieces=pieces, header=container.header, align=container.align,
+                     column=container.position)
+    if container.kind == "row":
+        return Block("row", children=tuple(children), header=container.header)
+    if container.kind == "table":
+        return _full_table(children)
+    return Block(container.kind, children=tuple(children))  # "item", "quote"
+
+
+def _full_table(rows: list[Block]) -> Block:
+    """Every row gets every column back (a cell with no text has no segment) and the table its header row."""
+    width = max((cell.column + 1 for row in rows for cell in row.children), default=0)
+    align = {cell.column: cell.align for row in rows for cell in row.children}
+    if not any(row.header for row in rows):
+        rows = [Block("row", header=True), *rows]
+    full = []
+    for row in rows:
+        cells = {cell.column: cell for cell in row.children}
+        full.append(Block("row", header=row.header, children=tuple(
+            cells.get(n) or Block("cell", header=row.header, align=align.get(n, ""), column=n)
+            for n in range(width))))
+    return Block("table", children=tuple(full))
+
+
+def _nest(leaves: Sequence[tuple[tuple[segmentation.Container, ...], Block]]) -> tuple[Block, ...]:
+    """The article's block tree from its leaves and the containers each sits in (outermost first)."""
+    top: list[Block] = []
+    opened: list[tuple[segmentation.Container, list[Block]]] = []  # the containers around the current leaf
+    for containers, leaf in leaves:
+        shared = 0
+        while shared < min(len(opened), len(containers)) and opened[shared][0] == containers[shared]:
+            shared += 1
+        _close(opened, top, keep=shared)
+        opened.extend((container, []) for container in containers[shared:])
+        (opened[-1][1] if opened else top).append(leaf)
+    _close(opened, top, keep=0)
+    return tuple(top)
+
+
+def _close(opened: list[tuple[segmentation.Container, list[Block]]], top: list[Block], *, keep: int) -> None:
+    """Close the innermost containers until `keep` remain, each becoming a block of the one around it."""
+    while len(opened) > keep:
+        container, children = opened.pop()
+        (opened[-1][1] if opened else top).append(_container_block(container, children))
+
+
 def reassemble(slug: str, lang: str, source_text: str, segments: Sequence[segmentation.Segment],
                keys: Sequence[tuple[str | None, str]],
                translations: Mapping[tuple[str | None, str], Translation], *,
                markdown: bool = False, include_fuzzy: bool = False) -> LocalizedArticle:
-    """Put the article back together in `lang`: the title, section headings and paragraphs of the source."""
+    """Put the article back together in `lang`: the source's structure (title, headings, paragraphs, nested
+    lists, quotes, tables, code) as the segments carry it, with each segment's translation or English."""
     if len(keys) != len(segments):
         raise ValueError(f"{slug}: {len(keys)} catalog keys for {len(segments)} segments")
-    approved = fuzzy = drafts = 0
-    runs: list[tuple[str, int, int, list[Piece], int, bool]] = []  # (kind, level, paragraph, pieces, line,
-    # ordered)
-    for position, (seg, key) in enumerate(zip(segments, keys, strict=True)):
-        found = translations.get(key)
-        if found is not None and not found.fuzzy:
-            piece = Piece(found.msgstr, "approved")
-            approved += 1
-        elif found is not None and include_fuzzy:
-            piece = Piece(found.msgstr, "draft")
-            fuzzy += 1
-            drafts += 1
-        else:
-            fuzzy += found is not None
-            piece = Piece(_source_text(seg), "source")
-        if seg.kind == "heading":
-            level = seg.level  # 1 for the title or `#`, 2 for section heads or `##`, ...
-            if position == 0:
-                kind, level = "title", 1
-            else:
-                kind, level = "heading", min(max(level, 2), 6)
-            runs.append((kind, level, seg.paragraph, [piece], seg.line, False))
-        elif runs and runs[-1][0] not in ("title", "heading") and runs[-1][2] == seg.paragraph:
-            runs[-1][3].append(piece)
-        else:
-            runs.append((seg.block, 0, seg.paragraph, [piece], seg.line, seg.ordered))
-    blocks = [(line, Block(kind, level, tuple(pieces), ordered=ordered))
-              for kind, level, _, pieces, line, ordered in runs]
-    if markdown:  # fenced code is not translated: it is published as written
-        blocks += [(line, Block("code", 0, (), code=code, info=info))
-                   for line, info, code in segmentation.markdown_code_blocks(source_text)]
-    blocks = tuple(block for _, block in sorted(blocks, key=lambda item: item[0]))
-    return LocalizedArticle(slug=slug, lang=lang, blocks=blocks, segments=len(segments), approved=approved,
-                            fuzzy=fuzzy, drafts=drafts)
+    found = [translations.get(key) for key in keys]
+    pieces = [_piece(seg, match, include_fuzzy) for seg, match in zip(segments, found, strict=True)]
+    leaves = _text_blocks(segments, pieces)
+    if markdown:  # code is not translated: it is published as written, where it stood
+        leaves += [(code.line, code.containers, Block("code", code=code.code, info=code.info))
+                   for code in segmentation.markdown_code_blocks(source_text)]
+    leaves.sort(key=lambda leaf: leaf[0])
+    approved = sum(piece.state == "approved" for piece in pieces)
+    drafts = sum(piece.state == "draft" for piece in pieces)
+    fuzzy = sum(match is not None and match.fuzzy for match in found)
+    return LocalizedArticle(slug=slug, lang=lang, blocks=_nest([(c, block) for _, c, block in leaves]),
+                            segments=len(segments), approved=approved, fuzzy=fuzzy, drafts=drafts)
 
 
-def markdown_escape(text: str) -> str:
-    """Plain text that Markdown renders as the same text: no links, raw HTML, entities or new blocks."""
-    escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_INLINE.sub(r"\\\1", text))
+def markdown_escape(text: str, *, cell: bool = False) -> str:
+    """Plain text that Markdown renders as the same text: no links, raw HTML, entities or new blocks.
+    `cell`: inside a table row, where `|` ends the cell."""
+    escaped = _MD_UNDERSCORE.sub(r"\\_", (_MD_CELL if cell else _MD_INLINE).sub(r"\\\1", text))
     return _MD_BLOCK_START.sub(lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit()
                                else m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
+
+
+def _md_text(pieces: Sequence[Piece], *, cell: bool = False) -> str:
+    """English fallbacks in italics, so a reader of the Markdown sees them too."""
+    parts = [markdown_escape(piece.text, cell=cell) for piece in pieces]
+    return " ".join(f"*{text}*" if piece.state == "source" else text for piece, text in zip(pieces, parts,
+                                                                                             strict=True))
+
+
+def _md_join(blocks: Sequence[Block], *, tight: bool = False) -> list[str]:
+    """Lines of sibling blocks: a blank line between them, none inside a tight list item."""
+    lines: list[str] = []
+    previous: Block | None = None
+    for block in blocks:
+        if lines and not tight:
+            lines.append("")
+        # Two lists in a row would read as one: the second takes the other bullet / number delimiter.
+        other = previous is not None and previous.kind == "list" and block.kind == "list" \
+            and previous.ordered == block.ordered
+        lines += _md_lines(block, other_marker=other)
+        previous = block
+    return lines
+
+
+def _md_lines(block: Block, *, other_marker: bool = False) -> list[str]:
+    if block.kind == "code":
+        ticks = max([3, *(len(run) + 1 for run in re.findall(r"`+", block.code))])
+        return ["`" * ticks + block.info.replace("`", ""), *block.code.split("\n"), "`" * ticks]
+    if block.kind == "paragraph":
+        return [_md_text(block.pieces)]
+    if block.kind in ("title", "heading"):
+        return ["#" * block.level + " " + _md_text(block.pieces)]
+    if block.kind == "quote":
+        return [f"> {line}" if line else ">" for line in _md_join(block.children)]
+    if block.kind == "list":
+        return _md_list(block, other_marker)
+    if block.kind == "table":
+        return _md_table(block)
+    raise ValueError(f"no Markdown for a {block.kind} block")
+
+
+def _md_list(block: Block, other_marker: bool) -> list[str]:
+    if block.ordered:
+        marker = f"{block.start}{')' if other_marker else '.'} "
+    else:
+        marker = "* " if other_marker else "- "
+    lines: list[str] = []
+    for item in block.children:
+        body = _md_join(item.children, tight=block.tight) or [""]
+        if lines and not block.tight:
+            lines.append("")
+        lines.append((marker + body[0]).rstrip())
+        lines += [" " * len(marker) + line if line else "" for line in body[1:]]
+    return lines
+
+
+def _md_table(block: Block) -> list[str]:
+    rule = {"left": ":---", "center": ":---:", "right": "---:"}
+    lines = []
+    for row in block.children:
+        lines.append("| " + " | ".join(_md_text(cell.pieces, cell=True) for cell in row.children) + " |")
+        if row.header:
+            lines.append("| " + " | ".join(rule.get(cell.align, "---") for cell in row.children) + " |")
+    return lines
 
 
 def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
@@ -261,27 +401,7 @@ def render_markdown(doc: LocalizedArticle, *, source: str = "") -> str:
     if doc.fallbacks:
         note = ui["untranslated"].format(n=doc.fallbacks, total=doc.segments)
         out += [f"> *{markdown_escape(note)}*", ""]
-    previous: Block | None = None
-    for block in doc.blocks:
-        parts = []
-        for piece in block.pieces:
-            text = markdown_escape(piece.text)
-            parts.append(f"*{text}*" if piece.state == "source" else text)
-        line = " ".join(parts)
-        if block.kind == "code":
-            ticks = max([3, *(len(run) + 1 for run in re.findall(r"`+", block.code))])
-            out += ["`" * ticks + block.info.replace("`", ""), *block.code.split("\n"), "`" * ticks, ""]
-        elif block.kind == "item":
-            if previous is not None and previous.kind == "item" and previous.ordered == block.ordered:
-                out.pop()  # one tight list
-            out += [("1. " if block.ordered else "- ") + line, ""]
-        elif block.kind == "quote":
-            out += ["> " + line, ""]
-        elif block.kind == "paragraph":
-            out += [line, ""]
-        else:
-            out += ["#" * block.level + " " + line, ""]
-        previous = block
+    out += _md_join(doc.blocks)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -465,69 +585,93 @@ def _relative_source(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
-def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
-                docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
-                min_complete: float) -> None:
-    env = _environment()
-    previous = previous_site(out)
-    settings = {"include_fuzzy": include_fuzzy, "min_complete": min_complete}
-    # Other target languages are carried over from the last run; languages we no longer support are not.
-    kept_rows = [row for row in previous.articles
-                 if row["language"] not in codes and row["language"] in TARGET_LANGS]
-    kept_info = {entry["code"]: entry for entry in previous.languages
+@dataclass(frozen=True)
+class _CarriedOver:
+    """What the last run published for the target languages this run does not rebuild; kept as it was."""
+
+    rows: tuple[dict, ...]  # their manifest rows
+    languages: dict[str, dict]  # code -> their manifest language entry
+    files: frozenset[str]  # their files, still on disk
+    published: tuple[dict, ...]  # their rows of published articles (well-formed)
+
+    @property
+    def codes(self) -> set[str]:
+        return set(self.languages) | {row["language"] for row in self.rows}
+
+
+class _Site:
+    """The output folder of one publish run: writes each file atomically and remembers what it wrote."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.written: list[str] = []
+
+    def write(self, name: str, text: str) -> None:
+        files.write_if_changed(self.out / name, text)
+        self.written.append(name)
+
+
+def _lang_info(lang: str) -> dict[str, str]:
+    return {"code": lang, "name": native_name(lang), "dir": text_direction(lang)}
+
+
+def _carried_over(out: Path, previous: PreviousSite, codes: Sequence[str]) -> _CarriedOver:
+    # Languages we no longer support are not carried over.
+    rows = tuple(row for row in previous.articles
+                 if row["language"] not in codes and row["language"] in TARGET_LANGS)
+    languages = {entry["code"]: entry for entry in previous.languages
                  if entry["code"] not in codes and entry["code"] in TARGET_LANGS}
-    kept_langs = set(kept_info) | {row["language"] for row in kept_rows}
-    all_langs = sorted({*codes, *kept_langs}, key=_language_order)
-    kept_files = {name for name in previous.files
-                  if name.split("/", 1)[0] in kept_langs and (out / name).is_file()}
-    written: list[str] = []
+    kept = set(languages) | {row["language"] for row in rows}
+    return _CarriedOver(
+        rows=rows, languages=languages,
+        files=frozenset(name for name in previous.files if name.split("/", 1)[0] in kept and (out / name).is_file()),
+        published=tuple(row for row in rows if row.get("published") is True and isinstance(row.get("paths"), dict)
+                        and isinstance(row["paths"].get("html"), str) and isinstance(row.get("article"), str)))
 
-    def emit(name: str, text: str) -> None:
-        files.write_if_changed(out / name, text)
-        written.append(name)
 
-    def lang_info(lang: str) -> dict[str, str]:
-        return {"code": lang, "name": native_name(lang), "dir": text_direction(lang)}
-
-    emit("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
-    published = [pub for pub in results if pub.published]
-    kept_published = [row for row in kept_rows if row.get("published") is True
-                      and isinstance(row.get("paths"), dict) and isinstance(row["paths"].get("html"), str)
-                      and isinstance(row.get("article"), str)]
+def _write_articles(site: _Site, env, published: Sequence[Publication],
+                    docs: Mapping[tuple[str, str], LocalizedArticle], carried: _CarriedOver) -> None:
+    """Each published article as Markdown and as an HTML page that links every other published version."""
     by_slug: dict[str, list[tuple[str, str]]] = {}  # slug -> (lang, title) of every published version
     for pub in published:
         by_slug.setdefault(pub.slug, []).append((pub.lang, pub.title))
-    for row in kept_published:
+    for row in carried.published:
         by_slug.setdefault(row["article"], []).append((row["language"], str(row.get("title", ""))))
-
-    article_page = env.get_template("article.html")
+    page = env.get_template("article.html")
     for pub in published:
         doc = docs[(pub.slug, pub.lang)]
-        emit(pub.paths["md"], render_markdown(doc, source=pub.source))
-        versions = [{**lang_info(lang), "href": f"../{lang}/{pub.slug}.html", "current": lang == pub.lang,
+        site.write(pub.paths["md"], render_markdown(doc, source=pub.source))
+        versions = [{**_lang_info(lang), "href": f"../{lang}/{pub.slug}.html", "current": lang == pub.lang,
                      "title": title}
                     for lang, title in sorted(by_slug[pub.slug], key=lambda item: _language_order(item[0]))]
-        emit(pub.paths["html"], article_page.render(
-            doc=doc, lang=lang_info(pub.lang), ui=UI_TEXT.get(pub.lang, UI_TEXT["en"]), versions=versions,
+        site.write(pub.paths["html"], page.render(
+            doc=doc, lang=_lang_info(pub.lang), ui=UI_TEXT.get(pub.lang, UI_TEXT["en"]), versions=versions,
             pub=pub, css="../style.css", home="../index.html"))
 
-    lang_page = env.get_template("language_index.html")
+
+def _write_indexes(site: _Site, env, codes: Sequence[str], all_langs: Sequence[str],
+                   published: Sequence[Publication], carried: _CarriedOver) -> None:
+    """One index page per rebuilt language (a carried-over one stays as the last run wrote it), then the home."""
+    page = env.get_template("language_index.html")
     languages = []
     for lang in all_langs:
-        if lang not in codes:  # its index page is left as the last run wrote it
-            count = sum(row["language"] == lang for row in kept_published)
-            languages.append({**lang_info(lang), "href": f"{lang}/index.html", "count": count})
+        if lang not in codes:
+            count = sum(row["language"] == lang for row in carried.published)
+            languages.append({**_lang_info(lang), "href": f"{lang}/index.html", "count": count})
             continue
         entries = [pub for pub in published if pub.lang == lang]
-        languages.append({**lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
-        emit(f"{lang}/index.html", lang_page.render(
-            lang=lang_info(lang), ui=UI_TEXT.get(lang, UI_TEXT["en"]), css="../style.css",
+        languages.append({**_lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
+        site.write(f"{lang}/index.html", page.render(
+            lang=_lang_info(lang), ui=UI_TEXT.get(lang, UI_TEXT["en"]), css="../style.css",
             home="../index.html",
             entries=[{"title": pub.title, "href": f"{pub.slug}.html", "completeness": pub.completeness,
                       "drafts": pub.drafts} for pub in entries]))
-    emit("index.html", env.get_template("index.html").render(
-        languages=languages, lang=lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css"))
+    site.write("index.html", env.get_template("index.html").render(
+        languages=languages, lang=_lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css"))
 
+
+def _manifest_rows(results: Sequence[Publication], carried: _CarriedOver) -> list[dict]:
+    """This run's rows and the carried-over ones, article by article in source order, languages in order."""
     rows = [{
         "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
         "completeness": shown_percent(pub.completeness), "published": pub.published, "reason": pub.reason,
@@ -535,20 +679,40 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
         "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated,
         "shown_in_english": pub.fallbacks, "source": pub.source, "paths": pub.paths,
     } for pub in results]
-    article_order = {slug: n for n, slug in enumerate(dict.fromkeys(
-        [str(row.get("article", "")) for row in rows + kept_rows]))}
-    rows = sorted(rows + kept_rows, key=lambda row: (article_order[str(row.get("article", ""))],
-                                                     _language_order(row["language"])))
-    manifest = {
+    rows += carried.rows
+    order = {slug: n for n, slug in enumerate(dict.fromkeys(str(row.get("article", "")) for row in rows))}
+    return sorted(rows, key=lambda row: (order[str(row.get("article", ""))], _language_order(row["language"])))
+
+
+def _manifest(site: _Site, codes: Sequence[str], all_langs: Sequence[str], results: Sequence[Publication],
+              carried: _CarriedOver, settings: dict) -> dict:
+    return {
         "generator": GENERATOR,
         "version": 1,
         "source_language": SOURCE_LANG,
-        "languages": [{**lang_info(lang), "settings": settings} if lang in codes
-                      else {**lang_info(lang), "settings": kept_info.get(lang, {}).get("settings")}
+        "languages": [{**_lang_info(lang), "settings": settings} if lang in codes
+                      else {**_lang_info(lang), "settings": carried.languages.get(lang, {}).get("settings")}
                       for lang in all_langs],
         "settings": settings,
-        "articles": rows,
-        "files": sorted({*written, *kept_files, MANIFEST}),
+        "articles": _manifest_rows(results, carried),
+        "files": sorted({*site.written, *carried.files, MANIFEST}),
     }
-    _remove_stale(out, set(previous.files) - set(written) - kept_files - {MANIFEST})
+
+
+def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
+                docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
+                min_complete: float) -> None:
+    """Pages, indexes and style of the rebuilt languages; then the manifest, after the stale files are gone."""
+    env = _environment()
+    previous = previous_site(out)
+    carried = _carried_over(out, previous, codes)
+    all_langs = sorted({*codes, *carried.codes}, key=_language_order)
+    published = [pub for pub in results if pub.published]
+    site = _Site(out)
+    site.write("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+    _write_articles(site, env, published, docs, carried)
+    _write_indexes(site, env, codes, all_langs, published, carried)
+    manifest = _manifest(site, codes, all_langs, results, carried,
+                         {"include_fuzzy": include_fuzzy, "min_complete": min_complete})
+    _remove_stale(out, set(previous.files) - set(site.written) - carried.files - {MANIFEST})
     files.write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

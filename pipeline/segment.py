@@ -6,9 +6,11 @@ honorifics, initials, "U.S.", "a.i.", quotes closing after the stop).
 
 Layout rules:
 
-* Plain text: every line break ends a paragraph (blank lines too). Markdown: blank lines end paragraphs, ``#``
-  and setext underlines mark headings, list items and block quotes are paragraphs of their own, YAML front
-  matter, fenced code, HTML comments and image-only lines are not translatable and are skipped.
+* Plain text: every line break ends a paragraph (blank lines too). Markdown is read as CommonMark with GFM tables
+  (markdown-it-py's block tokens and their line maps): ``#`` and setext underlines mark headings; paragraphs of
+  list items and block quotes are paragraphs of their own and remember the lists, items and quotes around them
+  (nested lists stay nested); each table cell is one segment, never cut into sentences. YAML front matter, code
+  (fenced, indented, or inside a quote or item), HTML comments and image-only lines are not translated.
 * A heading is a short line (at most 20 words) that starts with a capital letter or digit and has no final
   punctuation. The first block of an article is its title when it looks like one (at most 30 words, one
   sentence, not ending in ``.``, ``:`` ``;`` or ``,``; a ``?`` or ``!`` title is fine). A long, sentence-like
@@ -27,19 +29,39 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Container:
+    """One level of Markdown nesting around a segment: a list, an item, a quote, a table, a row or a cell.
+
+    Publish rebuilds the article's structure from these: segments (and code blocks) that share a container sit
+    in the same list, item, quote or table.
+    """
+
+    kind: str  # "list" | "item" | "quote" | "table" | "row" | "cell"
+    serial: int  # order of opening in the article: tells two sibling items or cells apart
+    line: int  # 1-based line where it opens
+    ordered: bool = False  # list: numbered
+    start: int = 1  # list: the first number of a numbered list
+    tight: bool = True  # list: no blank lines between its items
+    header: bool = False  # row, cell: the table's header row
+    position: int = 0  # row: 0-based row of the table (header first); cell: 0-based column
+    align: str = ""  # cell: "left" | "center" | "right" | "" (the table's delimiter row)
+
+
+@dataclass(frozen=True)
 class Segment:
     """One translatable unit, as a translator sees it in the catalog."""
 
     id: str  # stable across runs: derived from the normalised text (+ occurrence), not from position
     index: int  # 0-based order in the article
     paragraph: int  # 0-based paragraph number in the article
-    kind: str  # "heading" | "sentence"
+    kind: str  # "heading" | "sentence" | "cell" (a Markdown table cell, never cut into sentences)
     text: str  # original text, kept for reassembly
     norm: str  # NFC, whitespace collapsed: the msgid and the key for glossary / memory lookups
     line: int  # 1-based line of the source file where the segment starts
     level: int = 0  # headings: 1 title / setext "=" / "#", 2 section head / "##", ...; sentences: 0
-    block: str = "paragraph"  # the Markdown block a sentence sits in: "paragraph" | "item" | "quote"
-    ordered: bool = False  # a list item of a numbered list
+    block: str = "paragraph"  # the innermost Markdown container: "paragraph" (none) | "item" | "quote" | "cell"
+    ordered: bool = False  # in a numbered list (the innermost list it sits in)
+    containers: tuple[Container, ...] = ()  # Markdown nesting, outermost first
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -316,20 +338,21 @@ def looks_like_heading(line: str, *, first: bool = False) -> bool:
 
 @dataclass(frozen=True)
 class _Block:
+    """A run of text that becomes one heading, one table cell or one paragraph of sentences."""
+
     text: str  # original text; may hold line breaks (Markdown soft wraps)
     line: int  # 1-based line of its first character
     heading_level: int = 0  # > 0: an explicit Markdown heading
     plain: bool = True  # a paragraph that may turn out to be a heading by the heuristic
-    block: str = "paragraph"  # "paragraph" | "item" | "quote"
-    ordered: bool = False
+    containers: tuple[Container, ...] = ()
+    cell: bool = False  # a table cell: one segment, never cut into sentences
 
 
 def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
-    """All segments of one article (plain text: one paragraph per line; Markdown: blank-line paragraphs)."""
+    """All segments of one article (plain text: one paragraph per line; Markdown: CommonMark blocks)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = _LINE_BREAK.split(text)
-    blocks = _markdown_blocks(lines) if markdown else _plain_blocks(lines)
+    blocks = _markdown_blocks(text) if markdown else _plain_blocks(_LINE_BREAK.split(text))
     segments: list[Segment] = []
     seen: dict[str, int] = {}
 
@@ -338,12 +361,15 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
         if not norm:
             return
         seen[norm] = seen.get(norm, 0) + 1
+        containers = block.containers if block else ()
         segments.append(Segment(segment_id(norm, seen[norm]), len(segments), paragraph, kind, raw, norm, line,
-                                level, block.block if block else "paragraph", block.ordered if block else False))
+                                level, _block_name(containers), _ordered(containers), containers))
 
     for number, block in enumerate(blocks):
         if block.heading_level:
-            add(number, "heading", block.text.strip(), block.line, block.heading_level)
+            add(number, "heading", block.text.strip(), block.line, block.heading_level, block)
+        elif block.cell:
+            add(number, "cell", block.text.strip(), block.line, block=block)
         elif block.plain and "\n" not in block.text and looks_like_heading(block.text, first=number == 0):
             add(number, "heading", block.text.strip(), block.line, 1 if number == 0 else 2)
         else:
@@ -355,113 +381,157 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
     return segments
 
 
+def _block_name(containers: tuple[Container, ...]) -> str:
+    inner = containers[-1].kind if containers else "paragraph"
+    return {"item": "item", "quote": "quote", "cell": "cell"}.get(inner, "paragraph")
+
+
+def _ordered(containers: tuple[Container, ...]) -> bool:
+    return next((c.ordered for c in reversed(containers) if c.kind == "list"), False)
+
+
 def _plain_blocks(lines: list[str]) -> list[_Block]:
     return [_Block(line, number) for number, line in enumerate(lines, 1) if line.strip()]
 
 
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
-_THEMATIC = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_FENCE = re.compile(r" {0,3}(```+|~~~+)")
-_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+")
-_QUOTE = re.compile(r" {0,3}>[ \t]?")
+# ----------------------------------------------------------------------------------------------------
+# Markdown: CommonMark block structure through markdown-it-py (block tokens with line maps)
+
 _IMAGE_ONLY = re.compile(r"\s*(?:\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?\s*)+")
-_COMMENT_ONLY = re.compile(r"\s*<!--.*?-->\s*")
+_COMMENT_ONLY = re.compile(r"\s*<!--.*?-->\s*", re.S)
+_ALIGN = re.compile(r"text-align:\s*(left|center|right)")
+_CLOSES = frozenset({"bullet_list_close", "ordered_list_close", "list_item_close", "blockquote_close",
+                     "table_close", "tr_close", "th_close", "td_close"})
 
 
-def markdown_code_blocks(text: str) -> list[tuple[int, str, str]]:
-    """(opening line, info string, code) of each fenced code block: not translated, published as written."""
-    code: list[tuple[int, str, str]] = []
-    _markdown_blocks(_LINE_BREAK.split(text.lstrip("\ufeff")), code)
-    return code
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced, indented or quoted code block: never translated, published as written."""
+
+    line: int  # 1-based line where it opens
+    info: str  # the info string after the opening fence (e.g. the language); "" for indented code
+    code: str  # the code, without its final line break
+    containers: tuple[Container, ...] = ()
 
 
-def _markdown_blocks(lines: list[str], code: list[tuple[int, str, str]] | None = None) -> list[_Block]:
-    """Headings and paragraphs of a Markdown article (CommonMark block rules, simplified)."""
+def _parser():
+    from markdown_it import MarkdownIt
+
+    # CommonMark + GFM tables. Raw HTML stays paragraph text (as it always was here): a translator sees it, and
+    # publish escapes it like any other text.
+    return MarkdownIt("commonmark").enable("table").disable("html_block")
+
+
+def _without_front_matter(text: str) -> str:
+    """YAML front matter becomes blank lines, so line numbers still count from the top of the file."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[0].strip() == "---":
+        for end in range(1, len(lines)):
+            if lines[end].strip() in ("---", "..."):
+                return "\n" * (end + 1) + "\n".join(lines[end + 1:])
+    return text
+
+
+def _tight_lists(tokens) -> set[int]:
+    """Indexes of the list tokens whose items are tight (markdown-it hides the paragraphs of such items)."""
+    loose: set[int] = set()
+    lists: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            lists.append(index)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "paragraph_open" and lists and token.level == tokens[lists[-1]].level + 2 \
+                and not token.hidden:
+            loose.add(lists[-1])
+    return {i for i, t in enumerate(tokens) if t.type in ("bullet_list_open", "ordered_list_open")} - loose
+
+
+def _opened(token, index: int, line: int, serial: int, tight: set[int], row: int, column: int,
+            header: bool) -> Container:
+    kind = token.type
+    if kind in ("bullet_list_open", "ordered_list_open"):
+        start = str(token.attrs.get("start", 1))
+        return Container("list", serial, line, ordered=kind == "ordered_list_open", tight=index in tight,
+                         start=int(start) if start.isdigit() else 1)
+    if kind == "tr_open":
+        return Container("row", serial, line, header=header, position=row)
+    if kind in ("th_open", "td_open"):
+        align = _ALIGN.search(str(token.attrs.get("style", "")))
+        return Container("cell", serial, line, header=kind == "th_open", position=column,
+                         align=align.group(1) if align else "")
+    return Container({"list_item_open": "item", "blockquote_open": "quote", "table_open": "table"}[kind],
+                     serial, line)
+
+
+_OPENS = frozenset({"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open", "table_open",
+                    "tr_open", "th_open", "td_open"})
+
+
+def _leaves(text: str):
+    """(opening token, leaf token, containers) of each text or code block of a Markdown article, in order.
+
+    The leaf is an inline token (heading, paragraph or cell text) or a code block. Containers (lists, items,
+    quotes, tables, rows, cells) open and close as the block tokens nest; each has a serial, so two sibling
+    items never compare equal.
+    """
+    tokens = _parser().parse(_without_front_matter(text))
+    tight = _tight_lists(tokens)
+    stack: list[Container] = []
+    serial = row = column = 0
+    header = False
+    opener = None
+    for index, token in enumerate(tokens):
+        line = token.map[0] + 1 if token.map else (stack[-1].line if stack else 1)
+        if token.type in _OPENS:
+            serial += 1
+            stack.append(_opened(token, index, line, serial, tight, row, column, header))
+            if token.type == "table_open":
+                row = 0
+            elif token.type == "tr_open":
+                row, column = row + 1, 0
+            elif token.type in ("th_open", "td_open"):
+                column += 1
+        elif token.type in _CLOSES:
+            stack.pop()
+        elif token.type in ("thead_open", "tbody_open"):
+            header = token.type == "thead_open"
+        elif token.type in ("inline", "fence", "code_block"):
+            yield opener, token, tuple(stack)
+        opener = token
+
+
+def _markdown_blocks(text: str) -> list[_Block]:
+    """Headings, table cells and paragraphs of a Markdown article, with the containers they sit in."""
     blocks: list[_Block] = []
-    para: list[str] = []
-    para_line = 0
-    para_kind = "paragraph"  # or "quote", "item"
-    para_ordered = False
-
-    def flush() -> None:
-        nonlocal para
-        if para:
-            body = "\n".join(para)
-            if not _IMAGE_ONLY.fullmatch(body) and not _COMMENT_ONLY.fullmatch(body):
-                blocks.append(_Block(body, para_line, 0, para_kind == "paragraph", para_kind, para_ordered))
-        para = []
-
-    def start(kind: str, line: int, ordered: bool = False) -> None:
-        nonlocal para_kind, para_line, para_ordered
-        flush()
-        para_kind, para_line, para_ordered = kind, line, ordered
-
-    i = 0
-    if lines and lines[0].strip() == "---":  # YAML front matter
-        for j in range(1, len(lines)):
-            if lines[j].strip() in ("---", "..."):
-                i = j + 1
-                break
-    while i < len(lines):
-        raw = lines[i]
-        number = i + 1
-        i += 1
-        m = _FENCE.match(raw)
-        if m:
-            flush()
-            # CommonMark: the fence closes on a line of the same character, at least as long, nothing after it.
-            mark = m.group(1)
-            close = re.compile(rf" {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
-            end = next((n for n in range(i, len(lines)) if close.match(lines[n])), len(lines))
-            if code is not None:
-                code.append((number, raw[m.end():].strip(), "\n".join(lines[i:end])))
-            i = end + 1
+    for opener, token, containers in _leaves(text):
+        if token.type != "inline" or not token.map:
             continue
-        if not raw.strip():
-            flush()
-            continue
-        m = _ATX.match(raw)
-        if m:
-            flush()
-            if m.group(2):
-                blocks.append(_Block(m.group(2), number, len(m.group(1)), False))
-            continue
-        if para and para_kind == "paragraph" and _SETEXT.match(raw):
-            level = 1 if raw.strip()[0] == "=" else 2
-            blocks.append(_Block("\n".join(para), para_line, level, False))
-            para = []
-            continue
-        if _THEMATIC.match(raw):
-            flush()
-            continue
-        q = _QUOTE.match(raw)
-        if q:
-            if not para or para_kind != "quote":
-                start("quote", number)
-            rest = raw[q.end():]
-            if rest.strip():
-                para.append(rest)
-            else:
-                flush()  # ">" alone separates quoted paragraphs
-            continue
-        m = _LIST_ITEM.match(raw)
-        if m:
-            start("item", number, m.group(0).strip()[0].isdigit())
-            para.append(raw[m.end():])
-            continue
-        if not para:
-            start("paragraph", number)
-        para.append(raw)
-    flush()
+        line = token.map[0] + 1
+        body = token.content
+        if opener.type == "heading_open":
+            if body.strip():
+                blocks.append(_Block(body, line, int(opener.tag[1]), False, containers))
+        elif opener.type in ("th_open", "td_open"):
+            blocks.append(_Block(body, line, 0, False, containers, cell=True))
+        elif body.strip() and not _IMAGE_ONLY.fullmatch(body) and not _COMMENT_ONLY.fullmatch(body):
+            blocks.append(_Block(body, line, 0, not containers, containers))
     return blocks
 
 
+def markdown_code_blocks(text: str) -> list[CodeBlock]:
+    """The code blocks of a Markdown article (fenced, indented, inside quotes or items), in order."""
+    text = text.lstrip("\ufeff")
+    return [CodeBlock(token.map[0] + 1, token.info.strip(), token.content.removesuffix("\n"), containers)
+            for _, token, containers in _leaves(text) if token.type in ("fence", "code_block")]
+
+
 # ----------------------------------------------------------------------------------------------------
-# The ".segments" review format: one segment per line as "H<TAB>text" or "S<TAB>text", a blank line between
+# The ".segments" review format: one segment per line as "H<TAB>text", "S<TAB>text" (or "C<TAB>text" for a
+# table cell), a blank line between
 # paragraphs. Used for gold segmentations and for showing a translator how an article will be cut.
 
-_KIND_CODE = {"heading": "H", "sentence": "S"}
+_KIND_CODE = {"heading": "H", "sentence": "S", "cell": "C"}
 _CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
 
 

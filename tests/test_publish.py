@@ -240,6 +240,94 @@ def test_markdown_lists_quotes_and_code_keep_their_structure(tmp_path):
             "```text\n<b>not translated</b> *kept*\n```\n\n") in body
 
 
+NESTED = """# Faith leaders meet
+
+- Leaders came from many countries.
+  - Muftis spoke about schools.
+  - Rabbis spoke about texts.
+- The imams listened.
+
+3. First, the opening.
+
+   It was short.
+4. Then the debate.
+
+> A quoted sentence.
+>
+>     quoted <code>
+>
+> - An item in a quote.
+
+| Country | Delegates |
+|:--------|----------:|
+| Egypt | 12 |
+| Oman |    |
+
+A report follows.
+"""
+
+
+def _shape(path):
+    """Container kinds of each segment of a published Markdown file (all translated: no banner)."""
+    return _shape_of_source(body_of(path.read_text(encoding="utf-8")))
+
+
+def test_nested_lists_tables_and_quoted_code_are_rebuilt(tmp_path):
+    root = make_root(tmp_path, {"nested.md": NESTED})
+    write_catalog(root, "ar", "nested", NESTED, markdown=True,
+                  choose=lambda i, key: (f"{translated('ar', i)} | <b>", False))
+    [pub] = publish.publish(root, tmp_path / "out", ["ar"])
+    assert pub.published, pub.reason
+    article = parse(tmp_path / "out" / pub.paths["html"]).find_all("article")[0]
+    assert [node.tag for node in article.elements()] == ["h1", "ul", "ol", "blockquote", "table", "p"]
+    outer = article.elements()[1]
+    items = outer.elements()
+    assert [li.tag for li in items] == ["li", "li"]
+    assert [node.tag for node in items[0].elements()] == ["ul"]  # the nested list sits in the first item
+    assert [_collapse(li.text()) for li in items[0].find_all("li")] == [
+        f"{translated('ar', 2)} | <b>", f"{translated('ar', 3)} | <b>"]
+    numbered = article.elements()[2]
+    assert numbered.attrs.get("start") == "3"
+    assert [[p.text() for p in li.find_all("p")] for li in numbered.elements()] == [
+        [f"{translated('ar', 5)} | <b>", f"{translated('ar', 6)} | <b>"], [f"{translated('ar', 7)} | <b>"]]
+    quote = article.elements()[3]
+    assert [node.tag for node in quote.elements()] == ["p", "pre", "ul"]
+    assert quote.find_all("pre")[0].text() == "quoted <code>"
+    table = article.elements()[4]
+
+    def cell(index: int) -> str:
+        return f"{translated('ar', index)} | <b>"
+
+    assert [[(cell.tag, cell.text(), cell.attrs.get("class")) for cell in row.elements()]
+            for row in table.find_all("tr")] == [
+        [("th", cell(10), "align-left"), ("th", cell(11), "align-right")],
+        [("td", cell(12), "align-left"), ("td", cell(13), "align-right")],
+        [("td", cell(14), "align-left"), ("td", "", "align-right")],  # the empty cell stays
+    ]
+    # The Markdown has the same structure: cut again, it gives the same segments in the same containers.
+    assert _shape(tmp_path / "out" / pub.paths["md"]) == _shape_of_source(NESTED)
+    body = body_of((tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8"))
+    assert f"| {translated('ar', 14)} \\| \\<b\\> |  |" in body
+    assert ">     quoted <code>" not in body and "> ```\n> quoted <code>\n> ```" in body
+
+
+def _shape_of_source(text):
+    return [(s.kind, tuple(c.kind for c in s.containers)) for s in segment.segment_text(text, markdown=True)]
+
+
+def test_two_lists_in_a_row_stay_two_lists(tmp_path):
+    text = "# Lists\n\n- One.\n- Two.\n\n* Three.\n\n1. Four.\n\n1) Five.\n"
+    root = make_root(tmp_path, {"lists.md": text})
+    write_catalog(root, "kk", "lists", text, markdown=True)
+    [pub] = publish.publish(root, tmp_path / "out", ["kk"])
+    article = parse(tmp_path / "out" / pub.paths["html"]).find_all("article")[0]
+    assert [node.tag for node in article.elements()] == ["h1", "ul", "ul", "ol", "ol"]
+    assert _shape(tmp_path / "out" / pub.paths["md"]) == _shape_of_source(text)
+    lists = [s.containers[0] for s in segment.segment_text(
+        body_of((tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")), markdown=True)[1:]]
+    assert len({c.serial for c in lists}) == 4
+
+
 def test_article_without_a_title_line_is_named_after_its_first_sentence(tmp_path):
     text = ("The delegation visited the mosque in the old town of the capital and met the imam. "
             "They talked about the history of the building.\n")

@@ -355,7 +355,7 @@ def test_zero_width_space_between_sentences_still_splits():
 
 
 def test_markdown_segments_know_their_block_and_code_stays_out():
-    from pipeline.segment import markdown_code_blocks
+    from pipeline.segment import CodeBlock, markdown_code_blocks
 
     text = ("# Title\n\nA paragraph here.\n\n- First point.\n- Second point.\n\n1. Numbered point.\n\n"
             "> A quoted sentence.\n\n````python\nprint('x')\n```\nstill code\n````\n\nAfter the code.\n")
@@ -365,4 +365,80 @@ def test_markdown_segments_know_their_block_and_code_stays_out():
                        "Second point.": ("item", False), "Numbered point.": ("item", True),
                        "A quoted sentence.": ("quote", False), "After the code.": ("paragraph", False)}
     # A shorter fence inside a longer one does not close it (CommonMark).
-    assert markdown_code_blocks(text) == [(12, "python", "print('x')\n```\nstill code")]
+    assert markdown_code_blocks(text) == [CodeBlock(12, "python", "print('x')\n```\nstill code")]
+
+
+NESTED = """# Faith leaders meet
+
+- Leaders came from many countries.
+  - Muftis spoke about schools.
+  - Rabbis spoke about texts.
+- The imams listened.
+
+1. First, the opening.
+
+   It was short.
+2. Then the debate.
+
+> A quoted sentence. Another one.
+>
+>     quoted code. Not translated.
+>
+> - An item in a quote.
+
+| Country | Delegates |
+|:--------|----------:|
+| Egypt. Oman.  | 12 |
+| Qatar |    |
+
+    indented code. Not translated.
+"""
+
+
+def test_markdown_nesting_tables_and_code_through_commonmark():
+    from pipeline.segment import markdown_code_blocks
+
+    segments = segment_text(NESTED, markdown=True)
+    shape = [(s.kind, s.line, s.text, tuple(c.kind for c in s.containers)) for s in segments]
+    assert shape == [
+        ("heading", 1, "Faith leaders meet", ()),
+        ("sentence", 3, "Leaders came from many countries.", ("list", "item")),
+        ("sentence", 4, "Muftis spoke about schools.", ("list", "item", "list", "item")),
+        ("sentence", 5, "Rabbis spoke about texts.", ("list", "item", "list", "item")),
+        ("sentence", 6, "The imams listened.", ("list", "item")),
+        ("sentence", 8, "First, the opening.", ("list", "item")),
+        ("sentence", 10, "It was short.", ("list", "item")),
+        ("sentence", 11, "Then the debate.", ("list", "item")),
+        ("sentence", 13, "A quoted sentence.", ("quote",)),
+        ("sentence", 13, "Another one.", ("quote",)),
+        ("sentence", 17, "An item in a quote.", ("quote", "list", "item")),
+        ("cell", 19, "Country", ("table", "row", "cell")),
+        ("cell", 19, "Delegates", ("table", "row", "cell")),
+        ("cell", 21, "Egypt. Oman.", ("table", "row", "cell")),  # a cell is one segment
+        ("cell", 21, "12", ("table", "row", "cell")),
+        ("cell", 22, "Qatar", ("table", "row", "cell")),
+    ]
+    # Nesting: the nested items share the outer item; siblings are different items of one list.
+    outer, inner1, inner2, last = (segments[i].containers for i in (1, 2, 3, 4))
+    assert inner1[:2] == outer and inner2[:3] == inner1[:3] and inner1[3] != inner2[3]
+    assert last[0] == outer[0] and last[1] != outer[1]
+    # The numbered list is loose (a blank line in an item), its two paragraphs in one item.
+    assert segments[5].containers == segments[6].containers and segments[5].ordered
+    assert segments[5].containers[0].tight is False and outer[0].tight is True
+    cells = [s.containers[-1] for s in segments if s.kind == "cell"]
+    assert [(c.header, c.position, c.align) for c in cells] == [
+        (True, 0, "left"), (True, 1, "right"), (False, 0, "left"), (False, 1, "right"), (False, 0, "left")]
+    assert [s.containers[-2].position for s in segments if s.kind == "cell"] == [0, 0, 1, 1, 2]
+    assert [(s.block, s.ordered) for s in segments[1:3]] == [("item", False), ("item", False)]
+    assert segments[8].block == "quote" and segments[11].block == "cell"
+    # Code (quoted, indented) is never a segment and is kept for publishing, with its containers.
+    assert not any("code" in s.norm for s in segments)
+    code = markdown_code_blocks(NESTED)
+    assert [(c.line, c.code, [k.kind for k in c.containers]) for c in code] == [
+        (15, "quoted code. Not translated.", ["quote"]), (24, "indented code. Not translated.", [])]
+
+
+def test_table_cells_in_the_segments_format():
+    segments = segment_text("| A | B |\n|---|---|\n| One. Two. | x |\n", markdown=True)
+    assert format_segments(segments) == "C\tA\n\nC\tB\n\nC\tOne. Two.\n\nC\tx\n"
+    assert parse_segments(format_segments(segments))[2] == [("cell", "One. Two.")]
