@@ -55,8 +55,8 @@ def emit_json(data) -> None:
 
 LangsOption = typer.Option(None, "--langs", help="Target languages: --langs kk,ru or --langs kk --langs ru "
                            "(default: all of kk, ru, ar).")
-PackagesOption = typer.Option(None, "--packages-dir", help="argos packages dir (default: $ARGOS_PACKAGES_DIR "
-                              "or argos' own).")
+PackagesOption = typer.Option(None, "--packages-dir", help="argos packages dir (default: $ARGOS_PACKAGES_DIR, "
+                              "else [models] packages_dir in pipeline.toml, else argos' own).")
 MinScoreOption = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
                               help="Lowest fuzzy memory score reused.")
 ExactFuzzyOption = typer.Option(False, "--exact-as-fuzzy", help="Flag exact memory matches fuzzy too, so a "
@@ -328,9 +328,17 @@ def _print_check(report, only: str) -> None:
 
 PackagesDirOption = typer.Option(
     None, "--packages-dir",
-    help="Where argos packages are installed. Default: $ARGOS_PACKAGES_DIR, else "
-    "~/.local/share/argos-translate/packages.",
+    help="Where argos packages are installed. Default: $ARGOS_PACKAGES_DIR, else [models] packages_dir in "
+    "./pipeline.toml, else ~/.local/share/argos-translate/packages.",
 )
+
+
+def _packages(packages_dir: Path | None) -> Path:
+    """The packages dir for the models commands, which work on the workspace in the current directory."""
+    from pipeline.workspace import Workspace
+
+    with reported():
+        return Workspace(Path("."), packages_dir=packages_dir).packages_dir
 
 
 def _human_size(size: int) -> str:
@@ -351,7 +359,7 @@ def models_list(packages_dir: Path | None = PackagesDirOption, as_json: bool = J
     """Installed translation packages, and which en->kk/ru/ar pairs the pipeline still lacks."""
     from pipeline import engine
 
-    directory = engine.packages_dir(packages_dir)
+    directory = _packages(packages_dir)
     models, problems = engine.scan_models(directory)
     have = {(m.from_code, m.to_code) for m in models}
     missing = [code for code in engine.TARGET_CODES if ("en", code) not in have]
@@ -405,7 +413,7 @@ def models_install(
 
     from pipeline import engine
 
-    directory = engine.packages_dir(packages_dir)
+    directory = _packages(packages_dir)
     fetch_index = functools.cache(engine.argos_index)
     installed, errors = [], []
     for target in targets:
@@ -456,7 +464,7 @@ def models_import_opus(
 
     from pipeline import engine, opus
 
-    directory = engine.packages_dir(packages_dir)
+    directory = _packages(packages_dir)
     try:
         with Console(stderr=True).status(f"converting {source.name} ({from_code}→{to_code}) ..."):
             result = opus.import_opus(

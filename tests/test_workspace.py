@@ -371,3 +371,14 @@ def test_a_database_url_reaches_the_memory_unchanged(root, monkeypatch):
     monkeypatch.setattr(workflow.memory.Memory, "open", classmethod(lambda cls, location: opened.append(location)))
     workflow.open_memory(ws)
     assert opened == ["postgresql://tm:secret@tm.example/pipeline"]
+
+
+def test_models_commands_use_the_packages_dir_of_the_workspace_here(tmp_path, monkeypatch):
+    monkeypatch.delenv("ARGOS_PACKAGES_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pipeline.toml").write_text('[models]\npackages_dir = "models"\n', encoding="utf-8")
+    result = invoke("models", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert Path(json.loads(result.stdout)["packages_dir"]).resolve() == (tmp_path / "models").resolve()
+    flag = json.loads(invoke("models", "list", "--json", "--packages-dir", str(tmp_path / "flag")).stdout)
+    assert flag["packages_dir"] == str(tmp_path / "flag")
