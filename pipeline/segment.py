@@ -352,7 +352,7 @@ def segment_text(text: str, *, markdown: bool = False) -> list[Segment]:
     """All segments of one article (plain text: one paragraph per line; Markdown: CommonMark blocks)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    blocks = _markdown_blocks(text) if markdown else _plain_blocks(_LINE_BREAK.split(text))
+    blocks = _commonmark_blocks(text) if markdown else _plain_blocks(_LINE_BREAK.split(text))
     segments: list[Segment] = []
     seen: dict[str, int] = {}
 
@@ -501,7 +501,7 @@ def _leaves(text: str):
         opener = token
 
 
-def _markdown_blocks(text: str) -> list[_Block]:
+def _commonmark_blocks(text: str) -> list[_Block]:
     """Headings, table cells and paragraphs of a Markdown article, with the containers they sit in."""
     blocks: list[_Block] = []
     for opener, token, containers in _leaves(text):
