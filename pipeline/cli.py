@@ -81,7 +81,6 @@ def parse_langs(values: list[str] | None) -> tuple[str, ...]:
 def reported(as_json: bool = False, then: str = "") -> Iterator[None]:
     """Library errors become one `error:` line: usage errors exit 2, the others 1 (with `then` appended)."""
     from pipeline.errors import LocatedError, PublishError
-    from pipeline.glossary import GlossaryError
     from pipeline.languages import LanguageError
     from pipeline.workspace import WorkspaceError
 
@@ -89,7 +88,7 @@ def reported(as_json: bool = False, then: str = "") -> Iterator[None]:
         yield
     except (WorkspaceError, PublishError, LanguageError) as exc:
         fail(str(exc), 2, as_json)
-    except (LocatedError, GlossaryError) as exc:
+    except LocatedError as exc:
         fail(f"{exc}{then}", 1, as_json)
 
 
@@ -223,14 +222,12 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
 def segment(file: Path = typer.Argument(..., help="An article (.txt or .md)."), root: Path = RootOption,
             as_json: bool = JsonOption) -> None:
     """Show how an article is cut into headings and sentences, with the glossary terms found."""
-    from pipeline import glossary, sources, workflow
+    from pipeline import sources, workflow
     from pipeline.segment import segment_text
 
-    try:
+    with reported(as_json):
         article = sources.read_article(file)
         terms = workflow.load_glossary(root)
-    except (sources.SourceError, glossary.GlossaryError) as exc:
-        fail(str(exc), 1, as_json)
     segments = segment_text(article.text, markdown=article.markdown)
     rows = []
     for seg in segments:
@@ -288,18 +285,14 @@ def check_command(root: Path = RootOption, langs: list[str] | None = LangsOption
                   as_json: bool = JsonOption) -> None:
     """Review checks on the catalogs: terms, numbers, script and language, punctuation, leftovers, length,
     consistency. Exit 1 when any error is found. Silence a check on one entry with `#, ignore-<check>`."""
-    from pipeline import glossary, qa, workflow
+    from pipeline import qa, workflow
 
     if only not in qa.ONLY:
         fail(f"--only takes one of {', '.join(qa.ONLY)}; got {only!r}", 2, as_json)
     chosen = parse_langs(langs)
-    if not (root / "locales").is_dir():
-        fail(f"{root}: no locales/ folder; run from a workspace or pass --root DIR", 2, as_json)
-    try:
-        terms = workflow.load_glossary(root)
-    except glossary.GlossaryError as exc:
-        fail(str(exc), 1, as_json)
-    report = qa.check_workspace(root, chosen, only, terms)
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        report = workflow.check(ws, chosen, only)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -567,17 +560,17 @@ def glossary_import(
 
     Exit codes: 0 imported, 1 a malformed file, conflicts or a failed write (nothing written), 2 usage error.
     """
-    from pipeline import glossary
+    from pipeline import workflow
 
-    try:
-        report, warnings = glossary.import_file(file, root / "glossary", out, replace)
-    except glossary.GlossaryError as exc:
-        fail(f"{exc}")
-    except OSError as exc:
-        fail(f"{exc.filename or file}: {exc.strerror or exc}; nothing written")
+    ws = open_workspace(root, need_articles=False)
+    with reported():
+        try:
+            report, warnings = workflow.import_glossary(ws, file, out, replace)
+        except OSError as exc:
+            fail(f"{exc.filename or file}: {exc.strerror or exc}; nothing written")
     written = not report.conflicts
     if as_json:
-        emit_json({"written": written, "path": str(out or root / "glossary" / "terms.csv"),
+        emit_json({"written": written, "path": str(out or ws.glossary / "terms.csv"),
                    "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                    "conflicts": report.conflicts, "warnings": warnings})
     else:

@@ -25,7 +25,7 @@ from pipeline import (
 from pipeline.errors import LocatedError
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
-from pipeline.workspace import OutsideWorkspace, Workspace
+from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
@@ -479,5 +479,32 @@ def import_memory(ws: Workspace, paths: Sequence[Path], *, source_lang: str | No
     return report
 
 
-__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status",
-           "import_memory", "open_memory", "memory_name", "MemoryOpenError", "load_glossary"]
+def check(ws: Workspace, langs: Sequence[str] = TARGET_LANGS, only: str = "approved") -> qa.Report:
+    """Review checks on the workspace's catalogs (`pipeline check`); a catalog linked from outside is refused
+    and reported with the unreadable ones, never read."""
+    if not ws.locales.is_dir():
+        raise WorkspaceError(f"{ws.root}: no locales/ folder; run from a workspace or pass --root DIR")
+    terms = load_glossary(ws)
+    inside, refused = [], []
+    for lang, path in qa.find_catalogs(ws.root, langs):
+        try:
+            ws.inside(path, "the catalog")
+            inside.append((lang, path))
+        except OutsideWorkspace as exc:
+            refused.append(str(exc))
+    report = qa.check_workspace(ws.root, langs, only, terms, catalogs=inside)
+    report.unreadable.extend(refused)
+    return report
+
+
+def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replace: bool = False):
+    """A TBX or CSV glossary merged into glossary/terms.csv (or written to `out`) under the workspace lock, so a
+    run never reads the glossary half-merged; the glossary files must resolve inside the workspace."""
+    with ws.lock():
+        for path in sorted(ws.glossary.glob("*.csv")) if ws.glossary.is_dir() else []:
+            ws.inside(path, "the glossary file")
+        return glossary.import_file(source, ws.glossary, out, replace)
+
+
+__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
+           "import_memory", "import_glossary", "open_memory", "memory_name", "MemoryOpenError", "load_glossary"]

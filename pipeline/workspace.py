@@ -291,8 +291,8 @@ class Workspace:
         """
         root = Path(root)
         if not root.is_dir():
-            raise WorkspaceError(f"{root}: no such workspace folder (no source_texts/ folder); run from a "
-                                 "workspace or pass --root DIR")
+            missing = " (no source_texts/ folder)" if need_articles else ""
+            raise WorkspaceError(f"{root}: no such workspace folder{missing}; run from a workspace or pass --root DIR")
         if need_articles and not (root / "source_texts").is_dir():
             raise WorkspaceError(f"{root}: no source_texts/ folder; run from a workspace or pass --root DIR")
         return cls(root, read_settings(root), memory=memory, packages_dir=packages_dir, environ=environ)

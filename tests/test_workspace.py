@@ -382,3 +382,33 @@ def test_models_commands_use_the_packages_dir_of_the_workspace_here(tmp_path, mo
     assert Path(json.loads(result.stdout)["packages_dir"]).resolve() == (tmp_path / "models").resolve()
     flag = json.loads(invoke("models", "list", "--json", "--packages-dir", str(tmp_path / "flag")).stdout)
     assert flag["packages_dir"] == str(tmp_path / "flag")
+
+
+def test_glossary_import_takes_the_workspace_lock_and_fails_at_once(root):
+    repo_terms = Path(__file__).resolve().parent.parent / "glossary" / "terms.csv"
+    (root / "glossary").mkdir()
+    terms = root / "glossary" / "terms.csv"
+    terms.write_bytes(repo_terms.read_bytes().splitlines(keepends=True)[0])  # the header only
+    before = terms.read_bytes()
+    with Workspace.open(root).lock():
+        result = invoke("glossary", "import", str(repo_terms), "--root", str(root))
+    assert result.exit_code == 1 and "in use by another pipeline run" in result.output
+    assert terms.read_bytes() == before
+    result = invoke("glossary", "import", str(repo_terms), "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert terms.read_bytes() != before
+
+
+@needs_symlinks
+def test_attack_check_never_reads_a_catalog_linked_outside(root, tmp_path):
+    outside = tmp_path / "outside.po"
+    outside.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                       'msgid "The confidential salary"\nmsgstr "secret salary"\n', encoding="utf-8")
+    path = catalog_path(root, "kk", "a")
+    path.parent.mkdir(parents=True)
+    path.symlink_to(outside)
+    result = invoke("check", "--root", str(root), "--langs", "kk", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert "salary" not in json.dumps(data.get("problems", []), ensure_ascii=False)
+    assert "outside the workspace" in result.output
