@@ -493,7 +493,9 @@ def glossary_check(root: Path = RootOption, as_json: bool = JsonOption) -> None:
     """
     from pipeline import glossary
 
-    directory = root / "glossary"
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        directory = ws.glossary_folder()
     problems = glossary.check(directory)
     files = sorted(p.name for p in directory.glob("*.csv")) if directory.is_dir() else []
     if as_json:
@@ -528,10 +530,9 @@ def glossary_export(
     fmt = (fmt or out.suffix.lstrip(".") or "tbx").lower()
     if fmt not in glossary.EXPORT_FORMATS:
         fail(f"unknown format {fmt!r}: --format takes one of {', '.join(glossary.EXPORT_FORMATS)}", 2)
-    try:
-        concepts = glossary.load_concepts(root / "glossary")
-    except glossary.GlossaryError as exc:
-        fail(f"{exc}")
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        concepts = glossary.load_concepts(ws.glossary_folder())
     try:
         glossary.export(concepts, out, fmt)
     except OSError as exc:
@@ -599,10 +600,9 @@ def glossary_find(
 
     if lang not in glossary.LANGS:
         fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2)
-    try:
-        gloss = glossary.load(root / "glossary")
-    except glossary.GlossaryError as exc:
-        fail(f"{exc}")
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        gloss = glossary.load(ws.glossary_folder())
     matches = gloss.find(text)
     if as_json:
         emit_json([{"text": m.text, "start": m.start, "end": m.end, "id": m.concept.id,

@@ -117,11 +117,8 @@ class _Pending:
 def load_glossary(root: Path | Workspace) -> glossary.Glossary:
     """The glossary of a workspace (empty without glossary/*.csv); a CSV linked from outside is refused."""
     ws = root if isinstance(root, Workspace) else Workspace(Path(root))
-    folder = ws.glossary
-    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-    for path in files:
-        ws.inside(path, "the glossary file")
-    return glossary.load(folder) if files else glossary.Glossary([])
+    folder = ws.glossary_folder()
+    return glossary.load(folder) if folder.is_dir() and any(folder.glob("*.csv")) else glossary.Glossary([])
 
 
 def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
@@ -501,9 +498,7 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
     """A TBX or CSV glossary merged into glossary/terms.csv (or written to `out`) under the workspace lock, so a
     run never reads the glossary half-merged; the glossary files must resolve inside the workspace."""
     with ws.lock():
-        for path in sorted(ws.glossary.glob("*.csv")) if ws.glossary.is_dir() else []:
-            ws.inside(path, "the glossary file")
-        return glossary.import_file(source, ws.glossary, out, replace)
+        return glossary.import_file(source, ws.glossary_folder(), out, replace)
 
 
 __all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",

@@ -363,6 +363,12 @@ class Workspace:
             raise OutsideWorkspace(path, target, self.root, what)
         return target
 
+    def glossary_folder(self) -> Path:
+        """glossary/, once every CSV in it is known to resolve inside the workspace (OutsideWorkspace if not)."""
+        for path in sorted(self.glossary.glob("*.csv")) if self.glossary.is_dir() else []:
+            self.inside(path, "the glossary file")
+        return self.glossary
+
     def scan_articles(self, chosen: Iterable[Path] | None = None) -> ArticleScan:
         """The articles in source_texts/ (all, or the `chosen` ones), in name order.
 

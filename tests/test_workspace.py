@@ -200,6 +200,13 @@ def test_attack_a_glossary_file_linked_outside_is_refused(root, tmp_path):
     assert result.exit_code == 1
     assert "the glossary file resolves to" in result.output and "outside the workspace" in result.output
     assert not (root / "locales").exists()
+    for command in (["glossary", "check"], ["glossary", "find", "secret"],
+                    ["glossary", "export", str(tmp_path / "x.tbx")], ["glossary", "import", str(outside)],
+                    ["segment", str(root / "source_texts" / "a.txt")]):
+        result = invoke(*command, "--root", str(root))
+        assert result.exit_code == 1 and "outside the workspace" in result.output, command
+        assert "secret" not in result.stdout.replace("find secret", "")
+    assert not (tmp_path / "x.tbx").exists()
 
 
 def test_inside_refuses_a_path_that_climbs_out(root, tmp_path):
