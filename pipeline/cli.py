@@ -63,6 +63,9 @@ ExactFuzzyOption = typer.Option(False, "--exact-as-fuzzy", help="Flag exact memo
                                 "reviewer sees every reuse.")
 PublishOption = typer.Option(True, "--publish/--no-publish", help="Publish what is publishable at the end.")
 BeamOption = typer.Option(2, "--beam-size", min=1, max=16, help="Beam size for machine translation (1 is fastest).")
+TermsOption = typer.Option(None, "--terms", help="Glossary terms in MT: protect (placeholders, each term in the "
+                           "form its sentence needs; default), check (translate unprotected, flag a missing "
+                           "term) or off; for all languages or per language: --terms kk=check,ru=protect.")
 ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads per translation (default: all cores; "
                              "1 is faster for very small models).")
 
@@ -101,13 +104,17 @@ def open_workspace(root: Path, as_json: bool = False, **options):
 
 def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None,
              min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
-             threads: int | None = None) -> None:
+             threads: int | None = None, terms: list[str] | None = None) -> None:
     from rich.progress import Progress
 
-    from pipeline import workflow
+    from pipeline import placeholders, workflow
 
+    try:
+        policies = placeholders.parse_policies(terms)
+    except placeholders.TermLookupError as exc:
+        fail(str(exc), 2, as_json)
     options = workflow.RunOptions(langs=parse_langs(langs), min_score=min_score, exact_as_fuzzy=exact_as_fuzzy,
-                                  publish=publish_at_end, beam_size=beam_size, threads=threads)
+                                  publish=publish_at_end, beam_size=beam_size, threads=threads, terms=policies)
     ws = open_workspace(root, as_json, packages_dir=packages_dir)
     with reported(as_json), Progress(transient=True, disable=as_json) as bar:
         tasks: dict[str, int] = {}
@@ -204,18 +211,21 @@ def _print_report(report) -> None:
 def run(root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
         min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
         publish_at_end: bool = PublishOption, beam_size: int = BeamOption, threads: int = ThreadsOption,
-        as_json: bool = JsonOption) -> None:
+        terms: list[str] | None = TermsOption, as_json: bool = JsonOption) -> None:
     """Translate every article in source_texts/ into catalogs, then publish what is approved."""
-    _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json, beam_size, threads)
+    _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json, beam_size, threads,
+             terms)
 
 
 @app.command()
 def translate(files: list[Path] = typer.Argument(None, help="Articles to translate (default: all)."),
               root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
-              beam_size: int = BeamOption, threads: int = ThreadsOption, as_json: bool = JsonOption) -> None:
+              beam_size: int = BeamOption, threads: int = ThreadsOption, terms: list[str] | None = TermsOption,
+              as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
-    _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads)
+    _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads,
+             terms)
 
 
 @app.command()
@@ -609,6 +619,71 @@ def glossary_find(
                     "target": glossary.target_for(m, lang)} for m in matches])
     else:
         typer.echo(glossary.term_comment(matches, lang) or "no glossary terms")
+
+
+@glossary_app.command("forms")
+def glossary_forms(
+    term: str = typer.Argument(..., help="A concept id (samk) or an English term the glossary has."),
+    lang: str = typer.Option(..., "--lang", "-l", help="kk, ru or ar."),
+    root: Path = RootOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the forms a glossary term takes in sentences: Russian and Kazakh cases, Arabic proclitics.
+
+    Curated forms from the glossary's <lang>_forms column win over generated ones.
+    Exit codes: 0 shown, 1 unknown term or malformed glossary, 2 usage error.
+    """
+    from pipeline import glossary, placeholders
+
+    if lang not in glossary.LANGS:
+        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2, as_json)
+    try:
+        data = placeholders.term_forms(glossary.load(root / "glossary"), term, lang)
+    except (glossary.GlossaryError, placeholders.TermLookupError) as exc:
+        fail(str(exc), 1, as_json)
+    if as_json:
+        emit_json(data)
+        return
+    typer.echo(f"{data['concept']} ({lang}): {data['target']}")
+    for case, text in data["forms"].items():
+        typer.echo(f"  {case:<6} {text}")
+    for case, text in data.get("plural", {}).items():
+        typer.echo(f"  pl.{case:<3} {text}")
+
+
+@glossary_app.command("place")
+def glossary_place(
+    output: str = typer.Argument(..., help="An MT output with placeholders, e.g. \"Встреча с XT1 прошла.\""),
+    terms: list[str] = typer.Option(..., "--term", "-t", help="PLACEHOLDER=CONCEPT_OR_ENGLISH, e.g. XT1=samk; "
+                                    "repeat for each placeholder."),
+    lang: str = typer.Option(..., "--lang", "-l", help="kk, ru or ar."),
+    root: Path = RootOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show what the pipeline does with an engine output: which form each term takes there, and why.
+
+    Exit codes: 0 placed, 1 a placeholder is lost or duplicated (nothing placed), unknown term or malformed
+    glossary, 2 usage error.
+    """
+    from pipeline import glossary, placeholders
+
+    if lang not in glossary.LANGS:
+        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2, as_json)
+    try:
+        data = placeholders.place_terms(glossary.load(root / "glossary"), lang, output, terms)
+    except (glossary.GlossaryError, placeholders.TermLookupError) as exc:
+        fail(str(exc), 1, as_json)
+    if as_json:
+        emit_json(data)
+    else:
+        typer.echo(data["text"])
+        for t in data["terms"]:
+            typer.echo(f"  {t['placeholder']} -> {t['text']} ({t['concept']}, {t['form']}, by {t['decided_by']})")
+        for code, problem in data["problems"].items():
+            typer.echo(f"  {code}: {problem}; the pipeline would ask the engine for other hypotheses, then "
+                       "translate without protection", err=True)
+    if not data["ok"]:
+        raise typer.Exit(1)
 
 
 @glossary_app.command("candidates")

@@ -16,6 +16,7 @@ from pipeline.concepts import LANGS, Concept, GlossaryError, Problem, looks_like
 from pipeline.files import read_or_none
 from pipeline.formats.glossary_csv import parse_file, read_csv, write_csv
 from pipeline.formats.tbx import read_tbx, write_tbx
+from pipeline.forms import CASES, override_problems
 from pipeline.termmatch import Glossary, TermMatch, match_keys
 
 EXPORT_FORMATS = ("tbx", "csv")  # what `pipeline glossary export` writes
@@ -76,6 +77,11 @@ def check(directory: Path) -> list[Problem]:
                 problems.append(Problem(parsed.path, line, f"duplicate id {concept.id!r} (first at {where})"))
             else:
                 ids[concept.id] = (parsed.path, line)
+            for lang in LANGS:
+                cell = concept.extra.get(f"{lang}_forms", "")
+                if cell and lang in CASES:
+                    problems += [Problem(parsed.path, line, f"{message}; fix the cell or empty it")
+                                 for message in override_problems(cell, lang)]
             if not match_keys(concept.en, concept.case):
                 problems.append(Problem(parsed.path, line, f"en {concept.en!r} has no words to match"))
             own: dict[tuple[str, ...], str] = {}

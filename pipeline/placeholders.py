@@ -339,3 +339,85 @@ def translate_with_terms(
             notes = fallback_notes(p, matches[i], restored.problems, lang)
             results[i] = TermResult(output, False, tuple(notes), broken)
     return [r for r in results if r is not None]
+
+
+# ---------------------------------------------------------------- for terminologists: forms and placement on demand
+
+
+class TermLookupError(ValueError):
+    """A concept id or English term the glossary does not have, or a malformed --term; says what to do."""
+
+
+def parse_policies(values: Sequence[str] | None, langs: Sequence[str] = ("kk", "ru", "ar")) -> dict[str, str]:
+    """`--terms check` (every language) or `--terms kk=check,ru=protect` -> {lang: policy}."""
+    policies: dict[str, str] = {}
+    for value in values or ():
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            lang, sep, policy = part.rpartition("=")
+            policy = policy.strip()
+            if policy not in POLICIES:
+                raise TermLookupError(f"--terms: unknown policy {policy!r}; use {' | '.join(POLICIES)}, for every "
+                                      "language or per language as kk=check,ru=protect")
+            if sep and lang.strip() not in langs:
+                raise TermLookupError(f"--terms: unknown language {lang.strip()!r}; use one of {', '.join(langs)}")
+            for code in ([lang.strip()] if sep else langs):
+                policies[code] = policy
+    return policies
+
+
+def find_concept(gloss, query: str):
+    """A concept by id, by an English form, or by the glossary term an English phrase contains."""
+    query = query.strip()
+    concept = gloss.get(query)
+    if concept is not None:
+        return concept
+    matches = gloss.find(query)
+    whole = [m for m in matches if m.start == 0 and m.end >= len(query.rstrip(".!?"))]
+    if whole or matches:
+        return (whole or matches)[0].concept
+    raise TermLookupError(f"no glossary concept {query!r}: give a concept id or an English term the glossary has "
+                          "(`pipeline glossary find TEXT` shows which terms a text contains)")
+
+
+def term_forms(gloss, query: str, lang: str, forms: Forms | None = None) -> dict:
+    """`pipeline glossary forms`: {"concept", "lang", "target", "forms": {case: text}} (curated forms included)."""
+    concept = find_concept(gloss, query)
+    forms = forms or Forms()
+    target = concept.targets.get(lang) or (concept.en if concept.dnt else None)
+    if target is None:
+        raise TermLookupError(f"concept {concept.id!r} has no {lang} target yet: add it to the glossary first")
+    out = {"concept": concept.id, "lang": lang, "target": target, "forms": forms.for_concept(concept, lang)}
+    if lang in ("ru", "kk"):
+        out["plural"] = forms.for_concept(concept, lang, plural=True)
+    return out
+
+
+def place_terms(gloss, lang: str, output: str, assignments: Sequence[str], scorer=None,
+                scheme: Placeholders | None = None) -> dict:
+    """`pipeline glossary place`: an MT output with placeholders, and `XT1=CONCEPT_OR_ENGLISH` assignments.
+
+    -> {"text", "ok", "problems": {placeholder: problem}, "terms": [{"placeholder", "concept", "form", "text",
+    "decided_by"}]}.
+    """
+    scheme = scheme or Placeholders()
+    placer = Placer(lang, prefix=scheme.prefix)
+    terms: list[Term] = []
+    for item in assignments:
+        code, sep, query = item.partition("=")
+        numbers = scheme.numbers(code.strip())
+        if not sep or len(numbers) != 1 or not query.strip():
+            raise TermLookupError(f"--term {item!r}: write PLACEHOLDER=CONCEPT, e.g. --term {scheme.prefix}1=samk")
+        concept = find_concept(gloss, query)
+        if lang not in concept.targets and not concept.dnt:
+            raise TermLookupError(f"concept {concept.id!r} has no {lang} target yet: add it to the glossary first")
+        plural = placer.forms.for_concept(concept, lang, plural=True) if lang == "kk" else None
+        terms.append(Term(numbers[0], concept.id, placer.forms.for_concept(concept, lang), plural))
+    if len({t.number for t in terms}) != len(terms):
+        raise TermLookupError("--term: the same placeholder is given twice")
+    placed = placer.place(output, terms, scorer=scorer)
+    return {
+        "text": placed.text, "ok": placed.ok,
+        "problems": {f"{scheme.prefix}{n}": problem for n, problem in sorted(placed.problems.items())},
+        "terms": [{"placeholder": t.placeholder, "concept": t.concept, "form": t.form, "text": t.text,
+                   "decided_by": t.decided_by} for t in placed.terms],
+    }

@@ -155,6 +155,8 @@ _KK_POSTPOSITION_CASE = {
 }
 _KK_VERB_ENDINGS = ("ды", "ді", "ты", "ті", "ған", "ген", "қан", "кен", "йды", "йді", "ады", "еді", "уда",
                     "уде", "мақ", "мек", "ып", "іп", "п", "са", "се", "ма", "ме")
+_KK_CLASSIFIERS = ("қаласы", "облысы", "ауданы", "ауылы", "кенті", "өзені", "көлі", "тауы", "мемлекеті",
+                   "елі", "атындағы")
 _KK_POSSESSED = re.compile(r"(сы|сі|лары|лері|дары|дері|тары|тері|ы|і)$")
 
 
@@ -231,6 +233,8 @@ class Placer:
             word = after.group(2).lower()
             if word in _KK_POSTPOSITION_CASE:
                 return (_KK_POSTPOSITION_CASE[word],)
+            if word.startswith(_KK_CLASSIFIERS):  # "Астана қаласы": a name before its classifier stays as it is
+                return ("nom",)
             if not after.group(1).strip() and _KK_POSSESSED.search(word) and not word.endswith(_KK_VERB_ENDINGS) \
                     and not _kk_standalone(word):
                 return ("gen", "nom")  # "XT1 төрағасы": the possessor takes the genitive

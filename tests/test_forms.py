@@ -178,3 +178,97 @@ def _ids() -> list[str]:
 
     with open(REPO / "glossary" / "terms.csv", encoding="utf-8") as fh:
         return [row["id"] for row in csv.DictReader(fh)]
+
+
+# ---------------------------------------------------------------- glossary columns, exchange, CLI
+
+FORMS_HEADER = ("id,type,en,en_variants,kk,kk_variants,ru,ru_variants,ar,ar_variants,dnt,confirmed,kk_source,"
+                "ru_source,ar_source,notes,ru_forms,kk_forms")
+
+
+def _forms_glossary(directory: Path, ru_forms: str, kk_forms: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    row = (f"elbasy,title,Elbasy,,Елбасы,,Елбасы,,زعيم الأمة,,,yes,a,b,c,,\"{ru_forms}\",\"{kk_forms}\"")
+    (directory / "terms.csv").write_text(FORMS_HEADER + "\n" + row + "\n", encoding="utf-8")
+    return directory
+
+
+def test_glossary_check_verifies_curated_forms(tmp_path):
+    good = _forms_glossary(tmp_path / "good", "gen=Елбасы; ins=Елбасы", "dat=Елбасыға")
+    assert glossary_stage.check(good) == []
+    bad = _forms_glossary(tmp_path / "bad", "gen=Елбасы; loc=Елбасы", "dat=")
+    messages = [str(p) for p in glossary_stage.check(bad)]
+    assert any(m.endswith("terms.csv:2: ru_forms: unknown ru case “loc” (use nom, gen, dat, acc, ins, prep, "
+                          "pl.<case> for plural); fix the cell or empty it") for m in messages), messages
+    assert any("terms.csv:2: kk_forms: the dat form is empty" in m for m in messages), messages
+
+
+def test_tbx_carries_curated_forms(tmp_path):
+    from pipeline.formats import tbx
+
+    directory = _forms_glossary(tmp_path / "g", "gen=Елбасы; ins=Елбасы", "dat=Елбасыға")
+    concepts = glossary_stage.load_concepts(directory)
+    tbx.write_tbx(concepts, tmp_path / "g.tbx")
+    back, warnings = tbx.read_tbx(tmp_path / "g.tbx")
+    assert warnings == [] and back[0].extra == {"ru_forms": "gen=Елбасы; ins=Елбасы", "kk_forms": "dat=Елбасыға"}
+    assert Forms().for_concept(back[0], "kk")["dat"] == "Елбасыға"
+
+
+def test_cli_forms_json_and_errors(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["glossary", "forms", "samk", "--lang", "ru", "--json", "--root", str(REPO)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["concept"] == "samk" and data["lang"] == "ru"
+    assert data["forms"]["gen"] == "Духовного управления мусульман Казахстана"
+    by_english = runner.invoke(app, ["glossary", "forms", "Spiritual Administration of Muslims of Kazakhstan",
+                                     "--lang", "kk", "--json", "--root", str(REPO)])
+    assert json.loads(by_english.stdout)["forms"]["abl"] == "Қазақстан мұсылмандары діни басқармасынан"
+    curated = runner.invoke(app, ["glossary", "forms", "elbasy", "--lang", "kk", "--json", "--root",
+                                  str(_forms_glossary(tmp_path / "ws" / "glossary", "", "dat=Елбасыға").parent)])
+    assert json.loads(curated.stdout)["forms"]["dat"] == "Елбасыға"
+    unknown = runner.invoke(app, ["glossary", "forms", "Ministry of Magic", "--lang", "ru", "--root", str(REPO)])
+    assert unknown.exit_code == 1 and "no glossary concept" in unknown.output
+    assert runner.invoke(app, ["glossary", "forms", "samk", "--lang", "de", "--root", str(REPO)]).exit_code == 2
+
+
+def test_cli_place_json_and_a_lost_placeholder():
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["glossary", "place", "--lang", "kk", "XT1 ның өкілдері XT2-ге келді.",
+                                 "--term", "XT1=samk", "--term", "XT2=Astana", "--json", "--root", str(REPO)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["text"] == "Қазақстан мұсылмандары діни басқармасының өкілдері Астанаға келді."
+    assert data["terms"] == [
+        {"placeholder": "XT1", "concept": "samk", "form": "gen", "text": "Қазақстан мұсылмандары діни басқармасының",
+         "decided_by": "rule"},
+        {"placeholder": "XT2", "concept": "astana", "form": "dat", "text": "Астанаға", "decided_by": "rule"}]
+    lost = runner.invoke(app, ["glossary", "place", "--lang", "ru", "Встреча.", "--term", "XT1=samk", "--json",
+                               "--root", str(REPO)])
+    assert lost.exit_code == 1 and json.loads(lost.stdout)["problems"] == {"XT1": "lost or garbled"}
+    bad = runner.invoke(app, ["glossary", "place", "--lang", "ru", "XT1", "--term", "samk", "--root", str(REPO)])
+    assert bad.exit_code == 1 and "write PLACEHOLDER=CONCEPT" in bad.output
+
+
+def test_terms_policies_parse():
+    from pipeline.placeholders import TermLookupError, parse_policies
+
+    assert parse_policies(["check"]) == {"kk": "check", "ru": "check", "ar": "check"}
+    assert parse_policies(["kk=off,ru=check"]) == {"kk": "off", "ru": "check"}
+    assert parse_policies(None) == {}
+    with pytest.raises(TermLookupError, match="unknown policy"):
+        parse_policies(["kk=maybe"])
+    with pytest.raises(TermLookupError, match="unknown language"):
+        parse_policies(["de=check"])

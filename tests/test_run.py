@@ -478,3 +478,14 @@ def test_run_writes_terms_in_the_form_the_sentence_needs(workspace, monkeypatch)
     assert "provenance: machine translation fake en→xx 0.1; term forms by rule" in entry.comment
     assert "term forms: Духовным управлением мусульман Казахстана (ins, rule); Университетом аль-Азхар (ins, rule)" \
         in entry.comment
+
+
+def test_run_terms_check_translates_unprotected_and_flags_a_missing_term(workspace, fake_engine):
+    result = invoke("run", "--root", str(workspace), "--langs", "ru", "--no-publish", "--terms", "ru=check")
+    assert result.exit_code == 0, result.output
+    assert not any("XT1" in text for text in fake_engine)  # nothing was protected
+    entry = next(e for e in entries(catalog_path(workspace, "ru", "a")).values() if "cooperation" in e.msgid)
+    assert entry.msgstr == f"[ru] {entry.msgid}"
+    assert "glossary: the translation does not say “Духовное управление мусульман Казахстана”" in entry.comment
+    bad = invoke("run", "--root", str(workspace), "--no-publish", "--terms", "ru=sometimes")
+    assert bad.exit_code == 2 and "unknown policy" in bad.output
