@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pipeline.forms import Forms
 from pipeline.glossary import first_per_concept, requirement, target_for, target_forms
+from pipeline.languages import TARGET_LANGS
 from pipeline.placement import Placed, Placer, Term, placeholder_pattern
 from pipeline.termmatch import TermMatch
 
@@ -348,7 +349,7 @@ class TermLookupError(ValueError):
     """A concept id or English term the glossary does not have, or a malformed --term; says what to do."""
 
 
-def parse_policies(values: Sequence[str] | None, langs: Sequence[str] = ("kk", "ru", "ar")) -> dict[str, str]:
+def parse_policies(values: Sequence[str] | None, langs: Sequence[str] = TARGET_LANGS) -> dict[str, str]:
     """`--terms check` (every language) or `--terms kk=check,ru=protect` -> {lang: policy}."""
     policies: dict[str, str] = {}
     for value in values or ():
