@@ -199,8 +199,12 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         with open_memory(ws) as tm:
             report.harvested = harvest(tm, ws, report)
             for source in prepared:
-                catalogs.write_template(ws.template_path(source.article.slug),
-                                        _base_drafts(source, "", ws.root), project=options.project)
+                try:
+                    template = ws.inside(ws.template_path(source.article.slug), "the template")
+                except OutsideWorkspace as exc:
+                    report.errors.append(f"{exc} (template not written)")
+                    continue
+                catalogs.write_template(template, _base_drafts(source, "", ws.root), project=options.project)
             packages = ws.packages_dir
             for lang in options.langs:
                 try:
@@ -233,8 +237,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
         entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path, entries=len(source.segments))
         report.catalogs.append(entry_report)
         try:
-            if path.exists() or path.is_symlink():
-                ws.inside(path, "the catalog")
+            ws.inside(path, "the catalog")  # also a new one: its folders may be links out of the workspace
             catalog = catalogs.Catalog.load(path)
         except (catalogs.CatalogError, OutsideWorkspace) as exc:
             entry_report.error = str(exc)

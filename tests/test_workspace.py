@@ -419,3 +419,17 @@ def test_attack_check_never_reads_a_catalog_linked_outside(root, tmp_path):
     data = json.loads(result.stdout)
     assert "salary" not in json.dumps(data.get("problems", []), ensure_ascii=False)
     assert "outside the workspace" in result.output
+
+
+@needs_symlinks
+def test_attack_a_locales_folder_linked_outside_gets_no_new_catalog_or_template(root, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "kk").mkdir(parents=True)
+    (elsewhere / "templates").mkdir()
+    (root / "locales").mkdir()
+    (root / "locales" / "kk").symlink_to(elsewhere / "kk", target_is_directory=True)
+    (root / "locales" / "templates").symlink_to(elsewhere / "templates", target_is_directory=True)
+    result = invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
+    assert result.exit_code == 1
+    assert "the catalog resolves to" in result.output and "the template resolves to" in result.output
+    assert [p for p in elsewhere.rglob("*") if p.is_file()] == []
