@@ -143,6 +143,7 @@ def _report_json(report) -> dict:
              else {**r.stats.__dict__, "percent_approved": shown_percent(r.stats.percent_approved)}}
             for r in report.catalogs
         ],
+        "totals": {**report.totals, "percent_approved": shown_percent(report.percent_approved)},
         "engines": report.engines,
         "missing_models": report.missing_models,
         "harvested": report.harvested,

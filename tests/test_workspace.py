@@ -121,7 +121,9 @@ def test_hidden_files_and_editor_backups_are_not_articles(root, name, sent_to_mt
     assert [p.name for p in Workspace.open(root).scan_articles().paths] == ["a.txt"]
     result = invoke("run", "--root", str(root), "--langs", "kk", "--json")
     assert result.exit_code == 0, result.output
-    assert [c["article"] for c in json.loads(result.stdout)["catalogs"]] == ["a"]
+    data = json.loads(result.stdout)
+    assert [c["article"] for c in data["catalogs"]] == ["a"]
+    assert data["totals"]["total"] == data["catalogs"][0]["stats"]["total"] == data["totals"]["drafted"] > 0
     assert not any("salary" in text for text in sent_to_mt)
     assert "salary" not in everything_written(root)
 
@@ -433,3 +435,56 @@ def test_attack_a_locales_folder_linked_outside_gets_no_new_catalog_or_template(
     assert result.exit_code == 1
     assert "the catalog resolves to" in result.output and "the template resolves to" in result.output
     assert [p for p in elsewhere.rglob("*") if p.is_file()] == []
+
+
+WINDOWS_LIKE = '''
+import fcntl as posix, os, sys, time, types
+from pathlib import Path
+
+# No fcntl (as on Windows); msvcrt.locking emulated with POSIX record locks on the same byte range.
+sys.modules["fcntl"] = None
+msvcrt = types.ModuleType("msvcrt")
+msvcrt.LK_NBLCK, msvcrt.LK_UNLCK = 2, 0
+
+
+def locking(fd, mode, nbytes):
+    start = os.lseek(fd, 0, os.SEEK_CUR)
+    op = posix.LOCK_UN if mode == msvcrt.LK_UNLCK else posix.LOCK_EX | posix.LOCK_NB
+    posix.lockf(fd, op, nbytes, start, 0)
+
+
+msvcrt.locking = locking
+sys.modules["msvcrt"] = msvcrt
+from pipeline import workspace
+assert workspace.fcntl is None
+root, hold = Path(sys.argv[1]), float(sys.argv[2])
+try:
+    with workspace.workspace_lock(root):
+        print("locked", flush=True)
+        time.sleep(hold)
+except workspace.WorkspaceBusy as exc:
+    print("busy:", exc, flush=True)
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="emulates the Windows fallback on POSIX")
+def test_the_lock_works_without_fcntl(tmp_path):
+    """The package imports and locks without fcntl (Windows): the fallback excludes a second process and still
+    names the holder."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    first = subprocess.Popen([sys.executable, "-c", WINDOWS_LIKE, str(tmp_path), "3"], env=env,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "locked"
+        second = subprocess.run([sys.executable, "-c", WINDOWS_LIKE, str(tmp_path), "0"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.stdout.startswith("busy:"), second.stdout + second.stderr
+        assert f"pid {first.pid}" in second.stdout
+    finally:
+        first.wait(timeout=60)
+    again = subprocess.run([sys.executable, "-c", WINDOWS_LIKE, str(tmp_path), "0"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.stdout.strip() == "locked", again.stderr
