@@ -352,7 +352,10 @@ class Placer:
             if term is None:
                 continue
             text = self._text(hit, term, chosen[k])
-            out += [output[pos:hit.start], text]
+            before = output[pos:hit.start]
+            if self.lang == "ru":
+                before = _ru_preposition_fits(before, text)
+            out += [before, text]
             pos = hit.end
             if hit.particle and self.lang == "kk":
                 start, end, word = hit.particle
@@ -410,6 +413,33 @@ class Placer:
 
 
 _AR_NAME = {"": "plain", "و": "wa", "ف": "fa", "ب": "bi", "ل": "li", "ك": "ka"}
+
+
+_RU_PAIRS = {"о": "о", "об": "о", "обо": "о", "в": "в", "во": "в", "с": "с", "со": "с", "к": "к", "ко": "к"}
+_RU_PREP_AT_END = re.compile(r"(?<![\w-])(о|об|обо|в|во|с|со|к|ко)(\s+)$", re.IGNORECASE)
+_RU_CONSONANTS = "бвгджзйклмнпрстфхцчшщ"
+
+
+def _ru_preposition_fits(before: str, form: str) -> str:
+    """о/об, в/во, с/со, к/ко before the term as it now begins: "об Организации", "во Дворце", "со Священным"."""
+    m = _RU_PREP_AT_END.search(before)
+    if not m or not form:
+        return before
+    word = m.group(1)
+    base = _RU_PAIRS[word.lower()]
+    head = form.lower()
+    if base == "о":
+        new = "об" if head[0] in "аоуэи" else "о"
+    elif base == "в":
+        new = "во" if (head[:1] in "вф" and head[1:2] in _RU_CONSONANTS) or head.startswith(("дв", "мн", "вс")) else "в"
+    elif base == "с":
+        new = "со" if (head[:1] in "сзшж" and head[1:2] in _RU_CONSONANTS) or head.startswith(("мн", "вс")) else "с"
+    else:
+        new = "ко" if head.startswith(("мн", "вс", "вт")) else "к"
+    if new == word.lower():
+        return before
+    new = new.capitalize() if word[:1].isupper() else new
+    return before[:m.start(1)] + new + m.group(2)
 
 
 def _is_arabic_letter(ch: str) -> bool:

@@ -219,3 +219,35 @@ def test_engine_hypotheses_and_scores_on_a_real_model(tiny_packages_dir):
     scores = mt.score("The mufti met the students.", ["Астана", "Астанада өтті", ""])
     assert len(scores) == 3 and all(isinstance(s, float) and s <= 0.0 for s in scores)
     assert mt.score("x", []) == []
+
+
+def test_the_benchmark_set_meets_the_accuracy_goals(gloss, forms):
+    """benchmarks/terms.py's hand-written set: ≥ 90% ru, ≥ 85% kk, every Arabic clitic joined (no timing here)."""
+    import json
+
+    data = json.loads((REPO / "benchmarks" / "data" / "terms_placement.json").read_text(encoding="utf-8"))
+    counts = {"ru": [0, 0], "kk": [0, 0], "ar": [0, 0]}
+    placers = {lang: Placer(lang, forms) for lang in counts}
+    for item in data["placement"]:
+        lang = item["lang"]
+        terms = [Term(int(code[2:]), cid, forms.for_concept(gloss.get(cid), lang),
+                      forms.for_concept(gloss.get(cid), lang, plural=True) if lang == "kk" else None)
+                 for code, cid in item["terms"].items()]
+        placed = placers[lang].place(item["output"], terms)
+        counts[lang][0] += placed.text == item["expected"]
+        counts[lang][1] += 1
+    assert counts["ru"][1] >= 30 and counts["kk"][1] >= 20 and counts["ar"][1] >= 10
+    assert counts["ru"][0] / counts["ru"][1] >= 0.90
+    assert counts["kk"][0] / counts["kk"][1] >= 0.85
+    assert counts["ar"][0] == counts["ar"][1]
+
+
+def test_russian_preposition_fits_the_form(gloss, forms):
+    placer = Placer("ru", forms)
+    oic, palace = gloss.get("oic"), gloss.get("palace-of-peace-and-reconciliation")
+    assert placer.place("Речь о XT1.", [Term(1, "oic", forms.for_concept(oic, "ru"))]).text == \
+        "Речь об Организации исламского сотрудничества."
+    assert placer.place("Форум в XT1.", [Term(1, "p", forms.for_concept(palace, "ru"))]).text == \
+        "Форум во Дворце мира и согласия."
+    assert placer.place("Встреча со XT1.", [Term(1, "oic", forms.for_concept(oic, "ru"))]).text == \
+        "Встреча с Организацией исламского сотрудничества."

@@ -15,6 +15,7 @@ GRAMMEME = {"nom": "nomn", "gen": "gent", "dat": "datv", "acc": "accs", "ins": "
 _MODIFIER = {"ADJF", "PRTF"}
 _TOKEN = re.compile(r"\S+|\s+")
 _PUNCT = ".,:;!?…"
+_FUNCTION_WORDS = {"PREP", "CONJ", "PRCL", "INTJ"}
 _WORD = re.compile(r"^[А-Яа-яЁё][А-Яа-яЁё-]*$")
 
 
@@ -59,7 +60,12 @@ class Russian:
         word = word.rstrip(_PUNCT)
         if not _WORD.match(word):
             return None
-        for p in self.parse(word):
+        parses = self.parse(word)
+        if parses and parses[0].tag.POS in _FUNCTION_WORDS:
+            return None  # "в", "и", "по": never part of the inflecting head, whatever rare reading they have
+        for p in parses:
+            if "Abbr" in p.tag or "Init" in p.tag:
+                continue
             if p.tag.POS in pos and p.tag.case == "nomn":
                 if not _known(p) and p.tag.number == "plur" and p.tag.POS == "NOUN":
                     return None  # a guessed plural of an unknown name ("Елбасы"): leave it as written
@@ -141,7 +147,10 @@ class Russian:
                 if role == "mod" and number == "sing" and agree.tag.gender:
                     wanted.add(str(agree.tag.gender))
                 if case == "acc" and role == "mod":
-                    wanted.add("anim" if str(agree.tag.animacy) == "anim" else "inan")
+                    # no head noun: a substantivised adjective names a person ("Временного поверенного")
+                    animate = str(agree.tag.animacy) == "anim" or (not heads and number == "sing"
+                                                                    and str(agree.tag.gender) == "masc")
+                    wanted.add("anim" if animate else "inan")
                 out[word_at[index]] = self._inflect_word(parse, words[index], wanted)
             forms[case] = "".join(out) + paren
         return forms
