@@ -80,6 +80,20 @@ def parse_langs(values: list[str] | None) -> tuple[str, ...]:
         raise
 
 
+def one_lang(value: str, as_json: bool = False) -> str:
+    from pipeline.languages import parse_lang
+
+    with reported(as_json):
+        return parse_lang(value)
+
+
+def _glossary_folder(root: Path, as_json: bool = False) -> Path:
+    """glossary/ of the workspace at root, its files checked to resolve inside the workspace."""
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        return ws.glossary_folder()
+
+
 @contextlib.contextmanager
 def reported(as_json: bool = False, then: str = "") -> Iterator[None]:
     """Library errors become one `error:` line: usage errors exit 2, the others 1 (with `then` appended)."""
@@ -609,8 +623,7 @@ def glossary_find(
     """
     from pipeline import glossary
 
-    if lang not in glossary.LANGS:
-        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2)
+    lang = one_lang(lang)
     ws = open_workspace(root, as_json, need_articles=False)
     with reported(as_json):
         gloss = glossary.load(ws.glossary_folder())
@@ -636,10 +649,9 @@ def glossary_forms(
     """
     from pipeline import glossary, placeholders
 
-    if lang not in glossary.LANGS:
-        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2, as_json)
+    lang = one_lang(lang, as_json)
     try:
-        data = placeholders.term_forms(glossary.load(root / "glossary"), term, lang)
+        data = placeholders.term_forms(glossary.load(_glossary_folder(root, as_json)), term, lang)
     except (glossary.GlossaryError, placeholders.TermLookupError) as exc:
         fail(str(exc), 1, as_json)
     if as_json:
@@ -668,10 +680,9 @@ def glossary_place(
     """
     from pipeline import glossary, placeholders
 
-    if lang not in glossary.LANGS:
-        fail(f"--lang takes one of {', '.join(glossary.LANGS)}; got {lang!r}", 2, as_json)
+    lang = one_lang(lang, as_json)
     try:
-        data = placeholders.place_terms(glossary.load(root / "glossary"), lang, output, terms)
+        data = placeholders.place_terms(glossary.load(_glossary_folder(root, as_json)), lang, output, terms)
     except (glossary.GlossaryError, placeholders.TermLookupError) as exc:
         fail(str(exc), 1, as_json)
     if as_json:

@@ -95,3 +95,10 @@ def parse_langs(values: str | Iterable[str] | None) -> tuple[str, ...]:
     if not codes:
         raise LanguageError(f"no languages given (e.g. --langs {','.join(TARGET_LANGS)})")
     return tuple(codes)
+
+
+def parse_lang(value: str) -> str:
+    """One target language (`--lang`); LanguageError names the choices."""
+    if value not in TARGET_LANGS:
+        raise LanguageError(f"--lang takes one of {', '.join(TARGET_LANGS)}; got {value!r}")
+    return value

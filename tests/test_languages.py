@@ -94,3 +94,13 @@ def test_no_module_keeps_its_own_language_list():
                 or re.search(r"""(PLURAL_FORMS|RTL_LANGS|LANGUAGE_NAMES)\s*=""", text) or "Қазақша" in text:
             offenders.append(path.relative_to(PACKAGE).as_posix())
     assert offenders == []
+
+
+def test_one_language_options_share_the_table():
+    assert languages.parse_lang("ar") == "ar"
+    for bad in ("en", "fr", "kk,ru"):
+        with pytest.raises(LanguageError, match="--lang takes one of kk, ru, ar"):
+            languages.parse_lang(bad)
+    for command in (["glossary", "find", "x"], ["glossary", "forms", "x"], ["glossary", "place", "x", "--term", "a=b"]):
+        result = CliRunner().invoke(app, [*command, "--lang", "fr"])
+        assert result.exit_code == 2 and "--lang takes one of kk, ru, ar; got 'fr'" in result.output, command

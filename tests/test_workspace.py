@@ -204,7 +204,8 @@ def test_attack_a_glossary_file_linked_outside_is_refused(root, tmp_path):
     assert not (root / "locales").exists()
     for command in (["glossary", "check"], ["glossary", "find", "secret"],
                     ["glossary", "export", str(tmp_path / "x.tbx")], ["glossary", "import", str(outside)],
-                    ["segment", str(root / "source_texts" / "a.txt")]):
+                    ["segment", str(root / "source_texts" / "a.txt")], ["glossary", "forms", "x", "--lang", "ru"],
+                    ["glossary", "place", "XT1", "--term", "XT1=x", "--lang", "ru"]):
         result = invoke(*command, "--root", str(root))
         assert result.exit_code == 1 and "outside the workspace" in result.output, command
         assert "secret" not in result.stdout.replace("find secret", "")
