@@ -670,19 +670,24 @@ def glossary_place(
     terms: list[str] = typer.Option(..., "--term", "-t", help="PLACEHOLDER=CONCEPT_OR_ENGLISH, e.g. XT1=samk; "
                                     "repeat for each placeholder."),
     lang: str = typer.Option(..., "--lang", "-l", help="kk, ru or ar."),
+    source: str | None = typer.Option(None, "--source", help="The English sentence OUTPUT translates: with an "
+                                      "installed en→LANG model, it scores the forms the rules are unsure of."),
+    packages_dir: Path | None = PackagesOption,
     root: Path = RootOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show what the pipeline does with an engine output: which form each term takes there, and why.
 
-    Exit codes: 0 placed, 1 a placeholder is lost or duplicated (nothing placed), unknown term or malformed
-    glossary, 2 usage error.
+    Exit codes: 0 placed, 1 a placeholder is lost or duplicated (nothing placed), unknown term, malformed
+    glossary or no model for --source, 2 usage error.
     """
-    from pipeline import glossary, placeholders
+    from pipeline import glossary, placeholders, workflow
 
     lang = one_lang(lang, as_json)
+    ws = open_workspace(root, as_json, need_articles=False, packages_dir=packages_dir)
     try:
-        data = placeholders.place_terms(glossary.load(_glossary_folder(root, as_json)), lang, output, terms)
+        with reported(as_json):
+            data = workflow.place_terms(ws, lang, output, terms, source)
     except (glossary.GlossaryError, placeholders.TermLookupError) as exc:
         fail(str(exc), 1, as_json)
     if as_json:

@@ -121,6 +121,20 @@ def load_glossary(root: Path | Workspace) -> glossary.Glossary:
     return glossary.load(folder) if folder.is_dir() and any(folder.glob("*.csv")) else glossary.Glossary([])
 
 
+def place_terms(ws: Workspace, lang: str, output: str, assignments: Sequence[str],
+                source: str | None = None) -> dict:
+    """`pipeline glossary place`: terms put into an engine output; with the English source and an installed
+    model, the model scores the forms the rules are unsure of (as in a run)."""
+    scorer = None
+    if source:
+        mt = engine.Engine.load(ws.packages_dir, lang)
+        if mt is None:
+            raise placeholders.TermLookupError(f"--source needs an installed en→{lang} model in {ws.packages_dir} "
+                                               "(`pipeline models list`); leave it out to see the rules alone")
+        scorer = lambda candidates: mt.score(source, candidates)  # noqa: E731
+    return placeholders.place_terms(load_glossary(ws), lang, output, assignments, scorer)
+
+
 def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
     scan = ws.scan_articles(paths)
     report.errors.extend(str(exc) for exc in scan.refused)

@@ -251,3 +251,25 @@ def test_russian_preposition_fits_the_form(gloss, forms):
         "Форум во Дворце мира и согласия."
     assert placer.place("Встреча со XT1.", [Term(1, "oic", forms.for_concept(oic, "ru"))]).text == \
         "Встреча с Организацией исламского сотрудничества."
+
+
+@pytest.mark.slow
+def test_cli_place_lets_a_real_model_decide_what_the_rules_are_unsure_of(tiny_packages_dir):
+    """`glossary place --source`: the tiny model's score_batch picks between locative and particle (its choice is
+    noise; that the model decided, and that the answer is one of the candidates, is what counts)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    args = ["glossary", "place", "--lang", "kk", "XT1 да өтті.", "--term", "XT1=astana", "--json", "--root", str(REPO),
+            "--packages-dir", str(tiny_packages_dir)]
+    result = CliRunner().invoke(app, [*args, "--source", "It took place in Astana."])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["terms"][0]["decided_by"] == "model"
+    assert data["text"] in ("Астанада өтті.", "Астана да өтті.")
+    sure = json.loads(CliRunner().invoke(app, [*args[:4], "XT1-ға барды.", *args[5:], "--source", "He went to Astana."]
+                                         ).stdout)
+    assert sure["terms"][0]["decided_by"] == "rule" and sure["text"] == "Астанаға барды."
