@@ -63,11 +63,11 @@ def test_names_consistency_flags_the_rarer_form_only():
     entries = [Entry("The Grand Mufti spoke.", "Верховный муфтий выступил.", "ru", "a.po", 3),
                Entry("The Grand Mufti met them.", "Верховный муфтий встретился с ними.", "ru", "a.po", 7),
                Entry("The Grand Mufti left.", "Главный муфтий уехал.", "ru", "b.po", 3)]
-    found = [g.find(e.msgid) for e in entries]
-    flagged = terms.check_names(entries, found)
+    uses = [terms.forms_used(e, g.find(e.msgid)) for e in entries]
+    flagged = terms.check_names(entries, uses)
     assert [k for k, _ in flagged] == [2] and flagged[0][1].check == "names"
     assert "a.po:3" in flagged[0][1].message
-    assert terms.check_names(entries[:2], found[:2]) == []  # one form throughout: nothing to say
+    assert terms.check_names(entries[:2], uses[:2]) == []  # one form throughout: nothing to say
 
 
 # ---------------------------------------------------------------- numbers
@@ -336,3 +336,18 @@ def test_check_reports_a_broken_catalog_and_checks_the_others(workspace):
     data = json.loads(result.stdout)
     assert data["unreadable"] and "b.po:2" in data["unreadable"][0]
     assert data["counts"]["catalogs"] == 1  # the Russian one was still checked
+
+
+def test_parallel_check_gives_the_serial_report(workspace):
+    from pipeline.qa import check_workspace
+
+    path = catalog_path(workspace, "ru", "a")
+    approve(path, {"Leaders from 20 countries attended the meeting.": "На встрече были лидеры многих стран.",
+                   "The meeting took place in a warm and friendly atmosphere.": "Встреча прошла тепло ."})
+    for n in range(3):  # more catalogs, one of them with the same source translated differently
+        copy = catalog_path(workspace, "ru", f"copy{n}")
+        copy.write_text(path.read_text(encoding="utf-8").replace("тепло .", f"тепло {n}."), encoding="utf-8")
+    serial = check_workspace(workspace, ["ru"], "all", workers=1, detect=False)
+    parallel = check_workspace(workspace, ["ru"], "all", workers=2, detect=False)
+    assert serial.as_dict() == parallel.as_dict()
+    assert {p.check for p in serial.problems} >= {"numbers", "consistency", "punctuation"}

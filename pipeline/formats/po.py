@@ -31,6 +31,7 @@ _CHARSET = re.compile(rb"charset=([A-Za-z0-9_.:\-]+)")
 # How a character is written inside a PO string literal (the inverse of _SIMPLE_ESCAPES).
 ESCAPES = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\v": "\\v", "\b": "\\b", "\f": "\\f",
            '"': '\\"'}
+_RAW_CONTROL = re.compile("[\t\r\n\v\b\f]")  # characters ESCAPES writes as escapes
 _POLIB_LINE = re.compile(r"\(line (\d+)\)")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "a": "\a", "b": "\b", "f": "\f",
                    "v": "\v"}
@@ -102,7 +103,10 @@ def _literal(rest: str, path: Path, lineno: int, codec: str) -> str:
     if rest[match.end():].strip():
         extra = rest[match.end():][:30]
         raise CatalogError(path, lineno, f"unexpected text after the closing quote: {extra!r}")
-    value = _decode_literal(match.group(1), path, lineno, codec)
+    body = match.group(1)
+    if "\\" not in body and not _RAW_CONTROL.search(body):
+        return '"' + body + '"'  # nothing to decode or re-escape: most lines, and the reader's hot path
+    value = _decode_literal(body, path, lineno, codec)
     return '"' + "".join(ESCAPES.get(c, c) for c in value) + '"'
 
 

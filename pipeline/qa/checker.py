@@ -9,7 +9,9 @@ problems are counted, not listed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,23 +88,39 @@ def entry_findings(entry: Entry, found: Sequence[TermMatch], detect: script.Dete
             + punctuation.check(entry) + leftovers.check(entry) + length.check(entry))
 
 
-def check_entries(entries: Sequence[Entry], glossary: Glossary | None = None,
-                  detect: script.Detector | None | Callable = _detector) -> tuple[list[Problem], int]:
-    """(problems, silenced count) for entries; cross-entry checks compare entries of the same language."""
-    glossary = glossary or Glossary([])
-    if detect is _detector:
-        detect = _detector()
+@dataclass
+class _Checked:
+    """Entries with their per-entry findings and the glossary forms they use (for the cross-entry checks)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    findings: list[list[Finding]] = field(default_factory=list)
+    uses: list[dict[str, str]] = field(default_factory=list)
+
+    def extend(self, other: _Checked) -> None:
+        self.entries += other.entries
+        self.findings += other.findings
+        self.uses += other.uses
+
+
+def _check_each(entries: Sequence[Entry], glossary: Glossary, detect) -> _Checked:
     matches_of: dict[str, list[TermMatch]] = {}
-    found = []
-    for e in entries:
-        if e.msgid not in matches_of:
-            matches_of[e.msgid] = glossary.find(e.msgid)
-        found.append(matches_of[e.msgid])
-    per_entry: list[list[Finding]] = [entry_findings(e, f, detect) for e, f in zip(entries, found, strict=True)]
-    for k, finding in terms.check_names(entries, found) + consistency.check(entries):
+    out = _Checked(list(entries))
+    for entry in entries:
+        if entry.msgid not in matches_of:
+            matches_of[entry.msgid] = glossary.find(entry.msgid)
+        found = matches_of[entry.msgid]
+        out.findings.append(entry_findings(entry, found, detect))
+        out.uses.append(terms.forms_used(entry, found))
+    return out
+
+
+def _finish(checked: _Checked) -> tuple[list[Problem], int]:
+    """Cross-entry checks, then silencing by `ignore-` flags."""
+    per_entry = checked.findings
+    for k, finding in terms.check_names(checked.entries, checked.uses) + consistency.check(checked.entries):
         per_entry[k].append(finding)
     problems, silenced = [], 0
-    for entry, findings in zip(entries, per_entry, strict=True):
+    for entry, findings in zip(checked.entries, per_entry, strict=True):
         off = entry.silenced()
         for finding in findings:
             if finding.check in off:
@@ -110,6 +128,14 @@ def check_entries(entries: Sequence[Entry], glossary: Glossary | None = None,
             else:
                 problems.append(finding.problem(entry))
     return problems, silenced
+
+
+def check_entries(entries: Sequence[Entry], glossary: Glossary | None = None,
+                  detect: script.Detector | None | Callable = _detector) -> tuple[list[Problem], int]:
+    """(problems, silenced count) for entries; cross-entry checks compare entries of the same language."""
+    if detect is _detector:
+        detect = _detector()
+    return _finish(_check_each(entries, glossary or Glossary([]), detect))
 
 
 def wanted(entry: polib.POEntry, only: str) -> bool:
@@ -143,25 +169,57 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str = "approved",
-                    glossary: Glossary | None = None, catalogs: Sequence[tuple[str, Path]] | None = None,
-                    detect: script.Detector | None | Callable = _detector) -> Report:
-    """Check the catalogs of a workspace (or the given (lang, path) catalogs); unreadable ones are reported."""
-    if only not in ONLY:
-        raise ValueError(f"--only must be one of {', '.join(ONLY)}, not {only!r}")
-    report = Report()
+PARALLEL_FROM = 200  # catalogs; below this a process pool costs more than it saves
+
+
+def _read_and_check(chunk: Sequence[tuple[str, Path, str]], only: str, glossary: Glossary,
+                    use_detector: bool) -> tuple[_Checked, list[str], list[str]]:
+    """Read and check a chunk of (lang, path, name) catalogs: (checked, names read, unreadable)."""
     entries: list[Entry] = []
-    for lang, path in catalogs if catalogs is not None else find_catalogs(root, langs):
-        name = _relative(path, root)
+    names, unreadable = [], []
+    for lang, path, name in chunk:
         try:
             po = read_po(path)
         except CatalogError as exc:
-            report.unreadable.append(str(exc))
+            unreadable.append(str(exc))
             continue
-        report.catalogs.append(name)
+        names.append(name)
         entries += catalog_entries(po, name, lang, only)
-    report.entries = len(entries)
-    report.problems, report.silenced = check_entries(entries, glossary, detect)
+    return _check_each(entries, glossary, _detector() if use_detector else None), names, unreadable
+
+
+def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str = "approved",
+                    glossary: Glossary | None = None, catalogs: Sequence[tuple[str, Path]] | None = None,
+                    detect: bool = True, workers: int | None = None) -> Report:
+    """Check the catalogs of a workspace (or the given (lang, path) catalogs); unreadable ones are reported.
+
+    Many catalogs are read and checked in parallel (one process per core, `workers` to choose); the checks that
+    compare entries run once over all of them. detect=False leaves out the statistical language detector.
+    """
+    if only not in ONLY:
+        raise ValueError(f"--only must be one of {', '.join(ONLY)}, not {only!r}")
+    glossary = glossary or Glossary([])
+    chosen = [(lang, path, _relative(path, root))
+              for lang, path in (catalogs if catalogs is not None else find_catalogs(root, langs))]
+    workers = workers or (min(os.cpu_count() or 1, 8) if len(chosen) >= PARALLEL_FROM else 1)
+    results = []
+    if workers > 1 and len(chosen) > 1:
+        size = -(-len(chosen) // workers)  # contiguous chunks: entries come back in catalog order
+        chunks = [chosen[k:k + size] for k in range(0, len(chosen), size)]
+        workers = len(chunks)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_read_and_check, chunks, [only] * workers, [glossary] * workers,
+                                    [detect] * workers))
+    else:
+        results = [_read_and_check(chosen, only, glossary, detect)]
+    report, checked, read = Report(), _Checked(), set()
+    for part, names, unreadable in results:
+        checked.extend(part)
+        read.update(names)
+        report.unreadable += unreadable
+    report.catalogs = [name for _lang, _path, name in chosen if name in read]
+    report.entries = len(checked.entries)
+    report.problems, report.silenced = _finish(checked)
     order = {c: k for k, c in enumerate(report.catalogs)}
     report.problems.sort(key=lambda p: (order.get(p.catalog, 0), p.line, p.check))
     return report

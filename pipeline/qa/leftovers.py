@@ -40,7 +40,12 @@ def _markup(text: str) -> dict[str, Counter]:
     }
 
 
+_MARKUP_SIGNS = re.compile(r"[<\[`*_]|https?:|www\.")
+
+
 def check_markup(entry: Entry) -> list[Finding]:
+    if not _MARKUP_SIGNS.search(entry.msgid) and not _MARKUP_SIGNS.search(entry.msgstr):
+        return []
     source, target = _markup(entry.msgid), _markup(entry.msgstr)
     findings = []
     for kind, want in source.items():

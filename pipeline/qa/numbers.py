@@ -149,8 +149,14 @@ def _numbers(text: str, *, english: bool) -> list[tuple[str, set[Decimal], int, 
     return out
 
 
+_ANY_DIGIT = re.compile(r"\d")
+_SPECIAL = re.compile("[\u0660-\u066c\u06f0-\u06f9\u00a0\u202f\u2009]")
+
+
 def _prepare(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_DIGITS).translate(_SEPARATORS)
+    text = unicodedata.normalize("NFKC", text)
+    if _SPECIAL.search(text):
+        text = text.translate(_DIGITS).translate(_SEPARATORS)
     return re.sub(r"(?<=\d)،(?=\d{3}(?!\d))", ",", text)  # an Arabic comma used as a thousands separator
 
 
@@ -255,6 +261,8 @@ def _time_present(hour: int, minutes: int, have: set[Decimal], words: list[str],
 
 
 def check(entry: Entry) -> list[Finding]:
+    if not _ANY_DIGIT.search(entry.msgid):
+        return []  # no number; a month always comes with one
     source, target = _prepare(entry.msgid), _prepare(entry.msgstr)
     have = _target_values(target)
     words = _TOKEN.findall(target.casefold())
@@ -290,8 +298,9 @@ def check(entry: Entry) -> list[Finding]:
         shown = ", ".join(dict.fromkeys(converted))
         findings.append(Finding("numbers", f"{shown} not found (converted units or a code?); check the value",
                                 "warning"))
-    target_month = target_months(entry.msgstr, entry.lang)
-    for month, written in source_months(entry.msgid):
+    dates = source_months(entry.msgid)
+    target_month = target_months(entry.msgstr, entry.lang) if dates else set()
+    for month, written in dates:
         if month in target_month or _NUMERIC_DATE.search(target):
             continue
         if target_month:

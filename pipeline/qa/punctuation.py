@@ -52,17 +52,18 @@ def _unbalanced(text: str) -> list[str]:
     return out
 
 
-def _quotes_open(source: str) -> bool:
+def _quotes_open(source: str, unbalanced: list[str]) -> bool:
     """Does the source sentence leave a quotation open (it runs over sentences, in double or single marks)?
     Then the translation's quotes cannot be counted against it."""
     singles = len(_SINGLE_OPEN.findall(source)) != len(_SINGLE_CLOSE.findall(source))
-    return singles or any(p in ('"', "«»") for p in _unbalanced(source))
+    return singles or any(p in ('"', "«»") for p in unbalanced)
 
 
 def check(entry: Entry) -> list[Finding]:
     source, target = entry.msgid, entry.msgstr
     findings: list[Finding] = []
-    skip = _unbalanced(source) + (['"', "«»"] if _quotes_open(source) else [])
+    in_source = _unbalanced(source)
+    skip = in_source + (['"', "«»"] if _quotes_open(source, in_source) else [])
     broken = [pair for pair in _unbalanced(target) if pair not in skip]
     if broken:
         # a pair that does not close is an error; straight or curly double quotes are only counted (odd = one

@@ -39,15 +39,26 @@ def script_of(ch: str) -> str:
     return "other"
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_SCRIPTS = {
+    "latin": re.compile(r"[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f]"),
+    "cyrillic": re.compile("[\u0400-\u052f]"),
+    "arabic": re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+}
+
+
 def letter_counts(text: str) -> dict[str, int]:
-    counts = {"latin": 0, "cyrillic": 0, "arabic": 0, "other": 0}
-    for ch in text:
-        if ch.isalpha():
-            counts[script_of(ch)] += 1
+    """Letters per script (latin, cyrillic, arabic; other letters as other)."""
+    counts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS.items()}
+    letters = len(_LETTER.findall(text)) if not text.isascii() else counts["latin"]
+    counts["other"] = max(0, letters - sum(counts.values()))
     return counts
 
 
 _EXPECTED = {"kk": "cyrillic", "ru": "cyrillic", "ar": "arabic"}
+_FOREIGN = {"cyrillic": re.compile("[A-Za-z\u00c0-\u024f\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+            "arabic": re.compile("[A-Za-z\u00c0-\u024f\u0400-\u052f]")}
+_KAZAKH_LETTER = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic", "en": "English"}
 
 
@@ -76,14 +87,16 @@ def _strip_kept(text: str, kept: Iterable[str]) -> str:
 
 def check(entry: Entry, kept: Iterable[str] = (), detect: Detector | None = None) -> list[Finding]:
     """kept: Latin-script forms the translation may contain (do-not-translate terms of its source)."""
+    expected = _EXPECTED.get(entry.lang)
+    if not expected:
+        return []
+    if not _FOREIGN[expected].search(entry.msgstr):  # the usual case: only the expected script, no Latin
+        return _language(entry.msgstr, entry.lang, detect)
     kept = list(kept)
     text = _strip_kept(entry.msgstr, kept)
     # capitalised Latin words are names (The Power of Nutrition, Al-Azhar) that may stay in Latin letters
     counts = letter_counts(_LATIN_NAME.sub(" ", text))
     letters = sum(counts.values())
-    expected = _EXPECTED.get(entry.lang)
-    if not expected:
-        return []
     findings: list[Finding] = []
     english = _english_left(entry, text, kept)
     if english:
@@ -98,21 +111,26 @@ def check(entry: Entry, kept: Iterable[str] = (), detect: Detector | None = None
     if entry.lang == "ar" and counts["cyrillic"]:
         findings.append(Finding("script", "Cyrillic letters in an Arabic translation; remove or transliterate "
                                           "them"))
-    if entry.lang == "kk":
-        findings += _kazakh(text, detect)
-    elif entry.lang == "ru":
+    return findings + _language(text, entry.lang, detect)
+
+
+def _language(text: str, lang: str, detect: Detector | None) -> list[Finding]:
+    """Kazakh that is Russian, Russian that is Kazakh."""
+    if lang == "kk":
+        return _kazakh(text, detect)
+    if lang == "ru" and _KAZAKH_LETTER.search(text):
         words = [w for w in _WORD.findall(text) if script_of(w[0]) == "cyrillic"]
         kazakh = [w for w in words if KAZAKH_LETTERS & set(w)]
         if len(kazakh) >= 2 and len(kazakh) >= 0.2 * len(words):
-            findings.append(Finding("script", f"Kazakh words in a Russian translation ({', '.join(kazakh[:3])}); "
-                                              "translate into Russian"))
-    return findings
+            return [Finding("script", f"Kazakh words in a Russian translation ({', '.join(kazakh[:3])}); "
+                                      "translate into Russian")]
+    return []
 
 
 def _kazakh(text: str, detect: Detector | None) -> list[Finding]:
-    words = [w for w in _WORD.findall(text) if script_of(w[0]) == "cyrillic"]
-    if not words or KAZAKH_LETTERS & set(text):
+    if _KAZAKH_LETTER.search(text):
         return []
+    words = [w for w in _WORD.findall(text) if script_of(w[0]) == "cyrillic"]
     if len(words) < 3 or detect is None:
         return []
     language = detect(" ".join(words))
@@ -129,6 +147,8 @@ def _english_left(entry: Entry, text: str, kept: list[str]) -> Finding | None:
     if target == source and _LATIN_WORD.search(_strip_kept(source, kept)):
         return Finding("english", "the translation is the English source unchanged; translate it (or mark "
                                   "ignore-english if it is a name)")
+    if len(_LATIN_WORD.findall(text)) < 3:
+        return None
     run: list[str] = []
     best: list[str] = []
     for m in re.finditer(r"\S+", text):

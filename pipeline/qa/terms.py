@@ -187,17 +187,24 @@ def form_used(translation: str, concept: Concept, lang: str) -> str | None:
     return None
 
 
-def check_names(entries: Sequence[Entry], matches: Sequence[Sequence[TermMatch]]) -> list[tuple[int, Finding]]:
-    """One concept written in different accepted forms across entries of a language: (entry index, finding)
-    for each entry that uses a rarer form than the others."""
-    used: dict[tuple[str, str], dict[str, list[int]]] = {}
-    for k, (entry, found) in enumerate(zip(entries, matches, strict=True)):
-        for concept in {m.concept for m in found}:
-            if len(target_forms(concept, entry.lang)) < 2:
-                continue
+def forms_used(entry: Entry, matches: Sequence[TermMatch]) -> dict[str, str]:
+    """{concept id: the accepted form the translation writes} for concepts with more than one accepted form."""
+    out = {}
+    for concept in {m.concept for m in matches}:
+        if len(target_forms(concept, entry.lang)) > 1:
             form = form_used(entry.msgstr, concept, entry.lang)
             if form:
-                used.setdefault((entry.lang, concept.id), {}).setdefault(form, []).append(k)
+                out[concept.id] = form
+    return out
+
+
+def check_names(entries: Sequence[Entry], uses: Sequence[dict[str, str]]) -> list[tuple[int, Finding]]:
+    """One concept written in different accepted forms across entries of a language: (entry index, finding)
+    for each entry that uses a rarer form than the others. uses: forms_used() of each entry."""
+    used: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for k, (entry, forms) in enumerate(zip(entries, uses, strict=True)):
+        for concept_id, form in forms.items():
+            used.setdefault((entry.lang, concept_id), {}).setdefault(form, []).append(k)
     out = []
     for forms in used.values():
         if len(forms) < 2:
