@@ -153,6 +153,7 @@ def _report_json(report) -> dict:
             {"article": r.slug, "lang": r.lang, "path": str(r.path), "entries": r.entries, "kept": r.kept,
              "memory_exact": r.memory_exact, "memory_fuzzy": r.memory_fuzzy, "previous": r.previous,
              "drafted": r.drafted, "untranslated_before_merge": r.untranslated, "error": r.error,
+             "problems": r.problems,
              "stats": None if r.stats is None
              else {**r.stats.__dict__, "percent_approved": shown_percent(r.stats.percent_approved)}}
             for r in report.catalogs
@@ -170,25 +171,33 @@ def _report_json(report) -> dict:
 STATUS_COLUMNS = ("total", "approved", "fuzzy", "untranslated", "obsolete")
 
 
-def _status_table(rows, title: str, totals: dict[str, int], percent: float, this_run: dict | None = None):
-    """The article × language table shared by `status` and the end of `run` (plus what this run did)."""
+def _status_table(rows, title: str, totals: dict[str, int], percent: float, this_run: dict | None = None,
+                  problems: dict | None = None):
+    """The article × language table shared by `status` and the end of `run` (plus what this run did, and the
+    review-check errors and warnings per catalog: `problems`, {(slug, lang): {"error": n, "warning": n}})."""
     from rich.table import Table
 
     table = Table(title=title)
     table.add_column("article", overflow="fold")
     table.add_column("lang")
     run_columns = ("memory", "drafted") if this_run is not None else ()
-    for column in STATUS_COLUMNS + run_columns + ("approved %",):
+    check_columns = ("errors", "warnings") if problems is not None else ()
+    for column in STATUS_COLUMNS + run_columns + ("approved %",) + check_columns:
         table.add_column(column, justify="right")
+    found = {"error": 0, "warning": 0}
     for slug, lang, stats in rows:
         extra = [str(n) for n in this_run.get((slug, lang), ("-", "-"))] if this_run is not None else []
+        counts = (problems or {}).get((slug, lang))
+        checked = [str(counts[k]) if counts else "-" for k in found] if check_columns else []
+        for key in found:
+            found[key] += counts[key] if counts else 0
         if stats is None:
-            table.add_row(slug, lang, *["-"] * len(STATUS_COLUMNS), *extra, "error")
+            table.add_row(slug, lang, *["-"] * len(STATUS_COLUMNS), *extra, "error", *checked)
             continue
         table.add_row(slug, lang, *(str(getattr(stats, key)) for key in STATUS_COLUMNS), *extra,
-                      percent_text(stats.percent_approved))
+                      percent_text(stats.percent_approved), *checked)
     table.add_row("total", "", *(str(totals[k]) for k in STATUS_COLUMNS + run_columns), percent_text(percent),
-                  style="bold")
+                  *(str(found[k]) for k in found if check_columns), style="bold")
     return table
 
 
@@ -200,7 +209,9 @@ def _print_report(report) -> None:
     ordered = sorted(report.catalogs, key=lambda r: (r.slug, order.get(r.lang, 99)))
     this_run = {(r.slug, r.lang): (r.memory_exact + r.memory_fuzzy + r.previous, r.drafted) for r in ordered}
     rows = [(r.slug, r.lang, None if r.error else r.stats) for r in ordered]
-    out.print(_status_table(rows, "Catalogs after this run", report.totals, report.percent_approved, this_run))
+    problems = {(r.slug, r.lang): r.problems for r in ordered}
+    out.print(_status_table(rows, "Catalogs after this run", report.totals, report.percent_approved, this_run,
+                            problems))
     if report.harvested:
         out.print(f"memory: harvested {report.harvested} approved entries from locales/")
     for lang, label in report.engines.items():
@@ -285,13 +296,15 @@ def status(root: Path = RootOption, langs: list[str] | None = LangsOption, as_js
         report = workflow.status(ws, codes)
     if as_json:
         emit_json({"catalogs": [{"article": r.slug, "lang": r.lang, **r.stats.__dict__, "translated": r.stats.approved,
-                                 "percent_approved": shown_percent(r.stats.percent_approved)} if r.stats else
+                                 "percent_approved": shown_percent(r.stats.percent_approved),
+                                 "problems": r.problems} if r.stats else
                                 {"article": r.slug, "lang": r.lang, "error": r.error} for r in report.rows],
                    "totals": {**report.totals, "percent_approved": shown_percent(report.percent_approved)},
                    "errors": report.errors})
     else:
         rows = [(r.slug, r.lang, r.stats) for r in report.rows]
-        console().print(_status_table(rows, "Catalog status", report.totals, report.percent_approved))
+        console().print(_status_table(rows, "Catalog status", report.totals, report.percent_approved,
+                                      problems={(r.slug, r.lang): r.problems for r in report.rows}))
     for error in report.errors:
         typer.echo(f"error: {error}", err=True)
     if not report.ok:
@@ -905,6 +918,8 @@ def publish_command(
                                               "article in a language only when at least this percent of its "
                                               "segments has a usable translation; the rest shows in English, "
                                               "marked (default: [publish] min_complete, else 100)."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse translations that `pipeline check` finds an "
+                                "error in: they count as untranslated (shown in English)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Reassemble translated articles: Markdown, a static HTML site per language and manifest.json.
@@ -918,7 +933,7 @@ def publish_command(
     target = out if out is not None else ws.published
     with reported(then="; nothing was published"):
         results = publishing.publish(ws, target, codes, include_fuzzy=include_fuzzy,
-                                     min_complete=min_complete)
+                                     min_complete=min_complete, strict=strict)
     if as_json:
         emit_json([{**vars(pub), "completeness": shown_percent(pub.completeness), "paths": dict(pub.paths)}
                    for pub in results])
@@ -941,6 +956,8 @@ def publish_command(
             status += f" [magenta](machine draft: {pub.drafts} unreviewed)[/magenta]"
         if pub.published and pub.fallbacks:
             status += f" ({pub.fallbacks} shown in English)"
+        if pub.published and pub.refused:
+            status += f" ({pub.refused} refused by --strict)"
         table.add_row(escape(pub.slug), pub.lang, publishing.percent(pub.completeness), status)
     console.print(table, markup=True)
     done = sum(pub.published for pub in results)

@@ -91,6 +91,7 @@ class Publication:
     untranslated: int = 0  # segments with no translation at all (no entry or an empty msgstr)
     source: str = ""  # source article, relative to root
     fallbacks: int = 0  # segments the page shows in English: untranslated + fuzzy not shown as drafts
+    refused: int = 0  # translations --strict left out for review-check errors (counted as untranslated)
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,7 @@ def _read(path: Path) -> tuple[sources.Article, list[segmentation.Segment]]:
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
             prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None = None,
-            ) -> list[Publication]:
+            strict: bool = False) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
     Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
@@ -508,6 +509,9 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     of the other target languages stay as the previous manifest lists them (`pipeline run --langs ru` must not
     unpublish Kazakh). Files an earlier run wrote for a rebuilt language and no longer published are removed;
     nothing else in `out` is touched.
+
+    strict: translations the review checks find an error in (`pipeline check`) are refused: they count as
+    untranslated and the page shows the English sentence, so with --min-complete 100 the article waits for the fix.
     """
     ws = as_workspace(root)
     out = ws.published if out is None else Path(out)
@@ -515,13 +519,25 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     min_complete = ws.settings.publish.min_complete if min_complete is None else min_complete
     codes = check_options(ws.root, out, langs, min_complete)  # before the lock touches the workspace
     with ws.lock():
+        check_errors = _check_errors(ws, codes, include_fuzzy) if strict else {}
         return _publish(ws, out, codes, include_fuzzy=include_fuzzy, min_complete=min_complete,
-                        prepared=prepared)
+                        prepared=prepared, check_errors=check_errors)
+
+
+def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> dict[str, set[tuple[str | None, str]]]:
+    """{catalog: {(msgctxt, msgid)}} of the translations review checks find an error in."""
+    from pipeline import glossary, qa
+
+    try:
+        terms = glossary.load(ws.glossary) if any(ws.glossary.glob("*.csv")) else None
+    except glossary.GlossaryError as exc:
+        raise PublishError(f"{exc.message}; --strict needs a readable glossary", exc.path, exc.line) from None
+    return qa.error_keys(qa.check_workspace(ws.root, codes, "all" if include_fuzzy else "approved", terms))
 
 
 def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
              prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None,
-             ) -> list[Publication]:
+             check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None) -> list[Publication]:
     root = ws.root
     docs: dict[tuple[str, str], LocalizedArticle] = {}
     results: list[Publication] = []
@@ -563,14 +579,19 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                                            published=False, reason=str(exc), untranslated=len(segments),
                                            **common))
                 continue
+            bad = (check_errors or {}).get(catalog.relative_to(root).as_posix(), set()) & translations.keys()
+            for key in bad:  # publish --strict: refused, the page shows the English sentence
+                del translations[key]
             doc = reassemble(article.slug, lang, article.text, segments, keys, translations,
                              markdown=article.markdown, include_fuzzy=include_fuzzy)
             counts = {"approved": doc.approved, "fuzzy": doc.fuzzy, "drafts": doc.drafts,
-                      "untranslated": doc.untranslated, "fallbacks": doc.fallbacks}
+                      "untranslated": doc.untranslated, "fallbacks": doc.fallbacks, "refused": len(bad)}
             if doc.completeness + 1e-9 < min_complete:
+                reason = _reason(doc, include_fuzzy, min_complete)
+                if bad:
+                    reason += f"; {len(bad)} refused for review-check errors (`pipeline check` lists them)"
                 results.append(Publication(title=doc.title, completeness=doc.completeness, published=False,
-                                           reason=_reason(doc, include_fuzzy, min_complete),
-                                           **counts, **common))
+                                           reason=reason, **counts, **common))
                 continue
             docs[(article.slug, lang)] = doc
             results.append(Publication(title=doc.title, completeness=doc.completeness, published=True,

@@ -59,6 +59,7 @@ class CatalogReport:
     untranslated: int = 0
     stats: catalogs.CatalogStats | None = None
     error: str = ""
+    problems: dict[str, int] | None = None  # review checks: {"error": n, "warning": n} (`pipeline check --only all`)
 
 
 @dataclass
@@ -231,6 +232,7 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                 else:
                     report.engines[lang] = mt.label
                 _translate_language(ws, options, lang, prepared, tm, mt, report, progress)
+        _count_problems(ws, report.catalogs, terms)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
@@ -413,6 +415,20 @@ class StatusRow:
     lang: str
     stats: catalogs.CatalogStats | None  # None when the catalog cannot be read
     error: str = ""
+    path: Path | None = None
+    problems: dict[str, int] | None = None  # review checks: {"error": n, "warning": n} (`pipeline check --only all`)
+
+
+def _count_problems(ws: Workspace, rows: Sequence[CatalogReport | StatusRow], terms: glossary.Glossary) -> None:
+    """Review-check counts per catalog, over its approved and fuzzy entries (what `pipeline check --only all`
+    lists), into each readable row."""
+    readable = [row for row in rows if not row.error and row.path is not None and row.path.exists()]
+    if not readable:
+        return
+    found = qa.check_workspace(ws.root, only="all", glossary=terms, catalogs=[(r.lang, r.path) for r in readable])
+    counts = found.per_catalog()
+    for row in readable:
+        row.problems = counts.get(qa.catalog_name(row.path, ws.root))
 
 
 @dataclass
@@ -441,9 +457,14 @@ def status(ws: Workspace, langs: Sequence[str] = TARGET_LANGS) -> StatusReport:
                 continue
             try:
                 ws.inside(path, "the catalog")
-                rows.append(StatusRow(slug, lang, catalogs.catalog_stats(path)))
+                rows.append(StatusRow(slug, lang, catalogs.catalog_stats(path), path=path))
             except (catalogs.CatalogError, OutsideWorkspace) as exc:
                 rows.append(StatusRow(slug, lang, None, str(exc)))
+    try:
+        terms = load_glossary(ws)
+    except (glossary.GlossaryError, OutsideWorkspace):  # `glossary check` says why; the other checks still count
+        terms = glossary.Glossary([])
+    _count_problems(ws, rows, terms)
     totals = sum_counts(row.stats for row in rows)
     errors = [str(exc) for exc in scan.refused] + [row.error for row in rows if row.error]
     return StatusReport(rows, totals, errors)

@@ -351,3 +351,39 @@ def test_parallel_check_gives_the_serial_report(workspace):
     parallel = check_workspace(workspace, ["ru"], "all", workers=2, detect=False)
     assert serial.as_dict() == parallel.as_dict()
     assert {p.check for p in serial.problems} >= {"numbers", "consistency", "punctuation"}
+
+
+def test_status_and_run_count_problems_per_catalog(workspace):
+    path = catalog_path(workspace, "ru", "a")
+    approve(path, {"Leaders from 20 countries attended the meeting.": "На встрече были лидеры многих стран."})
+    status = invoke("status", "--root", str(workspace), "--json")
+    assert status.exit_code == 0
+    row = next(r for r in json.loads(status.stdout)["catalogs"] if r["lang"] == "ru" and r["article"] == "a")
+    assert row["problems"] == {"error": 1, "warning": 0}
+    assert "errors" in invoke("status", "--root", str(workspace)).stdout
+    run = invoke("run", "--root", str(workspace), "--langs", "ru", "--no-publish", "--json")
+    assert run.exit_code == 0
+    row = next(r for r in json.loads(run.stdout)["catalogs"] if r["lang"] == "ru")
+    assert row["problems"] == {"error": 1, "warning": 0}
+
+
+def test_publish_strict_refuses_entries_with_errors(workspace):
+    path = catalog_path(workspace, "ru", "a")
+    approve(path, {"Grand Mufti meets the ambassador": "Верховный муфтий встречается с послом",
+                   "The Grand Mufti met the Ambassador of Egypt on Monday.":
+                       "В понедельник Верховный муфтий встретился с Послом Египта.",
+                   "Leaders from 20 countries attended the meeting.": "На встрече были лидеры многих стран.",
+                   "The meeting took place in a warm and friendly atmosphere.":
+                       "Встреча прошла в тёплой и дружеской атмосфере."})
+    loose = json.loads(invoke("publish", "--root", str(workspace), "--langs", "ru", "--json").stdout)
+    assert loose[0]["published"] and loose[0]["refused"] == 0
+    result = invoke("publish", "--root", str(workspace), "--langs", "ru", "--strict", "--json")
+    assert result.exit_code == 0
+    strict = json.loads(result.stdout)[0]
+    assert not strict["published"] and strict["refused"] == 1 and "review-check errors" in strict["reason"]
+    assert not (workspace / "published" / "ru" / "a.html").exists()  # the earlier page is withdrawn
+    partial = json.loads(invoke("publish", "--root", str(workspace), "--langs", "ru", "--strict",
+                                "--min-complete", "50", "--json").stdout)[0]
+    assert partial["published"] and partial["refused"] == 1 and partial["fallbacks"] == 1
+    html = (workspace / "published" / "ru" / "a.html").read_text(encoding="utf-8")
+    assert "лидеры многих стран" not in html and "Leaders from 20 countries" in html

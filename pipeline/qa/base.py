@@ -79,7 +79,7 @@ class Finding:
 
     def problem(self, entry: Entry) -> Problem:
         return Problem(entry.catalog, entry.line, entry.lang, entry.msgid, self.check,
-                       self.severity or CHECKS[self.check].severity, self.message)
+                       self.severity or CHECKS[self.check].severity, self.message, entry.msgctxt)
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,12 @@ class Problem:
     check: str
     severity: str
     message: str
+    msgctxt: str | None = None  # with msgid, which entry; in the JSON only when set
 
     def as_dict(self) -> dict:
         return {"catalog": self.catalog, "line": self.line, "lang": self.lang, "msgid": self.msgid,
-                "check": self.check, "severity": self.severity, "message": self.message}
+                "check": self.check, "severity": self.severity, "message": self.message,
+                **({"msgctxt": self.msgctxt} if self.msgctxt is not None else {})}
 
     def __str__(self) -> str:
         return f"{self.catalog}:{self.line}: {self.severity} [{self.check}] {self.message}"

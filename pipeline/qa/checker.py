@@ -162,7 +162,8 @@ def find_catalogs(root: Path, langs: Sequence[str] = TARGET_LANGS) -> list[tuple
     return out
 
 
-def _relative(path: Path, root: Path) -> str:
+def catalog_name(path: Path, root: Path) -> str:
+    """How reports name a catalog: its path relative to the workspace root."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -199,7 +200,7 @@ def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str =
     if only not in ONLY:
         raise ValueError(f"--only must be one of {', '.join(ONLY)}, not {only!r}")
     glossary = glossary or Glossary([])
-    chosen = [(lang, path, _relative(path, root))
+    chosen = [(lang, path, catalog_name(path, root))
               for lang, path in (catalogs if catalogs is not None else find_catalogs(root, langs))]
     workers = workers or (min(os.cpu_count() or 1, 8) if len(chosen) >= PARALLEL_FROM else 1)
     results = []
@@ -225,14 +226,14 @@ def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str =
     return report
 
 
-def error_keys(report: Report) -> dict[str, set[str]]:
-    """{catalog: {msgid with an error}}: what `publish --strict` refuses."""
-    out: dict[str, set[str]] = {}
+def error_keys(report: Report) -> dict[str, set[tuple[str | None, str]]]:
+    """{catalog: {(msgctxt, msgid) of each entry with an error}}: what `publish --strict` refuses."""
+    out: dict[str, set[tuple[str | None, str]]] = {}
     for p in report.problems:
         if p.severity == ERROR:
-            out.setdefault(p.catalog, set()).add(p.msgid)
+            out.setdefault(p.catalog, set()).add((p.msgctxt, p.msgid))
     return out
 
 
 __all__ = ["CHECKS", "ONLY", "Report", "check_entries", "check_workspace", "entry_findings", "find_catalogs",
-           "catalog_entries", "error_keys"]
+           "catalog_entries", "catalog_name", "error_keys"]
