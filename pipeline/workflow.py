@@ -409,7 +409,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
         tm.add(drafted)
 
 
-@dataclass(frozen=True)
+@dataclass
 class StatusRow:
     slug: str
     lang: str
