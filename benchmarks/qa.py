@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -157,10 +158,34 @@ INJECTIONS = (
 )
 
 
+def workspace_speed(text: dict[str, list[str]], articles: int,
+                    per_article: int = 20) -> tuple[int, float, float, float]:
+    """A workspace of `articles` articles × 3 languages, 20 approved NTREX entries each: (entries, seconds in one
+    process, seconds with the process pool, CPU seconds of the one-process run)."""
+    n = len(text["en"])
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copytree(REPO / "glossary", root / "glossary")
+        for lang in LANGS:
+            for a in range(articles):
+                rows = [(a * per_article + k) % n for k in range(per_article)]
+                write_catalog(root / "locales" / lang / "LC_MESSAGES" / f"a{a:04}.po", lang,
+                              [(text["en"][i], text[lang][i]) for i in rows])
+        cpu = time.process_time()
+        start = time.perf_counter()
+        report = check_workspace(root, LANGS, workers=1)
+        serial, cpu = time.perf_counter() - start, time.process_time() - cpu
+        start = time.perf_counter()
+        check_workspace(root, LANGS)
+        parallel = time.perf_counter() - start
+    return report.entries, serial, parallel, cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--articles", type=int, default=1000, help="size of the speed workspace (0: skip)")
     args = parser.parse_args()
     folder = args.shared / "ntrex128"
     text = {lang: read_lines(folder / name) for lang, name in FILES.items()}
@@ -256,6 +281,11 @@ def main() -> int:
             print(f"   missed [{name}] {lang}: {bad!r}")
     print(f"\n3. Speed: {report.entries} entries in 3 catalogs checked in {elapsed:.2f} s "
           f"({1000 * elapsed / max(report.entries, 1):.2f} ms per entry, reading included)")
+    if args.articles:
+        entries, serial, parallel, cpu = workspace_speed(text, args.articles)
+        print(f"   {args.articles:,}-article workspace ({3 * args.articles:,} catalogs, {entries:,} entries): "
+              f"{serial:.1f} s in one process, {parallel:.1f} s on {os.cpu_count()} cores "
+              f"(CPU time of the one-process check: {cpu:.1f} s)")
     print("   length ratio percentiles (p0.5, median, p99.5): "
           + "; ".join(f"{lang} {q[0.5]} {q[50]} {q[99.5]}" for lang, q in quantiles.items()))
     return 0

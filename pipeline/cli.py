@@ -351,8 +351,12 @@ def _print_check(report, only: str) -> None:
     for line in report.unreadable:
         typer.echo(f"error: {line}", err=True)
     silenced = f", {report.silenced} silenced by ignore- flags" if report.silenced else ""
-    out.print(f"{report.errors} errors, {report.warnings} warnings{silenced} in {report.entries} {only} entries "
-              f"of {len(report.catalogs)} catalogs", highlight=False)
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" + ("" if n == 1 else "s")
+
+    out.print(f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}{silenced} in "
+              f"{report.entries} {only} {'entry' if report.entries == 1 else 'entries'} "
+              f"of {plural(len(report.catalogs), 'catalog')}", highlight=False)
 
 
 # ---------------------------------------------------------------- models (engine)
