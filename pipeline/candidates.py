@@ -41,6 +41,7 @@ HONORIFICS = frozenset("""
 mr mrs ms miss dr prof professor sheikh shaykh h.e his her excellency sir lord madam hajji haji kazhy acad
 archbishop bishop metropolitan pope cardinal rabbi imam mufti father rev reverend st saint sen senator gen
 """.split()) - {"st", "saint"}
+_BARE_HONORIFICS = HONORIFICS - TITLE_WORDS | {"sheikh", "shaykh"}  # "Sheikh", "Dr.": never a title alone
 # Head words of institution names (the body).
 INSTITUTION_HEADS = frozenset("""
 ministry committee council university institute mosque center centre league alliance assembly senate mazhilis
@@ -490,8 +491,9 @@ class _Extractor:
             if not title and not before and prev_word is not None and prev_word.text in ("in", "at", "from", "to") \
                     and prev_word.end + 1 == toks[idx[a]].start:
                 kind = "place"  # "signed in Abu Dhabi"
-            pieces.append(_Piece(self._span_text(text, toks, idx[a], idx[b - 1]), kind, toks[idx[a]].start,
-                                 toks[idx[b - 1]].end, overlaps, title))
+            if not all(known[i] is not None for i in idx[a:b] if toks[i].word):  # else the glossary has them
+                pieces.append(_Piece(self._span_text(text, toks, idx[a], idx[b - 1]), kind, toks[idx[a]].start,
+                                     toks[idx[b - 1]].end, overlaps, title))
             cut = b
             # "Archbishop Tomash Peta of the Roman Catholic Archdiocese": what follows "of" is a body of its own
             while cut < len(idx) and toks[idx[cut]].text.casefold() in _CONNECTORS:
@@ -500,6 +502,12 @@ class _Extractor:
         if rest:
             pieces.extend(self._name_pieces(text, toks, known, rest))
         return pieces
+
+    def _personal(self, toks: list[_Tok], known: list, i: int) -> bool:
+        """A word of a person's name: name-like, or part of a person the glossary knows."""
+        if known[i] is not None:
+            return known[i].concept.type == "person"
+        return self._name_like(toks[i], False)
 
     def _titled_prefix(self, toks: list[_Tok], known: list, before: list[int]) -> bool:
         """The words before a name are a title: they start with a title word or honorific, or are a glossary title."""
@@ -515,16 +523,16 @@ class _Extractor:
         spans = []
         p = 0
         while p < len(idx):
-            if not self._name_like(toks[idx[p]], known[idx[p]] is not None):
+            if not self._personal(toks, known, idx[p]):
                 p += 1
                 continue
             q = p
             while q < len(idx):
                 t = toks[idx[q]]
-                if self._name_like(t, known[idx[q]] is not None) or t.text == "." and q > p:
+                if self._personal(toks, known, idx[q]) or t.text == "." and q > p:
                     q += 1
                 elif t.text.casefold() in _PARTICLES and q + 1 < len(idx) \
-                        and self._name_like(toks[idx[q + 1]], known[idx[q + 1]] is not None):
+                        and self._personal(toks, known, idx[q + 1]):
                     q += 1
                 else:
                     break
@@ -586,7 +594,8 @@ class _Extractor:
         matches = [m for m in dict.fromkeys(known[i] for i in idx) if m is not None]
         if len(matches) == 1 and matches[0].start <= start and matches[0].end >= end:
             return []  # the glossary has it
-        if all(known[i] is not None or _lower(toks[i].text) in _CONNECTORS for i in idx if toks[i].word) \
+        if all(known[i] is not None or _lower(toks[i].text) in _CONNECTORS | _BARE_HONORIFICS for i in idx
+               if toks[i].word) \
                 and not self._composed_title(toks, known, idx):
             return []  # only glossary terms joined by "and": each is known
         if len(words) == 1 and len(idx) == 1 and 0 < idx[0] < len(toks) - 1 \
@@ -775,8 +784,27 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
             + (0.5 if len(text.split()) > 1 else 0.0)
         candidates.append(Candidate(text, kind, count, articles, g["occ"], variants, list(g["overlaps"]),
                                     list(g["titles"]), g["expansion"], {}, round(score, 2)))
+    heads = _title_heads(terms)
+    for c in candidates:
+        if c.kind == "title" and not c.overlaps:
+            c.overlaps = heads.get(name_key(c.text), [])
     candidates.sort(key=lambda c: (-c.score, c.text.casefold()))
     return candidates
+
+
+def _title_heads(terms: Glossary) -> dict[str, list[str]]:
+    """"Grand Imam" is the head of the glossary's "Grand Imam of Al-Azhar": a short form of a known title."""
+    heads: dict[str, list[str]] = {}
+    for concept in terms.concepts:
+        if concept.type != "title":
+            continue
+        for form in (concept.en, *concept.en_variants):
+            head = form.split(" of ")[0]
+            if head != form:
+                ids = heads.setdefault(name_key(head), [])
+                if concept.id not in ids:
+                    ids.append(concept.id)
+    return heads
 
 
 def _form_quality(form: str) -> int:

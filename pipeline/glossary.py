@@ -129,14 +129,19 @@ def target_forms(concept: Concept, lang: str) -> tuple[str, ...]:
 def target_for(match: TermMatch, lang: str) -> str | None:
     """What replaces the match in a lang translation; None when the glossary has no target yet.
 
-    Normally the preferred target. An acronym in the source (SAMK, or "(SAMK)" after the full name) becomes
-    the target-language acronym when the glossary lists one among the target variants.
+    Normally the preferred target. A person's surname written alone becomes the surname alone in the target
+    (a one-word target variant, else the last word of the preferred target). An acronym in the source (SAMK,
+    or "(SAMK)" after the full name) becomes the target-language acronym when the glossary lists one among the
+    target variants.
     """
     concept = match.concept
     forms = target_forms(concept, lang)
     if not forms:
         return None
     preferred = forms[0]
+    if concept.type == "person" and len(match.form.split()) == 1 and len(preferred.split()) > 1:
+        # "President Tokayev": the surname alone becomes the target surname alone (Тоқаев, Токаев, توكاييف)
+        return next((v for v in forms[1:] if len(v.split()) == 1), preferred.split()[-1])
     acronym = next((v for v in concept.target_variants.get(lang, ()) if looks_like_acronym(v)), None)
     if acronym and looks_like_acronym(match.form) and not match.abbrev:
         return acronym
