@@ -920,29 +920,31 @@ def suggest(candidate: Candidate, pairs: Sequence[tuple[str, str]], others: Sequ
     tokenised = [[m.group() for m in _TARGET_WORD.finditer(target)] for _, target in pairs]
     stem_sets = [{_stem(w, lang) for w in words} for words in tokenised]
     other_stems = [{_stem(m.group(), lang) for m in _TARGET_WORD.finditer(t)} for t in others[:2000]]
-    best, best_score = "", 0.0
-    seen: set[tuple[str, ...]] = set()
+    surfaces: dict[tuple[str, ...], dict[str, int]] = {}  # stems -> how often each spelling occurs
     for words in tokenised:
         for n in range(1, min(size + 3, 10) + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i:i + n]
-                key = tuple(_stem(w, lang) for w in gram)
-                if key in seen:
-                    continue
-                seen.add(key)
-                support = sum(1 for stems in stem_sets if set(key) <= stems) / len(pairs)
-                contrast = (sum(1 for stems in other_stems if set(key) <= stems) / len(other_stems)
-                            if other_stems else 0.0)
-                sound = fuzz.ratio(_latin(" ".join(gram)), english) / 100 if lang != "ar" else 0.0
-                length = abs(n - size) / max(size, 1)
-                if len(pairs) >= 2:
-                    score = support - 2 * contrast - 0.15 * length + 0.3 * sound
-                    ok = support == 1.0 and contrast < 0.2
-                else:
-                    score = sound - 0.1 * length
-                    ok = candidate.kind == "person" and sound >= 0.75
-                if ok and score > best_score:
-                    best, best_score = " ".join(gram), score
+                forms = surfaces.setdefault(tuple(_stem(w, lang) for w in gram), {})
+                text = " ".join(gram)
+                forms[text] = forms.get(text, 0) + 1
+    best, best_score = "", 0.0
+    for key, forms in surfaces.items():
+        gram = max(forms, key=lambda f: forms[f])  # the spelling the translators wrote most often
+        n = len(key)
+        support = sum(1 for stems in stem_sets if set(key) <= stems) / len(pairs)
+        contrast = (sum(1 for stems in other_stems if set(key) <= stems) / len(other_stems)
+                    if other_stems else 0.0)
+        sound = fuzz.ratio(_latin(gram), english) / 100 if lang != "ar" else 0.0
+        length = abs(n - size) / max(size, 1)
+        if len(pairs) >= 2:
+            score = support - 2 * contrast - 0.15 * length + 0.3 * sound
+            ok = support == 1.0 and contrast < 0.2
+        else:
+            score = sound - 0.1 * length
+            ok = candidate.kind == "person" and sound >= 0.75
+        if ok and score > best_score:
+            best, best_score = gram, score
     return best
 
 
@@ -986,7 +988,7 @@ def add_suggestions(candidates: Sequence[Candidate], approved: dict[str, dict[st
         if not table:
             continue
         for c in candidates:
-            mine = {o.sentence for o in c.occurrences}
+            mine = dict.fromkeys(o.sentence for o in c.occurrences)  # in article order: the same answer every run
             pairs = [(s, table[s]) for s in mine if s in table]
             if not pairs:
                 continue
