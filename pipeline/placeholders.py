@@ -184,9 +184,10 @@ def protect(text: str, matches: Sequence[TermMatch], lang: str, scheme: Placehol
 
 
 def english_plural(match: TermMatch) -> bool:
-    """The source says the term in the plural ("Ambassadors" for the glossary's "Ambassador")."""
-    text, form = match.text.rstrip("’'"), match.form or match.concept.en
-    return text.lower().endswith("s") and not form.lower().endswith("s") and text[:1].isalpha()
+    """The source says the term in the plural: "Ambassadors" (a variant the glossary lists) for "Ambassador"."""
+    text, singular = match.text.rstrip("’'"), match.concept.en
+    return (text.lower().endswith("s") and not singular.lower().endswith("s") and not text.isupper()
+            and text.lower() != singular.lower())
 
 
 def placement_terms(protected: Protected, forms: Forms) -> list[Term]:

@@ -273,3 +273,26 @@ def test_cli_place_lets_a_real_model_decide_what_the_rules_are_unsure_of(tiny_pa
     sure = json.loads(CliRunner().invoke(app, [*args[:4], "XT1-ға барды.", *args[5:], "--source", "He went to Astana."]
                                          ).stdout)
     assert sure["terms"][0]["decided_by"] == "rule" and sure["text"] == "Астанаға барды."
+
+
+def test_a_plural_in_the_english_gives_the_plural_form():
+    from pipeline.concepts import Concept
+    from pipeline.termmatch import Glossary
+
+    gloss = Glossary([Concept("ambassador", "title", "Ambassador", ("Ambassadors",),
+                              targets={"kk": "Елші", "ru": "Посол"})])
+    for lang, output, expected in (("kk", "XT1-ге хат жазылды.", "Елшілерге хат жазылды."),
+                                   ("ru", "Письмо направлено XT1 и министрам.",
+                                    "Письмо направлено Послам и министрам."),
+                                   ("ru", "Встреча с XT1.", "Встреча с Послами.")):
+        source = "The Ambassadors met."
+        [result] = placeholders.translate_with_terms([source], [gloss.find(source)], lang, lambda t, o=output: [o])
+        assert result.ok and result.text == expected, (lang, result.text)
+    [single] = placeholders.translate_with_terms(["The Ambassador met."], [gloss.find("The Ambassador met.")], "ru",
+                                                 lambda t: ["Встреча с XT1."])
+    assert single.text == "Встреча с Послом."
+
+
+def test_a_code_inside_a_word_is_not_a_placeholder():
+    pattern = placeholder_pattern("XT")
+    assert [m.group(1) for m in pattern.finditer("MAXT1 BXT2 XT12 ЖХТ3 XT4")] == ["12", "4"]
