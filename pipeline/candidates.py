@@ -598,10 +598,9 @@ class _Extractor:
                if toks[i].word) \
                 and not self._composed_title(toks, known, idx):
             return []  # only glossary terms joined by "and": each is known
-        if len(words) == 1 and len(idx) == 1 and 0 < idx[0] < len(toks) - 1 \
-                and toks[idx[0] - 1].text.casefold() == "the" and toks[idx[0] + 1].word \
+        if len(words) == 1 and len(idx) == 1 and 0 < idx[0] < len(toks) - 1 and toks[idx[0] + 1].word \
                 and toks[idx[0] + 1].text[0].islower() and toks[idx[0] + 1].text.casefold() not in FUNCTION_WORDS:
-            return []  # "the Hanafi tradition": an adjective, not a name
+            return []  # "the Hanafi tradition", "Ottoman manuscripts": an adjective, not a name
         if len(words) == 1:
             low = _lower(words[0])
             if low in HONORIFICS | TITLE_WORDS | INSTITUTION_WORDS or low in INSTITUTION_HEADS \
@@ -706,8 +705,8 @@ class _Extractor:
         """"Name (ABBR)", "ABBR – Name" and acronyms on their own."""
         found = []
         for k, t in enumerate(toks):
-            if not t.word or not _is_acronym(t.text) or known[k] is not None:
-                continue
+            if not t.word or not _is_acronym(t.text) or known[k] is not None or _lower(t.text) in HONORIFICS:
+                continue  # "H.E." is an honorific, not an acronym
             expansion = ""
             if 0 < k < len(toks) - 1 and toks[k - 1].text == "(" and toks[k + 1].text == ")":
                 before = [p for p in pieces if p.end <= toks[k - 1].start and p.kind != "person"]
@@ -1132,3 +1131,25 @@ def add(root: Path, candidates: Sequence[Candidate], terms: Glossary) -> tuple[P
         path.parent.mkdir(parents=True, exist_ok=True)
         append_to_glossary(path, rows)
     return path, rows
+
+
+# ---------------------------------------------------------------- the gap per article, for `run`
+
+
+@dataclass(frozen=True)
+class ArticleGap:
+    """The names of one article the glossary does not know yet: what MT will render on its own."""
+
+    article: str  # the article's path as shown (source_texts/x.txt)
+    names: tuple[Candidate, ...]
+
+
+def gaps(sentences: Sequence[Sentence], terms: Glossary) -> list[ArticleGap]:
+    """Per article, the candidate names found in it (ranked over all the articles given), in article order."""
+    found = extract(sentences, terms)
+    order = list(dict.fromkeys(s.article for s in sentences))
+    per: dict[str, list[Candidate]] = {a: [] for a in order}
+    for c in found:
+        for a in c.articles:
+            per[a].append(c)
+    return [ArticleGap(a, tuple(per[a])) for a in order]

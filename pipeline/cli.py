@@ -165,6 +165,9 @@ def _report_json(report) -> dict:
         "errors": report.errors,
         "warnings": report.warnings,
         "published": [{**p.__dict__, "completeness": shown_percent(p.completeness)} for p in report.publications],
+        "glossary_gaps": [{"article": g.article, "count": len(g.names),
+                           "names": [{"text": c.text, "kind": c.kind, "count": c.count, "variants": c.variants}
+                                     for c in g.names]} for g in report.gaps],
     }
 
 
@@ -214,6 +217,7 @@ def _print_report(report) -> None:
                             problems))
     if report.harvested:
         out.print(f"memory: harvested {report.harvested} approved entries from locales/")
+    _print_gaps(report.gaps)
     for lang, label in report.engines.items():
         out.print(f"en→{lang}: drafted with {label}")
     if not report.catalogs and not report.errors:
@@ -231,6 +235,17 @@ def _print_report(report) -> None:
         typer.echo(f"warning: {warning}", err=True)
     for error in report.errors:
         typer.echo(f"error: {error}", err=True)
+
+
+def _print_gaps(gaps) -> None:
+    """One line: how many names each article holds that the glossary does not (MT renders them unprotected)."""
+    missing = [g for g in gaps if g.names]
+    if not missing:
+        return
+    names = {c.text for g in missing for c in g.names}
+    per = ", ".join(f"{Path(g.article).stem} {len(g.names)}" for g in missing)
+    typer.echo(f"glossary: {len(names)} name(s) not in the glossary yet ({per}); "
+               "`pipeline glossary candidates` lists them, `--json` gives them per article")
 
 
 @app.command()

@@ -71,6 +71,7 @@ class RunReport:
     engines: dict[str, str] = field(default_factory=dict)  # lang -> engine label
     harvested: int = 0
     publications: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)  # candidates.ArticleGap: names in each article the glossary lacks
 
     @property
     def ok(self) -> bool:
@@ -186,6 +187,15 @@ class _Source:
         return {msgid for _, msgid in self.keys}
 
 
+def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> list:
+    """The names each article holds that the glossary does not: MT will render them unprotected."""
+    from pipeline import candidates
+
+    return candidates.gaps([candidates.Sentence(_relative(source.article.path, ws.root), segment.line, msgid)
+                            for source in prepared
+                            for segment, (_, msgid) in zip(source.segments, source.keys, strict=True)], terms)
+
+
 def _prepare(article: sources.Article, terms: glossary.Glossary) -> _Source:
     segments = segment_text(article.text, markdown=article.markdown)
     keys = catalogs.entry_keys(segments)
@@ -211,6 +221,7 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         terms = load_glossary(ws)
         articles = read_articles(ws, chosen, report)
         prepared = [_prepare(article, terms) for article in articles]
+        report.gaps = _gaps(ws, prepared, terms)
         with open_memory(ws) as tm:
             report.harvested = harvest(tm, ws, report)
             for source in prepared:

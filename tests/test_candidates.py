@@ -321,3 +321,19 @@ def test_shipped_glossary_is_clean_and_covers_the_domain_officers():
                  "First President of the Republic of Kazakhstan – Elbasy", "Central Mosque of Almaty"):
         [match] = terms.find(name)
         assert match.text == name
+
+
+def test_run_shows_the_names_each_article_lacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-models"))
+    root = make_workspace(tmp_path)
+    (root / "source_texts" / "other.txt").write_text(
+        "Mosque news\n\nThe Hazret Sultan Mosque hosted the guests of the Mazhilis.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--root", str(root), "--no-publish", "--json"])
+    assert result.exit_code == 0, result.output
+    gaps = {g["article"]: g for g in json.loads(result.stdout)["glossary_gaps"]}
+    assert gaps["source_texts/mazhilis.txt"]["count"] == len(gaps["source_texts/mazhilis.txt"]["names"])
+    assert {"Mazhilis", "Yerlan Koshanov", "Committee for Religious Affairs"} <= {
+        n["text"] for n in gaps["source_texts/mazhilis.txt"]["names"]}
+    assert {n["text"] for n in gaps["source_texts/other.txt"]["names"]} == {"Hazret Sultan Mosque", "Mazhilis"}
+    summary = CliRunner().invoke(app, ["run", "--root", str(root), "--no-publish"])
+    assert "not in the glossary yet (mazhilis " in summary.output and "other 2" in summary.output
