@@ -188,10 +188,11 @@ class PostgresStore:
             try:
                 with c.transaction():
                     c.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
-                    if self._version() is None:  # another workspace may have created it meanwhile
+                    if self._version() is None:  # another workspace may have created it meanwhile (and the
+                        # catalog cache may not know yet: everything below tolerates an existing schema)
                         c.execute(_SCHEMA)
-                        c.execute("INSERT INTO tm_meta (name, value) VALUES ('schema_version', %s)",
-                                  (str(SCHEMA_VERSION),))
+                        c.execute("INSERT INTO tm_meta (name, value) VALUES ('schema_version', %s) "
+                                  "ON CONFLICT (name) DO NOTHING", (str(SCHEMA_VERSION),))
             except psycopg.errors.InsufficientPrivilege as e:
                 raise MemoryUnavailable(
                     f"{self.path}: cannot create the memory tables ({_scrub(str(e), self.url)}); ask the database "

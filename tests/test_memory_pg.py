@@ -1,0 +1,254 @@
+"""The shared memory on PostgreSQL: migration both ways, many writers at once, masked credentials, clear errors.
+
+These run against a real server (PIPELINE_TEST_POSTGRES_URL; `scripts/test-postgres.sh start` makes one). The
+store-independent memory tests in test_memory.py run against both stores.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from pipeline.memory import APPROVED, MACHINE, STATUSES, Memory, MemoryMigrationError, Unit
+from pipeline.memory_pg import MemorySchemaError, MemoryUnavailable, PostgresStore, mask_url
+
+SENTENCE = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday."
+
+
+def write_catalog(path, entries: dict[str, str], mtime_ns: int, language: str = "ru"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items())
+    path.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: {language}\\n"\n\n'
+                    + body, encoding="utf-8")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path
+
+
+def rich_memory(memory: Memory, root) -> None:
+    """A memory with everything migration must keep: both statuses, origins, dates, sources whose original
+    spelling differs from the lookup key, conflicting approvals, several languages, and a seen-table in which a
+    rewritten catalog still holds an old approval."""
+    memory.add([
+        Unit("en", "ru", "  The mufti   spoke.", "Муфтий выступил.", APPROVED, "tm/a.tmx",
+             "2020-01-02T03:04:05.000006Z", "2021-01-02T03:04:05.000006Z"),
+        Unit("en", "ru", "The mufti spoke.", "Муфтий сказал.", APPROVED, "tm/b.tmx",
+             "2019-01-01T00:00:00.000000Z", "2022-01-01T00:00:00.000000Z"),
+        Unit("en", "kk", "The mufti spoke.", "Муфти сөйледі.", MACHINE, "argos en→kk 1.9"),
+        Unit("en", "ar", "Tags <b>&amp; \"quotes\"\r\n", "وسوم <b>&amp;", APPROVED, ""),
+        Unit("kk", "ru", "Сәлем, әлем.", "Привет, мир.", APPROVED, "x.po"),
+    ] + [Unit("en", "ru", f"The mufti met delegation number {i} in Astana.", f"делегация {i}", origin="bulk.po",
+              updated=f"2023-01-01T00:00:{i:02d}.000000Z") for i in range(40)])
+    locales = root / "locales" / "ru" / "LC_MESSAGES"
+    write_catalog(locales / "a.po", {SENTENCE: "X"}, 1_700_000_000_000_000_000)
+    memory.import_catalogs(root / "locales", origin_root=root)
+    write_catalog(locales / "b.po", {SENTENCE: "Y"}, 1_800_000_000_000_000_000)
+    memory.import_catalogs(root / "locales", origin_root=root)
+
+
+def contents(memory: Memory):
+    return (list(memory.store.iter_units(None, None, STATUSES)), list(memory.store.iter_seen()),
+            [memory.lookup(q, "ru", limit=10, include_machine=True)
+             for q in ("The mufti spoke!", "The mufti met delegation number 7 in Almaty.", SENTENCE)])
+
+
+def test_migration_round_trips_sqlite_postgresql_sqlite(tmp_path, postgres_database):
+    with Memory.open(tmp_path / "first.sqlite") as first:
+        rich_memory(first, tmp_path / "ws")
+        original = contents(first)
+        with Memory.open(postgres_database()) as shared:
+            report = first.migrate_to(shared)
+            assert (report.units, report.seen) == (len(original[0]), len(original[1]))
+            assert "***" in report.target and "@" in report.target
+            assert contents(shared) == original
+            with Memory.open(tmp_path / "back.sqlite") as back:
+                shared.migrate_to(back)
+                assert contents(back) == original
+                with Memory.open(postgres_database()) as again:  # and PostgreSQL to PostgreSQL
+                    back.migrate_to(again)
+                    assert contents(again) == original
+    # the seen-table came along: the rewritten older catalog still does not overtake the newer approval
+    with Memory.open(tmp_path / "back.sqlite") as back:
+        a = tmp_path / "ws" / "locales" / "ru" / "LC_MESSAGES" / "a.po"
+        os.utime(a, ns=(1_900_000_000_000_000_000,) * 2)
+        back.import_catalogs(tmp_path / "ws" / "locales", origin_root=tmp_path / "ws")
+        assert back.exact(SENTENCE, "ru").target == "Y"
+    assert len(original[1]) >= 2 and {u.status for u in original[0]} == {APPROVED, MACHINE}
+
+
+def test_migration_refuses_a_memory_that_is_not_empty(tmp_path, postgres_database):
+    url = postgres_database()
+    with Memory.open(tmp_path / "a.sqlite") as a, Memory.open(url) as b:
+        a.add([Unit("en", "ru", SENTENCE, "один")])
+        b.add([Unit("en", "ru", "Another sentence.", "другое")])
+        with pytest.raises(MemoryMigrationError, match="already holds 1 units"):
+            a.migrate_to(b)
+        assert b.stats().units == 1
+
+
+def test_a_failed_migration_leaves_the_target_empty(tmp_path, postgres_database, monkeypatch):
+    with Memory.open(tmp_path / "a.sqlite") as a, Memory.open(postgres_database()) as b:
+        a.add([Unit("en", "ru", f"Sentence number {i}.", f"предложение {i}") for i in range(30)])
+
+        def broken_seen():
+            yield ("x.po", "en", "A source the memory never had.", "ru", 1)
+
+        monkeypatch.setattr(a.store, "iter_seen", broken_seen)
+        with pytest.raises(ValueError, match="lacks"):
+            a.migrate_to(b, batch=7)
+        assert b.stats().units == 0
+
+
+def test_password_is_masked_everywhere(postgres_database):
+    url = postgres_database()
+    password = psycopg.conninfo.conninfo_to_dict(url).get("password") or "no-password"
+    with Memory.open(url) as memory:
+        assert password not in memory.path and password not in memory.stats().path
+    assert mask_url("postgresql://desk:s3cret@db.example:5432/tm?sslmode=require") == \
+        "postgresql://desk:***@db.example:5432/tm?sslmode=require"
+    assert mask_url("postgres://db/tm?user=desk&password=s3cret") == "postgres://db/tm?user=desk&password=***"
+    assert mask_url("postgresql://desk@db/tm") == "postgresql://desk@db/tm"
+
+
+def test_unreachable_server_is_a_clear_error_without_the_password():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://desk:Sup3rS3cret@127.0.0.1:{port}/tm"
+    with pytest.raises(MemoryUnavailable) as err:
+        Memory.open(url)
+    message = str(err.value)
+    assert "Sup3rS3cret" not in message
+    assert f"cannot reach the translation memory at postgresql://desk:***@127.0.0.1:{port}/tm" in message
+
+
+def test_wrong_password_is_a_clear_error_without_it(postgres_database):
+    url = postgres_database()
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    bad = (f"postgresql://{parts.get('user', 'postgres')}:WrongPassw0rd@{parts['host']}:{parts['port']}/"
+           f"{parts['dbname']}")
+    with pytest.raises(MemoryUnavailable) as err:
+        Memory.open(bad)
+    assert "WrongPassw0rd" not in str(err.value) and "***" in str(err.value)
+
+
+def test_a_schema_from_another_version_names_the_migrate_command(postgres_database):
+    url = postgres_database()
+    Memory.open(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE tm_meta SET value = '99' WHERE name = 'schema_version'")
+    with pytest.raises(MemorySchemaError) as err:
+        Memory.open(url)
+    message = str(err.value)
+    assert "schema version 99" in message and "pipeline tm migrate" in message
+    assert (psycopg.conninfo.conninfo_to_dict(url).get("password") or "\0") not in message
+
+
+def test_two_workspaces_creating_the_schema_at_once(postgres_database):
+    url = postgres_database()
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: Memory.open(url), range(4)))
+    for m in stores:
+        assert m.stats().units == 0
+        m.close()
+
+
+def test_four_writers_and_four_readers_lose_and_duplicate_nothing(postgres_database):
+    """Four workspaces harvest overlapping batches (each twice: harvest is idempotent) while four others look
+    up: every unit ends up exactly once, nobody deadlocks, readers see only whole transactions."""
+    url = postgres_database()
+    shared_units = [Unit("en", "ru", f"The council met delegation number {i} in Astana today.", f"делегация {i}",
+                         origin="shared.po", updated="2024-01-01T00:00:00.000000Z") for i in range(300)]
+    own = {w: [Unit("en", lang, f"Workspace {w} approved sentence number {i} about the congress.",
+                    f"{lang} {w} {i}", origin=f"ws{w}.po", updated="2024-02-01T00:00:00.000000Z")
+               for i in range(150) for lang in ("kk", "ru")] for w in range(4)}
+    Memory.open(url).close()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    looked = [0]
+
+    def writer(w: int) -> list[int]:
+        rng = random.Random(w)
+        added = []
+        with Memory.open(url) as m:
+            for _ in range(2):
+                units = shared_units + own[w]
+                rng.shuffle(units)
+                for i in range(0, len(units), 100):
+                    with m.store.transaction():  # a harvest: several batches in one transaction
+                        added.append(m.add(units[i:i + 100]))
+        return added
+
+    def reader(r: int) -> None:
+        rng = random.Random(100 + r)
+        with Memory.open(url) as m:
+            while not stop.is_set():
+                i = rng.randrange(300)
+                found = m.lookup(f"The council met delegation number {i} in Astana yesterday.", "ru", limit=3)
+                for match in found:  # whatever is visible is whole: a source always comes with its target
+                    assert match.target.startswith("делегация ")
+                looked[0] += 1
+
+    with ThreadPoolExecutor(8) as pool:
+        readers = [pool.submit(reader, r) for r in range(4)]
+        writers = [pool.submit(writer, w) for w in range(4)]
+        try:
+            results = [f.result(timeout=240) for f in writers]
+        finally:
+            stop.set()
+            for f in readers:
+                try:
+                    f.result(timeout=60)
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+    assert not errors, errors
+    expected = len(shared_units) + sum(len(units) for units in own.values())
+    assert sum(sum(r) for r in results) == expected  # each unit counted new exactly once, by one writer
+    with Memory.open(url) as m:
+        stats = m.stats()
+        assert (stats.units, stats.sources) == (expected, 300 + 4 * 150)
+        assert m.add(shared_units + own[0]) == 0  # harvesting again writes nothing
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM (SELECT source_id, target_lang, target FROM tm_units "
+                            "GROUP BY 1, 2, 3 HAVING count(*) > 1) d").fetchone()[0] == 0
+        grams = conn.execute("SELECT df FROM tm_grams WHERE lang = 'en' AND gram = 'ast'").fetchone()[0]
+    assert grams == 300  # the trigram counts saw every new source once, whoever wrote it
+    assert looked[0] > 0
+
+
+def test_a_writer_waits_for_another_and_readers_do_not(postgres_database):
+    """The advisory lock is the guard: while one harvest is open, a second writer waits and a reader does not."""
+    url = postgres_database()
+    with Memory.open(url) as first, Memory.open(url) as second, Memory.open(url) as reader:
+        first.add([Unit("en", "ru", SENTENCE, "до")])
+        done = threading.Event()
+        with first.store.transaction():
+            first.add([Unit("en", "ru", "A sentence in an open harvest.", "открыто")])
+
+            def write() -> None:
+                second.add([Unit("en", "ru", "Mufti Qaz 2024", "второй")])
+                done.set()
+
+            t = threading.Thread(target=write)
+            t.start()
+            assert reader.exact(SENTENCE, "ru").target == "до"  # readers are not blocked
+            assert reader.exact("A sentence in an open harvest.", "ru") is None  # nor see half a harvest
+            assert not done.wait(0.5)  # the second writer waits for the first
+        t.join(30)
+        assert done.is_set()
+        assert reader.stats().units == 3
+
+
+def test_store_class_is_postgres_for_urls(postgres_database, tmp_path):
+    with Memory.open(postgres_database()) as m:
+        assert isinstance(m.store, PostgresStore)
+    started = time.monotonic()
+    with Memory.open(tmp_path / "x.sqlite") as m:
+        assert not isinstance(m.store, PostgresStore)
+    assert time.monotonic() - started < 30
