@@ -12,6 +12,15 @@ sources (not in the memory), 25% held-out NTREX sentences.
 translate-toolkit runs as pot2po runs it: `match.matcher(store, max_candidates=1, min_similarity=75,
 max_length=1000)`. Each engine runs in its own process so its peak RSS is its own; our lookups run in a fresh
 process that opens the built SQLite file (the OS page cache still holds it: the build just wrote it).
+
+The two stores side by side (same units, same queries, one run):
+
+    python3 benchmarks/memory.py --backend sqlite,postgresql --sizes 100000 --tt-max 0
+
+adds, per store: the import rate, lookups of short queries (2-4 words, reported apart: trigram indexes are at their
+weakest there), agreement of the best match between the stores, and throughput while 4 writers harvest new units
+into the memory as 4 readers look up. PostgreSQL: `--postgres-url` (default $PIPELINE_TEST_POSTGRES_URL), else a
+throwaway cluster is started with scripts/test-postgres.sh and stopped at the end; each size gets a new database.
 """
 
 from __future__ import annotations
@@ -100,14 +109,32 @@ def make_queries(units: list[tuple[str, str]], held_out: list[tuple[str, str]], 
     return queries
 
 
-def read_units(path: Path, n: int) -> list[tuple[str, str]]:
+def make_short_queries(units: list[tuple[str, str]], count: int, seed: int) -> list[dict]:
+    """Headline-sized queries (2-4 words): the start of memory sources, half of them with one word changed."""
+    rng = random.Random(seed)
+    vocab = sorted({w for s, _ in units[:5000] for w in s.split()})
+    queries = []
+    while len(queries) < count:
+        words = units[rng.randrange(len(units))][0].split()[:rng.randint(2, 4)]
+        if rng.random() < 0.5:
+            words[rng.randrange(len(words))] = rng.choice(vocab)
+        queries.append({"kind": "short", "text": " ".join(words)})
+    return queries
+
+
+def read_units(path: Path, n: int, start: int = 0) -> list[tuple[str, str]]:
     out = []
     with open(path, encoding="utf-8") as f:
-        for line in f:
+        for i, line in enumerate(f):
             if len(out) == n:
                 break
-            out.append(tuple(json.loads(line)))
+            if i >= start:
+                out.append(tuple(json.loads(line)))
     return out
+
+
+def memory_location(db: str):
+    return db if db.startswith(("postgresql://", "postgres://")) else Path(db)
 
 
 def rss_mb() -> dict[str, float]:
@@ -130,33 +157,36 @@ def worker_build(args) -> dict:
 
     units = read_units(Path(args.units), args.size)
     t0 = time.perf_counter()
-    with Memory.open(Path(args.db)) as memory:
+    with Memory.open(memory_location(args.db)) as memory:
         for i in range(0, len(units), 10_000):
             memory.add([Unit("en", "ru", s, t, origin="ntrex128+variants") for s, t in units[i:i + 10_000]])
+        imported = time.perf_counter() - t0
         memory.optimize()
+        size = memory.stats().size_bytes
     build = time.perf_counter() - t0
-    size = sum(os.path.getsize(args.db + ext) for ext in ("", "-wal") if os.path.exists(args.db + ext))
-    return {"build_s": build, "db_mb": size / 1e6}
+    return {"build_s": build, "import_per_s": len(units) / imported, "db_mb": size / 1e6}
 
 
 def worker_ours(args) -> dict:
     from pipeline.memory import Memory
 
     queries = json.loads(Path(args.query_file).read_text(encoding="utf-8"))
+    short = json.loads(Path(args.short_file).read_text(encoding="utf-8")) if args.short_file else []
     t0 = time.perf_counter()
-    memory = Memory.open(Path(args.db))
+    memory = Memory.open(memory_location(args.db))
     open_s = time.perf_counter() - t0
     for q in queries[:10]:  # warm-up, not counted
         memory.lookup(q["text"], "ru", min_score=MIN_SCORE)
     result = {"open_s": open_s}
-    for limit in (1, 5):  # 1: the best match, as pot2po asks translate-toolkit; 5: our default
+    for name, limit, asked in (("limit1", 1, queries), ("limit5", 5, queries), ("short", 1, short)):
+        # limit 1: the best match, as pot2po asks translate-toolkit; 5: our default
         times, best = [], []
-        for q in queries:
+        for q in asked:
             t = time.perf_counter()
             matches = memory.lookup(q["text"], "ru", min_score=MIN_SCORE, limit=limit)
             times.append(time.perf_counter() - t)
             best.append([matches[0].source, matches[0].score] if matches else None)
-        result[f"limit{limit}"] = {"times": times, "best": best}
+        result[name] = {"times": times, "best": best}
     result["rss"] = rss_mb()  # while the database is still mapped
     memory.close()
     return result
@@ -184,6 +214,71 @@ def worker_tt(args) -> dict:
         times.append(time.perf_counter() - t)
         best.append([str(found[0].source), float(found[0].getnotes().strip().rstrip("%"))] if found else None)
     return {"build_s": build, "times": times, "best": best, "rss": rss_mb()}
+
+
+def worker_writer(args) -> dict:
+    """One workspace harvesting new units in transactions of 200 (its own, plus a share every writer has)."""
+    from pipeline.memory import Memory, Unit
+
+    units = read_units(Path(args.units), args.shared_count, start=args.shared_start) + \
+        read_units(Path(args.units), args.count, start=args.start)
+    done = 0
+    t0 = time.perf_counter()
+    with Memory.open(memory_location(args.db)) as memory:
+        for i in range(0, len(units), 200):
+            with memory.store.transaction():
+                memory.add([Unit("en", "ru", s, t, origin=f"writer-{args.start}") for s, t in units[i:i + 200]])
+            done += len(units[i:i + 200])
+    return {"units": done, "seconds": time.perf_counter() - t0}
+
+
+def worker_reader(args) -> dict:
+    """Lookups, as fast as they come, until the stop file appears."""
+    from pipeline.memory import Memory
+
+    queries = json.loads(Path(args.query_file).read_text(encoding="utf-8"))
+    times = []
+    t0 = time.perf_counter()
+    with Memory.open(memory_location(args.db)) as memory:
+        i = 0
+        while not Path(args.stop).exists():
+            t = time.perf_counter()
+            memory.lookup(queries[i % len(queries)]["text"], "ru", min_score=MIN_SCORE, limit=1)
+            times.append(time.perf_counter() - t)
+            i += 1
+    return {"lookups": len(times), "seconds": time.perf_counter() - t0, "times": times}
+
+
+def concurrent(db: str, units_path: Path, first_new: int, per_writer: int, qpath: Path, work: Path) -> dict:
+    """4 writers + 4 readers at once: units written per second, lookups per second, reader p95."""
+    stop = work / "stop"
+    stop.unlink(missing_ok=True)
+    shared = per_writer // 4  # the first quarter of each writer's units is the same for all four
+    procs, outs = [], []
+    for w in range(4):
+        outs.append(work / f"writer-{w}.json")
+        procs.append(_spawn("writer", outs[-1], units=units_path, db=db, shared_start=first_new, shared_count=shared,
+                            start=first_new + shared + w * (per_writer - shared), count=per_writer - shared))
+    readers = [work / f"reader-{r}.json" for r in range(4)]
+    rprocs = [_spawn("reader", out, db=db, query_file=qpath, stop=stop) for out in readers]
+    t0 = time.perf_counter()
+    for p in procs:
+        p.wait()
+    wall = time.perf_counter() - t0
+    stop.touch()
+    for p in rprocs:
+        p.wait()
+    written = [json.loads(o.read_text()) for o in outs]
+    read = [json.loads(o.read_text()) for o in readers]
+    times = [t for r in read for t in r["times"]]
+    return {"units_per_s": sum(w["units"] for w in written) / wall, "lookups_per_s": len(times) / wall,
+            "p95_ms": ms(times, .95) if times else 0.0, "median_ms": ms(times, .5) if times else 0.0}
+
+
+def _spawn(kind: str, out: Path, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, __file__, "--worker", kind, "--out", str(out)] + \
+        [x for k, v in kw.items() for x in (f"--{k.replace('_', '-')}", str(v))]
+    return subprocess.Popen(cmd)
 
 
 def run_worker(kind: str, **kw) -> dict:
@@ -218,6 +313,94 @@ def agreement(ours: list, theirs: list) -> tuple[int, int]:
     return same, same_score
 
 
+class Postgres:
+    """The server for the PostgreSQL side: a URL given, or a throwaway cluster (scripts/test-postgres.sh)."""
+
+    def __init__(self, url: str | None):
+        self.url, self.dir = url, None
+        if not self.url:
+            out = subprocess.run(["bash", str(REPO / "scripts" / "test-postgres.sh"), "start"], check=True,
+                                 capture_output=True, text=True).stdout
+            env = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines() if "=" in line)
+            self.url, self.dir = env["PIPELINE_TEST_POSTGRES_URL"], env["PIPELINE_TEST_POSTGRES_DIR"]
+
+    def database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' "
+                         "LC_CTYPE 'C.UTF-8'")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def drop(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def close(self) -> None:
+        if self.dir:
+            subprocess.run(["bash", str(REPO / "scripts" / "test-postgres.sh"), "stop", self.dir], check=False)
+
+
+def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units_path: Path,
+                     held_out: list[tuple[str, str]], work: Path, per_writer: int) -> None:
+    """SQLite and PostgreSQL side by side: same units, same queries."""
+    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    server = Postgres(args.postgres_url or os.environ.get("PIPELINE_TEST_POSTGRES_URL")) \
+        if "postgresql" in backends else None
+    header = (f"{'units':>8}  {'store':<11} {'import/s':>9} {'median ms':>10} {'p95 ms':>8} {'short med':>10} "
+              f"{'short p95':>10} {'same best':>10} {'4w+4r units/s':>14} {'lookups/s':>10} {'r p95 ms':>9}")
+    print(header, flush=True)
+    try:
+        for size in sizes:
+            queries = make_queries(units[:size], held_out, args.queries, args.seed + size)
+            short = make_short_queries(units[:size], args.queries // 2, args.seed + size + 1)
+            qpath, spath = work / f"queries-{size}.json", work / f"short-{size}.json"
+            qpath.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+            spath.write_text(json.dumps(short, ensure_ascii=False), encoding="utf-8")
+            results = {}
+            for backend in backends:
+                if backend == "postgresql":
+                    db = server.database(f"pipeline_bench_{size}")
+                else:
+                    db = str(work / f"memory-{size}.sqlite")
+                    for ext in ("", "-wal", "-shm"):
+                        Path(db + ext).unlink(missing_ok=True)
+                load = os.getloadavg()[0]
+                built = run_worker("build", units=units_path, db=db, size=size)
+                ours = run_worker("ours", units=units_path, db=db, size=size, query_file=qpath, short_file=spath)
+                busy = concurrent(db, units_path, max(sizes), per_writer, qpath, work) if args.concurrency else {}
+                results[backend] = ours
+                same = ""
+                if backend != backends[0]:
+                    a, _ = agreement(results[backends[0]]["limit1"]["best"], ours["limit1"]["best"])
+                    b, _ = agreement(results[backends[0]]["short"]["best"], ours["short"]["best"])
+                    same = f"{100 * (a + b) / (len(queries) + len(short)):.1f}%"
+                r, sh = ours["limit1"], ours["short"]
+                print(f"{size:>8}  {backend:<11} {built['import_per_s']:>9.0f} {ms(r['times'], .5):>10.2f} "
+                      f"{ms(r['times'], .95):>8.2f} {ms(sh['times'], .5):>10.2f} {ms(sh['times'], .95):>10.2f} "
+                      f"{same:>10} {busy.get('units_per_s', 0):>14.0f} {busy.get('lookups_per_s', 0):>10.0f} "
+                      f"{busy.get('p95_ms', 0):>9.1f}", flush=True)
+                print(f"  # {backend} {size}: {built['db_mb']:.0f} MB, build {built['build_s']:.0f} s, "
+                      f"load average {load:.1f} at the start", flush=True)
+                if backend == "postgresql" and not args.workdir:
+                    server.drop(f"pipeline_bench_{size}")
+            if len(backends) > 1:
+                first, second = (results[b] for b in backends[:2])
+                diffs = [(q["text"], a, b) for q, a, b in zip(queries + short, first["limit1"]["best"] +
+                                                              first["short"]["best"], second["limit1"]["best"] +
+                                                              second["short"]["best"], strict=True)
+                         if (a is None) != (b is None) or (a and b and a[0] != b[0])]
+                for text, a, b in diffs[:5]:
+                    print(f"  #   differs: {text[:60]!r}: {backends[0]} {a and round(a[1], 2)} "
+                          f"{backends[1]} {b and round(b[1], 2)}", flush=True)
+    finally:
+        if server:
+            server.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000", help="memory sizes, comma-separated")
@@ -226,7 +409,18 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200, help="queries per size")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", help="keep the generated data and memories here")
-    ap.add_argument("--worker", choices=["build", "ours", "tt"], help=argparse.SUPPRESS)
+    ap.add_argument("--backend", default="",
+                    help="compare stores side by side instead: sqlite,postgresql (see the top of this file)")
+    ap.add_argument("--postgres-url", help="server for the PostgreSQL store (default: $PIPELINE_TEST_POSTGRES_URL, "
+                                           "else a throwaway cluster)")
+    ap.add_argument("--concurrency", type=int, default=1, help="with --backend: 0 skips the 4 writers + 4 readers")
+    ap.add_argument("--worker", choices=["build", "ours", "tt", "writer", "reader"], help=argparse.SUPPRESS)
+    ap.add_argument("--short-file", help=argparse.SUPPRESS)
+    ap.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--shared-start", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--shared-count", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--stop", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--units", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -235,7 +429,8 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.worker:
-        result = {"build": worker_build, "ours": worker_ours, "tt": worker_tt}[args.worker](args)
+        result = {"build": worker_build, "ours": worker_ours, "tt": worker_tt, "writer": worker_writer,
+                  "reader": worker_reader}[args.worker](args)
         Path(args.out).write_text(json.dumps(result), encoding="utf-8")
         return
 
@@ -246,7 +441,8 @@ def main() -> None:
     held_out = pairs[9::10]
     bases = [p for i, p in enumerate(pairs) if i % 10 != 9]
     t = time.perf_counter()
-    units = build_units(bases, max(sizes), args.seed)
+    per_writer = 2000  # new units each of the 4 concurrent writers harvests (a quarter shared by all)
+    units = build_units(bases, max(sizes) + (4 * per_writer if args.backend else 0), args.seed)
     units_path = work / "units.jsonl"
     with open(units_path, "w", encoding="utf-8") as f:
         for u in units:
@@ -254,6 +450,10 @@ def main() -> None:
     print(f"# data: {len(bases)} NTREX sentences + variants -> {len(units)} units "
           f"({time.perf_counter() - t:.1f}s); {len(held_out)} held out; {args.queries} queries per size; "
           f"min score {MIN_SCORE}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    if args.backend:
+        compare_backends(args, sizes, units, units_path, held_out, work, per_writer)
+        print(f"# data and memories in {work}")
+        return
 
     header = (f"{'units':>8}  {'engine':<18} {'build s':>8} {'median ms':>10} {'p95 ms':>8} "
               f"{'same best':>10} {'same score':>10} {'RSS MB':>7}")
