@@ -47,8 +47,10 @@ CREATE TABLE IF NOT EXISTS tm_sources (
     text text NOT NULL,              -- normalised source: the lookup key
     digest bytea NOT NULL UNIQUE     -- blake2b-128 of (lang, text): one row per source, however many writers
 );
--- fastupdate off: a lookup never scans a pending list that every harvest grows (milliseconds per query)
-CREATE INDEX IF NOT EXISTS tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops) WITH (fastupdate = off);
+-- New sources go to the index's pending list and each write batch folds it in, in bulk, before it commits: imports
+-- run at bulk speed and a lookup never scans a long pending list (milliseconds per query).
+CREATE INDEX IF NOT EXISTS tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops)
+    WITH (fastupdate = on, gin_pending_list_limit = 16384);
 -- document frequency of each pg_trgm trigram (lower-cased, letters and digits): a lookup picks the rarest
 CREATE TABLE IF NOT EXISTS tm_grams (
     lang text NOT NULL,
@@ -171,6 +173,7 @@ class PostgresStore:
                 "server runs and the URL (--memory, PIPELINE_MEMORY_URL or the workspace setting) is right"
             ) from None
         self._depth = 0
+        self._owner: bool | None = None
         self._locked = False
         self._stack: ExitStack | None = None
         try:
@@ -251,6 +254,14 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ writing
 
+    def _owns_index(self) -> bool:
+        """Only the index owner may fold its pending list in; other writers leave it to the size limit."""
+        if self._owner is None:
+            self._owner = bool(self._conn.execute(
+                "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'tm_sources_trgm'::regclass"
+            ).fetchone()[0])
+        return self._owner
+
     def upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
         """The SQLite store's rules, applied row by row to the batch's state read up front, written in bulk."""
         if not rows:
@@ -274,6 +285,8 @@ class PostgresStore:
                         sids[d] = sid
                         copy.write_row((sid, lang, text, d))
                         grams.update((lang, g) for g in _index_grams(text))
+                if self._owns_index():
+                    c.execute("SELECT gin_clean_pending_list('tm_sources_trgm'::regclass)")
             known = set(sids) - {d for _, _, d in new_sources}
 
             # State of the units and seen rows this batch touches, then the rules, row by row.
@@ -378,29 +391,40 @@ class PostgresStore:
         groups = self._pair_rare_trigrams(words, df)
         if not groups:
             return []
-        likes = " OR ".join("(" + " AND ".join(["text LIKE %s"] * len(g)) + ")" for g in groups)
-        args = [f"%{w}%" for g in groups for w in g]
-        rows = c.execute(f"SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s AND ({likes})",
-                         (low, high, lang, *args)).fetchall()
+        # one branch per pair: each index hit is checked against its own pair only, not against all of them
+        # (`id + 0`: the window is checked on the index hits, never by reading a whole window of the primary key)
+        branch = "SELECT id, text FROM tm_sources WHERE {} AND id + 0 BETWEEN %s AND %s AND lang = %s"
+        sql = " UNION ".join(branch.format(" AND ".join(["text LIKE %s"] * len(g))) for g in groups)
+        args = [a for g in groups for a in ([f"%{w}%" for w in g] + [low, high, lang])]
+        rows = c.execute(sql, args).fetchall()
         if len(rows) > self.CANDIDATE_CAP:
             hits = [(-sum(all(w in t for w in g) for g in groups), sid, t) for sid, t in rows]
             rows = [(sid, t) for _, sid, t in sorted(hits)[:self.CANDIDATE_CAP]]
         return rows
 
     def _pair_rare_trigrams(self, words: dict[str, tuple[int, str]], df: dict[str, int]) -> list[list[str]]:
-        """The text's rarest trigrams, spread over its words, in pairs (as written: LIKE is case-sensitive)."""
-        picks: list[str] = []
+        """The text's rarest trigrams, spread over its words, in pairs (as written: LIKE is case-sensitive).
+
+        A pair takes its two trigrams from different words where it can: two trigrams of one word ("lea", "ead")
+        select every sentence with that word, two words together select few.
+        """
+        picks: list[tuple[int, str]] = []
         per_word: Counter[int] = Counter()
         for g in sorted(df, key=lambda g: (df[g], g)):
             word, written = words[g]
             if per_word[word] < self.PER_WORD:
                 per_word[word] += 1
-                picks.append(written)
+                picks.append((word, written))
                 if len(picks) == self.PICKS:
                     break
         if len(picks) == 1:
-            return [picks]
-        return [picks[i:i + 2] for i in range(0, len(picks) - 1, 2)]
+            return [[picks[0][1]]]
+        pairs: list[list[str]] = []
+        while len(picks) >= 2:
+            word, first = picks.pop(0)
+            i = next((i for i, (w, _) in enumerate(picks) if w != word), 0)
+            pairs.append([first, picks.pop(i)[1]])
+        return pairs
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:
