@@ -18,12 +18,16 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import TARGET_LANGS
 from pipeline.concepts import Concept
 from pipeline.errors import LocatedError
 from pipeline.sources import Article
 from pipeline.termmatch import Glossary
+
+if TYPE_CHECKING:
+    from pipeline.workspace import Workspace
 
 KINDS = ("institution", "title", "person", "acronym", "place")
 
@@ -947,16 +951,18 @@ def suggest(candidate: Candidate, pairs: Sequence[tuple[str, str]], others: Sequ
     return best
 
 
-def approved_translations(root: Path, sentences: Sequence[str], langs: Sequence[str],
+def approved_translations(root: Path | Workspace, sentences: Sequence[str], langs: Sequence[str],
                           warnings: list[str]) -> dict[str, dict[str, str]]:
     """lang -> {English sentence: approved translation}, from the catalogs in locales/ and the memory (read
     only: finding candidates never writes)."""
     from pipeline import memory
     from pipeline.formats.po import read_po
     from pipeline.segment import normalise
+    from pipeline.workspace import Workspace
 
+    ws = root if isinstance(root, Workspace) else Workspace(Path(root))
     found: dict[str, dict[str, str]] = {lang: {} for lang in langs}
-    locales = root / "locales"
+    locales = ws.locales
     for lang in langs:
         folder = locales / lang / "LC_MESSAGES"
         for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
@@ -968,9 +974,7 @@ def approved_translations(root: Path, sentences: Sequence[str], langs: Sequence[
             for entry in catalog:
                 if entry.msgstr and not entry.fuzzy and not entry.obsolete:
                     found[lang][normalise(entry.msgid)] = entry.msgstr
-    from pipeline.workspace import Workspace
-
-    path = Workspace(Path(root)).memory_location
+    path = ws.memory_location
     if isinstance(path, str) or path.is_file():
         with memory.Memory.open(path) as tm:
             for lang in langs:
@@ -1024,7 +1028,7 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def find(root: Path, *, min_count: int = 1, add_rows: bool = False, langs: Sequence[str] = TARGET_LANGS,
+def find(root: Path | Workspace, *, min_count: int = 1, add_rows: bool = False, langs: Sequence[str] = TARGET_LANGS,
          suggestions: bool = True) -> Report:
     """Candidates over every article of source_texts/, best first, with targets suggested from approved work;
     with add_rows, appended to glossary/terms.csv as unconfirmed rows. GlossaryError on a malformed glossary."""
@@ -1032,7 +1036,7 @@ def find(root: Path, *, min_count: int = 1, add_rows: bool = False, langs: Seque
     from pipeline.workflow import load_glossary
     from pipeline.workspace import Workspace
 
-    ws = Workspace(Path(root))
+    ws = root if isinstance(root, Workspace) else Workspace(Path(root))
     terms = load_glossary(ws)
     report = Report([], 0)
     sentences: list[Sentence] = []
@@ -1048,7 +1052,7 @@ def find(root: Path, *, min_count: int = 1, add_rows: bool = False, langs: Seque
         sentences += article_sentences(article, root)
     report.candidates = extract(sentences, terms, min_count=min_count)
     if suggestions and report.candidates:
-        approved = approved_translations(root, list(dict.fromkeys(s.text for s in sentences)), langs,
+        approved = approved_translations(ws, list(dict.fromkeys(s.text for s in sentences)), langs,
                                          report.warnings)
         add_suggestions(report.candidates, approved)
     if add_rows:

@@ -28,6 +28,10 @@ app.add_typer(tm_app, name="tm")
 
 RootOption = typer.Option(Path("."), "--root", help="Workspace: holds source_texts/, glossary/, locales/.")
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+MemoryOption = typer.Option(None, "--memory", metavar="FILE_OR_URL",
+                            help="The translation memory: a SQLite file or a postgresql:// URL shared by the desk "
+                                 "(default: $PIPELINE_MEMORY_URL, then [memory] location in pipeline.toml, then "
+                                 ".pipeline/memory.sqlite). Passwords are never printed.")
 
 
 def fail(message: str, code: int = 1, as_json: bool = False) -> None:
@@ -118,7 +122,7 @@ def open_workspace(root: Path, as_json: bool = False, **options):
 
 def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None,
              min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
-             threads: int | None = None, terms: list[str] | None = None) -> None:
+             threads: int | None = None, terms: list[str] | None = None, memory: str | None = None) -> None:
     from rich.progress import Progress
 
     from pipeline import placeholders, workflow
@@ -129,7 +133,7 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
         fail(str(exc), 2, as_json)
     options = workflow.RunOptions(langs=parse_langs(langs), min_score=min_score, exact_as_fuzzy=exact_as_fuzzy,
                                   publish=publish_at_end, beam_size=beam_size, threads=threads, terms=policies)
-    ws = open_workspace(root, as_json, packages_dir=packages_dir)
+    ws = open_workspace(root, as_json, packages_dir=packages_dir, memory=memory)
     with reported(as_json), Progress(transient=True, disable=as_json) as bar:
         tasks: dict[str, int] = {}
 
@@ -252,10 +256,10 @@ def _print_gaps(gaps) -> None:
 def run(root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
         min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
         publish_at_end: bool = PublishOption, beam_size: int = BeamOption, threads: int = ThreadsOption,
-        terms: list[str] | None = TermsOption, as_json: bool = JsonOption) -> None:
+        terms: list[str] | None = TermsOption, memory: str = MemoryOption, as_json: bool = JsonOption) -> None:
     """Translate every article in source_texts/ into catalogs, then publish what is approved."""
     _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json, beam_size, threads,
-             terms)
+             terms, memory)
 
 
 @app.command()
@@ -263,10 +267,10 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
               root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               beam_size: int = BeamOption, threads: int = ThreadsOption, terms: list[str] | None = TermsOption,
-              as_json: bool = JsonOption) -> None:
+              memory: str = MemoryOption, as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
     _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads,
-             terms)
+             terms, memory)
 
 
 @app.command()
@@ -743,6 +747,7 @@ def glossary_candidates(
     add: bool = typer.Option(False, "--add", help="Append them to glossary/terms.csv as confirmed=no rows "
                              "(empty or suggested targets); existing rows are never touched."),
     limit: int = typer.Option(50, "--limit", min=0, help="Rows shown in the table (0: all); --json lists all."),
+    memory: str = MemoryOption,
 ) -> None:
     """Names the glossary lacks, found in source_texts/: institutions, titles, people, acronyms, places.
 
@@ -754,7 +759,7 @@ def glossary_candidates(
     from pipeline.errors import LocatedError
 
     try:
-        report = candidates.find(root, min_count=min_count, add_rows=add)
+        report = candidates.find(open_workspace(root, as_json, memory=memory), min_count=min_count, add_rows=add)
     except LocatedError as exc:
         fail(str(exc), 1, as_json)
     if as_json:
@@ -804,11 +809,11 @@ def _print_candidates(report, limit: int, add: bool) -> None:
 # ---------------------------------------------------------------- tm (memory)
 
 
-def _tm_memory(root: Path, *, must_exist: bool):
+def _tm_memory(root: Path, memory: str | None, *, must_exist: bool):
     """The workspace memory, for the commands that only read it."""
     from pipeline import workflow
 
-    ws = open_workspace(root, need_articles=False)
+    ws = open_workspace(root, need_articles=False, memory=memory)
     with reported():
         return workflow.open_memory(ws, must_exist=must_exist)
 
@@ -819,6 +824,7 @@ def tm_import(
     root: Path = RootOption,
     source_lang: str = typer.Option(None, "--source-lang",
                                     help="Source language (default: en for catalogs, the TMX srclang)."),
+    memory: str = MemoryOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Harvest approved entries (non-empty, not fuzzy, not obsolete) and TMX units into the memory.
@@ -832,7 +838,7 @@ def tm_import(
 
     from pipeline import workflow
 
-    ws = open_workspace(root, need_articles=False)
+    ws = open_workspace(root, need_articles=False, memory=memory)
     with reported(then="\nnothing was imported; the memory is unchanged"), \
             Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
         task = bar.add_task("importing", total=None)
@@ -855,14 +861,15 @@ def tm_export(
     source_lang: str = typer.Option("en", "--source-lang", help="Source language."),
     include_machine: bool = typer.Option(False, "--include-machine", help="Also export machine drafts."),
     root: Path = RootOption,
+    memory: str = MemoryOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Write the approved units as TMX 1.4b, readable by translate-toolkit, OmegaT, Weblate and others."""
     if fmt.lower() != "tmx":
         fail(f"unknown format {fmt!r}: only tmx is supported", 2)
-    with _tm_memory(root, must_exist=True) as memory:
+    with _tm_memory(root, memory, must_exist=True) as tm:
         try:
-            count = memory.export_tmx(out, source_lang=source_lang, target_langs=langs or None,
+            count = tm.export_tmx(out, source_lang=source_lang, target_langs=langs or None,
                                       include_machine=include_machine)
         except OSError as e:
             fail(f"cannot write {out}: {e}")
@@ -882,11 +889,12 @@ def tm_lookup(
     source_lang: str = typer.Option("en", "--source-lang", help="Source language."),
     include_machine: bool = typer.Option(False, "--include-machine", help="Also show machine drafts."),
     root: Path = RootOption,
+    memory: str = MemoryOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Exact and fuzzy matches for TEXT, best first."""
-    with _tm_memory(root, must_exist=True) as memory:
-        matches = memory.lookup(text, lang, min_score=min_score, limit=limit, source_lang=source_lang,
+    with _tm_memory(root, memory, must_exist=True) as tm:
+        matches = tm.lookup(text, lang, min_score=min_score, limit=limit, source_lang=source_lang,
                                 include_machine=include_machine)
     if json_out:
         emit_json([{"source": m.source, "target": m.target, "score": round(m.score, 2), "origin": m.origin,
@@ -902,12 +910,12 @@ def tm_lookup(
 
 
 @tm_app.command("stats")
-def tm_stats(root: Path = RootOption, json_out: bool = JsonOption) -> None:
+def tm_stats(root: Path = RootOption, memory: str = MemoryOption, json_out: bool = JsonOption) -> None:
     """Units per language pair, approved and machine drafts."""
     from dataclasses import asdict
 
-    with _tm_memory(root, must_exist=True) as memory:
-        stats = memory.stats()
+    with _tm_memory(root, memory, must_exist=True) as tm:
+        stats = tm.stats()
     if json_out:
         emit_json(asdict(stats))
         return
@@ -917,6 +925,39 @@ def tm_stats(root: Path = RootOption, json_out: bool = JsonOption) -> None:
         typer.echo(f"  {p.source_lang} -> {p.target_lang}: {p.approved} approved, {p.machine} machine")
     if stats.last_updated:
         typer.echo(f"last updated {stats.last_updated}")
+
+
+@tm_app.command("migrate")
+def tm_migrate(
+    to: str = typer.Option(..., "--to", metavar="FILE_OR_URL",
+                           help="Where to copy the memory: a postgresql:// URL or a SQLite file; it must be empty."),
+    root: Path = RootOption,
+    memory: str = MemoryOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Copy the memory, nothing lost, into PostgreSQL (a desk's shared memory) or back into a SQLite file.
+
+    Every unit (source as written, target, status, origin, dates) in order of arrival, and the record of what each
+    catalog last said (which decides memory conflicts). One transaction on the target: on any error it stays empty.
+    """
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pipeline import workflow
+
+    ws = open_workspace(root, need_articles=False, memory=memory)
+    with reported(json_out, then="\nnothing was copied"), \
+            Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
+        task = bar.add_task("copying units", total=None)
+        report = workflow.migrate_memory(ws, to, progress=lambda n: bar.update(task, completed=n))
+    if json_out:
+        emit_json(asdict(report))
+        return
+    typer.echo(f"copied {report.units} units ({report.sources} sources, {report.seen} catalog records) from "
+               f"{report.source} to {report.target}\nto use it, pass --memory, set PIPELINE_MEMORY_URL, or put it "
+               "in pipeline.toml under [memory] location")
 
 
 

@@ -502,8 +502,33 @@ def open_memory(ws: Workspace, *, must_exist: bool = False) -> memory.Memory:
                                 f"`pipeline tm import {ws.locales} --root {ws.root}`")
     try:
         return memory.Memory.open(location)
+    except memory_pg.MemoryUnavailable as exc:  # names the server (password masked) and what to do
+        raise MemoryOpenError(str(exc)) from None
     except (RuntimeError, sqlite3.Error) as exc:
         raise MemoryOpenError(f"cannot open the translation memory {memory_name(ws)}: {exc}") from None
+
+
+def migrate_memory(ws: Workspace, to: str | Path,
+                   progress: Callable[[int], None] | None = None) -> memory.MigrationReport:
+    """Copy the workspace memory, whole, into an empty one (a database URL or a SQLite file), under the
+    workspace lock so that no run harvests into it meanwhile. The copy is one transaction on the other side."""
+    target = to if memory_pg.is_url(to) else Path(to).expanduser()
+    here = ws.memory_location
+    if str(target) == str(here) or (isinstance(target, Path) and isinstance(here, Path)
+                                     and target.resolve() == here.resolve()):
+        raise MemoryOpenError(f"{memory_name(ws)} is the workspace memory itself: migrate it to another place")
+    with ws.lock(), open_memory(ws, must_exist=True) as source:
+        try:
+            other = memory.Memory.open(target)
+        except memory_pg.MemoryUnavailable as exc:
+            raise MemoryOpenError(str(exc)) from None
+        except (RuntimeError, sqlite3.Error) as exc:
+            raise MemoryOpenError(f"cannot open {target}: {exc}") from None
+        with other:
+            try:
+                return source.migrate_to(other, progress=progress)
+            except memory.MemoryMigrationError as exc:
+                raise MemoryOpenError(str(exc)) from None
 
 
 def import_memory(ws: Workspace, paths: Sequence[Path], *, source_lang: str | None = None,
@@ -551,4 +576,4 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
 
 
 __all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
-           "import_memory", "import_glossary", "open_memory", "memory_name", "MemoryOpenError", "load_glossary"]
+           "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError", "load_glossary"]

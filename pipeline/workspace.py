@@ -33,6 +33,7 @@ except ImportError:  # Windows
 
 SETTINGS_FILE = "pipeline.toml"
 MEMORY_ENV = "PIPELINE_MEMORY"  # memory location: overrides the settings file, not an explicit argument
+MEMORY_URL_ENV = "PIPELINE_MEMORY_URL"  # the same, under the name a desk's shared database URL goes by
 PACKAGES_ENV = "ARGOS_PACKAGES_DIR"  # argos' own variable: overrides the settings file, not --packages-dir
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _WINDOWS_LOCK_OFFSET = 1 << 30  # msvcrt locks a byte range; lock one far past the holder text
@@ -272,7 +273,7 @@ class Workspace:
         self.root = Path(root)
         self.settings = settings if settings is not None else read_settings(self.root)
         env = os.environ if environ is None else environ
-        self._memory = str(memory) if memory else env.get(MEMORY_ENV) or self.settings.memory
+        self._memory = str(memory) if memory else env.get(MEMORY_ENV) or env.get(MEMORY_URL_ENV) or self.settings.memory
         self._memory_explicit = bool(memory)
         if packages_dir:
             self._packages: Path | None = Path(packages_dir).expanduser()
