@@ -1049,14 +1049,14 @@ def find(root: Path | Workspace, *, min_count: int = 1, add_rows: bool = False, 
             report.errors.append(str(exc))
             continue
         report.articles += 1
-        sentences += article_sentences(article, root)
+        sentences += article_sentences(article, ws.root)
     report.candidates = extract(sentences, terms, min_count=min_count)
     if suggestions and report.candidates:
         approved = approved_translations(ws, list(dict.fromkeys(s.text for s in sentences)), langs,
                                          report.warnings)
         add_suggestions(report.candidates, approved)
     if add_rows:
-        report.glossary_file, report.added = add(root, report.candidates, terms)
+        report.glossary_file, report.added = add(ws.root, report.candidates, terms)
     return report
 
 
