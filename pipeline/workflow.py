@@ -576,4 +576,5 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
 
 
 __all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
-           "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError", "load_glossary"]
+           "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError",
+           "load_glossary"]
