@@ -181,8 +181,9 @@ class Placer:
                 whole = head and (head.start() == 0 or not _is_arabic_letter(output[head.start() - 1]))
                 if whole:
                     clitics, article = ar.split_clitics(head.group(1))
-                    # glued: any clitics (and a model's article); with a space crept in: one clitic letter
-                    if (clitics or article) and (not head.group(2) or len(head.group(1)) == 1):
+                    # glued: any clitics (and a model's article); with a space crept in: one clitic letter,
+                    # or clitics with the article ("بال XT1", "ال XT1"), which are no word of their own either
+                    if (clitics or article) and (not head.group(2) or len(head.group(1)) == 1 or article):
                         hit.start, hit.clitics = head.start(), clitics
             elif self.lang in ("kk", "ru"):
                 tail = _CYRILLIC_TAIL.match(output, m.end())
@@ -355,6 +356,8 @@ class Placer:
             before = output[pos:hit.start]
             if self.lang == "ru":
                 before = _ru_preposition_fits(before, text)
+            if text[:1].islower() and _SENTENCE_START.search(output, 0, hit.start):
+                text = text[0].upper() + text[1:]  # a lower-case term opening a sentence
             out += [before, text]
             pos = hit.end
             if hit.particle and self.lang == "kk":
@@ -412,6 +415,7 @@ class Placer:
         return Placement(text, placed, {})
 
 
+_SENTENCE_START = re.compile(r"(?:^|[.!?…])\s*[«\"„“(]?$")
 _AR_NAME = {"": "plain", "و": "wa", "ف": "fa", "ب": "bi", "ل": "li", "ك": "ka"}
 
 

@@ -296,3 +296,22 @@ def test_a_plural_in_the_english_gives_the_plural_form():
 def test_a_code_inside_a_word_is_not_a_placeholder():
     pattern = placeholder_pattern("XT")
     assert [m.group(1) for m in pattern.finditer("MAXT1 BXT2 XT12 ЖХТ3 XT4")] == ["12", "4"]
+
+
+def test_a_lower_case_term_opening_a_sentence_is_capitalised(gloss, forms):
+    placer = Placer("ru", forms)
+    hanafi, maturidi = gloss.get("hanafi-school"), gloss.get("maturidi-tradition")
+    terms = [Term(1, "hanafi-school", forms.for_concept(hanafi, "ru")),
+             Term(2, "maturidi-tradition", forms.for_concept(maturidi, "ru"))]
+    assert placer.place("XT1 распространен, как и XT2.", terms).text == \
+        "Ханафитский мазхаб распространен, как и матуридитское вероучение."
+    assert placer.place("Так и есть. «XT2» и XT1.", terms).text == \
+        "Так и есть. «Матуридитское вероучение» и ханафитский мазхаб."
+
+
+def test_arabic_article_with_a_space_and_words_that_only_end_like_one(gloss, forms):
+    placer = Placer("ar", forms)
+    astana, cairo = gloss.get("astana"), gloss.get("cairo")
+    terms = [Term(1, "astana", forms.for_concept(astana, "ar")), Term(2, "cairo", forms.for_concept(cairo, "ar"))]
+    assert placer.place("سافر بال XT1 ثم ال XT2.", terms).text == "سافر بأستانا ثم القاهرة."
+    assert placer.place("قال XT1 إن مال XT2 كثير.", terms).text == "قال أستانا إن مال القاهرة كثير."

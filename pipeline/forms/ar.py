@@ -37,7 +37,7 @@ def split_clitics(prefix: str) -> tuple[str, bool]:
         prefix, article = prefix[:-1], True
     if all(ch in CLITICS for ch in prefix) and len(prefix) <= 3:
         return prefix, article
-    return "", article
+    return "", False  # the end of another word (مال, قال): nothing of it belongs to the name
 
 
 def forms(term: str) -> dict[str, str]:
