@@ -387,3 +387,16 @@ def test_publish_strict_refuses_entries_with_errors(workspace):
     assert partial["published"] and partial["refused"] == 1 and partial["fallbacks"] == 1
     html = (workspace / "published" / "ru" / "a.html").read_text(encoding="utf-8")
     assert "лидеры многих стран" not in html and "Leaders from 20 countries" in html
+
+
+def test_terms_accept_the_forms_the_term_forms_stage_makes():
+    from pipeline.concepts import Concept
+    from pipeline.forms import Forms
+
+    concept = Concept("elbasy", "title", "Leader of the Nation", targets={"ru": "Елбасы"},
+                      extra={"ru_forms": "dat=Лидеру нации"})
+    found = Glossary([concept]).find("A letter to the Leader of the Nation.")
+    entry = Entry("A letter to the Leader of the Nation.", "Письмо Лидеру нации.", "ru")
+    assert ids(terms.check(entry, found)) == ["terms"]  # the stem rule alone does not know the curated form
+    assert terms.check(entry, found, Forms()) == []
+    assert ids(terms.check(Entry(entry.msgid, "Письмо президенту.", "ru"), found, Forms())) == ["terms"]

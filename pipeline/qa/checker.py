@@ -20,6 +20,7 @@ import polib
 from pipeline import TARGET_LANGS
 from pipeline.errors import CatalogError
 from pipeline.formats.po import read_po
+from pipeline.forms import Forms
 from pipeline.glossary import target_forms
 from pipeline.qa import consistency, leftovers, length, numbers, punctuation, script, terms
 from pipeline.qa.base import CHECKS, ERROR, WARNING, Entry, Finding, Problem
@@ -82,9 +83,12 @@ def _kept(found: Sequence[TermMatch], lang: str) -> list[str]:
     return out
 
 
-def entry_findings(entry: Entry, found: Sequence[TermMatch], detect: script.Detector | None) -> list[Finding]:
-    """Every per-entry check on one entry (before silencing)."""
-    return (terms.check(entry, found) + numbers.check(entry) + script.check(entry, _kept(found, entry.lang), detect)
+def entry_findings(entry: Entry, found: Sequence[TermMatch], detect: script.Detector | None,
+                   forms: Forms | None = None) -> list[Finding]:
+    """Every per-entry check on one entry (before silencing); forms: the term-forms maker the terms check asks
+    when the stem rule finds a term missing."""
+    return (terms.check(entry, found, forms) + numbers.check(entry)
+            + script.check(entry, _kept(found, entry.lang), detect)
             + punctuation.check(entry) + leftovers.check(entry) + length.check(entry))
 
 
@@ -105,11 +109,12 @@ class _Checked:
 def _check_each(entries: Sequence[Entry], glossary: Glossary, detect) -> _Checked:
     matches_of: dict[str, list[TermMatch]] = {}
     out = _Checked(list(entries))
+    forms = Forms()  # loads the Russian analyzer only if a Russian term needs it
     for entry in entries:
         if entry.msgid not in matches_of:
             matches_of[entry.msgid] = glossary.find(entry.msgid)
         found = matches_of[entry.msgid]
-        out.findings.append(entry_findings(entry, found, detect))
+        out.findings.append(entry_findings(entry, found, detect, forms))
         out.uses.append(terms.forms_used(entry, found))
     return out
 
