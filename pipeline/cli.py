@@ -446,6 +446,25 @@ def models_list(packages_dir: Path | None = PackagesDirOption, as_json: bool = J
                       "for Kazakh see `pipeline models import-opus`.", highlight=False)
 
 
+MaxUnpackedOption = typer.Option(
+    "1G", "--max-unpacked-size", help="Refuse an archive that unpacks to more than this (checked before and "
+    "while unpacking; a zip bomb stops here): e.g. 4G for a real large model.")
+
+
+def _limits(max_unpacked: str):
+    from pipeline import archives
+
+    try:
+        return archives.Limits(max_bytes=archives.parse_size(max_unpacked))
+    except ValueError as exc:
+        fail(f"--max-unpacked-size: {exc}", 2)
+        raise
+
+
+def _note(message: str) -> None:
+    typer.echo(f"note: {message}", err=True)
+
+
 def _is_language_code(target: str) -> bool:
     import re
 
@@ -460,13 +479,18 @@ def models_install(
     ),
     from_code: str = typer.Option("en", "--from", help="Source language for language-code installs."),
     packages_dir: Path | None = PackagesDirOption,
+    max_unpacked: str = MaxUnpackedOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Validate and install translation packages; a package for the same pair is replaced."""
     import functools
 
     from pipeline import engine
+    from pipeline.languages import LANGUAGE_CODE
 
+    if not LANGUAGE_CODE.match(from_code):
+        fail(f"--from {from_code!r} is not a language code (such as en)", 2, as_json)
+    limits = _limits(max_unpacked)
     directory = _packages(packages_dir)
     fetch_index = functools.cache(engine.argos_index)
     installed, errors = [], []
@@ -475,9 +499,9 @@ def models_install(
             if _is_language_code(target):
                 typer.echo(f"fetching {from_code}→{target} from the argos index ...", err=True)
                 info = engine.install_from_index(target, directory, from_code=from_code,
-                                                 fetch_index=fetch_index)
+                                                 fetch_index=fetch_index, limits=limits, on_note=_note)
             else:
-                info = engine.install_model(Path(target), directory)
+                info = engine.install_model(Path(target), directory, limits=limits, on_note=_note)
         except engine.ModelError as err:
             errors.append(str(err))
             typer.echo(f"error: {err}", err=True)
@@ -511,6 +535,7 @@ def models_import_opus(
         None, "--out", help="Write the .argosmodel here instead of installing it."
     ),
     packages_dir: Path | None = PackagesDirOption,
+    max_unpacked: str = MaxUnpackedOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Convert an OPUS-MT (Marian) release into an argos package and install it (or write it with --out)."""
@@ -518,13 +543,14 @@ def models_import_opus(
 
     from pipeline import engine, opus
 
+    limits = _limits(max_unpacked)
     directory = _packages(packages_dir)
     try:
         with Console(stderr=True).status(f"converting {source.name} ({from_code}→{to_code}) ..."):
             result = opus.import_opus(
                 source, to_code, directory=directory, out=out, from_code=from_code, lang_token=lang_token,
                 quantization=None if quantization == "float32" else quantization,
-                package_version=package_version,
+                package_version=package_version, limits=limits, on_note=_note,
             )
     except engine.ModelError as err:
         fail(str(err))

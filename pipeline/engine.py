@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pipeline import TARGET_LANGS, files
+from pipeline import TARGET_LANGS, archives, files
 from pipeline.errors import ModelError
+from pipeline.languages import LANGUAGE_CODE
 
 # Codes the pipeline translates English into; `models list` reports which are missing.
 TARGET_CODES = TARGET_LANGS  # what the pipeline translates into
@@ -102,6 +103,9 @@ def _check_metadata(metadata: object, where: str) -> dict:
         value = metadata.get(field)
         if not isinstance(value, str) or not value.strip():
             raise ModelError(f"{where}: metadata.json lacks {field!r}; this is not a translation package")
+        if not LANGUAGE_CODE.match(value):  # the codes name the install folder: never a path
+            raise ModelError(f"{where}: metadata field {field!r} is {value!r}, not a language code (such as "
+                             "kk, ru or pt-BR); refusing the package")
     kind = metadata.get("type", "translate")
     if kind != "translate":
         raise ModelError(f"{where}: package type is {kind!r}, not a translation model")
@@ -310,7 +314,7 @@ def _archive_layout(zf: zipfile.ZipFile, archive: Path) -> str:
     return top
 
 
-def inspect_archive(archive: Path) -> tuple[str, dict]:
+def inspect_archive(archive: Path, limits: archives.Limits | None = None) -> tuple[str, dict]:
     """Cheap checks before extracting: (top-level dir, metadata). ModelError names the file and the fix."""
     archive = Path(archive)
     if not archive.is_file():
@@ -322,6 +326,7 @@ def inspect_archive(archive: Path) -> tuple[str, dict]:
     try:
         with zipfile.ZipFile(archive) as zf:
             top = _archive_layout(zf, archive)
+            archives.check_members(zf, archive, limits or archives.Limits())
             names = set(zf.namelist())
             meta_name = f"{top}/metadata.json"
             if meta_name not in names:
@@ -348,22 +353,54 @@ def inspect_archive(archive: Path) -> tuple[str, dict]:
     return top, metadata
 
 
-def install_model(archive: Path, directory: Path) -> ModelInfo:
+def install_model(archive: Path, directory: Path, *, limits: archives.Limits | None = None,
+                  on_note: Callable[[str], None] | None = None) -> ModelInfo:
     """Validate a .argosmodel and install it atomically; nothing installed changes on error.
 
-    An installed package for the same language pair is replaced (whatever its directory is called).
+    An installed package for the same language pair is replaced (whatever its directory is called). The
+    archive may unpack to at most `limits` (checked before and while unpacking). Staging folders left by an
+    interrupted install are removed first, and `on_note` is told so.
     """
     archive, directory = Path(archive), Path(directory)
-    top, _ = inspect_archive(archive)
+    limits = limits or archives.Limits()
+    top, _ = inspect_archive(archive, limits)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ModelError(f"{directory}: cannot create the packages directory ({err})") from err
+    from pipeline.workspace import directory_lock
+
+    with directory_lock(directory):  # one install at a time: any other staging folder is stale
+        return _install_locked(archive, directory, top, limits, on_note)
+
+
+def remove_stale_staging(directory: Path) -> list[tuple[Path, int]]:
+    """Delete `.pipeline-new-*`/`.pipeline-old-*` folders (an install killed half-way); (path, bytes) each.
+
+    Call only while holding the packages directory lock, so a running install's folder is never touched.
+    """
+    removed = []
+    for path in sorted(directory.glob(STAGING_PREFIX + "*")):
+        if path.is_dir() and not path.is_symlink() and path.name.startswith((STAGING_PREFIX + "new-",
+                                                                             STAGING_PREFIX + "old-")):
+            size = _dir_size(path)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append((path, size))
+    return removed
+
+
+def _install_locked(archive: Path, directory: Path, top: str, limits: archives.Limits,
+                    on_note: Callable[[str], None] | None) -> ModelInfo:
+    stale = remove_stale_staging(directory)
+    if stale and on_note:
+        total = sum(size for _, size in stale)
+        on_note(f"removed {len(stale)} staging folder(s) left in {directory} by an interrupted install "
+                f"({archives.human_size(total)}): {', '.join(p.name for p, _ in stale)}")
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "new-", dir=directory))
     try:
         try:
             with zipfile.ZipFile(archive) as zf:
-                zf.extractall(staging, [n for n in zf.namelist() if n.startswith(top + "/")])
+                archives.extract(zf, archive, staging, limits, [n for n in zf.namelist() if n.startswith(top + "/")])
         except (OSError, zipfile.BadZipFile) as err:
             raise ModelError(f"{archive}: extraction failed ({err}); nothing was installed") from err
         package = staging / top
@@ -391,6 +428,8 @@ def _install_dir(directory: Path, top: str, info: ModelInfo) -> Path:
         n += 1
         candidate = directory / f"{top}-{info.from_code}_{info.to_code}" if n == 2 else \
             directory / f"{top}-{info.from_code}_{info.to_code}-{n - 1}"
+    if candidate.resolve().parent != directory.resolve():  # belt and braces: names were checked already
+        raise ModelError(f"{candidate}: the package would be installed outside {directory}; refusing it")
     return candidate
 
 
@@ -446,6 +485,8 @@ def install_from_index(
     directory: Path,
     from_code: str = "en",
     fetch_index: Callable[[], Sequence[Any]] | None = None,
+    limits: archives.Limits | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> ModelInfo:
     """Download the newest from->to package of the argos index and install it through install_model.
 
@@ -473,7 +514,7 @@ def install_from_index(
     except Exception as err:
         raise ModelError(f"{pair}: download of package {best.package_version} failed ({err}). "
                          f"{offline_hint}") from err
-    info = install_model(downloaded, directory)
+    info = install_model(downloaded, directory, limits=limits, on_note=on_note)
     _drop_argos_download(downloaded)
     return info
 

@@ -42,7 +42,7 @@ TARGET_LANGS: tuple[str, ...] = tuple(code for code in LANGUAGES if code != SOUR
 DEFAULT_PLURAL_FORMS = "nplurals=2; plural=(n != 1);"  # gettext's default (Germanic languages)
 
 # A language tag's shape (ISO 639 language, optional BCP 47 subtags): anything else never becomes a path.
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*\Z")  # \Z, not $: "kk" + a newline is no code
 
 
 class LanguageError(LocatedError, ValueError):

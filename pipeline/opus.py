@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pipeline import files
+from pipeline import archives, files
 from pipeline.engine import (
     ModelError,
     ModelInfo,
@@ -28,7 +28,7 @@ from pipeline.engine import (
     install_model,
     read_package,
 )
-from pipeline.languages import english_name
+from pipeline.languages import LANGUAGE_CODE, english_name
 
 # Codes OPUS-MT releases use for each pipeline language, in order of preference for the target token
 # (Kazakh in Cyrillic script first: the pipeline publishes Cyrillic Kazakh).
@@ -210,20 +210,17 @@ def check_direction(release: OpusRelease, to_code: str, from_code: str = "en",
                      f"'{wanted[0]}' (see the release README)")
 
 
-def _extract_zip(archive: Path, into: Path) -> Path:
+def _extract_zip(archive: Path, into: Path, limits: archives.Limits) -> Path:
     if not zipfile.is_zipfile(archive):
         raise ModelError(f"{archive}: not a zip archive; give an OPUS-MT release .zip or its extracted "
                          "directory (download it again if it was interrupted)")
     try:
         with zipfile.ZipFile(archive) as zf:
-            for name in zf.namelist():
-                pure = PurePosixPath(name)
-                if pure.is_absolute() or ".." in pure.parts:
-                    raise ModelError(f"{archive}: unsafe path in archive: {name!r}")
+            archives.check_members(zf, archive, limits)  # paths, member count and declared sizes first
             bad = zf.testzip()
             if bad is not None:
                 raise ModelError(f"{archive}: {bad} is corrupt (CRC mismatch); download the release again")
-            zf.extractall(into)
+            archives.extract(zf, archive, into, limits)
     except zipfile.BadZipFile as err:
         raise ModelError(f"{archive}: damaged zip archive ({err}); download it again") from err
     return into
@@ -305,9 +302,14 @@ def _build(source: Path, root: Path, package: Path, to_code: str, from_code: str
 
 def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en",
                   lang_token: str | None = None, quantization: str | None = "int8",
-                  package_version: str = "1.0") -> OpusImport:
+                  package_version: str = "1.0", limits: archives.Limits | None = None) -> OpusImport:
     """Convert an OPUS-MT release (zip or directory) into a checked `.argosmodel` at `out`."""
     source, out = Path(source), Path(out)
+    for code, option in ((to_code, "--to"), (from_code, "--from")):
+        if not LANGUAGE_CODE.match(code or ""):
+            raise ModelError(f"{option} {code!r} is not a language code (such as kk, ru or pt-BR)")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,31}", package_version or ""):
+        raise ModelError(f"--package-version {package_version!r} must be a version such as 1.0 or 1.2.3")
     if not source.exists():
         raise ModelError(f"{source}: no such file or directory; give an OPUS-MT release .zip or its folder")
     if quantization is not None and quantization not in QUANTIZATIONS:
@@ -318,7 +320,7 @@ def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en
         package = work / "package" / f"translate-{from_code}_{to_code}-{package_version.replace('.', '_')}"
         try:
             if source.is_file():
-                _extract_zip(source, root)
+                _extract_zip(source, root, limits or archives.Limits())
             metadata, notes = _build(source, root, package, to_code, from_code, lang_token, quantization,
                                      package_version)
         except ModelError as err:  # name the user's file, not our temp dirs
@@ -330,15 +332,16 @@ def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en
 
 def import_opus(source: Path, to_code: str, *, directory: Path | None = None, out: Path | None = None,
                 from_code: str = "en", lang_token: str | None = None, quantization: str | None = "int8",
-                package_version: str = "1.0") -> OpusImport:
+                package_version: str = "1.0", limits: archives.Limits | None = None,
+                on_note=None) -> OpusImport:
     """Convert a release; write it to `out`, or (without `out`) install it into `directory`."""
     options = dict(from_code=from_code, lang_token=lang_token, quantization=quantization,
-                   package_version=package_version)
+                   package_version=package_version, limits=limits)
     if out is not None:
         return build_package(source, to_code, Path(out), **options)
     if directory is None:
         raise ModelError("import_opus needs `out` (write an .argosmodel) or `directory` (install it)")
     with tempfile.TemporaryDirectory(prefix="pipeline-opus-") as tmp:
         built = build_package(source, to_code, Path(tmp) / "converted.argosmodel", **options)
-        info = install_model(built.archive, Path(directory))
+        info = install_model(built.archive, Path(directory), limits=limits, on_note=on_note)
     return OpusImport(metadata=built.metadata, notes=built.notes, installed=info)

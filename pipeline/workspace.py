@@ -445,6 +445,12 @@ class Workspace:
 
 
 def catalog_path(root: Path, lang: str, slug: str) -> Path:
+    """locales/<lang>/LC_MESSAGES/<slug>.po; a `lang` that is not a language code never becomes a folder."""
+    from pipeline.languages import LANGUAGE_CODE
+
+    if not LANGUAGE_CODE.match(lang):
+        raise WorkspaceError(f"{lang!r} is not a language code (such as kk, ru or ar); no catalog folder is "
+                             "named after it")
     return Path(root) / "locales" / lang / "LC_MESSAGES" / f"{slug}.po"
 
 

@@ -1,0 +1,68 @@
+"""The guards behind the bad-input table that need more than one CLI call to show (test_bad_input.py has the
+table itself)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import archives, cli
+from pipeline.errors import ModelError
+
+runner = CliRunner()
+
+
+def test_sizes_read_as_people_write_them():
+    assert archives.parse_size("4G") == 4 << 30
+    assert archives.parse_size("500M") == 500 << 20
+    assert archives.parse_size("1.5GiB") == int(1.5 * (1 << 30))
+    assert archives.parse_size("2000") == 2000
+    with pytest.raises(ValueError, match="not a size"):
+        archives.parse_size("a lot")
+
+
+def test_unpacking_counts_real_bytes_when_the_declared_size_lies(tmp_path, monkeypatch):
+    """The declared sizes are checked first; when they lie (here: the check is skipped, as a forged header would
+    get past it), the bytes counted while writing stop the unpacking at the limit."""
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.bin", bytes(4 << 20))
+    monkeypatch.setattr(archives, "check_members", lambda zf, archive, limits, names=None: zf.infolist())
+    with zipfile.ZipFile(archive) as zf, pytest.raises(ModelError, match="although it declares less"):
+        archives.extract(zf, archive, tmp_path / "out", archives.Limits(max_bytes=1 << 20))
+    assert (tmp_path / "out" / "big.bin").stat().st_size <= 1 << 20
+
+
+def test_a_symlink_member_is_refused(tmp_path):
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("pkg/link")
+        info.external_attr = (0o120777 << 16)
+        zf.writestr(info, "/etc/passwd")
+    with zipfile.ZipFile(archive) as zf, pytest.raises(ModelError, match="symbolic link"):
+        archives.extract(zf, archive, tmp_path / "out", archives.Limits())
+    assert not (tmp_path / "out" / "pkg" / "link").exists()
+
+
+def test_the_next_install_removes_what_an_interrupted_one_left(tmp_path, tiny_model_archive):
+    packages = tmp_path / "packages"
+    stale = packages / ".pipeline-new-k1ll3d"
+    (stale / "translate-en_kk-1_0" / "model").mkdir(parents=True)
+    (stale / "translate-en_kk-1_0" / "model" / "model.bin").write_bytes(bytes(1000))
+    (packages / ".pipeline-old-0123").mkdir()
+    result = runner.invoke(cli.app, ["models", "install", str(tiny_model_archive("kk")),
+                                     "--packages-dir", str(packages)])
+    assert result.exit_code == 0, result.stderr
+    assert "removed 2 staging folder(s)" in result.stderr and ".pipeline-new-k1ll3d" in result.stderr
+    assert sorted(p.name for p in packages.iterdir()) == ["translate-en_kk-1_0"]
+
+
+@pytest.mark.parametrize("lang", ["../../etc", "kk/../ru", "", "KK", "k", "/abs", "kk\n"])
+def test_a_language_that_is_not_a_code_never_names_a_catalog_folder(tmp_path, lang):
+    from pipeline.workspace import WorkspaceError, catalog_path
+
+    with pytest.raises(WorkspaceError, match="not a language code"):
+        catalog_path(tmp_path, lang, "article")
+    assert catalog_path(tmp_path, "pt-BR", "article").parent.parent.name == "pt-BR"
