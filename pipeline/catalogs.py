@@ -275,115 +275,187 @@ def _new_entry(draft: Draft) -> polib.POEntry:
     return entry
 
 
+Key = tuple[str | None, str]  # (msgctxt, msgid): what makes an entry unique in a catalog
+
+
+@dataclass
+class _OldEntries:
+    """The catalog on disk, split for a merge. Entries are copies: the merge never changes what it read."""
+
+    live: dict[Key, polib.POEntry]
+    obsolete: list[polib.POEntry]
+    obsolete_by_key: dict[Key, polib.POEntry]  # the first obsolete entry of each key
+    # id() of old entries whose translation went into a merged entry: they do not also stay behind as obsolete
+    consumed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def split(cls, po: polib.POFile) -> _OldEntries:
+        live: dict[Key, polib.POEntry] = {}
+        obsolete: list[polib.POEntry] = []
+        for entry in po:
+            copy = _copy_entry(entry)
+            if entry.obsolete:
+                obsolete.append(copy)
+            else:
+                live[(copy.msgctxt, copy.msgid)] = copy
+        by_key: dict[Key, polib.POEntry] = {}
+        for entry in obsolete:
+            by_key.setdefault((entry.msgctxt, entry.msgid), entry)
+        return cls(live, obsolete, by_key)
+
+    def consume(self, entry: polib.POEntry) -> None:
+        self.consumed.add(id(entry))
+
+    def is_consumed(self, entry: polib.POEntry) -> bool:
+        return id(entry) in self.consumed
+
+    def left_article(self, wanted: Collection[Key]) -> list[polib.POEntry]:
+        """Entries whose sentence is no longer in the article: live ones first, then obsolete ones."""
+        return [e for k, e in self.live.items() if k not in wanted] + self.obsolete
+
+
+@dataclass(frozen=True)
+class _Similar:
+    """An old translation close enough to a changed sentence to be offered as a fuzzy suggestion."""
+
+    score: float
+    old: polib.POEntry
+    order: int  # the old entry's place among the candidates (live before obsolete)
+    index: int  # the draft's place in the article
+
+    def rank(self) -> tuple[float, bool, int, int]:
+        """Best pairs first, like msgmerge: higher score, then a live entry, then catalog and article order."""
+        return -self.score, self.old.obsolete, self.order, self.index
+
+
 def merge_entries(po: polib.POFile, drafts: Sequence[Draft],
                   min_score: float = SIMILARITY) -> list[polib.POEntry]:
-    """Entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed."""
+    """Entries of the merged catalog: drafts in article order, then obsolete entries. `po` is not changed.
+
+    The steps: each draft finds its own entry (kept, revived from obsolete or new); a changed sentence takes
+    the closest translation whose source left the article; what is left with a translation becomes obsolete.
+    """
+    keys = _draft_keys(drafts)
+    wanted = set(keys)
+    old = _OldEntries.split(po)
+    merged = [_place_draft(draft, key, old, wanted) for draft, key in zip(drafts, keys, strict=True)]
+    _suggest_for_changed_sentences(drafts, merged, old, wanted, min_score)
+    for index, entry in enumerate(merged):
+        if entry is None:
+            merged[index] = _new_entry(drafts[index])
+    return [e for e in merged if e is not None] + _left_behind(old, wanted)
+
+
+def _draft_keys(drafts: Sequence[Draft]) -> list[Key]:
     keys = [(d.msgctxt, d.msgid) for d in drafts]
     if any(not d.msgid for d in drafts):
         raise ValueError("a draft with an empty msgid would clash with the catalog header")
     if len(set(keys)) != len(keys):
         dupes = sorted({k[1][:40] for k in keys if keys.count(k) > 1})
         raise ValueError(f"two drafts share msgctxt and msgid (use entry_keys): {dupes}")
-    wanted = set(keys)
-    live: dict[tuple[str | None, str], polib.POEntry] = {}
-    obsolete: list[polib.POEntry] = []
-    for entry in po:
-        copy = _copy_entry(entry)
-        if entry.obsolete:
-            obsolete.append(copy)
-        else:
-            live[(copy.msgctxt, copy.msgid)] = copy
-    obsolete_by_key: dict[tuple[str | None, str], polib.POEntry] = {}
-    for entry in obsolete:
-        obsolete_by_key.setdefault((entry.msgctxt, entry.msgid), entry)
-
-    consumed: set[int] = set()  # id() of old entries whose translation moved into a new entry
-    result: list[polib.POEntry | None] = []
-    pending: list[int] = []  # drafts still without an entry, for the similarity pass
-    for index, draft in enumerate(drafts):
-        key = keys[index]
-        entry = live.get(key)
-        revived = obsolete_by_key.get(key)
-        if entry is not None:
-            if not _has_text(entry) and revived is not None and _has_text(revived):
-                entry.msgstr, entry.msgstr_plural = revived.msgstr, dict(revived.msgstr_plural)
-                entry.flags = list(revived.flags)
-                entry.previous_msgid = revived.previous_msgid
-                entry.previous_msgctxt = revived.previous_msgctxt
-                consumed.add(id(revived))
-            elif revived is not None:
-                if _has_text(revived) and revived.msgstr != entry.msgstr:
-                    note = "earlier translation: " + revived.msgstr.replace("\n", " ")
-                    entry.tcomment = f"{entry.tcomment}\n{note}" if entry.tcomment else note
-                consumed.add(id(revived))
-            entry.occurrences = [tuple(o) for o in draft.occurrences]
-            _refresh_comments(entry, draft)
-            if draft.msgstr and (not _has_text(entry) or (
-                    draft.replaces is not None and _is_fuzzy(entry) and entry.msgstr == draft.replaces)):
-                _apply_proposal(entry, draft)
-            result.append(entry)
-            continue
-        if revived is not None and _has_text(revived):
-            revived.obsolete = False
-            revived.occurrences = [tuple(o) for o in draft.occurrences]
-            _refresh_comments(revived, draft)
-            consumed.add(id(revived))
-            result.append(revived)
-            continue
-        if revived is not None:
-            consumed.add(id(revived))
-        if draft.msgstr:
-            entry = _new_entry(draft)
-            if draft.previous_msgid is not None:
-                old = _find_old(draft, live, wanted, obsolete, consumed)
-                if old is not None:
-                    consumed.add(id(old))
-                    if old.tcomment and not entry.tcomment:
-                        entry.tcomment = old.tcomment
-            result.append(entry)
-            continue
-        result.append(None)
-        pending.append(index)
-
-    # Changed sentences: best old translation whose source is gone, best pairs first (msgmerge's fuzzy match).
-    gone = [e for k, e in live.items() if k not in wanted and _has_text(e) and not e.msgid_plural]
-    gone += [e for e in obsolete if _has_text(e) and not e.msgid_plural]
-    pairs = []
-    for index in pending:
-        for n, old in enumerate(gone):
-            if id(old) in consumed:
-                continue
-            score = similarity(drafts[index].msgid, old.msgid)
-            if score >= min_score:
-                pairs.append((-score, 0 if not old.obsolete else 1, n, index, old))
-    pairs.sort(key=lambda p: p[:4])
-    for _, _, _, index, old in pairs:
-        if result[index] is not None or id(old) in consumed:
-            continue
-        consumed.add(id(old))
-        result[index] = _from_previous(drafts[index], old)
-    for index in pending:
-        if result[index] is None:
-            result[index] = _new_entry(drafts[index])
-
-    merged: list[polib.POEntry] = [e for e in result if e is not None]
-    kept_obsolete = [e for e in obsolete if id(e) not in consumed]
-    for key, entry in live.items():
-        if key in wanted or id(entry) in consumed or not _has_text(entry):
-            continue  # in the article, moved into a changed sentence, or nothing translated to keep
-        entry.obsolete = True
-        entry.occurrences = []
-        kept_obsolete.append(entry)
-    return merged + kept_obsolete
+    return keys
 
 
-def _find_old(draft: Draft, live: dict, wanted: set, obsolete: list, consumed: set) -> polib.POEntry | None:
+def _place_draft(draft: Draft, key: Key, old: _OldEntries, wanted: set[Key]) -> polib.POEntry | None:
+    """The draft's entry from its own sentence; None when only a similar old sentence can help (later step)."""
+    entry = old.live.get(key)
+    revived = old.obsolete_by_key.get(key)
+    if entry is not None:
+        return _keep_live(entry, revived, draft, old)
+    if revived is not None and _has_text(revived):
+        return _revive(revived, draft, old)
+    if revived is not None:
+        old.consume(revived)  # an untranslated obsolete twin carries no work
+    if draft.msgstr:
+        return _new_with_proposal(draft, old, wanted)
+    return None
+
+
+def _keep_live(entry: polib.POEntry, revived: polib.POEntry | None, draft: Draft,
+               old: _OldEntries) -> polib.POEntry:
+    """The sentence is still there: keep the translator's work, refresh references and our `#.` lines."""
+    if revived is not None:
+        if not _has_text(entry) and _has_text(revived):
+            entry.msgstr, entry.msgstr_plural = revived.msgstr, dict(revived.msgstr_plural)
+            entry.flags = list(revived.flags)
+            entry.previous_msgid = revived.previous_msgid
+            entry.previous_msgctxt = revived.previous_msgctxt
+        elif _has_text(revived) and revived.msgstr != entry.msgstr:
+            note = "earlier translation: " + revived.msgstr.replace("\n", " ")
+            entry.tcomment = f"{entry.tcomment}\n{note}" if entry.tcomment else note
+        old.consume(revived)
+    entry.occurrences = [tuple(o) for o in draft.occurrences]
+    _refresh_comments(entry, draft)
+    if draft.msgstr and (not _has_text(entry) or _replaces_machine_draft(entry, draft)):
+        _apply_proposal(entry, draft)
+    return entry
+
+
+def _replaces_machine_draft(entry: polib.POEntry, draft: Draft) -> bool:
+    """The live msgstr is still exactly the machine draft this proposal improves on (never a translator's edit)."""
+    return draft.replaces is not None and _is_fuzzy(entry) and entry.msgstr == draft.replaces
+
+
+def _revive(revived: polib.POEntry, draft: Draft, old: _OldEntries) -> polib.POEntry:
+    """The sentence came back: its obsolete entry returns with its translation."""
+    revived.obsolete = False
+    revived.occurrences = [tuple(o) for o in draft.occurrences]
+    _refresh_comments(revived, draft)
+    old.consume(revived)
+    return revived
+
+
+def _new_with_proposal(draft: Draft, old: _OldEntries, wanted: set[Key]) -> polib.POEntry:
+    entry = _new_entry(draft)
+    if draft.previous_msgid is not None:
+        source = _find_old(draft, old, wanted)
+        if source is not None:
+            old.consume(source)
+            if source.tcomment and not entry.tcomment:
+                entry.tcomment = source.tcomment
+    return entry
+
+
+def _find_old(draft: Draft, old: _OldEntries, wanted: set[Key]) -> polib.POEntry | None:
     """The old entry a draft's `#|` suggestion came from (so it does not also stay behind as obsolete)."""
-    candidates = [e for k, e in live.items() if k not in wanted] + obsolete
-    for entry in candidates:
-        if id(entry) not in consumed and entry.msgid == draft.previous_msgid and entry.msgstr == draft.msgstr:
+    for entry in old.left_article(wanted):
+        if not old.is_consumed(entry) and entry.msgid == draft.previous_msgid and entry.msgstr == draft.msgstr:
             return entry
     return None
+
+
+def _suggest_for_changed_sentences(drafts: Sequence[Draft], merged: list[polib.POEntry | None],
+                                   old: _OldEntries, wanted: set[Key], min_score: float) -> None:
+    """Drafts still without an entry take the best old translation whose source is gone (msgmerge's fuzzy
+    match), best pairs first; each old translation is offered once."""
+    pending = [index for index, entry in enumerate(merged) if entry is None]
+    gone = [e for e in old.left_article(wanted) if _has_text(e) and not e.msgid_plural]
+    pairs = []
+    for index in pending:
+        for order, entry in enumerate(gone):
+            if old.is_consumed(entry):
+                continue
+            score = similarity(drafts[index].msgid, entry.msgid)
+            if score >= min_score:
+                pairs.append(_Similar(score, entry, order, index))
+    for pair in sorted(pairs, key=_Similar.rank):
+        if merged[pair.index] is not None or old.is_consumed(pair.old):
+            continue
+        old.consume(pair.old)
+        merged[pair.index] = _from_previous(drafts[pair.index], pair.old)
+
+
+def _left_behind(old: _OldEntries, wanted: set[Key]) -> list[polib.POEntry]:
+    """Obsolete entries of the merged catalog: old obsolete ones not reused, then translated live entries whose
+    sentence left the article (an untranslated one is dropped, as msgmerge does: there is no work in it)."""
+    kept = [e for e in old.obsolete if not old.is_consumed(e)]
+    for key, entry in old.live.items():
+        if key in wanted or old.is_consumed(entry) or not _has_text(entry):
+            continue
+        entry.obsolete = True
+        entry.occurrences = []
+        kept.append(entry)
+    return kept
 
 
 def _from_previous(draft: Draft, old: polib.POEntry) -> polib.POEntry:
