@@ -51,22 +51,17 @@ for _extra, _case in (("а", "dat"), ("е", "dat"), ("сын", "acc"), ("сін"
                       ("сінен", "abl"), ("ымен", "ins"), ("імен", "ins"), ("сымен", "ins"), ("сімен", "ins")):
     _ALL_ENDINGS.setdefault(_extra, _case)
 _PLURALS = ("лар", "лер", "дар", "дер", "тар", "тер")
-_LETTER_NAMES = {  # how an acronym's last letter is read, for its ending (ҚМДБ-ның: "бе")
-    "б": "бе", "в": "ве", "г": "ге", "ғ": "ға", "д": "де", "ж": "же", "з": "зе", "к": "ка", "қ": "қа",
-    "л": "эл", "м": "эм", "н": "эн", "ң": "эң", "п": "пе", "р": "эр", "с": "эс", "т": "те", "ф": "эф",
-    "х": "ха", "һ": "һа", "ц": "це", "ч": "че", "ш": "ша", "щ": "ща",
-}
 
 
 def front(word: str) -> bool:
     """True when the word takes front-vowel endings (its last clear vowel is front)."""
     w = word.lower().translate(_LATIN) if re.search("[a-z]", word.lower()) else word.lower()
     for ch in reversed(w):
-        if ch in FRONT:
+        if ch in FRONT or ch == "и":  # a last-syllable и is front in names: Париждің, Берлинде, Мадридке
             return True
         if ch in BACK:
             return False
-    return "и" in w or "ю" in w
+    return "ю" in w
 
 
 def ending_class(word: str) -> str:
@@ -104,13 +99,21 @@ def _is_acronym(word: str) -> bool:
     return len(word) >= 2 and word.isupper()
 
 
+def _spoken(word: str) -> str:
+    """How an acronym or Latin name sounds, for its ending. An acronym with a vowel is read as a word (АҚШ-тың,
+    БҰҰ-ның, ЕО-дан); one without is spelled out, its last letter named with ы (ҚМДБ: "…бы" -> ҚМДБ-ның)."""
+    if _is_acronym(word):
+        low = word.lower()
+        return low if any(ch in VOWELS for ch in low) else low + "ы"
+    return word
+
+
 def suffix(word: str, case: str, possessive: bool = False) -> str:
     """The ending word takes in case ("" for nom), hyphen included for acronyms and Latin names."""
     if case == "nom":
         return ""
     if _is_acronym(word) or re.search("[A-Za-z]", word[-1:]):
-        spoken = _LETTER_NAMES.get(word[-1].lower(), word[-1]) if _is_acronym(word) else word
-        return "-" + _SUFFIXES[case][ending_class(spoken)][front(spoken)]
+        return "-" + _SUFFIXES[case][ending_class(_spoken(word))][front(_spoken(word))]
     kind = "poss" if possessive else ending_class(word)
     return _SUFFIXES[case][kind][front(word)]
 
