@@ -489,3 +489,17 @@ def test_the_lock_works_without_fcntl(tmp_path):
     again = subprocess.run([sys.executable, "-c", WINDOWS_LIKE, str(tmp_path), "0"], env=env,
                            capture_output=True, text=True, timeout=60)
     assert again.stdout.strip() == "locked", again.stderr
+
+
+def test_memory_flag_beats_the_environment_and_the_settings_file(root, tmp_path, monkeypatch):
+    (root / "pipeline.toml").write_text('[memory]\nlocation = "from-file.sqlite"\n', encoding="utf-8")
+    monkeypatch.setenv("PIPELINE_MEMORY", str(tmp_path / "from-env.sqlite"))
+    flag = tmp_path / "from-flag.sqlite"
+    assert invoke("run", "--root", str(root), "--langs", "kk", "--no-publish", "--memory", str(flag)).exit_code == 0
+    assert flag.is_file() and not (tmp_path / "from-env.sqlite").exists() and not (root / "from-file.sqlite").exists()
+    stats = invoke("tm", "stats", "--root", str(root), "--memory", str(flag), "--json")
+    assert stats.exit_code == 0 and json.loads(stats.stdout)["path"].endswith("from-flag.sqlite")
+    assert invoke("tm", "stats", "--root", str(root)).exit_code == 1  # the env memory does not exist yet
+    monkeypatch.delenv("PIPELINE_MEMORY")
+    invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
+    assert (root / "from-file.sqlite").is_file()
