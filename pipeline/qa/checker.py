@@ -9,6 +9,7 @@ problems are counted, not listed.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -213,7 +214,8 @@ def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str =
         size = -(-len(chosen) // workers)  # contiguous chunks: entries come back in catalog order
         chunks = [chosen[k:k + size] for k in range(0, len(chosen), size)]
         workers = len(chunks)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawned, not forked: a run calls this with its engine's threads alive
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(_read_and_check, chunks, [only] * workers, [glossary] * workers,
                                     [detect] * workers))
     else:
