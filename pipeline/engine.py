@@ -1,6 +1,5 @@
 """Stage 5: offline machine translation through installed argos packages.
 
-CONTRACT (base commit): the issue-2/8 engine owner replaces the bodies; fields may be added, never renamed.
 Never calls argostranslate.translate.translate() (it downloads sentence splitters and fails offline): we feed
 our own segments through the package's tokenizer and its CTranslate2 translator.
 
