@@ -8,6 +8,10 @@ Cyrillic look-alikes, Arabic digits or spelled letters, stutters, glued Kazakh e
 each with the sentence a translator expects, over different concepts and contexts; and the expected case forms
 of a set of glossary targets. The shipped glossary (glossary/terms.csv) gives the terms.
 
+Also, when the shared material is there (../shared or $PIPELINE_SHARED): the Kazakh ending rules against the
+NTREX-128 Kazakh reference — every capitalised word that also occurs bare in it with a non-possessive case
+ending glued on (Париждің / Париж), and whether our rule makes the same word.
+
 Reported: forms correct per language and case; placement accuracy per language (the whole sentence must equal
 the expected one; for Arabic that is the clitic joining); and placement speed without a model, side by side with
 the plain substitution the pipeline did before (each placeholder replaced by the citation form), over the same
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -27,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline import glossary  # noqa: E402
-from pipeline.forms import Forms  # noqa: E402
+from pipeline.forms import Forms, kk  # noqa: E402
 from pipeline.placeholders import Placeholders  # noqa: E402
 from pipeline.placement import Placer, Term  # noqa: E402
 
@@ -47,11 +53,46 @@ def _terms(gloss, forms: Forms, lang: str, assignment: dict[str, str]) -> list[T
     return out
 
 
+_KK_ENDINGS = {"gen": ("ның", "нің", "дың", "дің", "тың", "тің"), "dat": ("ға", "ге", "қа", "ке"),
+               "acc": ("ны", "ні", "ды", "ді", "ты", "ті"), "loc": ("да", "де", "та", "те"),
+               "abl": ("дан", "ден", "тан", "тен", "нан", "нен"), "ins": ("мен", "бен", "пен")}
+
+
+def kazakh_reference(shared: Path) -> tuple[int, int, list[str]] | None:
+    """(agree, total, examples of disagreement) of our endings vs NTREX-128's Kazakh names; None without it."""
+    path = shared / "ntrex128" / "newstest2019-ref.kaz.txt"
+    if not path.is_file():
+        return None
+    words = re.findall(r"[А-ЯӘҒҚҢӨҰҮҺІа-яәғқңөұүһіё]+(?:-[А-ЯӘҒҚҢӨҰҮҺІа-яәғқңөұүһіё]+)*",
+                       path.read_text(encoding="utf-8"))
+    names: dict[str, int] = defaultdict(int)
+    for word in words:
+        if word[0].isupper():
+            names[word] += 1
+    agree = total = 0
+    wrong: list[str] = []
+    for word, count in names.items():
+        for case, endings in _KK_ENDINGS.items():
+            for ending in endings:
+                stem = word[: -len(ending)]
+                if word.endswith(ending) and len(stem) >= 3 and stem in names and not stem.isupper() \
+                        and not stem.lower().endswith(("ы", "і")):  # a possessive takes other endings
+                    made = kk.decline(stem)[case]
+                    total += count
+                    if made == word:
+                        agree += count
+                    else:
+                        wrong.append(f"{word} (ours {made})")
+    return agree, total, wrong
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=2.0, help="how long to time each placement loop")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--show-misses", action="store_true", help="print each wrong sentence or form")
+    ap.add_argument("--shared", type=Path, default=Path(os.environ.get("PIPELINE_SHARED", REPO.parent / "shared")),
+                    help="the shared test material (NTREX-128), for the Kazakh reference check")
     args = ap.parse_args()
 
     data = json.loads(DATA.read_text(encoding="utf-8"))
@@ -103,12 +144,14 @@ def main() -> None:
         cold_placers[item["lang"]].place(item["output"], _terms(gloss, cold, item["lang"], item["terms"]))
     cold_time = time.perf_counter() - start
 
+    reference = kazakh_reference(args.shared)
     figures = {
         "sentences": {lang: n for lang, (_, n) in per_lang.items()},
         "forms_correct": {f"{lang}.{case}": f"{ok}/{n}" for (lang, case), (ok, n) in sorted(per_case.items())},
         "placement_accuracy": {lang: round(ok / n, 4) for lang, (ok, n) in per_lang.items()},
         "placements_per_s": round(placement_rate), "plain_substitution_per_s": round(plain_rate),
         "cold_first_pass_s": round(cold_time, 3),
+        "kk_endings_vs_ntrex": None if reference is None else f"{reference[0]}/{reference[1]}",
     }
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -129,6 +172,12 @@ def main() -> None:
               f"substitution {plain_rate:,.0f} sentences/s ({plain_rate / placement_rate:.1f}x slower for the forms); "
               f"goal 5,000/s {'ok' if placement_rate >= 5000 else 'BELOW GOAL'}")
         print(f"cold first pass (pymorphy3 load, forms made): {cold_time:.3f} s for {len(cases)} sentences")
+        if reference is None:
+            print(f"Kazakh endings vs NTREX-128: skipped ({args.shared} has no ntrex128/)")
+        else:
+            agree, total, wrong = reference
+            print(f"Kazakh endings vs NTREX-128's Kazakh reference (names seen bare and with a case ending): "
+                  f"{agree}/{total} = {agree / total:.1%} the same; differing, e.g.: {', '.join(wrong[:6])}")
     if args.show_misses or not args.json:
         for miss in misses:
             print("  miss: " + miss, file=sys.stderr)
