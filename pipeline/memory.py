@@ -170,6 +170,10 @@ class MemoryStore(Protocol):
 
     def source_id(self, lang: str, text: str) -> int | None: ...
 
+    def exact_units(self, lang: str, text: str, target_lang: str,
+                    statuses: Sequence[str]) -> tuple[int | None, list[StoredUnit]]:
+        """The source's id and its units (as `units` orders them): one round trip where the store is a server."""
+
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
         """(source id, normalised source) of sources likely close to `text`, within the length window.
 
@@ -376,6 +380,11 @@ class SQLiteStore:
     def source_id(self, lang: str, text: str) -> int | None:
         return self._find_source(lang, text, _key(lang, text))
 
+    def exact_units(self, lang: str, text: str, target_lang: str,
+                    statuses: Sequence[str]) -> tuple[int | None, list[StoredUnit]]:
+        sid = self.source_id(lang, text)
+        return sid, self.units([sid], target_lang, statuses) if sid is not None else []
+
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
         c = self._conn
         low, high = _id_range(min_len, max_len)
@@ -580,11 +589,8 @@ class Memory:
 
     def _exact(self, text: str, target_lang: str, source_lang: str,
                statuses: Sequence[str]) -> tuple[int | None, list[Match]]:
-        sid = self.store.source_id(source_lang, text)
-        if sid is None:
-            return None, []
-        return sid, [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated)
-                     for u in self.store.units([sid], target_lang, statuses)]
+        sid, units = self.store.exact_units(source_lang, text, target_lang, statuses)
+        return sid, [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated) for u in units]
 
     @staticmethod
     def _statuses(include_machine: bool) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -71,6 +72,11 @@ CREATE TABLE IF NOT EXISTS tm_units (
     updated text NOT NULL,
     UNIQUE (source_id, target_lang, target_digest)
 );
+-- sources per length: how big a lookup's length window is, without counting rows
+CREATE TABLE IF NOT EXISTS tm_lengths (
+    len integer PRIMARY KEY,
+    n bigint NOT NULL
+);
 -- what each origin (a catalog, a TMX file) last said for a source: see the SQLite store
 CREATE TABLE IF NOT EXISTS tm_seen (
     origin text NOT NULL,
@@ -80,7 +86,7 @@ CREATE TABLE IF NOT EXISTS tm_seen (
     PRIMARY KEY (origin, source_id, target_lang)
 );
 """
-_TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_units", "tm_seen")
+_TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_lengths", "tm_units", "tm_seen")
 
 
 class MemoryUnavailable(RuntimeError):
@@ -155,6 +161,7 @@ class PostgresStore:
     PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
     SCAN_LIMIT = 500  # length windows this small are scored in full: exact and cheap
     CANDIDATE_CAP = 2000  # beyond this many index hits, keep those sharing the most trigram pairs
+    STATS_TTL = 300.0  # seconds a lookup trusts its copy of the trigram and length counts
 
     def __init__(self, url: str, *, connect_timeout: int = 10):
         try:
@@ -173,6 +180,12 @@ class PostgresStore:
                 "server runs and the URL (--memory, PIPELINE_MEMORY_URL or the workspace setting) is right"
             ) from None
         self._depth = 0
+        # Trigram and length counts, read once and kept up to date with this store's own writes: a lookup is
+        # then one round trip to the server (a round trip costs more than the query on a busy machine). Counts
+        # others add meanwhile only shift which trigrams look rarest; they are re-read every STATS_TTL seconds.
+        self._df: dict[str, dict[str, int]] = {}
+        self._lengths: dict[int, int] | None = None
+        self._stats_read = 0.0
         self._owner: bool | None = None
         self._locked = False
         self._stack: ExitStack | None = None
@@ -274,6 +287,7 @@ class PostgresStore:
                 "SELECT digest, id FROM tm_sources WHERE digest = ANY(%s)", (list(set(digests.values())),)))
             new_sources = [(lang, text, d) for (lang, text), d in digests.items() if d not in sids]
             grams: Counter[tuple[str, str]] = Counter()
+            lengths: Counter[int] = Counter(len(text) for _, text, _ in new_sources)
             if new_sources:
                 arrivals = [n for (n,) in c.execute("SELECT nextval('tm_arrival') FROM generate_series(1, %s)",
                                                     (len(new_sources),))]
@@ -362,8 +376,19 @@ class PostgresStore:
                           "ON CONFLICT (origin, source_id, target_lang) DO UPDATE SET target_key = excluded.target_key",
                           ([k[0] for k, _ in items], [k[1] for k, _ in items], [k[2] for k, _ in items],
                            [v for _, v in items]))
+            if lengths:
+                items = sorted(lengths.items())
+                c.execute("INSERT INTO tm_lengths (len, n) SELECT * FROM unnest(%s::integer[], %s::bigint[]) "
+                          "ON CONFLICT (len) DO UPDATE SET n = tm_lengths.n + excluded.n",
+                          ([k for k, _ in items], [n for _, n in items]))
+                if self._lengths is not None:
+                    for k, n in items:
+                        self._lengths[k] = self._lengths.get(k, 0) + n
             if grams:
                 items = sorted(grams.items())
+                for (lang, g), n in items:
+                    if lang in self._df:
+                        self._df[lang][g] = self._df[lang].get(g, 0) + n
                 c.execute("INSERT INTO tm_grams (lang, gram, df) "
                           "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
                           "ON CONFLICT (lang, gram) DO UPDATE SET df = tm_grams.df + excluded.df",
@@ -376,18 +401,39 @@ class PostgresStore:
         row = self._conn.execute("SELECT id FROM tm_sources WHERE digest = %s", (_digest(lang, text),)).fetchone()
         return row[0] if row else None
 
+    def exact_units(self, lang: str, text: str, target_lang: str,
+                    statuses: Sequence[str]) -> tuple[int | None, list[StoredUnit]]:
+        rows = self._conn.execute(
+            "SELECT s.id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
+            "FROM tm_sources s LEFT JOIN tm_units u ON u.source_id = s.id AND u.target_lang = %s "
+            "AND u.status = ANY(%s) WHERE s.digest = %s "
+            "ORDER BY u.status = 'approved' DESC, u.updated COLLATE \"C\" DESC, u.id DESC",
+            (target_lang, list(statuses), _digest(lang, text))).fetchall()
+        if not rows:
+            return None, []
+        return rows[0][0], [StoredUnit(*r) for r in rows if r[2] is not None]
+
+    def _counts(self, lang: str) -> tuple[dict[str, int], dict[int, int]]:
+        now = time.monotonic()
+        if now - self._stats_read > self.STATS_TTL:
+            self._df, self._lengths, self._stats_read = {}, None, now
+        if self._lengths is None:
+            self._lengths = dict(self._conn.execute("SELECT len, n FROM tm_lengths").fetchall())
+        if lang not in self._df:
+            self._df[lang] = dict(self._conn.execute("SELECT gram, df FROM tm_grams WHERE lang = %s",
+                                                     (lang,)).fetchall())
+        return self._df[lang], self._lengths
+
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
         c = self._conn
         low, high = _id_range(min_len, max_len)
         words = _index_grams(text)
-        # one round trip: is the length window small enough to score in full, and how rare is each trigram
-        in_window, df = c.execute(
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM tm_sources WHERE id BETWEEN %s AND %s LIMIT %s) w), "
-            "(SELECT coalesce(json_object_agg(gram, df), '{}') FROM tm_grams WHERE lang = %s AND gram = ANY(%s))",
-            (low, high, self.SCAN_LIMIT + 1, lang, list(words))).fetchone()
+        counts, lengths = self._counts(lang)
+        in_window = sum(n for length, n in lengths.items() if min_len <= length <= max_len)
         if in_window <= self.SCAN_LIMIT:
             return c.execute("SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s",
                              (low, high, lang)).fetchall()
+        df = {g: counts[g] for g in words if g in counts}
         groups = self._pair_rare_trigrams(words, df)
         if not groups:
             return []
@@ -419,11 +465,14 @@ class PostgresStore:
                     break
         if len(picks) == 1:
             return [[picks[0][1]]]
+        rarest = picks[0][1]
         pairs: list[list[str]] = []
         while len(picks) >= 2:
             word, first = picks.pop(0)
             i = next((i for i, (w, _) in enumerate(picks) if w != word), 0)
             pairs.append([first, picks.pop(i)[1]])
+        if picks:  # an odd one out goes with the rarest: in a two-word query, both trigrams of a long word
+            pairs.append([rarest, picks[0][1]])
         return pairs
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
