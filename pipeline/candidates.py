@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline import TARGET_LANGS
 from pipeline.concepts import Concept
@@ -193,8 +193,7 @@ def name_key(text: str) -> str:
 # ---------------------------------------------------------------- tokens
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):  # a NamedTuple: cheap to make, and there are many
     text: str
     start: int
     end: int
@@ -709,7 +708,8 @@ class _Extractor:
         """"Name (ABBR)", "ABBR – Name" and acronyms on their own."""
         found = []
         for k, t in enumerate(toks):
-            if not t.word or not _is_acronym(t.text) or known[k] is not None or _lower(t.text) in HONORIFICS:
+            if not t.word or len(t.text) < 2 or not (t.text[1].isupper() or t.text[1] == ".") \
+                    or not _is_acronym(t.text) or known[k] is not None or _lower(t.text) in HONORIFICS:
                 continue  # "H.E." is an honorific, not an acronym
             expansion = ""
             if 0 < k < len(toks) - 1 and toks[k - 1].text == "(" and toks[k + 1].text == ")":
@@ -747,10 +747,18 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
     ex = _Extractor(terms, corpus)
     groups: dict[tuple[str, str], dict] = {}
     order: list[tuple[str, str]] = []
+    pieces_of: dict[str, list[_Piece]] = {}  # a sentence repeated across articles is read once
+    keys: dict[str, str] = {}
     for s in sentences:
-        for piece in ex.runs(s.text):
+        pieces = pieces_of.get(s.text)
+        if pieces is None:
+            pieces = pieces_of[s.text] = ex.runs(s.text)
+        for piece in pieces:
             kind = piece.kind
-            key = ("person" if kind == "person" else "name", name_key(piece.text))
+            nk = keys.get(piece.text)
+            if nk is None:
+                nk = keys[piece.text] = name_key(piece.text)
+            key = ("person" if kind == "person" else "name", nk)
             g = groups.get(key)
             if g is None:
                 g = groups[key] = {"forms": {}, "kinds": {}, "occ": [], "articles": {}, "overlaps": {},
@@ -906,46 +914,82 @@ def _latin(text: str) -> str:
     return name_key(text.casefold().translate(_CYRILLIC_LATIN))
 
 
-def suggest(candidate: Candidate, pairs: Sequence[tuple[str, str]], others: Sequence[str], lang: str) -> str:
+class ApprovedTexts:
+    """The approved translations of one language, indexed by stem: which translations contain a word group is
+    a set intersection, so every candidate is scored against all of them cheaply."""
+
+    def __init__(self, table: dict[str, str], lang: str):
+        self.lang = lang
+        self.sources = list(table)
+        self.targets = [table[s] for s in self.sources]
+        self.row = {s: i for i, s in enumerate(self.sources)}
+        self.words = [[m.group() for m in _TARGET_WORD.finditer(t)] for t in self.targets]
+        self._stems: dict[str, str] = {}
+        self.stems = [{self.stem(w) for w in words} for words in self.words]
+        self.index: dict[str, set[int]] = {}
+        for i, stems in enumerate(self.stems):
+            for stem in stems:
+                self.index.setdefault(stem, set()).add(i)
+
+    def stem(self, word: str) -> str:
+        found = self._stems.get(word)
+        if found is None:
+            found = self._stems[word] = _stem(word, self.lang)
+        return found
+
+    def containing(self, key: tuple[str, ...]) -> set[int]:
+        sets = sorted((self.index.get(stem, set()) for stem in set(key)), key=len)
+        return set.intersection(*sets) if sets else set()
+
+
+def suggest(candidate: Candidate, approved: ApprovedTexts) -> str:
     """The words of the approved translations that render the candidate, or "" when they do not agree.
 
-    pairs: (English sentence containing the candidate, approved translation); others: approved translations of
-    sentences without it. A word group every translation of the candidate's sentences shares, and the others
-    rarely have, is the rendering; with one sentence only, a name is recognised by its sound (Cyrillic
-    transliterated back and compared with the English), never guessed.
+    The translations of the sentences that contain the candidate are compared: a word group all of them share,
+    and the other translations rarely have, is the rendering; with one sentence only, a name is recognised by its
+    sound (Cyrillic transliterated back and compared with the English), never guessed.
     """
-    if not pairs:
-        return ""
+    mine = [approved.row[s] for s in dict.fromkeys(o.sentence for o in candidate.occurrences) if s in approved.row]
+    if not mine or len(mine) == 1 and candidate.kind != "person":
+        return ""  # one sentence tells a word group from its context only for a name, by its sound
     from rapidfuzz import fuzz
 
+    lang = approved.lang
     size = len(candidate.text.split())
     english = name_key(candidate.text)
-    tokenised = [[m.group() for m in _TARGET_WORD.finditer(target)] for _, target in pairs]
-    stem_sets = [{_stem(w, lang) for w in words} for words in tokenised]
-    other_stems = [{_stem(m.group(), lang) for m in _TARGET_WORD.finditer(t)} for t in others[:2000]]
+    single = len(mine) == 1
+    longest = size + 1 if single else min(size + 3, 10)
     surfaces: dict[tuple[str, ...], dict[str, int]] = {}  # stems -> how often each spelling occurs
-    for words in tokenised:
-        for n in range(1, min(size + 3, 10) + 1):
-            for i in range(len(words) - n + 1):
-                gram = words[i:i + n]
-                forms = surfaces.setdefault(tuple(_stem(w, lang) for w in gram), {})
+    for i in mine:  # in article order: the same answer every run
+        words = approved.words[i]
+        for n in range(1, longest + 1):
+            for j in range(len(words) - n + 1):
+                gram = words[j:j + n]
+                if single and not all(w[:1].isupper() for w in gram):
+                    continue  # a name is written with capitals
+                forms = surfaces.setdefault(tuple(approved.stem(w) for w in gram), {})
                 text = " ".join(gram)
                 forms[text] = forms.get(text, 0) + 1
+    own = set(mine)
+    others = len(approved.targets) - len(own)
     best, best_score = "", 0.0
     for key, forms in surfaces.items():
         gram = max(forms, key=lambda f: forms[f])  # the spelling the translators wrote most often
-        n = len(key)
-        support = sum(1 for stems in stem_sets if set(key) <= stems) / len(pairs)
-        contrast = (sum(1 for stems in other_stems if set(key) <= stems) / len(other_stems)
-                    if other_stems else 0.0)
-        sound = fuzz.ratio(_latin(gram), english) / 100 if lang != "ar" else 0.0
-        length = abs(n - size) / max(size, 1)
-        if len(pairs) >= 2:
-            score = support - 2 * contrast - 0.15 * length + 0.3 * sound
-            ok = support == 1.0 and contrast < 0.2
-        else:
+        length = abs(len(key) - size) / max(size, 1)
+        if single:
+            sound = fuzz.ratio(_latin(gram), english) / 100 if lang != "ar" else 0.0
             score = sound - 0.1 * length
-            ok = candidate.kind == "person" and sound >= 0.75
+            ok = sound >= 0.75
+        else:
+            having = approved.containing(key)
+            if len(having & own) < len(own):
+                continue  # every translation of the candidate's sentences must have it
+            contrast = len(having - own) / others if others else 0.0
+            if contrast >= 0.2:
+                continue
+            sound = fuzz.ratio(_latin(gram), english) / 100 if lang != "ar" else 0.0
+            score = 1.0 - 2 * contrast - 0.15 * length + 0.3 * sound
+            ok = True
         if ok and score > best_score:
             best, best_score = gram, score
     return best
@@ -990,13 +1034,9 @@ def add_suggestions(candidates: Sequence[Candidate], approved: dict[str, dict[st
     for lang, table in approved.items():
         if not table:
             continue
+        texts = ApprovedTexts(table, lang)
         for c in candidates:
-            mine = dict.fromkeys(o.sentence for o in c.occurrences)  # in article order: the same answer every run
-            pairs = [(s, table[s]) for s in mine if s in table]
-            if not pairs:
-                continue
-            others = [t for s, t in table.items() if s not in mine]
-            target = suggest(c, pairs, others, lang)
+            target = suggest(c, texts)
             if target:
                 c.suggested[lang] = target
 
