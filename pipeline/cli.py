@@ -365,7 +365,7 @@ def _print_check(report, only: str) -> None:
     for p in report.problems:
         style = "red" if p.severity == "error" else "yellow"
         msgid = p.msgid if len(p.msgid) <= 70 else p.msgid[:69] + "…"
-        out.print(f"{escape(p.catalog)}:{p.line}: [{style}]{p.severity}[/{style}] [{p.check}] "
+        out.print(f"{escape(p.catalog)}:{p.line}: [{style}]{p.severity}[/{style}] {escape(f'[{p.check}]')} "
                   f"{escape(p.message)}\n    {escape(msgid)}", highlight=False, soft_wrap=True)
     for line in report.unreadable:
         typer.echo(f"error: {line}", err=True)

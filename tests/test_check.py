@@ -105,6 +105,7 @@ def test_numbers_missing_or_changed_is_an_error(source, target, lang):
 def test_numbers_wrong_month_is_an_error_and_a_missing_month_a_warning():
     wrong = numbers.check(Entry("On Sept. 15 they met.", "Они встретились 15 октября.", "ru"))
     assert ids(wrong) == ["numbers"] and "another month" in wrong[0].message and wrong[0].severity == ""
+    assert "'Sept. 15'" in wrong[0].message
     dropped = numbers.check(Entry("On Sept. 15 they met.", "Они встретились 15-го числа.", "ru"))
     assert [f.severity for f in dropped] == ["warning"]
     # "may" the verb is no month
@@ -400,3 +401,12 @@ def test_terms_accept_the_forms_the_term_forms_stage_makes():
     assert ids(terms.check(entry, found)) == ["terms"]  # the stem rule alone does not know the curated form
     assert terms.check(entry, found, Forms()) == []
     assert ids(terms.check(Entry(entry.msgid, "Письмо президенту.", "ru"), found, Forms())) == ["terms"]
+
+
+def test_check_text_output_names_the_check(workspace):
+    approve(catalog_path(workspace, "ru", "a"),
+            {"Leaders from 20 countries attended the meeting.": "На встрече были лидеры многих стран."})
+    result = invoke("check", "--root", str(workspace))
+    assert result.exit_code == 1
+    assert "locales/ru/LC_MESSAGES/a.po:" in result.stdout and "error [numbers] 20 of the source" in result.stdout
+    assert "1 error, 0 warnings in 1 approved entry of 1 catalog" in result.stdout

@@ -182,7 +182,15 @@ def source_months(text: str) -> list[tuple[int, str]]:
         if re.search(r"\d\s*$", before) or re.match(r",?\s*\d", after):
             if word.casefold() in ("mar", "may", "jun") and not re.match(r"\s*\d", after) and len(word) == 3:
                 continue
-            out.append((month, m.group(0)))
+            day_after = re.match(r"\s*\d{1,2}(?!\d)", text[m.end():])
+            day_before = re.search(r"\d{1,2}\s*$", text[:m.start()])
+            if day_after:
+                written = text[m.start(): m.end() + day_after.end()]
+            elif day_before:
+                written = text[day_before.start(): m.end()]
+            else:
+                written = m.group(0)
+            out.append((month, written.strip()))
     return out
 
 
