@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -37,6 +38,14 @@ TARGET_CODES = TARGET_LANGS  # what the pipeline translates into
 STAGING_PREFIX = ".pipeline-"  # temp dirs inside the packages dir; hidden from listings
 SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>"})
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+# One line must not hold a run hostage: a segment longer than MAX_SOURCE_TOKENS goes to the model in pieces cut
+# at sentence, then clause, then word boundaries (and the translations are joined again), and no piece may
+# decode more than MAX_DECODING_TOKENS, whatever its length.
+MAX_SOURCE_TOKENS = 200
+MAX_DECODING_TOKENS = 512
+MAX_MT_CHARACTERS = 5_000  # a longer segment is not machine-translated at all (a run reports it, untranslated)
+_BOUNDARIES = (re.compile(r"(?<=[.!?…»\"”])\s+"), re.compile(r"(?<=[;:])\s+"), re.compile(r"(?<=[,–—])\s+"),
+               re.compile(r"\s+"))
 
 
 @dataclass(frozen=True)
@@ -646,8 +655,13 @@ class Engine:
         return batches
 
     def decoding_bound(self, source_tokens: int) -> int:
-        """Most target tokens a segment may get: guards against runaway output of a confused model."""
-        return 2 * source_tokens + 10 + (1 if self.target_prefix else 0)
+        """Most target tokens a segment may get: twice the source and an absolute cap, so neither a confused
+        model nor an over-long line can run away."""
+        return min(2 * source_tokens + 10, MAX_DECODING_TOKENS) + (1 if self.target_prefix else 0)
+
+    def pieces(self, text: str) -> list[str]:
+        """`text` cut into pieces of at most MAX_SOURCE_TOKENS tokens (one piece when it fits)."""
+        return split_for_mt(text, lambda piece: len(self.encode(piece)) <= MAX_SOURCE_TOKENS)
 
     def _clean(self, tokens: list[str]) -> str:
         tokens = list(tokens)
@@ -664,6 +678,16 @@ class Engine:
 
         `on_batch(n)` is called after each batch with the number of segments it held (for progress bars).
         """
+        cut = [self.pieces(text) if text and text.strip() else [] for text in texts]
+        if any(len(pieces) > 1 for pieces in cut):  # over-long segments: translate the pieces, join them again
+            flat = self.translate([piece for pieces in cut for piece in pieces], on_batch=None)
+            results, start = [], 0
+            for pieces in cut:
+                results.append(" ".join(t for t in flat[start:start + len(pieces)] if t))
+                start += len(pieces)
+            if on_batch:
+                on_batch(len(texts))
+            return results
         results = [""] * len(texts)
         items = [(i, self.encode(text)) for i, text in enumerate(texts) if text and text.strip()]
         for batch in self._batches(items):
@@ -691,7 +715,11 @@ class Engine:
         often keeps them intact, and is still the model's own wording.
         """
         results: list[list[str]] = [[] for _ in texts]
-        items = [(i, self.encode(text)) for i, text in enumerate(texts) if text and text.strip()]
+        long = {i for i, text in enumerate(texts) if text and len(self.pieces(text)) > 1}
+        for i, translated in zip(sorted(long), self.translate([texts[i] for i in sorted(long)]), strict=True):
+            results[i] = [translated]  # an over-long segment has one (joined) hypothesis
+        items = [(i, self.encode(text)) for i, text in enumerate(texts)
+                 if text and text.strip() and i not in long]
         for batch in self._batches(items):
             sources = [tokens for _, tokens in batch]
             prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
@@ -714,7 +742,7 @@ class Engine:
         if not candidates:
             return []
         encode_target = self.encode_target or self._encode
-        source_tokens = self.encode(source)
+        source_tokens = self.encode(source)[:MAX_SOURCE_TOKENS]
         targets = [([self.target_prefix] if self.target_prefix else []) + encode_target(c) for c in candidates]
         results = self.translator.score_batch([source_tokens] * len(candidates), targets,
                                               max_batch_size=self.max_batch_size)
@@ -726,6 +754,29 @@ INSTALL_HINTS = {
     "ar": "pipeline models install ar        (online: from the argos index)",
     "kk": "pipeline models import-opus OPUS_MT_DIR_OR_ZIP --to kk   (no argos index package; see README)",
 }
+
+
+def split_for_mt(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Pieces of `text` that each `fits`, cut at the strongest boundary available (sentence end, then `;:`,
+    then a comma or dash, then any space, and in a text without spaces between characters)."""
+    if fits(text):
+        return [text]
+    for boundary in _BOUNDARIES:
+        parts = [part for part in boundary.split(text) if part]
+        if len(parts) < 2:
+            continue
+        chunks: list[str] = []
+        for part in parts:
+            joined = f"{chunks[-1]} {part}" if chunks else part
+            if chunks and fits(joined):
+                chunks[-1] = joined
+            else:
+                chunks.append(part)
+        return [piece for chunk in chunks for piece in split_for_mt(chunk, fits)]
+    if len(text) < 2:
+        return [text]
+    half = len(text) // 2
+    return split_for_mt(text[:half], fits) + split_for_mt(text[half:], fits)
 
 
 def install_hint(lang: str) -> str:

@@ -286,7 +286,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
         jobs.append((entry_report, drafts))
 
     if mt is not None and queue:
-        _machine_translate(lang, queue, mt, tm, progress, options.terms.get(lang, "protect"))
+        report.warnings += _machine_translate(lang, queue, mt, tm, progress, options.terms.get(lang, "protect"))
     for pending in queue.values():
         for item in pending:
             if item.draft.msgstr:
@@ -385,9 +385,22 @@ def _forms_notes(result: placeholders.TermResult, found: Sequence[glossary.TermM
 
 
 def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.Engine, tm: memory.Memory,
-                       progress: Progress | None, policy: str = "protect") -> None:
-    """Each distinct sentence goes to the engine once, with its glossary terms handled as the policy says."""
-    msgids = list(queue)
+                       progress: Progress | None, policy: str = "protect") -> list[str]:
+    """Each distinct sentence goes to the engine once, with its glossary terms handled as the policy says.
+
+    A segment over engine.MAX_MT_CHARACTERS is not sent at all: it stays untranslated with a note saying why
+    (returned as warnings), so one pasted blob cannot hold the run, and the workspace lock, for an hour.
+    """
+    warnings = []
+    too_long = [m for m in queue if len(m) > engine.MAX_MT_CHARACTERS]
+    for msgid in too_long:
+        note = (f"machine translation: skipped, the segment is {len(msgid):,} characters long (the limit is "
+                f"{engine.MAX_MT_CHARACTERS:,}); break it into sentences or paragraphs in the article, or "
+                "translate it by hand")
+        for item in queue[msgid]:
+            item.draft.comments.append(note)
+            warnings.append(f"{item.report.path}: line {item.segment.line} of the article: {note}")
+    msgids = [m for m in queue if m not in set(too_long)] if too_long else list(queue)
     total = len(msgids)
     drafted: list[memory.Unit] = []
     placer = Placer(lang)
@@ -418,6 +431,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
             progress(f"machine translation en→{lang}", min(start + MT_CHUNK, total), total)
     if drafted:
         tm.add(drafted)
+    return warnings
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,12 +118,107 @@ def bad_size_flag(env: Env) -> list[str]:
             "--max-unpacked-size", "lots"]
 
 
+def run(env: Env) -> list[str]:
+    return ["run", "--langs", "kk", "--no-publish"]
+
+
+def long_line(env: Env) -> list[str]:
+    env.article("c.txt", "A long line\n\n" + "They discussed cooperation and dialogue at length " * 1000 + "\n")
+    return run(env)
+
+
+def long_line_untranslated(env: Env) -> None:
+    import polib
+
+    po = polib.pofile(str(env.catalog("kk", "c")))
+    (entry,) = [e for e in po if len(e.msgid) > 5000]
+    assert entry.msgstr == "" and "machine translation: skipped" in entry.comment
+    assert all(e.msgstr for e in po if e is not entry)  # the title still went to MT
+
+
+def non_utf8_article(env: Env) -> list[str]:
+    env.article("c.txt", "Caf\xe9 society\n\nThe caf\xe9 opened.\n".encode("latin-1"))
+    return run(env)
+
+
+def empty_article(env: Env) -> list[str]:
+    env.article("c.txt", "")
+    return run(env)
+
+
+def broken_catalog(env: Env) -> list[str]:
+    path = env.catalog("kk", "a")
+    path.parent.mkdir(parents=True)
+    path.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "x"\nmsgstr "y\n',
+                    encoding="utf-8")
+    return run(env)
+
+
+def symlinked_article(env: Env) -> list[str]:
+    (env.outside / "secret.txt").write_text("Secret title\n\nroot:x:0:0:root:/root:/bin/bash\n")
+    (env.ws / "source_texts" / "c.txt").symlink_to(env.outside / "secret.txt")
+    return run(env)
+
+
+def nothing_from_outside(env: Env) -> None:
+    for po in (env.ws / "locales").rglob("*.po*"):
+        assert "root:x:0:0" not in po.read_text(encoding="utf-8")
+    assert not (env.ws / "locales" / "kk" / "LC_MESSAGES" / "c.po").exists()
+
+
+def slug_collision(env: Env) -> list[str]:
+    env.article("a.md", "# Another A\n\nA different article.\n")
+    return run(env)
+
+
+def no_shared_catalog(env: Env) -> None:
+    assert not env.catalog("kk", "a").exists()
+    assert env.catalog("kk", "b").exists()  # the other article still ran
+
+
+def hidden_files(env: Env) -> list[str]:
+    env.article(".draft.txt", "Hidden\n\nA hidden draft.\n")
+    env.article("b.txt~", "Backup\n\nAn editor back-up.\n")
+    return run(env)
+
+
+def only_real_articles(env: Env) -> None:
+    names = sorted(p.name for p in (env.ws / "locales" / "kk" / "LC_MESSAGES").iterdir())
+    assert names == ["a.po", "b.po"], names
+
+
+def hostile_tmx(env: Env) -> list[str]:
+    tmx = env.tmp / "bomb.tmx"
+    tmx.write_text('<?xml version="1.0"?>\n<!DOCTYPE tmx [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">'
+                   '<!ENTITY c SYSTEM "file:///etc/passwd">]>\n<tmx version="1.4"><header srclang="en"/><body>'
+                   '<tu><tuv xml:lang="en"><seg>&b;</seg></tuv><tuv xml:lang="kk"><seg>&c;</seg></tuv></tu>'
+                   '</body></tmx>\n', encoding="utf-8")
+    return ["tm", "import", str(tmx)]
+
+
+def memory_empty(env: Env) -> None:
+    path = env.ws / ".pipeline" / "memory.sqlite"
+    assert not path.exists() or b"root:" not in path.read_bytes()
+    if path.exists():
+        assert sqlite3.connect(path).execute("SELECT count(*) FROM units").fetchone() == (0,)
+
+
+def hostile_tbx(env: Env) -> list[str]:
+    tbx = env.tmp / "bomb.tbx"
+    tbx.write_text('<?xml version="1.0"?>\n<!DOCTYPE tbx [<!ENTITY c SYSTEM "file:///etc/passwd">]>\n'
+                   '<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">'
+                   '<text><body><conceptEntry id="x"><langSec xml:lang="en"><termSec><term>&c;</term>'
+                   '</termSec></langSec></conceptEntry></body></text></tbx>\n', encoding="utf-8")
+    return ["glossary", "import", str(tbx)]
+
+
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Env], list[str]]
     exit: int
     message: str
     unchanged: tuple[str, ...]  # paths under tmp (files or folders) that must be byte-identical afterwards
+    after: Callable[[Env], None] | None = None  # what else must hold (e.g. the entry stayed untranslated)
 
 
 TABLE: dict[str, Case] = {
@@ -135,6 +231,18 @@ TABLE: dict[str, Case] = {
     "import-opus --to ../": Case(opus_bad_to, 1, "not a language code", ("packages",)),
     "import-opus zip bomb": Case(opus_bomb, 1, "more than the limit of 1.0 MiB", ("packages",)),
     "--max-unpacked-size lots": Case(bad_size_flag, 2, "not a size", ("packages",)),
+    "a 50,000-character line": Case(long_line, 0, "machine translation: skipped", ("ws/source_texts",),
+                                    long_line_untranslated),
+    "non-UTF-8 article": Case(non_utf8_article, 1, "c.txt", ("ws/source_texts",)),
+    "empty article": Case(empty_article, 1, "c.txt:1: article is empty", ("ws/source_texts",)),
+    "broken catalog": Case(broken_catalog, 1, "a.po:", ("ws/locales/kk/LC_MESSAGES/a.po",)),
+    "article linked to a file outside": Case(symlinked_article, 1, "outside the workspace", ("ws/source_texts",),
+                                             nothing_from_outside),
+    "a.txt + a.md (one slug)": Case(slug_collision, 1, "would share the catalog", ("ws/source_texts",),
+                                    no_shared_catalog),
+    "hidden file and editor back-up": Case(hidden_files, 0, "", ("ws/source_texts",), only_real_articles),
+    "TMX with entities (billion laughs, XXE)": Case(hostile_tmx, 1, "bomb.tmx", ("ws/locales",), memory_empty),
+    "TBX with an external entity": Case(hostile_tbx, 1, "bomb.tbx", ("ws/glossary",)),
 }
 
 
@@ -188,5 +296,7 @@ def test_bad_input(name, env):
         assert _snapshot(env.tmp / path) == before[path], f"{path} changed"
     assert _snapshot(env.outside) == outside, "something was written outside the workspace"
     assert not list(env.tmp.glob("ESCAPED*")) and not list(Path("/tmp").glob("ESCAPED*"))
+    if case.after:
+        case.after(env)
 
 

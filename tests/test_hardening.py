@@ -66,3 +66,47 @@ def test_a_language_that_is_not_a_code_never_names_a_catalog_folder(tmp_path, la
     with pytest.raises(WorkspaceError, match="not a language code"):
         catalog_path(tmp_path, lang, "article")
     assert catalog_path(tmp_path, "pt-BR", "article").parent.parent.name == "pt-BR"
+
+
+# ---------------------------------------------------------------- one line must not hold a run hostage
+
+
+def test_sentences_are_cut_at_the_strongest_boundary_first():
+    from pipeline.engine import split_for_mt
+
+    def fits(piece):
+        return len(piece) <= 40
+
+    text = "One short sentence here. Another one, with a clause; and a tail that goes on and on for a while."
+    pieces = split_for_mt(text, fits)
+    assert all(fits(p) for p in pieces)
+    assert pieces[0] == "One short sentence here."
+    assert " ".join(pieces).split() == text.split()  # nothing lost, nothing doubled
+    blob = "x" * 1000  # no boundary at all: cut by characters, still every piece fits
+    assert "".join(split_for_mt(blob, fits)) == blob and all(fits(p) for p in split_for_mt(blob, fits))
+
+
+def test_an_over_long_segment_reaches_the_model_in_bounded_pieces(tiny_packages_dir):
+    from pipeline.engine import MAX_DECODING_TOKENS, MAX_SOURCE_TOKENS, Engine
+
+    eng = Engine.load(tiny_packages_dir, "kk")
+    seen = []
+
+    class Spy:
+        def translate_batch(self, source, **kwargs):
+            seen.append(([len(s) for s in source], kwargs["max_decoding_length"]))
+
+            class Result:
+                def __init__(self, tokens):
+                    self.hypotheses = [tokens]
+            return [Result(list(s)) for s in source]
+
+    eng.translator = Spy()
+    line = " ".join(f"The delegates of region {i} discussed dialogue, tolerance and faith." for i in range(300))
+    assert len(eng.encode(line)) > 5 * MAX_SOURCE_TOKENS
+    (out,) = eng.translate([line])
+    assert out and len(seen) >= 1
+    assert max(n for lengths, _ in seen for n in lengths) <= MAX_SOURCE_TOKENS
+    assert max(bound for _, bound in seen) <= MAX_DECODING_TOKENS
+    assert eng.decoding_bound(100_000) == MAX_DECODING_TOKENS
+    assert len(eng.hypotheses([line], 3)[0]) == 1
