@@ -17,7 +17,9 @@ catalog gets a `CatalogError` with file and line and is never written, and a rou
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,6 +160,7 @@ class Catalog:
     def __init__(self, path: Path, po: polib.POFile, data: bytes | None):
         self.path, self.po, self.data = path, po, data
         self._live = {(e.msgctxt, e.msgid): e for e in po if not e.obsolete}
+        self._previous: tuple[Collection[str], _PreviousIndex] | None = None
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
@@ -188,9 +191,14 @@ class Catalog:
         still in the article (`current`: those keep their own translation); approved entries win over fuzzy
         ones at equal similarity.
         """
+        # One index per `current` (a run asks for every entry of an article with the same set): the old
+        # translations that can be suggested, by length, so a query never scans the whole catalog.
+        if self._previous is None or self._previous[0] is not current:
+            self._previous = (current, _PreviousIndex(e for e in self.po if e.msgid not in current
+                                                      and not e.msgid_plural and e.msgstr))
         best: tuple[float, int, polib.POEntry] | None = None
-        for entry in self.po:
-            if entry.msgid == msgid or entry.msgid in current or entry.msgid_plural or not entry.msgstr:
+        for entry in self._previous[1].near(msgid, min_score):
+            if entry.msgid == msgid:
                 continue
             score = similarity(msgid, entry.msgid)
             if score < min_score:
@@ -203,6 +211,23 @@ class Catalog:
         entry = best[2]
         return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=best[0],
                           old_msgctxt=entry.msgctxt)
+
+
+class _PreviousIndex:
+    """Old translated entries sorted by msgid length. A similarity of s% needs lengths within s% of each other
+    (the distance is at least the length difference), so only that window is scored."""
+
+    def __init__(self, entries):
+        self.entries = sorted(entries, key=lambda e: len(e.msgid))
+        self.lengths = [len(e.msgid) for e in self.entries]
+
+    def near(self, msgid: str, min_score: float) -> list[polib.POEntry]:
+        if not self.entries:
+            return []
+        length = len(msgid)
+        ratio = max(min_score, 1e-9) / 100
+        low, high = math.ceil(length * ratio - 1e-9), math.floor(length / ratio + 1e-9)
+        return self.entries[bisect.bisect_left(self.lengths, low):bisect.bisect_right(self.lengths, high)]
 
 
 # ---------------------------------------------------------------- merge

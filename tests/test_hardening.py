@@ -4,6 +4,7 @@ table itself)."""
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -110,3 +111,46 @@ def test_an_over_long_segment_reaches_the_model_in_bounded_pieces(tiny_packages_
     assert max(bound for _, bound in seen) <= MAX_DECODING_TOKENS
     assert eng.decoding_bound(100_000) == MAX_DECODING_TOKENS
     assert len(eng.hypotheses([line], 3)[0]) == 1
+
+
+# ---------------------------------------------------------------- re-runs are not quadratic
+
+
+def _catalog(entries):
+    import polib
+
+    from pipeline.catalogs import Catalog
+
+    po = polib.POFile()
+    for msgid, msgstr, fuzzy in entries:
+        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=["fuzzy"] if fuzzy else []))
+    return Catalog(Path("x.po"), po, None)
+
+
+def test_previous_suggestions_score_only_entries_of_a_possible_length(monkeypatch):
+    import random
+
+    from pipeline import catalogs
+
+    rng = random.Random(7)
+    words = "the mufti met delegates of faiths and discussed dialogue tolerance peace in astana".split()
+    entries = [(" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))), f"t{i}", i % 3 == 0)
+               for i in range(600)]
+    catalog = _catalog(entries)
+    calls = []
+    real = catalogs.similarity
+    monkeypatch.setattr(catalogs, "similarity", lambda a, b: calls.append(b) or real(a, b))
+    # an unchanged article: every old msgid is still current, so nothing is scored at all
+    current = {msgid for msgid, _, _ in entries}
+    assert all(catalog.previous_suggestion(m, 75, current) is None for m in list(current)[:200])
+    assert calls == []
+    # a changed sentence: only old msgids within 75 % of its length are scored, and the answer is the brute one
+    for query, _, _ in entries[:60]:
+        calls.clear()
+        query = query + " again"
+        got = catalog.previous_suggestion(query, 75, set())
+        assert all(0.75 * len(query) <= len(b) <= len(query) / 0.75 for b in calls)
+        brute = max(((real(query, m), 0 if f else 1, m, t) for m, t, f in entries if real(query, m) >= 75),
+                    default=None)
+        assert (got and (got.score, got.msgstr)) == (brute and (brute[0], brute[3])) or \
+            (got and brute and got.score == brute[0])
