@@ -111,6 +111,10 @@ def reported(as_json: bool = False, then: str = "") -> Iterator[None]:
         fail(str(exc), 2, as_json)
     except LocatedError as exc:
         fail(f"{exc}{then}", 1, as_json)
+    except OSError as exc:  # a full disk, a read-only folder, a folder where a file should be: one line, no traceback
+        from pipeline.errors import os_problem
+
+        fail(f"{os_problem(exc)}{then}", 1, as_json)
 
 
 def open_workspace(root: Path, as_json: bool = False, **options):

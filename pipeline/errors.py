@@ -6,6 +6,7 @@ Every stage raises a subclass, so a caller (the CLI, a script) can catch `Locate
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -69,3 +70,30 @@ class ModelError(LocatedError):
 
     def __init__(self, message: str, path: str | Path | None = None, line: int = 0):
         super().__init__(path, line, message)
+
+
+class WriteError(LocatedError):
+    """A file or folder the pipeline must write cannot be written (full disk, read-only, a folder in the way);
+    what was on disk before is unchanged."""
+
+
+def os_problem(exc: OSError, path: str | Path | None = None) -> str:
+    """One line for an OSError: the path, what happened and what to do about it."""
+    where = exc.filename or path or ""
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        what = "the disk is full; free some space and run again (the file on disk is unchanged)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        folder = Path(where).parent if where else "the folder"
+        what = (f"not writable ({exc.strerror}); make {folder} writable (chmod u+w) or run as its owner, then "
+                "run again")
+    elif exc.errno == errno.EISDIR:
+        what = "is a folder, not a file; move or rename the folder, then run again"
+    elif exc.errno == errno.ENOTDIR:
+        what = "a file stands where a folder should be; move or rename it, then run again"
+    else:
+        what = f"{exc.strerror or exc}"
+    return f"{where}: {what}" if where else what
+
+
+def write_error(exc: OSError, path: str | Path | None = None) -> WriteError:
+    return WriteError(None, 0, os_problem(exc, path))

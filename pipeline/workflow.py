@@ -5,6 +5,7 @@ Data flows one way; each stage is its own module and this one only decides who f
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pipeline import (
     qa,
     sources,
 )
-from pipeline.errors import LocatedError
+from pipeline.errors import LocatedError, os_problem
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
 from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError
@@ -222,15 +223,17 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         articles = read_articles(ws, chosen, report)
         prepared = [_prepare(article, terms) for article in articles]
         report.gaps = _gaps(ws, prepared, terms)
-        with open_memory(ws) as tm:
+        with open_memory(ws) as tm, memory_errors(ws):
             report.harvested = harvest(tm, ws, report)
             for source in prepared:
                 try:
                     template = ws.inside(ws.template_path(source.article.slug), "the template")
+                    catalogs.write_template(template, _base_drafts(source, "", ws.root), project=options.project)
                 except OutsideWorkspace as exc:
                     report.errors.append(f"{exc} (template not written)")
-                    continue
-                catalogs.write_template(template, _base_drafts(source, "", ws.root), project=options.project)
+                except OSError as exc:  # full disk, read-only folder, a folder named x.pot
+                    report.errors.append(f"{os_problem(exc, ws.template_path(source.article.slug))} (template "
+                                         "not written)")
             packages = ws.packages_dir
             for lang in options.langs:
                 try:
@@ -270,6 +273,10 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             entry_report.error = str(exc)
             report.errors.append(f"{exc} (catalog left untouched)")
             continue
+        except OSError as exc:  # a folder named x.po, an unreadable file: this catalog only, the others go on
+            entry_report.error = os_problem(exc, path)
+            report.errors.append(f"{entry_report.error} (catalog left untouched)")
+            continue
         drafts = _base_drafts(source, lang, root)
         current = source.msgids
         for segment, draft, matches in zip(source.segments, drafts, source.matches, strict=True):
@@ -295,7 +302,14 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
                 item.report.untranslated += 1
 
     for entry_report, drafts in jobs:
-        entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
+        try:
+            entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
+        except catalogs.CatalogError as exc:
+            entry_report.error = str(exc)
+            report.errors.append(str(exc))
+        except OSError as exc:  # full disk, read-only LC_MESSAGES: this catalog is as it was; the others go on
+            entry_report.error = os_problem(exc, entry_report.path)
+            report.errors.append(f"{entry_report.error} (catalog not written)")
 
 
 def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) -> bool:
@@ -508,6 +522,36 @@ def memory_name(ws: Workspace) -> str:
     return memory_pg.mask_url(location) if isinstance(location, str) else str(location)
 
 
+def memory_problem(ws: Workspace, exc: Exception) -> MemoryOpenError:
+    """What went wrong with the memory database, and what to do: a damaged file is moved aside and rebuilt
+    from the catalogs (nothing in locales/ depends on it), a full disk freed, a read-only folder made writable."""
+    name, text = memory_name(ws), str(exc)
+    location = ws.memory_location
+    if "disk is full" in text or getattr(exc, "errno", None) == 28:
+        return MemoryOpenError(f"{name}: the disk is full ({text}); free some space and run again (the memory "
+                               "keeps its last complete state, the catalogs written so far are complete)")
+    if any(word in text for word in ("malformed", "not a database", "encrypted", "disk I/O error")):
+        rebuild = (f"move it aside and rebuild it from the catalogs: `mv {location} {location}.damaged && "
+                   f"pipeline tm import {ws.locales} --root {ws.root}` (then import again any TMX files you had "
+                   "imported)") if isinstance(location, Path) else "restore the database from a backup"
+        return MemoryOpenError(f"the translation memory {name} is damaged ({text}); nothing in the catalogs "
+                               f"depends on it: {rebuild}")
+    if "readonly" in text or "unable to open" in text:
+        folder = location.parent if isinstance(location, Path) else name
+        return MemoryOpenError(f"{name}: cannot write the translation memory ({text}); make {folder} writable, "
+                               "or set [memory] location in pipeline.toml to a writable place")
+    return MemoryOpenError(f"cannot use the translation memory {name}: {text}")
+
+
+@contextlib.contextmanager
+def memory_errors(ws: Workspace):
+    """SQLite failures while the memory is in use become one MemoryOpenError saying what to do."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise memory_problem(ws, exc) from None
+
+
 def open_memory(ws: Workspace, *, must_exist: bool = False) -> memory.Memory:
     """The workspace memory; reading commands on a workspace without one get a hint instead of an empty file."""
     location = ws.memory_location
@@ -518,7 +562,9 @@ def open_memory(ws: Workspace, *, must_exist: bool = False) -> memory.Memory:
         return memory.Memory.open(location)
     except memory_pg.MemoryUnavailable as exc:  # names the server (password masked) and what to do
         raise MemoryOpenError(str(exc)) from None
-    except (RuntimeError, sqlite3.Error) as exc:
+    except sqlite3.DatabaseError as exc:
+        raise memory_problem(ws, exc) from None
+    except (RuntimeError, sqlite3.Error, OSError) as exc:
         raise MemoryOpenError(f"cannot open the translation memory {memory_name(ws)}: {exc}") from None
 
 
@@ -555,7 +601,7 @@ def import_memory(ws: Workspace, paths: Sequence[Path], *, source_lang: str | No
         if not Path(path).exists():
             raise memory.MemoryImportError(path, 0, "no such file or directory")
     report = memory.ImportReport()
-    with ws.lock(), open_memory(ws) as tm:
+    with ws.lock(), open_memory(ws) as tm, memory_errors(ws):
         with tm.store.transaction():
             for path in paths:
                 report += tm.import_path(path, source_lang=source_lang, origin_root=ws.root, on_file=on_file)

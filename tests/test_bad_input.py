@@ -36,6 +36,7 @@ class Env:
     packages: Path
     outside: Path
     model: Callable[..., Path]  # tiny_model_archive factory
+    monkeypatch: pytest.MonkeyPatch
 
     def article(self, name: str, data: bytes | str) -> Path:
         path = self.ws / "source_texts" / name
@@ -212,6 +213,103 @@ def hostile_tbx(env: Env) -> list[str]:
     return ["glossary", "import", str(tbx)]
 
 
+def _first_run(env: Env) -> None:
+    """A workspace that has run once (catalogs, templates and memory exist)."""
+    assert runner.invoke(cli.app, ["run", "--langs", "kk,ru", "--no-publish"]).exit_code == 0
+
+
+def garbage_memory(env: Env) -> list[str]:
+    _first_run(env)
+    (env.ws / ".pipeline" / "memory.sqlite").write_bytes(bytes(range(256)) * 64)
+    return run(env)
+
+
+def truncated_memory(env: Env) -> list[str]:
+    _first_run(env)
+    path = env.ws / ".pipeline" / "memory.sqlite"
+    for extra in path.parent.glob("memory.sqlite-*"):
+        extra.unlink()
+    path.write_bytes(path.read_bytes()[:6000])
+    return run(env)
+
+
+def _failing_writes(env: Env, folder: str, error: int) -> None:
+    """Writing a file into `folder` fails with `error` (a full disk or a read-only folder: as root, chmod alone
+    would not stop the test)."""
+    import errno
+    import os
+
+    from pipeline import files
+
+    real = files._create_temp
+
+    def create(path):
+        if Path(path).parent.name == "LC_MESSAGES" and Path(path).parent.parent.name == folder:
+            raise OSError(error, os.strerror(error), str(path))
+        return real(path)
+
+    env.monkeypatch.setattr(files, "_create_temp", create)
+    assert errno.errorcode[error]
+
+
+def catalog_disk_full(env: Env) -> list[str]:
+    import errno
+
+    _failing_writes(env, "kk", errno.ENOSPC)
+    return ["run", "--langs", "kk,ru", "--no-publish"]
+
+
+def catalog_read_only(env: Env) -> list[str]:
+    import errno
+
+    _failing_writes(env, "kk", errno.EACCES)
+    return ["run", "--langs", "kk,ru", "--no-publish"]
+
+
+def ru_still_written(env: Env) -> None:
+    assert env.catalog("ru", "a").is_file() and env.catalog("ru", "b").is_file()
+    assert not env.catalog("kk", "a").exists()
+    assert not list((env.ws / "locales" / "kk" / "LC_MESSAGES").glob(".*.tmp"))
+
+
+def memory_disk_full(env: Env) -> list[str]:
+    from pipeline import memory
+
+    def full(self, rows):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    _first_run(env)
+    env.monkeypatch.setattr(memory.SQLiteStore, "upsert", full)
+    env.article("c.txt", "A third article\n\nIt has a sentence.\n")
+    return run(env)
+
+
+def read_only_workspace(env: Env) -> list[str]:
+    import errno
+    import os
+
+    from pipeline import workspace
+
+    real = os.open
+
+    def guarded(path, flags, *args, **kwargs):
+        if str(path).endswith("lock") and flags & os.O_CREAT:
+            raise PermissionError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, flags, *args, **kwargs)
+
+    env.monkeypatch.setattr(workspace.os, "open", guarded)
+    return run(env)
+
+
+def folder_named_po(env: Env) -> list[str]:
+    env.catalog("kk", "a").mkdir(parents=True)
+    return run(env)
+
+
+def b_still_written(env: Env) -> None:
+    assert env.catalog("kk", "a").is_dir() and env.catalog("kk", "b").is_file()
+
+
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Env], list[str]]
@@ -243,6 +341,18 @@ TABLE: dict[str, Case] = {
     "hidden file and editor back-up": Case(hidden_files, 0, "", ("ws/source_texts",), only_real_articles),
     "TMX with entities (billion laughs, XXE)": Case(hostile_tmx, 1, "bomb.tmx", ("ws/locales",), memory_empty),
     "TBX with an external entity": Case(hostile_tbx, 1, "bomb.tbx", ("ws/glossary",)),
+    "memory.sqlite is garbage": Case(garbage_memory, 1, "is damaged (file is not a database); nothing in the "
+                                     "catalogs depends on it: move it aside", ("ws/locales", "ws/.pipeline")),
+    "memory.sqlite is truncated": Case(truncated_memory, 1, "pipeline tm import", ("ws/locales", "ws/.pipeline")),
+    "disk full writing a catalog": Case(catalog_disk_full, 1, "a.po: the disk is full", ("ws/locales/kk",),
+                                        ru_still_written),
+    "read-only LC_MESSAGES": Case(catalog_read_only, 1, "LC_MESSAGES writable", ("ws/locales/kk",),
+                                  ru_still_written),
+    "disk full in the memory": Case(memory_disk_full, 1, "the disk is full (database or disk is full)",
+                                    ("ws/locales/kk", "ws/.pipeline")),
+    "read-only workspace": Case(read_only_workspace, 1, "lock: not writable", ("ws",)),
+    "a folder named a.po": Case(folder_named_po, 1, "a.po: is a folder, not a file", ("ws/source_texts",),
+                                b_still_written),
 }
 
 
@@ -254,8 +364,8 @@ def _snapshot(path: Path) -> dict[str, bytes | None]:
         return {}
     if path.is_file():
         return {"": path.read_bytes()}
-    return {str(p.relative_to(path)): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(path.rglob("*")) if p.name != "lock"}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file() and p.name != "lock"}
 
 
 @pytest.fixture
@@ -277,7 +387,7 @@ def env(tmp_path, monkeypatch, tiny_model_archive) -> Env:
         return FakeEngine(to_code)
 
     monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
-    return Env(tmp_path, ws, packages, outside, tiny_model_archive)
+    return Env(tmp_path, ws, packages, outside, tiny_model_archive, monkeypatch)
 
 
 @pytest.mark.parametrize("name", list(TABLE))
