@@ -198,7 +198,7 @@ def placement_terms(protected: Protected, forms: Forms) -> list[Term]:
         many = english_plural(s.match)
         got = forms.for_concept(s.match.concept, lang, s.replacement, plural=many) if lang else {"nom": s.replacement}
         plural = forms.for_concept(s.match.concept, lang, s.replacement, plural=True) if lang == "kk" else None
-        terms.append(Term(s.number, s.match.concept.id, got, plural))
+        terms.append(Term(s.number, s.match.concept.id, got, plural, s.match.concept.type))
     return terms
 
 

@@ -62,6 +62,7 @@ class Term:
     concept: str
     forms: dict[str, str]
     plural_forms: dict[str, str] | None = None  # Kazakh: used when the model glued a plural on
+    kind: str = ""  # the concept's type (person, place, institution…): a person's name stands in apposition
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,23 @@ _RU_DATIVE_NOUNS = {"благодарность", "признательност�
                     "угроза", "дань", "уважение", "доверие"}
 _RU_CASE = {"nomn": "nom", "gent": "gen", "gen2": "gen", "datv": "dat", "accs": "acc", "ablt": "ins",
             "loct": "prep", "loc2": "prep", "voct": "nom"}
+_RU_SPEECH_VERBS = {"сказать", "говорить", "заявить", "заявлять", "рассказать", "рассказывать", "отметить",
+                    "отмечать", "подчеркнуть", "подчёркивать", "подчеркивать", "добавить", "добавлять", "пояснить",
+                    "пояснять", "считать", "признаться", "утверждать", "объяснить", "объяснять", "уточнить",
+                    "уточнять", "напомнить", "напоминать", "заметить", "замечать", "констатировать", "полагать",
+                    "сообщить", "сообщать", "написать", "писать", "признать", "признавать", "цитировать"}
+_RU_CLASSIFIERS = {"город", "село", "посёлок", "поселок", "деревня", "провинция", "область", "район", "штат", "остров",
+                   "река", "озеро", "компания", "корпорация", "сеть", "агентство", "газета", "журнал", "телеканал",
+                   "издание", "шоу", "фильм", "проект", "конкурс", "фестиваль", "операция", "движение", "портал",
+                   "сайт", "мечеть", "аул", "станция", "аэропорт", "улица", "проспект", "площадь"}
+_APPOSITIVE_KINDS = {"place", "media", "event", "document", "person"}  # not "на сайте Посольства"
+_RU_PERSON_TITLES = {"президент", "премьер-министр", "министр", "капитан", "преподобный", "господин", "госпожа",
+                     "генсек", "сенатор", "депутат", "король", "королева", "принц", "принцесса", "посол", "муфтий",
+                     "имам", "профессор", "доктор", "генерал", "полковник", "майор", "судья", "губернатор", "мэр",
+                     "аким", "спикер", "канцлер", "папа", "патриарх", "митрополит", "епископ", "раввин", "шейх",
+                     "сэр", "мистер", "миссис", "мисс", "тренер", "игрок", "актер", "актёр", "певец", "писатель",
+                     "журналист", "лидер", "глава", "председатель", "директор", "ректор", "основатель", "автор",
+                     "брат", "сестра", "сын", "дочь", "отец", "мать", "муж", "жена"}
 _RU_COORDINATORS = {"и", "или", "а", "также", "либо", "ни"}
 
 
@@ -275,9 +293,16 @@ class Placer:
             return ("nom",)
         best = parses[0]
         pos = best.tag.POS
+        if pos == "NOUN" and word[:1].isupper() and ({"Name", "Patr", "Surn"} & _grammemes(best)) \
+                and best.tag.case and m.start() > 0:
+            return (_RU_CASE.get(str(best.tag.case), "nom"),)  # "Элину XT1": a name agrees with the one before
         if pos == "NOUN":
             if best.normal_form in _RU_DATIVE_NOUNS:
                 return ("dat", "gen")
+            if best.normal_form in _RU_CLASSIFIERS and term.kind in _APPOSITIVE_KINDS:
+                return ("nom", "gen")  # "в городе Астана", "агентство Kazinform": a name in apposition
+            if term.kind == "person" and best.normal_form in _RU_PERSON_TITLES:
+                return ("nom",)  # "Президент Трамп", "капитан Гайлз"
             return ("gen",)
         if pos in ("ADJF", "PRTF", "NUMR") and best.tag.case:
             cases = list(dict.fromkeys(_RU_CASE.get(str(p.tag.case), "nom") for p in parses
@@ -285,6 +310,8 @@ class Placer:
             return tuple(cases) or ("nom",)
         if pos in ("VERB", "INFN", "GRND", "PRTS"):
             lemma = best.normal_form
+            if lemma in _RU_SPEECH_VERBS:
+                return ("nom",)  # "— сказал XT1": the speaker follows the verb
             if lemma in _RU_VERB_CASE_OF:
                 case = _RU_VERB_CASE_OF[lemma]
                 return (case, "acc") if case != "acc" and "tran" in best.tag else (case,)
@@ -444,6 +471,10 @@ def _ru_preposition_fits(before: str, form: str) -> str:
         return before
     new = new.capitalize() if word[:1].isupper() else new
     return before[:m.start(1)] + new + m.group(2)
+
+
+def _grammemes(parse) -> set[str]:
+    return set(str(parse.tag).replace(" ", ",").split(","))
 
 
 def _is_arabic_letter(ch: str) -> bool:

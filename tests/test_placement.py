@@ -315,3 +315,22 @@ def test_arabic_article_with_a_space_and_words_that_only_end_like_one(gloss, for
     terms = [Term(1, "astana", forms.for_concept(astana, "ar")), Term(2, "cairo", forms.for_concept(cairo, "ar"))]
     assert placer.place("سافر بال XT1 ثم ال XT2.", terms).text == "سافر بأستانا ثم القاهرة."
     assert placer.place("قال XT1 إن مال XT2 كثير.", terms).text == "قال أستانا إن مال القاهرة كثير."
+
+
+def test_russian_apposition_speech_verbs_and_names(gloss, forms):
+    placer = Placer("ru", forms)
+    astana, embassy, kazinform = gloss.get("astana"), gloss.get("embassy"), gloss.get("kazinform")
+
+    def term(concept, kind=None):
+        return [Term(1, concept.id, forms.for_concept(concept, "ru"), None, kind or concept.type)]
+
+    assert placer.place("Форум прошел в городе XT1.", term(astana)).text == "Форум прошел в городе Астана."
+    assert placer.place("Об этом сообщает агентство XT1.", term(kazinform)).text == \
+        "Об этом сообщает агентство Kazinform."
+    assert placer.place("Текст на сайте XT1.", term(embassy)).text == "Текст на сайте Посольства."  # no apposition
+    assert placer.place("«Мир един», — сказал XT1.", term(gloss.get("grand-mufti"))).text == \
+        "«Мир един», — сказал Верховный муфтий."
+    person = Term(1, "x", forms.of("Джонс", "ru"), None, "person")
+    assert placer.place("Президент XT1 прибыл.", [person]).text == "Президент Джонс прибыл."
+    assert placer.place("Президент XT1 прибыл.", term(gloss.get("republic-of-kazakhstan"))).text == \
+        "Президент Республики Казахстан прибыл."
