@@ -185,6 +185,7 @@ class PostgresStore:
         # others add meanwhile only shift which trigrams look rarest; they are re-read every STATS_TTL seconds.
         self._df: dict[str, dict[str, int]] = {}
         self._lengths: dict[int, int] | None = None
+        self._absent: dict[str, set[str]] = {}  # trigrams the server did not know when last asked
         self._stats_read = 0.0
         self._owner: bool | None = None
         self._locked = False
@@ -389,6 +390,7 @@ class PostgresStore:
                 for (lang, g), n in items:
                     if lang in self._df:
                         self._df[lang][g] = self._df[lang].get(g, 0) + n
+                    self._absent.get(lang, set()).discard(g)
                 c.execute("INSERT INTO tm_grams (lang, gram, df) "
                           "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
                           "ON CONFLICT (lang, gram) DO UPDATE SET df = tm_grams.df + excluded.df",
@@ -416,7 +418,7 @@ class PostgresStore:
     def _counts(self, lang: str) -> tuple[dict[str, int], dict[int, int]]:
         now = time.monotonic()
         if now - self._stats_read > self.STATS_TTL:
-            self._df, self._lengths, self._stats_read = {}, None, now
+            self._df, self._lengths, self._absent, self._stats_read = {}, None, {}, now
         if self._lengths is None:
             self._lengths = dict(self._conn.execute("SELECT len, n FROM tm_lengths").fetchall())
         if lang not in self._df:
@@ -433,6 +435,11 @@ class PostgresStore:
         if in_window <= self.SCAN_LIMIT:
             return c.execute("SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s",
                              (low, high, lang)).fetchall()
+        unknown = [g for g in words if g not in counts and g not in self._absent.setdefault(lang, set())]
+        if unknown:  # perhaps another desk's new words since the counts were read: ask once, remember absences
+            counts.update(c.execute("SELECT gram, df FROM tm_grams WHERE lang = %s AND gram = ANY(%s)",
+                                    (lang, unknown)).fetchall())
+            self._absent[lang].update(g for g in unknown if g not in counts)
         df = {g: counts[g] for g in words if g in counts}
         groups = self._pair_rare_trigrams(words, df)
         if not groups:

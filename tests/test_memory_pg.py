@@ -252,3 +252,16 @@ def test_store_class_is_postgres_for_urls(postgres_database, tmp_path):
     with Memory.open(tmp_path / "x.sqlite") as m:
         assert not isinstance(m.store, PostgresStore)
     assert time.monotonic() - started < 30
+
+
+def test_a_desk_finds_what_another_desk_added_after_it_opened_the_memory(postgres_database, monkeypatch):
+    """Lookups keep their own trigram counts; words another desk brings in meanwhile are still found."""
+    monkeypatch.setattr(PostgresStore, "SCAN_LIMIT", 0)  # through the index, not a scan of the length window
+    url = postgres_database()
+    with Memory.open(url) as reader, Memory.open(url) as writer:
+        writer.add([Unit("en", "ru", f"The council met delegation number {i} in Astana today.", f"делегация {i}")
+                    for i in range(20)])
+        assert reader.lookup("The council met delegation number 3 in Astana yesterday.", "ru")
+        writer.add([Unit("en", "ru", "Zhambyl oblast akimat hosted Qyzylorda muftiate.", "Акимат принял муфтият.")])
+        (found,) = reader.lookup("Zhambyl oblast akimat hosted the Qyzylorda muftiate.", "ru")
+        assert found.target == "Акимат принял муфтият."
