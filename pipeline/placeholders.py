@@ -395,14 +395,14 @@ def term_forms(gloss, query: str, lang: str, forms: Forms | None = None) -> dict
 
 
 def place_terms(gloss, lang: str, output: str, assignments: Sequence[str], scorer=None,
-                scheme: Placeholders | None = None) -> dict:
+                scheme: Placeholders | None = None, forms: Forms | None = None) -> dict:
     """`pipeline glossary place`: an MT output with placeholders, and `XT1=CONCEPT_OR_ENGLISH` assignments.
 
     -> {"text", "ok", "problems": {placeholder: problem}, "terms": [{"placeholder", "concept", "form", "text",
     "decided_by"}]}.
     """
     scheme = scheme or Placeholders()
-    placer = Placer(lang, prefix=scheme.prefix)
+    placer = Placer(lang, forms, prefix=scheme.prefix)
     terms: list[Term] = []
     for item in assignments:
         code, sep, query = item.partition("=")
@@ -413,7 +413,7 @@ def place_terms(gloss, lang: str, output: str, assignments: Sequence[str], score
         if lang not in concept.targets and not concept.dnt:
             raise TermLookupError(f"concept {concept.id!r} has no {lang} target yet: add it to the glossary first")
         plural = placer.forms.for_concept(concept, lang, plural=True) if lang == "kk" else None
-        terms.append(Term(numbers[0], concept.id, placer.forms.for_concept(concept, lang), plural))
+        terms.append(Term(numbers[0], concept.id, placer.forms.for_concept(concept, lang), plural, concept.type))
     if len({t.number for t in terms}) != len(terms):
         raise TermLookupError("--term: the same placeholder is given twice")
     placed = placer.place(output, terms, scorer=scorer)

@@ -334,3 +334,19 @@ def test_russian_apposition_speech_verbs_and_names(gloss, forms):
     assert placer.place("Президент XT1 прибыл.", [person]).text == "Президент Джонс прибыл."
     assert placer.place("Президент XT1 прибыл.", term(gloss.get("republic-of-kazakhstan"))).text == \
         "Президент Республики Казахстан прибыл."
+
+
+@pytest.mark.parametrize("lang, output, case", [("ru", "Встреча с XT1 прошла.", "ins"),
+                                                ("kk", "XT1-ның өкілі келді.", "gen"),
+                                                ("ar", "رسالة لXT1.", "li")])
+def test_place_works_for_every_glossary_concept(gloss, forms, lang, output, case):
+    """Every concept with a target in lang is placed in the form asked for, via the terminologist's call."""
+    import csv
+
+    with open(REPO / "glossary" / "terms.csv", encoding="utf-8") as fh:
+        ids = [row["id"] for row in csv.DictReader(fh) if row[lang]]
+    assert len(ids) > 80
+    for concept_id in ids:
+        data = placeholders.place_terms(gloss, lang, output, [f"XT1={concept_id}"], forms=forms)
+        assert data["ok"] and data["terms"][0]["form"] == case, concept_id
+        assert data["terms"][0]["text"] in data["text"] and "XT1" not in data["text"], concept_id
