@@ -1010,11 +1010,14 @@ def publish_command(
                                               "marked (default: [publish] min_complete, else 100)."),
     strict: bool = typer.Option(False, "--strict", help="Refuse translations that `pipeline check` finds an "
                                 "error in: they count as untranslated (shown in English)."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Exit 0 even when a catalog or article could "
+                                    "not be read (its last good pages stay online either way)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Reassemble translated articles: Markdown, a static HTML site per language and manifest.json.
 
-    Publishing some languages leaves the pages of the others as the last publish wrote them.
+    Publishing some languages leaves the pages of the others as the last publish wrote them. An article whose
+    catalog or source cannot be read keeps what was published for it and the command exits 1.
     """
     from pipeline import publish as publishing
 
@@ -1024,9 +1027,11 @@ def publish_command(
     with reported(then="; nothing was published"):
         results = publishing.publish(ws, target, codes, include_fuzzy=include_fuzzy,
                                      min_complete=min_complete, strict=strict)
+    failed = [pub for pub in results if pub.failed]
     if as_json:
         emit_json([{**vars(pub), "completeness": shown_percent(pub.completeness), "paths": dict(pub.paths)}
                    for pub in results])
+        _publish_failures(failed, keep_going)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -1053,9 +1058,23 @@ def publish_command(
     done = sum(pub.published for pub in results)
     console.print(f"{done} of {len(results)} article versions published; site: {target / 'index.html'}, "
                   f"manifest: {target / 'manifest.json'}", highlight=False)
-    if not done:
+    if not done and not failed:
         console.print("Nothing was publishable yet: review the catalogs (approve entries), or use "
                       "--include-fuzzy / --min-complete.", highlight=False)
+    if not ws.settings.site.base_url:
+        console.print("No sitemap.xml, feeds or canonical links: set base_url under [site] in pipeline.toml "
+                      "to the address the site is served from.", highlight=False)
+    _publish_failures(failed, keep_going)
+
+
+def _publish_failures(failed, keep_going: bool) -> None:
+    """A deploy script must not ship a site missing pages unknowingly: name each skipped version, exit 1."""
+    for pub in failed:
+        word = "warning" if keep_going else "error"
+        typer.echo(f"{word}: {pub.slug} ({pub.lang}) not republished, its last published page is kept: "
+                   f"{pub.reason}", err=True)
+    if failed and not keep_going:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 from pipeline import catalogs as catalog_stage
 from pipeline import files, shown_percent, sources
@@ -23,7 +27,7 @@ from pipeline.errors import CatalogError, PublishError
 from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
-from pipeline.workspace import OutsideWorkspace, Workspace, as_workspace
+from pipeline.workspace import OutsideWorkspace, SiteSettings, Workspace, as_workspace
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -40,6 +44,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
                          "reviewed by a translator. They are underlined.",
         "untranslated": "{n} of {total} passages are not translated yet and are shown in English.",
         "source": "Original (English)",
+        "reviewed": "{p} reviewed by a translator", "drafted": "{p} machine translation, not reviewed",
+        "in_english": "{p} in English",
+        "draft_label": "machine translation — not yet reviewed",
+        "months": "January February March April May June July August September October November December",
+        "date": "{d} {m} {y}",
     },
     "kk": {
         "languages": "Тілдер", "articles": "Мақалалар", "other_versions": "Басқа тілдерде",
@@ -48,6 +57,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
                          "әлі тексерген жоқ. Олардың асты сызылған.",
         "untranslated": "{total} бөліктің {n} бөлігі әлі аударылмаған, ағылшын тілінде көрсетілген.",
         "source": "Түпнұсқа (ағылшынша)",
+        "reviewed": "{p} аудармашы тексерген", "drafted": "{p} машиналық аударма, тексерілмеген",
+        "in_english": "{p} ағылшынша",
+        "draft_label": "машиналық аударма — әлі тексерілмеген",
+        "months": "қаңтар ақпан наурыз сәуір мамыр маусым шілде тамыз қыркүйек қазан қараша желтоқсан",
+        "date": "{y} жылғы {d} {m}",
     },
     "ru": {
         "languages": "Языки", "articles": "Статьи", "other_versions": "На других языках",
@@ -56,6 +70,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
                          "переводчиком. Они подчёркнуты.",
         "untranslated": "{n} из {total} фрагментов ещё не переведены и показаны на английском.",
         "source": "Оригинал (английский)",
+        "reviewed": "{p} проверено переводчиком", "drafted": "{p} машинный перевод, не проверено",
+        "in_english": "{p} на английском",
+        "draft_label": "машинный перевод — ещё не проверен",
+        "months": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+        "date": "{d} {m} {y} г.",
     },
     "ar": {
         "languages": "اللغات", "articles": "المقالات", "other_versions": "بلغات أخرى",
@@ -64,6 +83,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
                          "وهي مسطّرة.",
         "untranslated": "{n} من {total} مقاطع لم تُترجم بعد وتظهر باللغة الإنجليزية.",
         "source": "الأصل (بالإنجليزية)",
+        "reviewed": "{p} راجعها مترجم", "drafted": "{p} ترجمة آلية لم تُراجع", "in_english": "{p} بالإنجليزية",
+        "draft_label": "ترجمة آلية — لم تُراجع بعد",
+        "months": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+        "date": "{d} {m} {y}",
     },
 }
 
@@ -92,6 +115,10 @@ class Publication:
     source: str = ""  # source article, relative to root
     fallbacks: int = 0  # segments the page shows in English: untranslated + fuzzy not shown as drafts
     refused: int = 0  # translations --strict left out for review-check errors (counted as untranslated)
+    # The catalog or the source could not be read: what an earlier run published for it stays as it was.
+    failed: bool = False
+    date: str = ""  # ISO date of the article (dateline or front matter), "" when it says none
+    modified: str = ""  # ISO date the source file last changed: feeds and the sitemap when it gives no date
 
 
 @dataclass(frozen=True)
@@ -183,8 +210,177 @@ def shorten(text: str, limit: int = 90) -> str:
     return (cut or text[:limit]) + "…"
 
 
+# Embeddings, overrides and isolates typed into a translation would re-order the page around them (a title
+# "reversed" in the browser tab, an index entry swallowing its neighbours). The pages isolate every run of the
+# other direction with markup themselves, so these controls are dropped; the marks LRM/RLM/ALM stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def collapse(text: str) -> str:
-    return " ".join(text.split())
+    """One line of reader text: whitespace collapsed, bidi embedding/override/isolate controls removed."""
+    return " ".join(_BIDI_CONTROLS.sub("", text).split())
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of text in one direction. `dir` is set when it runs against its surroundings (a Latin name or
+    a number in Arabic, an Arabic quote in Kazakh): the page isolates it, with its `lang` where known."""
+
+    text: str
+    dir: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Neighbouring pieces of one state, isolated as one run: two English fallback sentences in a row on an
+    Arabic page are one left-to-right stretch, so a line never mixes the end of one with the start of the next."""
+
+    state: str  # "approved" | "draft" | "source"
+    runs: tuple[Run, ...]
+
+
+def _bidi(ch: str) -> str:
+    return unicodedata.bidirectional(ch)
+
+
+def _against(kind: str, base: str) -> bool:
+    """A character that runs against `base`: letters of the other direction; in right-to-left text also
+    European digits, so "10–11" or "2026" are never turned around by their Arabic neighbours."""
+    return kind in ("L", "EN") if base == "rtl" else kind in ("R", "AL", "AN")
+
+
+def _with_base(kind: str, base: str) -> bool:
+    return kind in ("R", "AL", "AN") if base == "rtl" else kind == "L"
+
+
+def direction_runs(text: str, base: str) -> tuple[Run, ...]:
+    """`text` cut where it turns against the page direction `base`; neutral characters (spaces, punctuation)
+    between two characters of the other direction go with them, at the edges they stay with the page."""
+    runs: list[Run] = []
+    plain = i = 0
+    n = len(text)
+    while i < n:
+        if not _against(_bidi(text[i]), base):
+            i += 1
+            continue
+        start, end, j = i, i + 1, i + 1
+        while j < n and not _with_base(_bidi(text[j]), base):
+            if _against(_bidi(text[j]), base):
+                end = j + 1
+            j += 1
+        while start > plain and _bidi(text[start - 1]) == "ET":  # "$5", "№ 3"
+            start -= 1
+        while end < n and _bidi(text[end]) == "ET":  # "15%", "20°"
+            end += 1
+        if start > plain:
+            runs.append(Run(text[plain:start]))
+        chunk = text[start:end]
+        other = "ltr" if base == "rtl" else "rtl"
+        lang = "ar" if other == "rtl" else ("en" if re.search("[A-Za-z]", chunk) else "")
+        runs.append(Run(chunk, other, lang))
+        plain = i = end
+    if plain < n:
+        runs.append(Run(text[plain:]))
+    return tuple(runs)
+
+
+def isolated(text: str, base: str):
+    """Short reader text (titles in lists, status lines) as escaped HTML with its other-direction runs in
+    <bdi>: "88.8%" after an Arabic word would otherwise read "%88.8"."""
+    from markupsafe import Markup, escape
+
+    return Markup("").join(
+        Markup('<bdi dir="{}"{}>{}</bdi>').format(run.dir, Markup(' lang="{}"').format(run.lang) if run.lang else "",
+                                                   run.text) if run.dir else escape(run.text)
+        for run in direction_runs(text, base))
+
+
+def spans(pieces: Sequence[Piece], base: str) -> tuple[Span, ...]:
+    """Pieces as the page shows them: fallbacks (and approved sentences) merged with their like neighbours,
+    each machine draft on its own (it carries its own label)."""
+    groups: list[tuple[str, list[str]]] = []
+    for piece in pieces:
+        if groups and groups[-1][0] == piece.state and piece.state != "draft":
+            groups[-1][1].append(piece.text)
+        else:
+            groups.append((piece.state, [piece.text]))
+    return tuple(Span(state, direction_runs(" ".join(texts), "ltr" if state == "source" else base))
+                 for state, texts in groups)
+
+
+def all_english(pieces: Sequence[Piece]) -> bool:
+    """A block shown wholly in English: the element itself becomes lang="en" dir="ltr"."""
+    return bool(pieces) and all(piece.state == "source" for piece in pieces)
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTHS = {name: n for n, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"), ("october", "oct"),
+    ("november", "nov"), ("december", "dec")), 1) for name in names}
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+_DATELINES = (
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b"),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b"),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mm>\d\d)-(?P<day>\d\d)\b"),
+)
+
+
+def _front_matter_date(text: str) -> date | None:
+    found = re.match(r"---\n(.*?)\n(?:---|\.\.\.)\n", text, re.S)
+    if not found:
+        return None
+    line = re.search(r"^date:\s*[\"']?(\d{4}-\d{2}-\d{2})", found.group(1), re.M)
+    return _valid(int(line.group(1)[:4]), int(line.group(1)[5:7]), int(line.group(1)[8:])) if line else None
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def article_date(text: str) -> date | None:
+    """The date an article gives itself: `date:` in Markdown front matter, else its dateline ("ASTANA, 8th
+    October 2026 (WAM) --" in the first lines). None when it names no date: pages then show none."""
+    found = _front_matter_date(text)
+    if found:
+        return found
+    head = "\n".join(line for line in text.split("\n")[:6] if line.strip())[:600]
+    for pattern in _DATELINES:
+        for match in pattern.finditer(head):
+            groups = match.groupdict()
+            month = int(groups["mm"]) if groups.get("mm") else _MONTHS.get(groups["month"].lower())
+            if month:
+                day = _valid(int(groups["year"]), month, int(groups["day"]))
+                if day:
+                    return day
+    return None
+
+
+def date_text(iso: str, lang: str) -> str:
+    """"8 October 2026", "8 октября 2026 г.", "2026 жылғы 8 қазан", "8 أكتوبر 2026"."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    ui = UI_TEXT.get(lang, UI_TEXT["en"])
+    return ui["date"].format(d=day.day, m=ui["months"].split()[day.month - 1], y=day.year)
+
+
+def status_parts(ui: Mapping[str, str], *, segments: int, approved: int, drafts: int, english: int) -> list[str]:
+    """What share of a page a reader can trust: reviewed, machine drafts, English. Never "100% translated"
+    for drafts."""
+    if not segments:
+        return []
+    parts = [ui["reviewed"].format(p=percent(100.0 * approved / segments))]
+    if drafts:
+        parts.append(ui["drafted"].format(p=percent(100.0 * drafts / segments)))
+    if english:
+        parts.append(ui["in_english"].format(p=percent(100.0 * english / segments)))
+    return parts
 
 
 def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
@@ -413,6 +609,9 @@ def _environment():
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["percent"] = percent
+    env.filters["spans"] = spans
+    env.filters["isolated"] = isolated
+    env.filters["all_english"] = all_english
     return env
 
 
@@ -551,16 +750,21 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                 raise refused[path]
             article, segments = prepared[path] if prepared and path in prepared else _read(path)
         except sources.SourceError as exc:
-            # One unreadable article is reported; the others are still published.
+            # One unreadable article is reported; the others are still published, and its own last good
+            # pages stay online as they were.
             slug = sources.slug_for(path)
             results.extend(Publication(slug=slug, lang=lang, title=slug, completeness=0.0, published=False,
-                                       reason=f"source not usable: {exc}", source=rel_source)
+                                       reason=f"source not usable: {exc}", source=rel_source, failed=True)
                            for lang in codes)
             continue
+        day = article_date(article.text)
+        written = day.isoformat() if day else ""
+        modified = _modified(path)
         keys = catalog_stage.entry_keys(segments)
         for lang in codes:
             catalog = ws.catalog_path(lang, article.slug)
-            common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments)}
+            common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments),
+                      "date": written, "modified": modified}
             if not segments:
                 results.append(Publication(title=article.slug, completeness=0.0, published=False,
                                            reason="the article has no segments", **common))
@@ -577,7 +781,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
             except (CatalogError, OutsideWorkspace) as exc:
                 results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
                                            published=False, reason=str(exc), untranslated=len(segments),
-                                           **common))
+                                           failed=True, **common))
                 continue
             bad = (check_errors or {}).get(catalog.relative_to(root).as_posix(), set()) & translations.keys()
             for key in bad:  # publish --strict: refused, the page shows the English sentence
@@ -598,8 +802,16 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                                        paths={"md": f"{lang}/{article.slug}.md",
                                               "html": f"{lang}/{article.slug}.html"},
                                        **counts, **common))
-    _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete)
+    _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete,
+                site=ws.settings.site)
     return results
+
+
+def _modified(path: Path) -> str:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+    except OSError:
+        return ""
 
 
 def _relative_source(path: Path, root: Path) -> str:
@@ -608,10 +820,11 @@ def _relative_source(path: Path, root: Path) -> str:
 
 @dataclass(frozen=True)
 class _CarriedOver:
-    """What the last run published for the target languages this run does not rebuild; kept as it was."""
+    """What the last run published and this run keeps as it was: the target languages it does not rebuild,
+    and the article versions whose catalog or source could not be read this time (their last good page)."""
 
     rows: tuple[dict, ...]  # their manifest rows
-    languages: dict[str, dict]  # code -> their manifest language entry
+    languages: dict[str, dict]  # code -> manifest language entry of a language not rebuilt
     files: frozenset[str]  # their files, still on disk
     published: tuple[dict, ...]  # their rows of published articles (well-formed)
 
@@ -619,88 +832,208 @@ class _CarriedOver:
     def codes(self) -> set[str]:
         return set(self.languages) | {row["language"] for row in self.rows}
 
+    @property
+    def kept(self) -> set[tuple[str, str]]:
+        return {(row["article"], row["language"]) for row in self.rows if isinstance(row.get("article"), str)}
+
 
 class _Site:
     """The output folder of one publish run: writes each file atomically and remembers what it wrote."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, settings: SiteSettings):
         self.out = out
+        self.settings = settings
         self.written: list[str] = []
 
     def write(self, name: str, text: str) -> None:
         files.write_if_changed(self.out / name, text)
         self.written.append(name)
 
+    def url(self, name: str, here: str = "") -> str:
+        """Absolute with a base URL; else relative to the page `here` (a path under out)."""
+        if self.settings.base_url:
+            return self.settings.base_url + ("" if name == "index.html" else name)
+        depth = here.count("/")
+        return "../" * depth + name
+
 
 def _lang_info(lang: str) -> dict[str, str]:
     return {"code": lang, "name": native_name(lang), "dir": text_direction(lang)}
 
 
-def _carried_over(out: Path, previous: PreviousSite, codes: Sequence[str]) -> _CarriedOver:
+def _published_row(row: dict) -> bool:
+    return row.get("published") is True and isinstance(row.get("paths"), dict) \
+        and isinstance(row["paths"].get("html"), str) and isinstance(row.get("article"), str)
+
+
+def _carried_over(out: Path, previous: PreviousSite, codes: Sequence[str],
+                  failed: set[tuple[str, str]]) -> _CarriedOver:
     # Languages we no longer support are not carried over.
-    rows = tuple(row for row in previous.articles
-                 if row["language"] not in codes and row["language"] in TARGET_LANGS)
+    rows = tuple(row for row in previous.articles if row["language"] in TARGET_LANGS and (
+        row["language"] not in codes or (row.get("article"), row["language"]) in failed))
     languages = {entry["code"]: entry for entry in previous.languages
                  if entry["code"] not in codes and entry["code"] in TARGET_LANGS}
-    kept = set(languages) | {row["language"] for row in rows}
+    whole = set(languages) | {row["language"] for row in rows if row["language"] not in codes}
+    pages = {name for row in rows if row["language"] in codes and isinstance(row.get("paths"), dict)
+             for name in row["paths"].values() if isinstance(name, str)}
     return _CarriedOver(
         rows=rows, languages=languages,
-        files=frozenset(name for name in previous.files if name.split("/", 1)[0] in kept and (out / name).is_file()),
-        published=tuple(row for row in rows if row.get("published") is True and isinstance(row.get("paths"), dict)
-                        and isinstance(row["paths"].get("html"), str) and isinstance(row.get("article"), str)))
+        files=frozenset(name for name in previous.files
+                        if (name.split("/", 1)[0] in whole or name in pages) and (out / name).is_file()),
+        published=tuple(row for row in rows if _published_row(row)))
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One published article version as indexes, feeds and the sitemap list it."""
+
+    slug: str
+    lang: str
+    title: str
+    html: str  # path under out
+    date: str
+    modified: str
+    segments: int
+    approved: int
+    drafts: int
+    english: int
+
+
+def _listed(published: Sequence[Publication], carried: _CarriedOver) -> list[_Listed]:
+    found = [_Listed(pub.slug, pub.lang, pub.title, pub.paths["html"], pub.date, pub.modified, pub.segments,
+                     pub.approved, pub.drafts, pub.fallbacks) for pub in published]
+
+    def number(row: dict, key: str) -> int:
+        value = row.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    found += [_Listed(row["article"], row["language"], str(row.get("title", "")), row["paths"]["html"],
+                      str(row.get("date", "") or ""), str(row.get("modified", "") or ""),
+                      number(row, "segments"), number(row, "approved"),
+                      number(row, "drafts"), number(row, "shown_in_english"))
+              for row in carried.published]
+    return found
+
+
+def _status(item: _Listed) -> list[str]:
+    return status_parts(UI_TEXT.get(item.lang, UI_TEXT["en"]), segments=item.segments, approved=item.approved,
+                        drafts=item.drafts, english=item.english)
 
 
 def _write_articles(site: _Site, env, published: Sequence[Publication],
-                    docs: Mapping[tuple[str, str], LocalizedArticle], carried: _CarriedOver) -> None:
+                    docs: Mapping[tuple[str, str], LocalizedArticle], listed: Sequence[_Listed]) -> None:
     """Each published article as Markdown and as an HTML page that links every other published version."""
-    by_slug: dict[str, list[tuple[str, str]]] = {}  # slug -> (lang, title) of every published version
-    for pub in published:
-        by_slug.setdefault(pub.slug, []).append((pub.lang, pub.title))
-    for row in carried.published:
-        by_slug.setdefault(row["article"], []).append((row["language"], str(row.get("title", ""))))
+    by_slug: dict[str, list[_Listed]] = {}
+    for item in listed:
+        by_slug.setdefault(item.slug, []).append(item)
     page = env.get_template("article.html")
     for pub in published:
         doc = docs[(pub.slug, pub.lang)]
+        here = pub.paths["html"]
         site.write(pub.paths["md"], render_markdown(doc, source=pub.source))
-        versions = [{**_lang_info(lang), "href": f"../{lang}/{pub.slug}.html", "current": lang == pub.lang,
-                     "title": title}
-                    for lang, title in sorted(by_slug[pub.slug], key=lambda item: _language_order(item[0]))]
-        site.write(pub.paths["html"], page.render(
-            doc=doc, lang=_lang_info(pub.lang), ui=UI_TEXT.get(pub.lang, UI_TEXT["en"]), versions=versions,
-            pub=pub, css="../style.css", home="../index.html"))
+        versions = [{**_lang_info(item.lang), "href": f"../{item.lang}/{pub.slug}.html",
+                     "url": site.url(item.html, here), "current": item.lang == pub.lang, "title": item.title}
+                    for item in sorted(by_slug[pub.slug], key=lambda item: _language_order(item.lang))]
+        ui = UI_TEXT.get(pub.lang, UI_TEXT["en"])
+        site.write(here, page.render(
+            doc=doc, lang=_lang_info(pub.lang), ui=ui, versions=versions, pub=pub, css="../style.css",
+            home="../index.html", site=site.settings, date=date_text(pub.date, pub.lang),
+            canonical=site.url(here) if site.settings.base_url else "", x_default=site.url("index.html", here),
+            status=status_parts(ui, segments=pub.segments, approved=pub.approved, drafts=pub.drafts,
+                                english=pub.fallbacks)))
 
 
 def _write_indexes(site: _Site, env, codes: Sequence[str], all_langs: Sequence[str],
-                   published: Sequence[Publication], carried: _CarriedOver) -> None:
+                   listed: Sequence[_Listed], carried: _CarriedOver) -> None:
     """One index page per rebuilt language (a carried-over one stays as the last run wrote it), then the home."""
     page = env.get_template("language_index.html")
     languages = []
     for lang in all_langs:
-        if lang not in codes:
-            count = sum(row["language"] == lang for row in carried.published)
-            languages.append({**_lang_info(lang), "href": f"{lang}/index.html", "count": count})
-            continue
-        entries = [pub for pub in published if pub.lang == lang]
+        entries = [item for item in listed if item.lang == lang]
         languages.append({**_lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
+        if lang not in codes:
+            continue
+        ui = UI_TEXT.get(lang, UI_TEXT["en"])
         site.write(f"{lang}/index.html", page.render(
-            lang=_lang_info(lang), ui=UI_TEXT.get(lang, UI_TEXT["en"]), css="../style.css",
-            home="../index.html",
-            entries=[{"title": pub.title, "href": f"{pub.slug}.html", "completeness": pub.completeness,
-                      "drafts": pub.drafts} for pub in entries]))
+            lang=_lang_info(lang), ui=ui, css="../style.css", home="../index.html", site=site.settings,
+            feed="feed.xml" if site.settings.base_url else "",
+            entries=[{"title": item.title, "href": item.html.split("/", 1)[1], "status": _status(item),
+                      "drafts": item.drafts, "date": date_text(item.date, lang), "iso": item.date}
+                     for item in entries]))
     site.write("index.html", env.get_template("index.html").render(
-        languages=languages, lang=_lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css"))
+        languages=languages, lang=_lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css", site=site.settings,
+        home="index.html"))
+
+
+def _updated(item: _Listed) -> str:
+    day = item.date or item.modified or "1970-01-01"
+    return f"{day}T00:00:00Z"
+
+
+def _write_feeds(site: _Site, codes: Sequence[str], listed: Sequence[_Listed]) -> None:
+    """An Atom feed per rebuilt language, newest first (needs the base URL: Atom ids and links are absolute)."""
+    for lang in codes:
+        entries = sorted((item for item in listed if item.lang == lang), key=lambda item: item.date, reverse=True)
+        name = site.settings.name or "pipeline publish"
+        updated = max((_updated(item) for item in entries), default="1970-01-01T00:00:00Z")
+        lines = ['<?xml version="1.0" encoding="utf-8"?>',
+                 f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(lang)}>',
+                 f"  <id>{xml_escape(site.url(f'{lang}/index.html'))}</id>",
+                 f"  <title>{xml_escape(f'{name} · {native_name(lang)}')}</title>",
+                 f"  <updated>{updated}</updated>",
+                 f"  <author><name>{xml_escape(name)}</name></author>",
+                 f'  <link rel="self" type="application/atom+xml" href={quoteattr(site.url(f"{lang}/feed.xml"))}/>',
+                 f'  <link rel="alternate" type="text/html" href={quoteattr(site.url(f"{lang}/index.html"))}/>']
+        for item in entries:
+            status = " · ".join(_status(item))
+            lines += ["  <entry>",
+                      f"    <id>{xml_escape(site.url(item.html))}</id>",
+                      f"    <title>{xml_escape(item.title)}</title>",
+                      f'    <link rel="alternate" type="text/html" href={quoteattr(site.url(item.html))}/>',
+                      f"    <updated>{_updated(item)}</updated>",
+                      f"    <summary>{xml_escape(status)}</summary>",
+                      "  </entry>"]
+        lines.append("</feed>")
+        site.write(f"{lang}/feed.xml", "\n".join(lines) + "\n")
+
+
+def _write_sitemap(site: _Site, all_langs: Sequence[str], listed: Sequence[_Listed]) -> None:
+    """sitemap.xml: the home, each language index and every published page with its other language versions
+    (hreflang alternates, as search engines read them)."""
+    by_slug: dict[str, list[_Listed]] = {}
+    for item in listed:
+        by_slug.setdefault(item.slug, []).append(item)
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+             'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+             f"  <url><loc>{xml_escape(site.url('index.html'))}</loc></url>"]
+    lines += [f"  <url><loc>{xml_escape(site.url(f'{lang}/index.html'))}</loc></url>" for lang in all_langs]
+    for item in sorted(listed, key=lambda item: (item.slug, _language_order(item.lang))):
+        lines.append(f"  <url><loc>{xml_escape(site.url(item.html))}</loc>"
+                     + (f"<lastmod>{item.date or item.modified}</lastmod>" if item.date or item.modified else ""))
+        for other in sorted(by_slug[item.slug], key=lambda other: _language_order(other.lang)):
+            lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(other.lang)} '
+                         f"href={quoteattr(site.url(other.html))}/>")
+        lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(site.url("index.html"))}/>')
+        lines.append("  </url>")
+    lines.append("</urlset>")
+    site.write("sitemap.xml", "\n".join(lines) + "\n")
 
 
 def _manifest_rows(results: Sequence[Publication], carried: _CarriedOver) -> list[dict]:
-    """This run's rows and the carried-over ones, article by article in source order, languages in order."""
+    """This run's rows and the carried-over ones, article by article in source order, languages in order.
+    A version whose catalog failed keeps its last good row, with the error beside it."""
+    errors = {(pub.slug, pub.lang): pub.reason for pub in results if pub.failed}
     rows = [{
         "article": pub.slug, "language": pub.lang, "dir": text_direction(pub.lang), "title": pub.title,
         "completeness": shown_percent(pub.completeness), "published": pub.published, "reason": pub.reason,
         "machine_draft": pub.drafts > 0, "segments": pub.segments, "approved": pub.approved,
         "fuzzy": pub.fuzzy, "drafts": pub.drafts, "untranslated": pub.untranslated,
-        "shown_in_english": pub.fallbacks, "source": pub.source, "paths": pub.paths,
-    } for pub in results]
-    rows += carried.rows
+        "shown_in_english": pub.fallbacks, "source": pub.source, "paths": pub.paths, "date": pub.date,
+        "modified": pub.modified,
+    } for pub in results if (pub.slug, pub.lang) not in carried.kept]
+    rows += [{**row, "error": errors[key]} if (key := (row.get("article"), row["language"])) in errors else row
+             for row in carried.rows]
     order = {slug: n for n, slug in enumerate(dict.fromkeys(str(row.get("article", "")) for row in rows))}
     return sorted(rows, key=lambda row: (order[str(row.get("article", ""))], _language_order(row["language"])))
 
@@ -722,18 +1055,24 @@ def _manifest(site: _Site, codes: Sequence[str], all_langs: Sequence[str], resul
 
 def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
                 docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
-                min_complete: float) -> None:
-    """Pages, indexes and style of the rebuilt languages; then the manifest, after the stale files are gone."""
+                min_complete: float, site: SiteSettings | None = None) -> None:
+    """Pages, indexes, feeds and style of the rebuilt languages, the sitemap; then the manifest, after the stale
+    files are gone. An article version that failed this time keeps its last good files untouched."""
     env = _environment()
     previous = previous_site(out)
-    carried = _carried_over(out, previous, codes)
+    failed = {(pub.slug, pub.lang) for pub in results if pub.failed}
+    carried = _carried_over(out, previous, codes, failed)
     all_langs = sorted({*codes, *carried.codes}, key=_language_order)
     published = [pub for pub in results if pub.published]
-    site = _Site(out)
-    site.write("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
-    _write_articles(site, env, published, docs, carried)
-    _write_indexes(site, env, codes, all_langs, published, carried)
-    manifest = _manifest(site, codes, all_langs, results, carried,
+    listed = _listed(published, carried)
+    writer = _Site(out, site or SiteSettings())
+    writer.write("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+    _write_articles(writer, env, published, docs, listed)
+    _write_indexes(writer, env, codes, all_langs, listed, carried)
+    if writer.settings.base_url:
+        _write_feeds(writer, codes, listed)
+        _write_sitemap(writer, all_langs, listed)
+    manifest = _manifest(writer, codes, all_langs, results, carried,
                          {"include_fuzzy": include_fuzzy, "min_complete": min_complete})
-    _remove_stale(out, set(previous.files) - set(site.written) - carried.files - {MANIFEST})
+    _remove_stale(out, set(previous.files) - set(writer.written) - carried.files - {MANIFEST})
     files.write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

@@ -72,12 +72,23 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """How the published site presents itself online; without a base URL there are no absolute links,
+    so no sitemap.xml, feeds or canonical links either."""
+
+    name: str = ""
+    base_url: str = ""  # e.g. https://news.example.kz/ ; always ends with "/" once read
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """What `pipeline.toml` at the workspace root says; every key is optional."""
 
     memory: str | None = None  # a path (relative to the workspace) or a database URL
     packages_dir: Path | None = None
     publish: PublishSettings = field(default_factory=PublishSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
     path: Path | None = None  # the settings file read, if any
 
 
@@ -87,6 +98,7 @@ _KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     "models": {"packages_dir": (str, "a folder path")},
     "publish": {"out": (str, "a folder path"), "include_fuzzy": (bool, "true or false"),
                 "min_complete": ((int, float), "a number from 0 to 100")},
+    "site": {"name": (str, "text"), "base_url": (str, "an http(s) URL"), "description": (str, "text")},
 }
 
 
@@ -132,11 +144,22 @@ def read_settings(root: Path) -> Settings:
         raise WorkspaceError(f"[publish] min_complete must be a number from 0 to 100, not {min_complete:g}", path)
     return Settings(
         memory=memory,
+        site=_site_settings(data.get("site", {}), path),
         packages_dir=_under(root, packages) if packages else None,
         publish=PublishSettings(out=_under(root, site["out"]) if "out" in site else None,
                                 include_fuzzy=site.get("include_fuzzy", False), min_complete=min_complete),
         path=path,
     )
+
+
+def _site_settings(table: dict, path: Path) -> SiteSettings:
+    base = table.get("base_url", "").strip()
+    if base and not re.match(r"^https?://[^\s/]+", base):
+        raise WorkspaceError(f"[site] base_url must be an http:// or https:// URL, not {base!r}", path)
+    if base and not base.endswith("/"):
+        base += "/"
+    return SiteSettings(name=table.get("name", "").strip(), base_url=base,
+                        description=table.get("description", "").strip())
 
 
 def _under(root: Path, value: str) -> Path:

@@ -89,7 +89,8 @@ class Node:
         return found
 
     def elements(self) -> list[Node]:
-        return [child for child in self.children if isinstance(child, Node)]
+        """Child elements that make the page's structure (inline <bdi> isolation is not structure)."""
+        return [child for child in self.children if isinstance(child, Node) and child.tag != "bdi"]
 
 
 class TreeBuilder(HTMLParser):
@@ -381,8 +382,15 @@ def test_include_fuzzy_publishes_visibly_marked_machine_drafts(tmp_path):
     [pub] = publish.publish(root, tmp_path / "out", ["kk"], include_fuzzy=True)
     assert pub.published and pub.completeness == 100.0 and pub.drafts == 2
     page = parse(tmp_path / "out" / pub.paths["html"])
-    drafts = [span.text() for span in page.find_all("span") if span.attrs.get("class") == "machine-draft"]
-    assert drafts == [translated("kk", 3), translated("kk", 5)]
+    drafts = [span for span in page.find_all("span") if span.attrs.get("class") == "machine-draft"]
+    # Each unreviewed sentence carries its label in words, and points to the banner that explains it.
+    assert [label.text() for span in drafts for label in span.elements()] == [
+        "машиналық аударма — әлі тексерілмеген"] * 2
+    assert [span.text().removesuffix(span.elements()[0].text()) for span in drafts] == [
+        translated("kk", 3), translated("kk", 5)]
+    assert {span.attrs.get("aria-describedby") for span in drafts} == {"machine-draft-note"}
+    assert [p.attrs.get("id") for p in page.find_all("p") if "machine-draft-banner" in p.attrs.get("class", "")] \
+        == ["machine-draft-note"]
     banners = [p for p in page.find_all("p") if "machine-draft-banner" in p.attrs.get("class", "")]
     assert len(banners) == 1 and "2" in banners[0].text()
     md = (tmp_path / "out" / pub.paths["md"]).read_text(encoding="utf-8")
@@ -490,8 +498,10 @@ def test_translations_are_text_never_markup(tmp_path):
     for name in (pub.paths["html"], "ar/index.html"):
         raw = (out / name).read_text(encoding="utf-8")
         assert "<script" not in raw and "<img" not in raw
-        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+        assert "&lt;" in raw and HOSTILE in parse(out / name).text()
     page = parse(out / pub.paths["html"])
+    assert page.find_all("title")[0].text() == HOSTILE and "&lt;script&gt;alert(1)&lt;/script&gt;" in \
+        (out / pub.paths["html"]).read_text(encoding="utf-8").split("<title>", 1)[1].split("</title>", 1)[0]
     assert page.find_all("title")[0].text() == HOSTILE
     assert page.find_all("h1")[0].text() == HOSTILE and page.find_all("h1")[0].elements() == []
     assert page.find_all("script") == [] and page.find_all("img") == []

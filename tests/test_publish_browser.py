@@ -248,6 +248,8 @@ def font_stack(css: str, variable: str) -> list[str]:
 @pytest.fixture
 def browser(tmp_path):
     executable = find_chromium()
+    if executable is None and os.environ.get("CI"):
+        pytest.fail("Chromium is not installed; CI must install it (.ci/run: apt-get install chromium)")
     if executable is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install -y chromium); "
                     "the browser test needs a real browser")
@@ -297,7 +299,8 @@ def test_arabic_page_renders_right_to_left_with_content_as_text(browser, site, t
     # No translated string came through as markup: nothing ran, no element was created from it.
     assert page["pwned"] is None and page["scripts"] == 0 and page["images"] == 0
     hostile = next(block for block in page["blocks"] if "انتهى الاجتماع" in block["text"])
-    assert HOSTILE in hostile["text"] and hostile["children"] == []
+    # Its Latin letters are isolated left to right (<bdi>), and nothing else became an element.
+    assert HOSTILE in hostile["text"] and {child["tag"] for child in hostile["children"]} <= {"bdi"}
 
     arabic = [block for block in page["blocks"] if re.search("[\u0600-\u06ff]", block["text"])]
     assert [block["tag"] for block in arabic] == ["h1", "p", "h2", "p", "p", "p", "p"]
@@ -353,3 +356,132 @@ def test_kazakh_page_renders_left_to_right_with_kazakh_letters(browser, site, tm
                                "[a.textContent, getComputedStyle(a).direction])")
     assert listing == [[TRANSLATIONS["ar"][0], "rtl"]]
     keep(browser.screenshot(tmp_path / "published-ar-index.png"))
+
+
+# ---------------------------------------------------------------- the sample workspace, as a publisher ships it
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = "https://news.example.kz/"
+# Approved by a "translator": the title and the first sentence of the grand mufti article, per language.
+APPROVED = {
+    "ar": ["المفتي الأعلى لكازاخستان يستقبل سفير مصر",
+           "استقبل رئيس الإدارة الدينية لمسلمي كازاخستان (SAMK) المفتي الأعلى أيداربيك قاجي تيميرخانولي سعادة "
+           "السيد Karim Fathy Mansour، سفير جمهورية مصر العربية فوق العادة ومفوضها لدى جمهورية كازاخستان."],
+    "kk": ["Қазақстанның Бас мүфтиі Египет елшісін қабылдады",
+           "ҚМДБ төрағасы, Бас мүфти Айдарбек қажы Темірханұлы Египет Араб Республикасының Қазақстандағы Төтенше "
+           "және Өкілетті Елшісі Карим Фатхи Мансурды қабылдады."],
+    "ru": ["Верховный муфтий Казахстана принял посла Египта",
+           "Председатель ДУМК, Верховный муфтий Айдарбек кажы Темирханулы принял Чрезвычайного и Полномочного "
+           "Посла Арабской Республики Египет в Республике Казахстан Карима Фатхи Мансура."],
+}
+SLUG = "grand-mufti-receives-egyptian-ambassador"
+
+WORD_BOXES = r"""
+((selector) => {
+  const out = [];
+  for (const span of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(span, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\S+/g)) {
+        const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+        const box = r.getBoundingClientRect();
+        out.push({word: m[0], left: box.left, right: box.right, top: Math.round(box.top)});
+      }
+    }
+  }
+  return out;
+})
+"""
+
+
+@pytest.fixture
+def sample_site(tmp_path, tiny_packages_dir):
+    """The repository's sample articles drafted by a tiny model, two sentences approved per language."""
+    import polib
+
+    from pipeline import workflow
+    from pipeline.workspace import Workspace
+
+    root = tmp_path / "work"
+    shutil.copytree(REPO / "source_texts", root / "source_texts")
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    (root / "pipeline.toml").write_text(f'[site]\nname = "Interfaith News"\nbase_url = "{BASE}"\n', encoding="utf-8")
+    ws = Workspace.open(root, packages_dir=tiny_packages_dir)
+    report = workflow.run(ws, workflow.RunOptions(publish=False, threads=1, beam_size=1))
+    assert report.ok and set(report.engines) == {"kk", "ru", "ar"}, report.errors
+    for lang, texts in APPROVED.items():
+        path = ws.catalog_path(lang, SLUG)
+        po = polib.pofile(str(path))
+        live = [entry for entry in po if not entry.obsolete]
+        for entry, text in zip(live[:len(texts)], texts, strict=True):
+            entry.msgstr = text
+            entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+        po.save(str(path))
+    return root
+
+
+def test_sample_workspace_site_in_the_browser(browser, sample_site, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    root, out = sample_site, sample_site / "published"
+    runner = CliRunner()
+    result = runner.invoke(app, ["publish", "--root", str(root), "--min-complete", "0"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    published = [row for row in manifest["articles"] if row["published"]]
+    assert {row["language"] for row in published} == {"kk", "ru", "ar"} and len(published) == 12
+
+    # Arabic page: the approved sentences right to left, the English fallbacks after them left to right.
+    browser.open(out / "ar" / f"{SLUG}.html")
+    page = browser.evaluate(MEASURE)
+    assert (page["dir"], page["direction"]) == ("rtl", "rtl")
+    title = next(block for block in page["blocks"] if block["tag"] == "h1")
+    assert title["text"] == APPROVED["ar"][0] and title["firstChar"] > title["lastChar"]
+    boxes = browser.evaluate(f"{WORD_BOXES}('article p span.untranslated')")
+    assert len(boxes) > 40
+    lines: dict[int, list[dict]] = {}
+    for box in boxes:
+        lines.setdefault(box["top"], []).append(box)
+    for top, words in lines.items():  # in reading order, each next word stands to the right of the last
+        pairs = zip(words[:-1], words[1:], strict=True)
+        assert all(a["left"] < b["left"] for a, b in pairs), (top, [w["word"] for w in words])
+    # The name inside the Arabic sentence is isolated left to right.
+    name = browser.evaluate(f"{WORD_BOXES}('article p bdi[lang=en]')")
+    assert [box["word"] for box in name][:3] == ["SAMK", "Karim", "Fathy"]
+
+    # Every hreflang link resolves to a page that exists.
+    links = browser.evaluate("[...document.querySelectorAll('link[rel=alternate][hreflang]')].map(l => l.href)")
+    assert len(links) == 4
+    for href in links:
+        assert href.startswith(BASE) and (out / (href[len(BASE):] or "index.html")).is_file(), href
+
+    # Sitemap and feeds parse and list every published page.
+    from xml.etree import ElementTree as ET
+
+    pages = {BASE + row["paths"]["html"] for row in published}
+    locs = {loc.text for loc in ET.parse(out / "sitemap.xml").getroot().iter(
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert pages <= locs
+    entries = set()
+    for lang in ("kk", "ru", "ar"):
+        feed = ET.parse(out / lang / "feed.xml").getroot()
+        entries |= {link.attrib["href"] for link in feed.iter("{http://www.w3.org/2005/Atom}link")
+                    if link.attrib.get("rel") == "alternate" and link.attrib["href"].endswith(".html")
+                    and not link.attrib["href"].endswith("index.html")}
+    assert entries == pages
+
+    shots = {}
+    for lang in ("ar", "kk", "ru"):
+        browser.open(out / lang / f"{SLUG}.html")
+        shots[lang] = keep(browser.screenshot(tmp_path / f"published-{lang}.png"))
+        assert_png(shots[lang], WIDTH)
+
+    # A broken catalog: the live page stays byte for byte, and the command fails.
+    before = (out / "ar" / f"{SLUG}.html").read_bytes()
+    catalog = root / "locales" / "ar" / "LC_MESSAGES" / f"{SLUG}.po"
+    catalog.write_text(catalog.read_text(encoding="utf-8") + '\nmsgid "broken\n', encoding="utf-8")
+    broken = runner.invoke(app, ["publish", "--root", str(root), "--min-complete", "0"])
+    assert broken.exit_code == 1 and f"{SLUG} (ar) not republished" in broken.output
+    assert (out / "ar" / f"{SLUG}.html").read_bytes() == before
