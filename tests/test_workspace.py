@@ -359,7 +359,8 @@ def test_publish_uses_the_site_settings_and_flags_win(root):
     ('[publish]\nout = "x"\nmin_complete = "all"\n', "[publish] min_complete must be a number"),
     ("[publish]\ninclude_fuzzy = 1\n", "[publish] include_fuzzy must be true or false"),
     ('[publish]\noutput = "x"\n', "unknown setting [publish] output; known: out, include_fuzzy, min_complete"),
-    ('[site]\nout = "x"\n', "unknown setting 'site'"),
+    ('[website]\nout = "x"\n', "unknown setting 'website'"),
+    ('[site]\nout = "x"\n', "unknown setting [site] out"),
     ("[publish]\nmin_complete = 150\n", "min_complete must be a number from 0 to 100"),
 ])
 def test_a_bad_settings_file_is_a_usage_error_naming_file_and_key(root, text, message):
