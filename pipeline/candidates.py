@@ -1137,7 +1137,8 @@ def new_concepts(candidates: Sequence[Candidate], terms: Glossary, taken_ids: It
         while cid in taken:
             cid, n = f"{base}-{n}", n + 1
         taken.add(cid)
-        notes = ADDED_NOTE
+        first = c.occurrences[0] if c.occurrences else None
+        notes = ADDED_NOTE + (f"; first seen in {first.article}:{first.line}" if first else "")
         if c.titles:
             notes += "; seen with the titles: " + "; ".join(c.titles)
         if c.suggested:

@@ -237,6 +237,7 @@ def test_add_appends_unconfirmed_rows_and_check_reads_them_back(tmp_path):
     person = concepts["yerlan-koshanov"]
     assert person.type == "person" and not person.confirmed and person.targets == {}
     assert "Chairman of the Mazhilis" in person.notes
+    assert "first seen in source_texts/mazhilis.txt:3" in person.notes
     # check reads every added row back; what it asks for is the targets a terminologist fills in
     new_problems = [p for p in glossary.check(root / "glossary") if str(p) not in problems_before]
     assert new_problems and all("missing" in p.message and "target" in p.message for p in new_problems)
