@@ -6,10 +6,12 @@ Data flows one way; each stage is its own module and this one only decides who f
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pipeline import (
     TARGET_LANGS,
@@ -30,9 +32,6 @@ from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
-
-MT_CHUNK = 32  # segments per engine call: small enough for a smooth progress bar, large enough to batch well
-
 
 @dataclass
 class RunOptions:
@@ -398,9 +397,61 @@ def _forms_notes(result: placeholders.TermResult, found: Sequence[glossary.TermM
     return extra, ["term forms: " + "; ".join(parts)]
 
 
-def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.Engine, tm: memory.Memory,
+class Executor(Protocol):
+    """Who turns sentences into target-language text: a loaded local `engine.Engine`, or anything with the same
+    calls (a cluster of workers, say). `translate` gets every sentence of a run in one call and batches itself."""
+
+    label: str
+
+    def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]: ...
+
+
+def _reports_batches(executor: Executor) -> bool:
+    """Whether the executor's translate takes `on_batch` (simple stand-ins may not)."""
+    try:
+        return "on_batch" in inspect.signature(executor.translate).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def draft_sentences(lang: str, sentences: Sequence[str], matches: Sequence[Sequence[glossary.TermMatch]],
+                    executor: Executor, policy: str = "protect",
+                    progress: Progress | None = None) -> list[placeholders.TermResult]:
+    """Distinct sentences of one language -> drafts, glossary terms handled as the policy says.
+
+    The executor gets every sentence in one `translate` call (it batches by tokens, in length order, and reports
+    each batch); segments whose placeholders broke go to one n-best call (`hypotheses`, when the executor has it)
+    and what is still broken to one final unprotected call. `score`, when the executor has it, decides term forms
+    the placement rules are unsure of.
+    """
+    total = len(sentences)
+    done = 0
+    first_call = True
+
+    def translate(texts: list[str]) -> list[str]:
+        nonlocal first_call
+        if not first_call or progress is None or not _reports_batches(executor):
+            return executor.translate(texts)
+        first_call = False
+
+        def on_batch(n: int) -> None:
+            nonlocal done
+            done += n
+            progress(f"machine translation en→{lang}", min(done, total), total)
+
+        return executor.translate(texts, on_batch=on_batch)
+
+    results = placeholders.translate_with_terms(
+        list(sentences), matches, lang, translate, policy=policy, hypotheses=getattr(executor, "hypotheses", None),
+        scorer=getattr(executor, "score", None), placer=Placer(lang))
+    if progress is not None and done < total:  # an executor that reports no batches: one step at the end
+        progress(f"machine translation en→{lang}", total, total)
+    return results
+
+
+def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: Executor, tm: memory.Memory,
                        progress: Progress | None, policy: str = "protect") -> list[str]:
-    """Each distinct sentence goes to the engine once, with its glossary terms handled as the policy says.
+    """Each distinct sentence goes to the executor once; drafts fill every entry waiting for them.
 
     A segment over engine.MAX_MT_CHARACTERS is not sent at all: it stays untranslated with a note saying why
     (returned as warnings), so one pasted blob cannot hold the run, and the workspace lock, for an hour.
@@ -415,34 +466,25 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: engine.E
             item.draft.comments.append(note)
             warnings.append(f"{item.report.path}: line {item.segment.line} of the article: {note}")
     msgids = [m for m in queue if m not in set(too_long)] if too_long else list(queue)
-    total = len(msgids)
+    matches = [queue[msgid][0].matches for msgid in msgids]
+    results = draft_sentences(lang, msgids, matches, mt, policy, progress) if msgids else []
     drafted: list[memory.Unit] = []
-    placer = Placer(lang)
-    hypotheses = getattr(mt, "hypotheses", None)
-    scorer = getattr(mt, "score", None)
-    for start in range(0, total, MT_CHUNK):
-        chunk = msgids[start:start + MT_CHUNK]
-        matches = [queue[msgid][0].matches for msgid in chunk]
-        results = placeholders.translate_with_terms(chunk, matches, lang, mt.translate, policy=policy,
-                                                    hypotheses=hypotheses, scorer=scorer, placer=placer)
-        for msgid, found, result in zip(chunk, matches, results, strict=True):
-            extra, forms_lines = _forms_notes(result, found)
-            notes = [catalogs.provenance_line(f"machine translation {mt.label}{extra}"), *forms_lines]
-            if not result.ok:
-                notes.extend(result.notes)
-            # Terms the glossary notes already name (their placeholder broke) are not listed a second time.
-            missing = [m for m in (qa.missing_terms(result.text, found, lang) if result.text else [])
-                       if m.concept.id not in result.broken]
-            note = qa.missing_terms_note(missing, lang)
-            if note:
-                notes.append(note)
-            for item in queue[msgid]:
-                item.draft.msgstr, item.draft.fuzzy = result.text, True
-                item.draft.comments.extend(notes)
-            if result.text:
-                drafted.append(memory.Unit("en", lang, msgid, result.text, memory.MACHINE, mt.label))
-        if progress is not None:
-            progress(f"machine translation en→{lang}", min(start + MT_CHUNK, total), total)
+    for msgid, found, result in zip(msgids, matches, results, strict=True):
+        extra, forms_lines = _forms_notes(result, found)
+        notes = [catalogs.provenance_line(f"machine translation {mt.label}{extra}"), *forms_lines]
+        if not result.ok:
+            notes.extend(result.notes)
+        # Terms the glossary notes already name (their placeholder broke) are not listed a second time.
+        missing = [m for m in (qa.missing_terms(result.text, found, lang) if result.text else [])
+                   if m.concept.id not in result.broken]
+        note = qa.missing_terms_note(missing, lang)
+        if note:
+            notes.append(note)
+        for item in queue[msgid]:
+            item.draft.msgstr, item.draft.fuzzy = result.text, True
+            item.draft.comments.extend(notes)
+        if result.text:
+            drafted.append(memory.Unit("en", lang, msgid, result.text, memory.MACHINE, mt.label))
     if drafted:
         tm.add(drafted)
     return warnings
@@ -637,4 +679,4 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
 
 __all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
            "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError",
-           "load_glossary"]
+           "load_glossary", "draft_sentences", "Executor"]

@@ -1,0 +1,77 @@
+"""The workflow's machine-translation step: every distinct sentence of a language in one executor call, retries
+in one final call, progress per batch; the same step takes any executor (a local engine or another)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import FakeEngine
+
+from pipeline import engine, workflow
+from pipeline.workflow import RunOptions, draft_sentences
+from pipeline.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Batching(FakeEngine):
+    """A fake executor that reports its work in batches of two, like Engine.translate."""
+
+    def translate(self, texts, on_batch=None):
+        out = super().translate(texts)
+        for start in range(0, len(texts), 2):
+            if on_batch:
+                on_batch(len(texts[start:start + 2]))
+        return out
+
+
+def test_every_distinct_sentence_of_a_run_goes_to_the_executor_in_one_call(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    for n in range(12):  # 12 articles x 4 sentences, one sentence shared by all: more than any old chunk size
+        (root / "source_texts" / f"a{n}.txt").write_text(
+            f"Title {n}\n\nSentence one of article {n}. Sentence two of article {n}.\n"
+            "The meeting took place in a warm and friendly atmosphere.\n", encoding="utf-8")
+    made: dict[str, Batching] = {}
+
+    def load(directory, to_code, from_code="en", **settings):
+        made[to_code] = Batching(to_code)
+        return made[to_code]
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
+    steps: list[tuple[str, int, int]] = []
+    workflow.run(Workspace(root), RunOptions(langs=("kk", "ru"), publish=False),
+                 progress=lambda what, done, total: steps.append((what, done, total)))
+    for lang in ("kk", "ru"):
+        [batch] = made[lang].batches
+        assert len(batch) == len(set(batch)) == 12 * 3 + 1  # titles, two own sentences each, one shared
+        mine = [s for s in steps if s[0].endswith(lang)]
+        assert [done for _, done, _ in mine] == list(range(2, 38, 2)) + [37]  # one step per batch of two
+        assert {total for _, _, total in mine} == {37}
+
+
+def test_broken_placeholders_are_retried_in_one_final_call():
+    gloss = workflow.load_glossary(REPO)
+    sentences = [f"The Grand Mufti met guest number {n}." for n in range(5)] + ["Nothing to protect here."]
+    matches = [gloss.find(s) for s in sentences]
+    assert all(matches[:5]) and not matches[5]
+
+    def drop_placeholders(text):
+        return " ".join(word for word in text.split() if not word.startswith("XT"))
+
+    fake = FakeEngine("ru", mangle=drop_placeholders)
+    results = draft_sentences("ru", sentences, matches, fake)
+    assert len(fake.batches) == 2  # everything once, then the five broken ones together, unprotected
+    assert fake.batches[1] == sentences[:5]
+    assert [r.ok for r in results] == [False] * 5 + [True]
+
+
+def test_the_local_engine_is_an_executor(tiny_packages_dir):
+    mt = engine.Engine.load(tiny_packages_dir, "kk", threads=1)
+    seen: list[int] = []
+    results = draft_sentences("kk", ["A first sentence.", "Second.", "A third, rather longer sentence here."],
+                              [[], [], []], mt, progress=lambda what, done, total: seen.append(done))
+    assert len(results) == 3 and all(r.ok for r in results)
+    assert seen[-1] == 3
