@@ -907,7 +907,7 @@ def _stem(word: str, lang: str) -> str:
         w = _ARABIC_MARKS.sub("", w).replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
         w = re.sub(r"^(?:[وبلف]?ال|[وبل](?=ال))", "", w)
         return w[:6]
-    return w[:max(4, min(len(w), 5))] if len(w) > 3 else w
+    return w[:max(4, min(5, len(w) - 2))] if len(w) > 4 else w  # Корея, Кореи, Корее: коре
 
 
 def _latin(text: str) -> str:
