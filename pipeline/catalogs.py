@@ -4,11 +4,18 @@ Translators live in these files (Poedit, Lokalize, Weblate) while the pipeline k
 articles, so every write is a merge of what is on disk *now* with what the pipeline proposes:
 
 * an entry whose (msgctxt, msgid) is still in the article keeps its msgstr, flags and `#` translator comments;
-  only `#:` references and `#.` comments are refreshed;
+  only `#:` references, `#.` comments and the pipeline's own `# pipeline: ` lines are refreshed;
 * a changed sentence gets the old translation as a fuzzy suggestion, the old source as `#|` previous msgid;
 * a removed sentence with a translation becomes an obsolete `#~` entry (a removed *untranslated* entry is
   dropped, as msgmerge does: there is no work in it to lose);
 * an obsolete entry whose sentence comes back is revived with its translation.
+
+Where the notes live: `#.` extracted comments belong to the template (msgmerge replaces them with the POT's),
+so a `#.` line holds only what the POT holds too (`kind:`). Everything that speaks of one language's translation
+(terms and their targets, provenance, term forms, warnings, memory conflicts) is a translator-comment line with
+the prefix `pipeline: `: msgmerge, msgcat, Poedit, Lokalize and Weblate keep translator comments with the entry
+(also when msgmerge offers it as a fuzzy match for an edited sentence), and a run rewrites only its own prefixed
+lines, leaving the translator's lines as they are.
 
 Reading and writing go through `pipeline/formats/po.py` (strict reader, GNU msgcat layout), so a broken
 catalog gets a `CatalogError` with file and line and is never written, and a round trip through `msgcat` or
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +49,15 @@ PROVENANCE = "provenance:"  # `#.` lines with this prefix survive a run that bri
 # a missing required term, disagreeing memory): kept with the translation while it is fuzzy, dropped once a
 # translator approves it.
 ATTENTION = ("glossary:", "check terms:", "memory conflict:")
+FORMS = "term forms:"  # the forms the engine's terms took: kept with the provenance line it explains
+TEMPLATE_PREFIXES = ("kind:",)  # the only `#.` lines of a catalog: the same as its template's
+NOTE = "pipeline: "  # the prefix of the pipeline's translator-comment lines (a run rewrites only these)
+MACHINE = "machine translation"  # how a machine provenance begins
+APPROVED = "translator-approved"  # the provenance of an entry a translator approved
 MERGE_ATTEMPTS = 5
+
+
+Key = tuple[str | None, str]  # (msgctxt, msgid): what makes an entry unique in a catalog
 
 
 @dataclass
@@ -72,6 +88,7 @@ class Suggestion:
     msgstr: str
     score: float
     old_msgctxt: str | None = None
+    machine: bool = False  # an untouched machine draft (not worth offering: the new wording is translated afresh)
 
 
 @dataclass(frozen=True)
@@ -122,7 +139,74 @@ def memory_provenance(score: float, origin: str) -> str:
 
 
 def engine_provenance(engine: str, version: str) -> str:
-    return f"machine translation {engine} {version}"
+    return f"{MACHINE} {engine} {version}"
+
+
+def draft_fingerprint(msgstr: str) -> str:
+    """A short checksum of the text the engine wrote, kept in the provenance line: while the entry is fuzzy and
+    its msgstr still has this checksum, it is an untouched machine draft (no memory needed to tell)."""
+    return hashlib.sha256(msgstr.encode("utf-8")).hexdigest()[:8]
+
+
+def machine_provenance(label: str, msgstr: str, extra: str = "") -> str:
+    """`machine translation argos en→kk 1.0; term forms by rule; draft 1a2b3c4d`."""
+    return f"{MACHINE} {label}{extra}; draft {draft_fingerprint(msgstr)}" if msgstr else f"{MACHINE} {label}{extra}"
+
+
+WRAPPED = 50  # a `# ` line at least this long, whose next line's first word would not have fitted, was wrapped
+
+
+def _tcomment_lines(tcomment: str) -> list[str]:
+    """Translator-comment lines, with the pieces of a `pipeline: ` note that an editor wrapped on save (polib
+    does, at 78 columns) joined again. A translator's own line after a short note stays a line of its own."""
+    lines: list[str] = []
+    for line in (tcomment or "").split("\n"):
+        if lines and lines[-1].startswith(NOTE) and line and not line.startswith(NOTE) \
+                and len(lines[-1].rsplit("\n", 1)[-1]) + 2 >= WRAPPED \
+                and len(lines[-1].rsplit("\n", 1)[-1]) + 3 + len(line.split(" ", 1)[0]) > 78:
+            lines[-1] = f"{lines[-1]}\n{line}"  # kept apart until the join below: the next piece checks its own
+        else:
+            lines.append(line)
+    return [_join_pieces(line.split("\n")) for line in lines]
+
+
+def _join_pieces(pieces: list[str]) -> str:
+    """Wrapped pieces joined by a space, or by nothing after a word's hyphen (textwrap breaks `Әл-Азһар` there)."""
+    text = pieces[0]
+    for piece in pieces[1:]:
+        glue = "" if len(text) > 1 and text.endswith("-") and text[-2].isalnum() else " "
+        text = f"{text}{glue}{piece.strip()}"
+    return text
+
+
+def entry_notes(entry: polib.POEntry) -> list[str]:
+    """The pipeline's notes on an entry, without their prefix: `# pipeline: ` lines, and `#.` lines an older
+    run wrote (migrated to translator comments on the next run)."""
+    own = [line[len(NOTE):] for line in _tcomment_lines(entry.tcomment) if line.startswith(NOTE)]
+    legacy = [line for line in _our_comment_lines(entry.comment) if line and not line.startswith(TEMPLATE_PREFIXES)]
+    return own + [line for line in legacy if line not in own]
+
+
+def translator_lines(entry: polib.POEntry) -> list[str]:
+    """The translator's own `#` comment lines (everything but the pipeline's notes)."""
+    return [line for line in _tcomment_lines(entry.tcomment) if line and not line.startswith(NOTE)]
+
+
+def is_untouched_machine_draft(entry: polib.POEntry) -> bool:
+    """Fuzzy, and its msgstr is still exactly what the engine wrote (the provenance line's checksum says so)."""
+    if not _is_fuzzy(entry) or not entry.msgstr:
+        return False
+    mark = f"; draft {draft_fingerprint(entry.msgstr)}"
+    return any(line.startswith(f"{PROVENANCE} {MACHINE}") and line.endswith(mark) for line in entry_notes(entry))
+
+
+def approval_provenance(metadata: dict[str, str]) -> str:
+    """`translator-approved (Jane Doe <jane@example.org>, 2026-11-30 10:00+0000)` from the catalog header."""
+    who = metadata.get("Last-Translator", "").strip()
+    when = metadata.get("PO-Revision-Date", "").strip()
+    details = [v for v in (who, when) if v and v not in (
+        "Automatically generated", "FULL NAME <EMAIL@ADDRESS>", "YEAR-MO-DA HO:MI+ZONE")]
+    return f"{APPROVED} ({', '.join(details)})" if details else APPROVED
 
 
 
@@ -161,6 +245,7 @@ class Catalog:
         self.path, self.po, self.data = path, po, data
         self._live = {(e.msgctxt, e.msgid): e for e in po if not e.obsolete}
         self._previous: tuple[Collection[str], _PreviousIndex] | None = None
+        self._place: dict[Key, int] | None = None  # each live entry's place in the file
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
@@ -184,13 +269,19 @@ class Catalog:
         return Existing(msgstr=text, fuzzy=_is_fuzzy(entry))
 
     def previous_suggestion(self, msgid: str, min_score: float = SIMILARITY,
-                            current: Collection[str] = ()) -> Suggestion | None:
+                            current: Collection[str] = (), keys: Sequence[Key] = (),
+                            index: int | None = None) -> Suggestion | None:
         """Best old translation whose source is gone from the article (changed sentence).
 
-        Looks at every translated singular entry, live or obsolete, whose msgid is neither this one nor one
-        still in the article (`current`: those keep their own translation); approved entries win over fuzzy
-        ones at equal similarity.
+        The entry that held this position (between the same kept neighbours; `keys` are the article's entries
+        and `index` this one's place) is offered whatever its score, as msgmerge offers a sentence edited in
+        place. Otherwise every translated singular entry, live or obsolete, whose msgid is neither this one nor
+        one still in the article (`current`: those keep their own translation) competes; approved entries win
+        over fuzzy ones at equal similarity.
         """
+        placed = self._at_position(keys, index, current) if index is not None else None
+        if placed is not None:
+            return _suggestion(placed, similarity(msgid, placed.msgid))
         # One index per `current` (a run asks for every entry of an article with the same set): the old
         # translations that can be suggested, by length, so a query never scans the whole catalog.
         if self._previous is None or self._previous[0] is not current:
@@ -206,11 +297,37 @@ class Catalog:
             rank = (score, 0 if _is_fuzzy(entry) else 1)
             if best is None or rank > best[:2]:
                 best = (*rank, entry)
-        if best is None:
+        return None if best is None else _suggestion(best[2], best[0])
+
+    def _places(self) -> dict[Key, int]:
+        if self._place is None:
+            self._place = {key: i for i, key in enumerate(self._live)}
+        return self._place
+
+    def _at_position(self, keys: Sequence[Key], index: int, current: Collection[str]) -> polib.POEntry | None:
+        """The sentence edited in place: between the same two kept neighbours (or the start or end), the old
+        catalog had exactly one entry, now gone from the article, and the article has exactly this one."""
+        if not keys:
             return None
-        entry = best[2]
-        return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=best[0],
-                          old_msgctxt=entry.msgctxt)
+        before = next((i for i in range(index - 1, -1, -1) if keys[i] in self._live), None)
+        after = next((i for i in range(index + 1, len(keys)) if keys[i] in self._live), None)
+        if (before if before is not None else -1) != index - 1 or (after if after is not None else len(keys)) \
+                != index + 1:
+            return None
+        place = self._places()
+        start = place[keys[before]] + 1 if before is not None else 0
+        end = place[keys[after]] if after is not None else len(place)
+        if end - start != 1:
+            return None
+        entry = list(self._live.values())[start]
+        if entry.msgid in current or entry.msgid_plural or not entry.msgstr:
+            return None
+        return entry
+
+
+def _suggestion(entry: polib.POEntry, score: float) -> Suggestion:
+    return Suggestion(old_msgid=entry.msgid, msgstr=entry.msgstr, score=score, old_msgctxt=entry.msgctxt,
+                      machine=is_untouched_machine_draft(entry))
 
 
 class _PreviousIndex:
@@ -271,19 +388,37 @@ def _our_comment_lines(comment: str) -> list[str]:
     return lines
 
 
-def _refresh_comments(entry: polib.POEntry, draft: Draft) -> None:
-    """Draft's `#.` lines; when the draft brings no new proposal, the old provenance line stays, and so do
-    the old attention notes while the entry is still fuzzy."""
-    lines = list(draft.comments)
-    if not any(line.startswith(PROVENANCE) for line in lines):
-        old = _our_comment_lines(entry.comment)
-        lines += [line for line in old if line.startswith(PROVENANCE)]
-        if _is_fuzzy(entry):
-            lines += [line for line in old if line.startswith(ATTENTION) and line not in lines]
-    entry.comment = "\n".join(lines)
+def _replaced_by_approval(provenance: str) -> bool:
+    """A provenance that described a proposal (machine, fuzzy memory, a previous translation): once a translator
+    approves the entry, it is theirs. An exact approved memory match stays what it was."""
+    text = provenance[len(PROVENANCE):].strip()
+    if text.startswith(MACHINE) or text.startswith("previous translation"):
+        return True
+    return text.startswith("memory ") and not text.startswith("memory 100%")
+
+
+def _refresh_comments(entry: polib.POEntry, draft: Draft, approval: str = APPROVED) -> None:
+    """`#.` gets the template's lines; the pipeline's `# pipeline: ` lines are rewritten from the draft. When the
+    draft brings no new proposal, the old provenance (and the term forms it explains) stays, and so do the old
+    attention notes while the entry is still fuzzy; a proposal a translator approved says so."""
+    extracted = [line for line in draft.comments if line.startswith(TEMPLATE_PREFIXES)]
+    notes = [line for line in draft.comments if not line.startswith(TEMPLATE_PREFIXES)]
+    if not any(line.startswith(PROVENANCE) for line in notes):
+        old = entry_notes(entry)
+        fuzzy, approved = _is_fuzzy(entry), _has_text(entry) and not _is_fuzzy(entry)
+        for line in old:
+            if line in notes:
+                continue
+            if line.startswith(PROVENANCE):
+                notes.append(provenance_line(approval) if approved and _replaced_by_approval(line) else line)
+            elif line.startswith(FORMS) or (fuzzy and line.startswith(ATTENTION)):
+                notes.append(line)
+    entry.comment = "\n".join(extracted)
+    entry.tcomment = "\n".join(translator_lines(entry) + [NOTE + line for line in notes])
 
 
 def _apply_proposal(entry: polib.POEntry, draft: Draft) -> None:
+    """The draft's proposal replaces the msgstr; the old notes spoke of the old msgstr."""
     entry.msgstr = _fit_newlines(draft.msgid, draft.msgstr)
     _set_flag(entry, "fuzzy", draft.fuzzy)
     entry.previous_msgid = draft.previous_msgid if draft.fuzzy else None
@@ -300,9 +435,6 @@ def _new_entry(draft: Draft) -> polib.POEntry:
     return entry
 
 
-Key = tuple[str | None, str]  # (msgctxt, msgid): what makes an entry unique in a catalog
-
-
 @dataclass
 class _OldEntries:
     """The catalog on disk, split for a merge. Entries are copies: the merge never changes what it read."""
@@ -312,6 +444,7 @@ class _OldEntries:
     obsolete_by_key: dict[Key, polib.POEntry]  # the first obsolete entry of each key
     # id() of old entries whose translation went into a merged entry: they do not also stay behind as obsolete
     consumed: set[int] = field(default_factory=set)
+    approval: str = APPROVED  # the provenance of what a translator approved (who and when, from the header)
 
     @classmethod
     def split(cls, po: polib.POFile) -> _OldEntries:
@@ -326,7 +459,7 @@ class _OldEntries:
         by_key: dict[Key, polib.POEntry] = {}
         for entry in obsolete:
             by_key.setdefault((entry.msgctxt, entry.msgid), entry)
-        return cls(live, obsolete, by_key)
+        return cls(live, obsolete, by_key, approval=approval_provenance(po.metadata))
 
     def consume(self, entry: polib.POEntry) -> None:
         self.consumed.add(id(entry))
@@ -410,7 +543,7 @@ def _keep_live(entry: polib.POEntry, revived: polib.POEntry | None, draft: Draft
             entry.tcomment = f"{entry.tcomment}\n{note}" if entry.tcomment else note
         old.consume(revived)
     entry.occurrences = [tuple(o) for o in draft.occurrences]
-    _refresh_comments(entry, draft)
+    _refresh_comments(entry, draft, old.approval)
     if draft.msgstr and (not _has_text(entry) or _replaces_machine_draft(entry, draft)):
         _apply_proposal(entry, draft)
     return entry
@@ -425,7 +558,7 @@ def _revive(revived: polib.POEntry, draft: Draft, old: _OldEntries) -> polib.POE
     """The sentence came back: its obsolete entry returns with its translation."""
     revived.obsolete = False
     revived.occurrences = [tuple(o) for o in draft.occurrences]
-    _refresh_comments(revived, draft)
+    _refresh_comments(revived, draft, old.approval)
     old.consume(revived)
     return revived
 
@@ -436,9 +569,13 @@ def _new_with_proposal(draft: Draft, old: _OldEntries, wanted: set[Key]) -> poli
         source = _find_old(draft, old, wanted)
         if source is not None:
             old.consume(source)
-            if source.tcomment and not entry.tcomment:
-                entry.tcomment = source.tcomment
+            _keep_translator_lines(entry, source)
     return entry
+
+
+def _keep_translator_lines(entry: polib.POEntry, source: polib.POEntry) -> None:
+    """The translator's comments travel with their translation to the changed sentence."""
+    entry.tcomment = "\n".join(translator_lines(source) + (entry.tcomment or "").split("\n")).strip("\n")
 
 
 def _find_old(draft: Draft, old: _OldEntries, wanted: set[Key]) -> polib.POEntry | None:
@@ -472,10 +609,11 @@ def _suggest_for_changed_sentences(drafts: Sequence[Draft], merged: list[polib.P
 
 def _left_behind(old: _OldEntries, wanted: set[Key]) -> list[polib.POEntry]:
     """Obsolete entries of the merged catalog: old obsolete ones not reused, then translated live entries whose
-    sentence left the article (an untranslated one is dropped, as msgmerge does: there is no work in it)."""
-    kept = [e for e in old.obsolete if not old.is_consumed(e)]
+    sentence left the article. An untranslated one is dropped, as msgmerge does, and so is an untouched machine
+    draft: there is no human work in either (the memory keeps the machine's output)."""
+    kept = [e for e in old.obsolete if not old.is_consumed(e) and not is_untouched_machine_draft(e)]
     for key, entry in old.live.items():
-        if key in wanted or old.is_consumed(entry) or not _has_text(entry):
+        if key in wanted or old.is_consumed(entry) or not _has_text(entry) or is_untouched_machine_draft(entry):
             continue
         entry.obsolete = True
         entry.occurrences = []
@@ -493,9 +631,11 @@ def _from_previous(draft: Draft, old: polib.POEntry) -> polib.POEntry:
     else:
         entry.previous_msgid = old.msgid
         entry.previous_msgctxt = old.msgctxt if old.msgctxt != draft.msgctxt else None
-    entry.tcomment = old.tcomment
     if not any(line.startswith(PROVENANCE) for line in draft.comments):
-        entry.comment = "\n".join([*draft.comments, provenance_line("previous translation of this article")])
+        draft = Draft(msgid=draft.msgid, msgctxt=draft.msgctxt, occurrences=draft.occurrences,
+                      comments=[*draft.comments, provenance_line("previous translation of this article")])
+        _refresh_comments(entry, draft)
+    _keep_translator_lines(entry, old)
     return entry
 
 
@@ -510,7 +650,7 @@ def _copy_entry(entry: polib.POEntry) -> polib.POEntry:
 
 def _translation_view(entries: Sequence[polib.POEntry]) -> list:
     return [(e.msgctxt, e.msgid, e.obsolete, e.msgstr, sorted(e.msgstr_plural.items()), written_flags(e),
-             e.tcomment, e.previous_msgid) for e in entries]
+             translator_lines(e), e.previous_msgid) for e in entries]
 
 
 def _source_view(entries: Sequence[polib.POEntry]) -> list:
@@ -575,17 +715,19 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
 
 
 def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: str,
-                   now: datetime | None = None) -> CatalogStats:
+                   now: datetime | None = None, pot_date: str | None = None) -> CatalogStats:
     """Merge drafts into the catalog on disk and write atomically; re-merges if the file changed meanwhile.
 
-    Nothing is written when the merge changes nothing. A catalog that does not parse raises CatalogError and
-    stays as it is.
+    Nothing is written when the merge changes nothing. `pot_date`: the template's POT-Creation-Date. A catalog
+    that does not parse raises CatalogError and stays as it is.
     """
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             data = files.read_or_none(path)
             old = empty_po(path) if data is None else parse_po(data, path)
             po = _merged_catalog(old, lang, drafts, project, now)
+            if pot_date:  # the template's date, as msgmerge would set it
+                po.metadata["POT-Creation-Date"] = pot_date
             new = po_bytes(po)
             if new == data:
                 return _stats(po)
@@ -595,8 +737,9 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
                                 "save it in the editor and run again")
 
 
-def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: datetime | None = None) -> None:
-    """The POT: sources only, empty msgstrs; rewritten only when the entries change."""
+def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: datetime | None = None) -> str:
+    """The POT: sources only, empty msgstrs; rewritten only when the entries change. Returns its
+    POT-Creation-Date, which the catalogs take over (as msgmerge does, so an update from the POT changes none)."""
     entries = []
     for draft in drafts:
         entry = polib.POEntry(msgid=draft.msgid, msgctxt=draft.msgctxt, msgstr="",
@@ -627,11 +770,11 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
     po.extend(entries)
     if old is not None and render_po(_without_header(old)) == render_po(_without_header(po)) \
             and old.metadata.get("Project-Id-Version") == project:
-        return
+        return old.metadata.get("POT-Creation-Date") or po.metadata["POT-Creation-Date"]
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             if files.write_bytes(path, po_bytes(po), expected=data):
-                return
+                return po.metadata["POT-Creation-Date"]
             data = files.read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")
 

@@ -224,10 +224,12 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         report.gaps = _gaps(ws, prepared, terms)
         with open_memory(ws) as tm, memory_errors(ws):
             report.harvested = harvest(tm, ws, report)
+            pot_dates: dict[str, str] = {}  # slug -> the template's POT-Creation-Date, which its catalogs take
             for source in prepared:
                 try:
                     template = ws.inside(ws.template_path(source.article.slug), "the template")
-                    catalogs.write_template(template, _base_drafts(source, "", ws.root), project=options.project)
+                    pot_dates[source.article.slug] = catalogs.write_template(
+                        template, _base_drafts(source, "", ws.root), project=options.project)
                 except OutsideWorkspace as exc:
                     report.errors.append(f"{exc} (template not written)")
                 except OSError as exc:  # full disk, read-only folder, a folder named x.pot
@@ -244,7 +246,7 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                     report.missing_models.append(lang)
                 else:
                     report.engines[lang] = mt.label
-                _translate_language(ws, options, lang, prepared, tm, mt, report, progress)
+                _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates)
         _count_problems(ws, report.catalogs, terms)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
@@ -257,7 +259,8 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
 
 
 def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
-                        mt: engine.Engine | None, report: RunReport, progress: Progress | None) -> None:
+                        mt: engine.Engine | None, report: RunReport, progress: Progress | None,
+                        pot_dates: dict[str, str] | None = None) -> None:
     root = ws.root
     jobs = []  # (CatalogReport, drafts)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
@@ -278,7 +281,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             continue
         drafts = _base_drafts(source, lang, root)
         current = source.msgids
-        for segment, draft, matches in zip(source.segments, drafts, source.matches, strict=True):
+        for index, (segment, draft, matches) in enumerate(zip(source.segments, drafts, source.matches, strict=True)):
             existing = catalog.existing(draft.msgctxt, draft.msgid)
             if existing is not None:
                 if existing.fuzzy and _upgrade_machine_draft(options, lang, draft, existing, tm):
@@ -286,7 +289,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
                 else:
                     entry_report.kept += 1
                 continue
-            if _fill_from_memory(options, lang, draft, catalog, current, tm, entry_report):
+            if _fill_from_memory(options, lang, draft, catalog, (current, source.keys, index), tm, entry_report):
                 continue
             queue.setdefault(draft.msgid, []).append(_Pending(segment, draft, matches, entry_report))
         jobs.append((entry_report, drafts))
@@ -302,7 +305,9 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
 
     for entry_report, drafts in jobs:
         try:
-            entry_report.stats = catalogs.update_catalog(entry_report.path, lang, drafts, project=options.project)
+            entry_report.stats = catalogs.update_catalog(
+                entry_report.path, lang, drafts, project=options.project,
+                pot_date=(pot_dates or {}).get(entry_report.slug))
         except catalogs.CatalogError as exc:
             entry_report.error = str(exc)
             report.errors.append(str(exc))
@@ -357,21 +362,25 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
 
 
 def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,
-                      current: set[str], tm: memory.Memory, entry_report: CatalogReport) -> bool:
-    """Exact memory match, else the better of a fuzzy memory match and the catalog's own old translation.
+                      place: tuple[set[str], list, int], tm: memory.Memory, entry_report: CatalogReport) -> bool:
+    """Exact memory match, else the catalog's own old translation of this position (a sentence edited in place,
+    whatever the score), else the better of a fuzzy memory match and the closest old translation.
 
     An old translation that is only an untouched machine draft of the previous wording is not worth keeping:
     the changed sentence goes to the engine afresh.
     """
+    current, keys, index = place
     exact, others, best = _memory_matches(tm, lang, draft.msgid, options.min_score)
     if exact is not None:
         _reuse_exact(options, draft, exact, others)
         entry_report.memory_exact += 1
         return True
-    previous = catalog.previous_suggestion(draft.msgid, options.min_score, current)
-    if previous is not None and _is_machine_draft(tm, lang, previous.old_msgid, previous.msgstr):
+    previous = catalog.previous_suggestion(draft.msgid, options.min_score, current, keys, index)
+    if previous is not None and (previous.machine or _is_machine_draft(tm, lang, previous.old_msgid,
+                                                                       previous.msgstr)):
         previous = None
-    if best is not None and (previous is None or best.score >= previous.score):
+    in_place = previous is not None and previous.score < options.min_score  # only its position recommends it
+    if best is not None and not in_place and (previous is None or best.score >= previous.score):
         draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
         draft.comments.append(catalogs.provenance_line(catalogs.memory_provenance(best.score, best.origin)))
         entry_report.memory_fuzzy += 1
@@ -471,7 +480,8 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: Executor
     drafted: list[memory.Unit] = []
     for msgid, found, result in zip(msgids, matches, results, strict=True):
         extra, forms_lines = _forms_notes(result, found)
-        notes = [catalogs.provenance_line(f"machine translation {mt.label}{extra}"), *forms_lines]
+        notes = [catalogs.provenance_line(catalogs.machine_provenance(mt.label, result.text, extra)),
+                 *forms_lines]
         if not result.ok:
             notes.extend(result.notes)
         # Terms the glossary notes already name (their placeholder broke) are not listed a second time.

@@ -134,7 +134,7 @@ def test_full_review_cycle_keeps_every_translator_edit(tmp_path, lang):
     assert [k[1] for k in entries] == ARTICLE, "entry order follows the article"
     first = entries[(None, ARTICLE[1])]
     assert first.fuzzy and first.msgstr == fake_mt(lang, ARTICLE[1])
-    assert "provenance: machine translation argos-en-" + lang + " 1.9" in first.comment
+    assert "provenance: machine translation argos-en-" + lang + " 1.9" in first.tcomment
     assert first.occurrences == [("articles/visit.md", "3")]
 
     # The translator approves one entry, edits and approves another, comments a third, leaves the rest.
@@ -159,7 +159,7 @@ def test_full_review_cycle_keeps_every_translator_edit(tmp_path, lang):
     entries = live(path)
     assert entries[(None, ARTICLE[1])].msgstr == "Human translation of the visit."
     assert not entries[(None, ARTICLE[1])].fuzzy
-    assert entries[(None, ARTICLE[3])].tcomment == "check the official name of the Congress"
+    assert cat.translator_lines(entries[(None, ARTICLE[3])]) == ["check the official name of the Congress"]
     assert_msgfmt_clean(path)
     rerun = path.read_bytes()
     run(root, lang, segs, NOW2.replace(day=9))
@@ -177,7 +177,7 @@ def test_full_review_cycle_keeps_every_translator_edit(tmp_path, lang):
     assert [k[1] for k in entries] == edited
     assert entries[(None, ARTICLE[0])].msgstr == fake_mt(lang, ARTICLE[0])
     assert not entries[(None, ARTICLE[0])].fuzzy, "approval kept"
-    assert entries[(None, ARTICLE[3])].tcomment == "check the official name of the Congress"
+    assert cat.translator_lines(entries[(None, ARTICLE[3])]) == ["check the official name of the Congress"]
 
     changed = entries[(None, edited[1])]
     assert changed.fuzzy
@@ -262,8 +262,9 @@ def test_provenance_of_a_kept_translation_survives_a_run_without_proposal(tmp_pa
     later = Draft("Peace.", None, [("a.md", "4")],
                   comments=cat.format_comments("heading", [("Peace", "سلام")]))
     update_catalog(path, "ar", [later], project="p", now=NOW1)
-    comment = live(path)[(None, "Peace.")].comment.split("\n")
-    assert comment == ["kind: heading", "term: Peace => سلام", "provenance: memory 92% (ntrex)"]
+    entry = live(path)[(None, "Peace.")]
+    assert entry.comment == "kind: heading"
+    assert entry.tcomment.split("\n") == ["pipeline: term: Peace => سلام", "pipeline: provenance: memory 92% (ntrex)"]
 
 
 # ---------------------------------------------------------------- header
@@ -342,7 +343,7 @@ def test_template_has_sources_only_and_is_stable(tmp_path):
     write_template(path, drafts, project="news", now=NOW1)
     po = read_po(path)
     assert [(e.msgctxt, e.msgid) for e in po] == entry_keys(segments(ARTICLE))
-    assert all(e.msgstr == "" and not e.flags and "provenance" not in e.comment for e in po)
+    assert all(e.msgstr == "" and not e.flags and "provenance" not in e.tcomment for e in po)
     assert po.metadata["POT-Creation-Date"] == "2025-03-01 09:30+0000"
     assert po.metadata["Content-Type"] == "text/plain; charset=UTF-8"
     assert msgfmt(path, "--check-format").returncode == 0

@@ -11,7 +11,7 @@ import pytest
 from conftest import FakeEngine, msgfmt
 from typer.testing import CliRunner
 
-from pipeline import cli, engine
+from pipeline import catalogs, cli, engine
 from pipeline.workspace import catalog_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def test_run_drafts_with_engine_fuzzy_and_with_provenance(workspace, fake_engine
     kk = entries(catalog_path(workspace, "kk", "a"))
     assert kk and all(e.msgstr.startswith("[kk] ") and e.fuzzy for e in kk.values())
     sample = next(iter(kk.values()))
-    assert "provenance: machine translation fake en→xx 0.1" in sample.comment
+    assert "provenance: machine translation fake en→xx 0.1" in sample.tcomment
     assert sample.occurrences and sample.occurrences[0][0] == "source_texts/a.txt"
     assert all(e.msgstr == "" for e in entries(catalog_path(workspace, "ar", "a")).values())
     for lang in ("kk", "ru", "ar"):
@@ -110,7 +110,7 @@ def test_glossary_terms_are_listed_and_enforced(workspace, fake_engine):
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     kk = entries(catalog_path(workspace, "kk", "a"))
     entry = next(e for e in kk.values() if "Spiritual Administration" in e.msgid)
-    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in entry.comment
+    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in entry.tcomment
     # The fake engine passes placeholders through, so the preferred Kazakh term is put in place.
     assert "Қазақстан мұсылмандары діни басқармасы" in entry.msgstr
     assert "Spiritual Administration" not in entry.msgstr
@@ -153,7 +153,7 @@ def test_review_cycle_keeps_every_human_edit(workspace, fake_engine):
     kept = live["They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
                 "Al-Azhar University."]
     assert kept.msgstr == "Олар ынтымақтастықты талқылады." and not kept.fuzzy
-    assert kept.tcomment == "checked by Aigerim"
+    assert catalogs.translator_lines(kept) == ["checked by Aigerim"]
     changed = live["Both sides agreed to hold a joint conference next spring."]
     assert changed.fuzzy and changed.msgstr == "Екі тарап конференцияға келісті."
     assert changed.previous_msgid == "Both sides agreed to hold a joint conference next year."
@@ -180,11 +180,11 @@ def test_memory_reuses_an_approved_edit_in_another_article(workspace, fake_engin
     b = entries(catalog_path(workspace, "kk", "b"))
     exact = b["The meeting took place in a warm and friendly atmosphere."]
     assert exact.msgstr == "Кездесу жылы атмосферада өтті." and not exact.fuzzy
-    assert "provenance: memory 100%" in exact.comment
+    assert "provenance: memory 100%" in exact.tcomment
     near = b["Both sides agreed to hold a joint conference next summer."]
     assert near.fuzzy and near.msgstr == "Екі тарап келісті."
     assert near.previous_msgid == "Both sides agreed to hold a joint conference next year."
-    assert "provenance: memory " in near.comment and "% (" in near.comment
+    assert "provenance: memory " in near.tcomment and "% (" in near.tcomment
     assert not any("warm and friendly" in text or "next summer" in text for text in fake_engine)
 
     result = invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace),
@@ -313,7 +313,7 @@ def test_e2e_with_a_real_tiny_argos_model(workspace, tmp_path, tiny_model_archiv
         kk = polib.pofile(str(catalog_path(workspace, "kk", slug)))
         live = [e for e in kk if not e.obsolete]
         assert live and all(e.msgstr.strip() and e.fuzzy for e in live)
-        assert all("provenance: machine translation argos en→kk" in e.comment for e in live)
+        assert all("provenance: machine translation argos en→kk" in e.tcomment for e in live)
         # Decoding is bounded by the source length: a runaway model cannot produce pages of noise.
         assert all(len(e.msgstr) < 20 * len(e.msgid) + 200 for e in live)
         for lang in ("ru", "ar"):
@@ -338,7 +338,7 @@ def test_approved_translation_replaces_untouched_machine_drafts_only(workspace, 
     assert result.exit_code == 0, result.output
     kk = entries(catalog_path(workspace, "kk", "b"))[shared]
     assert kk.msgstr == "Кездесу жылы атмосферада өтті." and not kk.fuzzy
-    assert "provenance: memory 100%" in kk.comment
+    assert "provenance: memory 100%" in kk.tcomment
     ru = entries(catalog_path(workspace, "ru", "b"))[shared]
     assert ru.msgstr == "Встреча прошла (правка переводчика)." and ru.fuzzy
 
@@ -353,9 +353,9 @@ def test_conflicting_approvals_make_the_reuse_fuzzy(workspace, fake_engine):
     assert result.exit_code == 0, result.output
     entry = entries(catalog_path(workspace, "kk", "c"))[shared]
     assert entry.fuzzy and entry.msgstr in ("Бірінші нұсқа.", "Екінші нұсқа.")
-    assert "memory conflict" in entry.comment
+    assert "memory conflict" in entry.tcomment
     other = ({"Бірінші нұсқа.", "Екінші нұсқа."} - {entry.msgstr}).pop()
-    assert other in entry.comment
+    assert other in entry.tcomment
 
 
 def test_changed_sentence_with_an_untouched_machine_draft_is_translated_afresh(workspace, fake_engine):
@@ -370,8 +370,8 @@ def test_changed_sentence_with_an_untouched_machine_draft_is_translated_afresh(w
     po = polib.pofile(str(catalog_path(workspace, "kk", "a")))
     entry = po.find(new)
     assert entry.msgstr == f"[kk] {new}" and entry.fuzzy and entry.previous_msgid is None
-    # The old draft is not thrown away: it stays as an obsolete entry.
-    assert any(e.obsolete and e.msgid == old for e in po)
+    # The old draft was the machine's alone: it does not pile up as an obsolete entry (the memory keeps it).
+    assert not any(e.msgid == old for e in po)
 
 
 def test_run_json_with_a_bad_article_still_publishes_and_reports(workspace, fake_engine):
@@ -418,28 +418,29 @@ def test_attention_notes_stay_while_fuzzy_and_go_once_approved(workspace, monkey
     msgid = ("They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and "
              "Al-Azhar University.")
     first = entries(path)[msgid]
-    assert first.fuzzy and "glossary: MT" in first.comment
+    assert first.fuzzy and "glossary: MT" in first.tcomment
     # Each broken term is named once, in its glossary note, not again in a `check terms` line.
-    assert "check terms" not in first.comment
+    assert "check terms" not in first.tcomment
 
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
     again = entries(path)[msgid]
-    assert again.comment == first.comment and again.msgstr == first.msgstr
+    assert again.tcomment == first.tcomment and again.msgstr == first.msgstr
 
-    polib.pofile(str(path)).save()  # an editor that re-wraps long `#.` lines on save (polib does)
+    polib.pofile(str(path)).save()  # an editor that re-wraps long comment lines on save (polib does)
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
-    assert entries(path)[msgid].comment == first.comment
+    assert entries(path)[msgid].tcomment == first.tcomment
 
     approve(path, {msgid: "Олар ҚМДБ мен Әл-Азхар университеті арасындағы ынтымақтастықты талқылады."})
     po = polib.pofile(str(path))
     po.metadata["POT-Creation-Date"] = "2020-01-01 00:00+0000"
     po.save()
     invoke("run", "--root", str(workspace), "--langs", "kk", "--no-publish")
-    # Dropping the note is about the translation: the source side (and its date) did not change.
-    assert polib.pofile(str(path)).metadata["POT-Creation-Date"] == "2020-01-01 00:00+0000"
+    # Dropping the note is about the translation: the source side did not change, the date is the template's.
+    template = polib.pofile(str(workspace / "locales" / "templates" / "a.pot"))
+    assert polib.pofile(str(path)).metadata["POT-Creation-Date"] == template.metadata["POT-Creation-Date"]
     approved = entries(path)[msgid]
-    assert not approved.fuzzy and "glossary: MT" not in approved.comment
-    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in approved.comment
+    assert not approved.fuzzy and "glossary: MT" not in approved.tcomment
+    assert "term: Spiritual Administration of Muslims of Kazakhstan => " in approved.tcomment
 
 
 def test_a_sentence_still_in_the_article_is_not_offered_as_a_previous_translation(workspace, fake_engine):
@@ -475,9 +476,9 @@ def test_run_writes_terms_in_the_form_the_sentence_needs(workspace, monkeypatch)
     entry = next(e for e in entries(catalog_path(workspace, "ru", "a")).values() if "cooperation" in e.msgid)
     assert entry.msgstr == ("Они обсудили сотрудничество между Духовным управлением мусульман Казахстана и "
                             "Университетом аль-Азхар.")
-    assert "provenance: machine translation fake en→xx 0.1; term forms by rule" in entry.comment
+    assert "provenance: machine translation fake en→xx 0.1; term forms by rule" in entry.tcomment
     assert "term forms: Духовным управлением мусульман Казахстана (ins, rule); Университетом аль-Азхар (ins, rule)" \
-        in entry.comment
+        in entry.tcomment
 
 
 def test_run_terms_check_translates_unprotected_and_flags_a_missing_term(workspace, fake_engine):
@@ -486,6 +487,6 @@ def test_run_terms_check_translates_unprotected_and_flags_a_missing_term(workspa
     assert not any("XT1" in text for text in fake_engine)  # nothing was protected
     entry = next(e for e in entries(catalog_path(workspace, "ru", "a")).values() if "cooperation" in e.msgid)
     assert entry.msgstr == f"[ru] {entry.msgid}"
-    assert "glossary: the translation does not say “Духовное управление мусульман Казахстана”" in entry.comment
+    assert "glossary: the translation does not say “Духовное управление мусульман Казахстана”" in entry.tcomment
     bad = invoke("run", "--root", str(workspace), "--no-publish", "--terms", "ru=sometimes")
     assert bad.exit_code == 2 and "unknown policy" in bad.output

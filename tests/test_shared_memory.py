@@ -83,7 +83,7 @@ def test_a_second_workspace_sees_the_first_ones_approval_in_its_very_next_run(de
     assert result.exit_code == 0, result.output
     entry = polib.pofile(str(catalog_path(second, "kk", "grand-mufti"))).find(sentence)
     assert entry.msgstr == APPROVED and "fuzzy" not in entry.flags
-    assert "provenance: memory 100%" in entry.comment and "locales/kk/LC_MESSAGES/grand-mufti.po" in entry.comment
+    assert "provenance: memory 100%" in entry.tcomment and "locales/kk/LC_MESSAGES/grand-mufti.po" in entry.tcomment
     assert sentence not in desk.calls  # not sent to machine translation again
     assert not (second / ".pipeline" / "memory.sqlite").exists()  # no private memory on the side
     assert password(url) not in result.output

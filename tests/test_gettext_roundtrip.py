@@ -1,0 +1,175 @@
+"""The catalogs in a translator's real toolchain: GNU msgmerge (what Weblate and Poedit do on "update from POT")
+and msgcat (a 79-column re-save), then the next `pipeline run`. Nothing is lost and nothing churns."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import polib
+import pytest
+from conftest import FakeEngine
+from typer.testing import CliRunner
+
+from pipeline import catalogs, cli, engine
+from pipeline.workspace import catalog_path
+
+REPO = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+HEADING = "Cooperation in education"
+EDITED = "Cooperation in religious education"
+ARTICLE = f"""{HEADING}
+
+The Grand Mufti met the Ambassador of Egypt on Monday.
+They discussed cooperation between the Spiritual Administration of Muslims of Kazakhstan and Al-Azhar University.
+The meeting took place in a warm and friendly atmosphere.
+Both sides agreed to hold a joint conference next year.
+"""
+MET = "The Grand Mufti met the Ambassador of Egypt on Monday."
+AGREED = "Both sides agreed to hold a joint conference next year."
+
+pytestmark = pytest.mark.skipif(not (shutil.which("msgmerge") and shutil.which("msgcat")),
+                                reason="GNU gettext is not installed (scripts/setup.sh installs it)")
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    (root / "source_texts" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(
+        lambda directory, to_code, from_code="en", **settings: FakeEngine(to_code)))
+    return root
+
+
+def run(root: Path, *langs: str) -> None:
+    result = runner.invoke(cli.app, ["run", "--root", str(root), "--no-publish", "--langs", ",".join(langs)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def tool(*args: str) -> None:
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "locales").rglob("*.po*"))}
+
+
+def live(path: Path) -> dict[str, polib.POEntry]:
+    return {e.msgid: e for e in polib.pofile(str(path)) if not e.obsolete}
+
+
+def edit(path: Path, edits: dict[str, tuple[str, str]]) -> None:
+    """A translator in Poedit: types a translation, clears fuzzy and leaves a comment of their own."""
+    po = polib.pofile(str(path))
+    for entry in po:
+        if entry.msgid in edits:
+            entry.msgstr, note = edits[entry.msgid]
+            entry.flags = [f for f in entry.flags if f != "fuzzy"]
+            entry.tcomment = "\n".join([note, *(entry.tcomment or "").split("\n")]).strip("\n")
+    po.metadata["Last-Translator"] = "Aigerim Sadykova <aigerim@example.org>"
+    po.save(str(path))
+
+
+def test_msgmerge_and_msgcat_then_a_run_lose_nothing_and_churn_nothing(workspace):
+    run(workspace, "kk", "ru")
+    ru, kk = catalog_path(workspace, "ru", "a"), catalog_path(workspace, "kk", "a")
+    pot = workspace / "locales" / "templates" / "a.pot"
+    notes_before = {path: {msgid: catalogs.entry_notes(e) for msgid, e in live(path).items()} for path in (ru, kk)}
+    assert all(any(n.startswith("provenance: machine translation") for n in notes)
+               for notes in notes_before[ru].values())
+    assert polib.pofile(str(ru)).metadata["POT-Creation-Date"] == polib.pofile(str(pot)).metadata["POT-Creation-Date"]
+
+    for path, lang in ((ru, "ru"), (kk, "kk")):
+        edit(path, {HEADING: (f"[{lang}] heading by hand", "heading checked"),
+                    MET: (f"[{lang}] the mufti met the ambassador", "checked by Aigerim")})
+    (workspace / "source_texts" / "a.txt").write_text(ARTICLE.replace(HEADING, EDITED), encoding="utf-8")
+    run(workspace, "kk")  # the templates follow the article; ru is brought up to date by gettext's tools
+    tool("msgmerge", "--quiet", "--update", "--previous", "--backup=off", str(ru), str(pot))
+    tool("msgcat", "-o", str(ru), str(ru))
+    run(workspace, "kk", "ru", "ar")
+
+    for path, lang in ((ru, "ru"), (kk, "kk")):
+        entries = live(path)
+        met = entries[MET]
+        assert met.msgstr == f"[{lang}] the mufti met the ambassador" and not met.fuzzy
+        assert "checked by Aigerim" in catalogs.translator_lines(met)
+        assert f"provenance: {catalogs.APPROVED} (Aigerim Sadykova <aigerim@example.org>" in \
+            " ".join(catalogs.entry_notes(met))
+        heading = entries[EDITED]
+        assert heading.fuzzy and heading.previous_msgid == HEADING, path
+        assert heading.msgstr == f"[{lang}] heading by hand"
+        assert "heading checked" in catalogs.translator_lines(heading)
+        assert HEADING not in entries and not any(e.msgid == HEADING for e in polib.pofile(str(path)))
+        for msgid in (AGREED,):  # untouched drafts keep every note they had
+            assert catalogs.entry_notes(entries[msgid]) == notes_before[path][msgid]
+        assert all(not e.comment or e.comment.startswith("kind: ") for e in entries.values())
+        assert polib.pofile(str(path)).metadata["POT-Creation-Date"] == \
+            polib.pofile(str(pot)).metadata["POT-Creation-Date"]
+
+    before = snapshot(workspace)
+    run(workspace, "kk", "ru", "ar")
+    assert snapshot(workspace) == before
+    tool("msgmerge", "--quiet", "--update", "--previous", "--backup=off", str(ru), str(pot))
+    tool("msgcat", "-o", str(ru), str(ru))
+    assert snapshot(workspace) == before, "gettext's tools change nothing in what a run wrote"
+
+
+def test_notes_written_as_extracted_comments_move_to_translator_comments(workspace):
+    run(workspace, "ru")
+    path = catalog_path(workspace, "ru", "a")
+    po = polib.pofile(str(path))
+    for entry in po:  # the layout of earlier versions: every note a `#.` line
+        notes = catalogs.entry_notes(entry)
+        entry.comment = "\n".join([entry.comment, *notes])
+        entry.tcomment = "\n".join(catalogs.translator_lines(entry))
+    po.save(str(path))
+    old = live(path)
+    run(workspace, "ru")
+    new = live(path)
+    for msgid, entry in new.items():
+        assert entry.comment.startswith("kind: ") and "\n" not in entry.comment
+        assert catalogs.entry_notes(entry) == catalogs.entry_notes(old[msgid])
+
+
+def test_catalogs_take_their_templates_creation_date(workspace):
+    run(workspace, "ru")
+    path = catalog_path(workspace, "ru", "a")
+    po = polib.pofile(str(path))
+    po.metadata["POT-Creation-Date"] = "2020-01-01 00:00+0000"
+    po.save(str(path))
+    run(workspace, "ru")
+    pot = polib.pofile(str(workspace / "locales" / "templates" / "a.pot"))
+    assert polib.pofile(str(path)).metadata["POT-Creation-Date"] == pot.metadata["POT-Creation-Date"]
+
+
+def test_an_untouched_machine_draft_of_an_edited_sentence_is_translated_afresh_and_not_kept(workspace):
+    run(workspace, "kk")
+    path = catalog_path(workspace, "kk", "a")
+    old = live(path)[HEADING]
+    assert catalogs.is_untouched_machine_draft(old)
+    (workspace / "source_texts" / "a.txt").write_text(ARTICLE.replace(HEADING, EDITED), encoding="utf-8")
+    run(workspace, "kk")
+    po = polib.pofile(str(path))
+    heading = {e.msgid: e for e in po if not e.obsolete}[EDITED]
+    assert heading.msgstr == f"[kk] {EDITED}" and heading.previous_msgid is None
+    assert not any(e.obsolete for e in po), "a machine-only draft is not kept as obsolete"
+
+
+def test_a_removed_sentence_a_translator_touched_stays_obsolete(workspace):
+    run(workspace, "kk")
+    path = catalog_path(workspace, "kk", "a")
+    po = polib.pofile(str(path))
+    for entry in po:
+        if entry.msgid == AGREED:
+            entry.msgstr += " (edited)"  # still fuzzy, but no longer what the engine wrote
+    po.save(str(path))
+    (workspace / "source_texts" / "a.txt").write_text(ARTICLE.replace(AGREED + "\n", ""), encoding="utf-8")
+    run(workspace, "kk")
+    gone = [e for e in polib.pofile(str(path)) if e.obsolete]
+    assert [e.msgid for e in gone] == [AGREED] and gone[0].msgstr.endswith(" (edited)")
