@@ -161,6 +161,7 @@ class PostgresStore:
     PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
     SCAN_LIMIT = 500  # length windows this small are scored in full: exact and cheap
     CANDIDATE_CAP = 2000  # beyond this many index hits, keep those sharing the most trigram pairs
+    PAIR_HITS = 2000  # a pair whose rarer trigram is in more sources than this asks for a third word too
     STATS_TTL = 300.0  # seconds a lookup trusts its copy of the trigram and length counts
 
     def __init__(self, url: str, *, connect_timeout: int = 10):
@@ -442,6 +443,7 @@ class PostgresStore:
             self._absent[lang].update(g for g in unknown if g not in counts)
         df = {g: counts[g] for g in words if g in counts}
         groups = self._pair_rare_trigrams(words, df)
+        self._narrow(groups, words, df)
         if not groups:
             return []
         # one branch per pair: each index hit is checked against its own pair only, not against all of them
@@ -481,6 +483,22 @@ class PostgresStore:
         if picks:  # an odd one out goes with the rarest: in a two-word query, both trigrams of a long word
             pairs.append([rarest, picks[0][1]])
         return pairs
+
+    def _narrow(self, groups: list[list[str]], words: dict[str, tuple[int, str]], df: dict[str, int]) -> None:
+        """A pair whose rarer trigram is common (thousands of sources hold it) also asks for the rarest trigram of a
+        third word: each index hit costs a heap read on PostgreSQL, so a pair may not pull in whole families of
+        near-duplicates. Single rare trigrams and selective pairs stay as they are."""
+        written = {w: g for g, (_, w) in words.items()}
+        ranked = sorted(df, key=lambda g: (df[g], g))
+        thirds: set[int] = set()  # each pair gets a different third word: one edited word cannot empty them all
+        for group in groups:
+            if len(group) < 2 or min(df[written[w]] for w in group) <= self.PAIR_HITS:
+                continue
+            taken = {words[written[w]][0] for w in group}
+            third = next((g for g in ranked if words[g][0] not in taken | thirds), None)
+            if third is not None:
+                thirds.add(words[third][0])
+                group.append(words[third][1])
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:
