@@ -8,6 +8,7 @@
 # The cluster lives in a fresh directory under /tmp, listens on 127.0.0.1 only, on a free port, with a random
 # password (scram-sha-256), and runs as the `postgres` user when started by root (initdb refuses root).
 # Debian's `postgresql` package is installed first when it is missing and we are root.
+# PIPELINE_TEST_POSTGRES_BUFFERS sets shared_buffers (default 128MB; the 1M-unit benchmark figures used 1GB).
 set -euo pipefail
 
 bin_dir() {
@@ -47,7 +48,8 @@ start() {
         || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$dir/pwfile"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=60" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=60 \
+            -c shared_buffers=${PIPELINE_TEST_POSTGRES_BUFFERS:-128MB}" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "export PIPELINE_TEST_POSTGRES_URL=postgresql://postgres:$password@127.0.0.1:$port/postgres"
     echo "export PIPELINE_TEST_POSTGRES_DIR=$dir"
