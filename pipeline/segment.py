@@ -508,15 +508,32 @@ def _commonmark_blocks(text: str) -> list[_Block]:
         if token.type != "inline" or not token.map:
             continue
         line = token.map[0] + 1
-        body = token.content
+        raw, body = token.content, _plain_text(token)
         if opener.type == "heading_open":
             if body.strip():
                 blocks.append(_Block(body, line, int(opener.tag[1]), False, containers))
         elif opener.type in ("th_open", "td_open"):
             blocks.append(_Block(body, line, 0, False, containers, cell=True))
-        elif body.strip() and not _IMAGE_ONLY.fullmatch(body) and not _COMMENT_ONLY.fullmatch(body):
+        elif body.strip() and not _IMAGE_ONLY.fullmatch(raw) and not _COMMENT_ONLY.fullmatch(raw):
             blocks.append(_Block(body, line, 0, not containers, containers))
     return blocks
+
+
+def _plain_text(token) -> str:
+    """The text of an inline token without its Markdown: a msgid is plain text. Emphasis marks and link targets
+    are dropped (the link text stays), code spans keep their text, escapes and entities are resolved; raw HTML
+    stays as written (it is translated and published as text). Line breaks stay, so lines still count."""
+    if not token.children:
+        return token.content
+    parts = []
+    for child in token.children:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(child.content)  # the alt text
+    return "".join(parts)
 
 
 def markdown_code_blocks(text: str) -> list[CodeBlock]:

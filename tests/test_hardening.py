@@ -154,3 +154,25 @@ def test_previous_suggestions_score_only_entries_of_a_possible_length(monkeypatc
                     default=None)
         assert (got and (got.score, got.msgstr)) == (brute and (brute[0], brute[3])) or \
             (got and brute and got.score == brute[0])
+
+
+# ---------------------------------------------------------------- Markdown msgids are plain text
+
+
+def test_markdown_inline_syntax_never_reaches_a_msgid_or_a_page(tmp_path):
+    from pipeline import catalogs, publish
+    from pipeline.segment import segment_text
+    from pipeline.workspace import Workspace
+
+    article = ("# The *new* library\n\nThe **Grand Mufti** met the [ambassador](https://example.org/a) "
+               "and `guests` with \\*care\\* & <b>joy</b>.\n")
+    msgids = [s.text for s in segment_text(article, markdown=True)]
+    assert msgids == ["The new library", "The Grand Mufti met the ambassador and guests with *care* & <b>joy</b>."]
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "lib.md").write_text(article, encoding="utf-8")
+    drafts = [catalogs.Draft(msgid=m, msgctxt=None, occurrences=[], comments=[], msgstr=f"ru {m}") for m in msgids]
+    catalogs.update_catalog(root / "locales" / "ru" / "LC_MESSAGES" / "lib.po", "ru", drafts, project="t")
+    publish.publish(Workspace.open(root), root / "site", ["ru"])
+    pages = [p.read_text(encoding="utf-8") for p in (root / "site").rglob("*") if p.suffix in (".html", ".md")]
+    assert pages and not any("](" in page or "example.org/a" in page or "**" in page for page in pages)
