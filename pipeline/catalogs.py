@@ -731,7 +731,7 @@ def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: s
             new = po_bytes(po)
             if new == data:
                 return _stats(po)
-            if files.write_bytes(path, new, expected=data):
+            if files.write_bytes(path, new, expected=data, follow_link=True):  # a linked catalog stays linked
                 return _stats(po)
     raise CatalogError(path, 1, f"the catalog kept changing while it was merged ({MERGE_ATTEMPTS} attempts); "
                                 "save it in the editor and run again")

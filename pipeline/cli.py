@@ -902,7 +902,7 @@ def tm_export(
             count = tm.export_tmx(out, source_lang=source_lang, target_langs=langs or None,
                                       include_machine=include_machine)
         except OSError as e:
-            fail(f"cannot write {out}: {e}")
+            fail(f"cannot write {out}: {e.strerror or e}")
     if json_out:
         emit_json({"path": str(out), "units": count, "format": "tmx"})
     else:

@@ -82,6 +82,9 @@ def os_problem(exc: OSError, path: str | Path | None = None) -> str:
     where = exc.filename or path or ""
     if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
         what = "the disk is full; free some space and run again (the file on disk is unchanged)"
+    elif exc.errno == errno.EACCES and exc.strerror == "the file is read-only":
+        what = f"the file is read-only, so the pipeline leaves it alone; make it writable (chmod u+w {where}) " \
+               "if it may be changed, then run again"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         folder = Path(where).parent if where else "the folder"
         what = (f"not writable ({exc.strerror}); make {folder} writable (chmod u+w) or run as its owner, then "

@@ -10,6 +10,7 @@ and the directory is fsynced so the rename itself survives a power cut.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import secrets
@@ -24,6 +25,15 @@ _TEMP_ATTEMPTS = 100
 
 def before_replace(path: Path) -> None:
     """Last moment before a new file replaces `path` (tests simulate a concurrent save or a crash here)."""
+
+
+def output_folder(path: Path) -> None:
+    """An export's folder must exist: exports never create folders, so a mistyped path fails with its name
+    instead of leaving a stray tree (catalogs, templates and the site do create theirs)."""
+    folder = Path(path).absolute().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"no such folder {folder}; create it first (mkdir -p {folder}) or "
+                                              "choose another path", str(path))
 
 
 def read_or_none(path: Path) -> bytes | None:
@@ -57,9 +67,25 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
-@contextlib.contextmanager
-def _replacing(path: Path, expected: Any, replaced: list[bool]) -> Iterator[IO[bytes]]:
+READ_ONLY = "the file is read-only"
+
+
+def _target(path: Path, follow_link: bool) -> Path:
+    """The file to replace, never a read-only one (PermissionError: someone protected it). A symbolic link is
+    replaced by the new file, unless `follow_link`: then its target is written and the link stays (for catalogs a
+    translator linked, once the caller has checked that the target is inside the workspace)."""
     path = Path(path)
+    if follow_link and path.is_symlink():
+        path = path.resolve()
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_file() and not path.stat().st_mode & 0o222:
+            raise PermissionError(errno.EACCES, READ_ONLY, str(path))
+    return path
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, expected: Any, replaced: list[bool], follow_link: bool = False) -> Iterator[IO[bytes]]:
+    path = _target(path, follow_link)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temp(path)
     try:
@@ -81,7 +107,7 @@ def _replacing(path: Path, expected: Any, replaced: list[bool]) -> Iterator[IO[b
     replaced.append(True)
 
 
-def write_bytes(path: Path, data: bytes, *, expected: bytes | None = ANY_CONTENT) -> bool:
+def write_bytes(path: Path, data: bytes, *, expected: bytes | None = ANY_CONTENT, follow_link: bool = False) -> bool:
     """Replace `path` with `data` atomically. True when written.
 
     `expected` makes it a compare-and-swap: the content the new data was computed from (None: the file did
@@ -89,7 +115,7 @@ def write_bytes(path: Path, data: bytes, *, expected: bytes | None = ANY_CONTENT
     written and the result is False, so the caller can merge again instead of losing the save.
     """
     replaced: list[bool] = []
-    with _replacing(path, expected, replaced) as handle:
+    with _replacing(path, expected, replaced, follow_link) as handle:
         handle.write(data)
     return bool(replaced)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline import files
 from pipeline.concepts import LANGS, Concept, GlossaryError, Problem, looks_like_acronym
 from pipeline.files import read_or_none
 from pipeline.formats.glossary_csv import parse_file, read_csv, write_csv
@@ -341,4 +342,5 @@ def export(concepts: Sequence[Concept], out: Path, fmt: str) -> None:
     """Write concepts to out (atomically) as TBX-Basic or glossary CSV; fmt is one of EXPORT_FORMATS."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(EXPORT_FORMATS)}")
+    files.output_folder(out)
     (write_tbx if fmt == "tbx" else write_csv)(concepts, out)

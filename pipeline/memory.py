@@ -29,6 +29,7 @@ from typing import Protocol
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from pipeline import files
 from pipeline.errors import CatalogError, MemoryImportError, TmxError
 from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
@@ -745,6 +746,7 @@ class Memory:
         pairs = (TmxPair(u.source_lang, u.target_lang, u.source, u.target,
                          {PROP_STATUS: u.status, **({PROP_ORIGIN: u.origin} if u.origin else {})},
                          u.created, u.updated) for u in units)
+        files.output_folder(path)
         return write_tmx(Path(path), pairs, source_lang=source_lang, created=_now(), tool="pipeline",
                          tool_version=__version__, original_format="pipeline-sqlite")
 

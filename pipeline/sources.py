@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import SourceError
+from pipeline.formats import utf16_without_bom
 
 SOURCE_SUFFIXES = (".txt", ".md")
 
@@ -48,6 +49,8 @@ def read_article(path: Path, *, expect_lang: str = "en") -> Article:
         raw = raw[3:]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(path, 1, "file is UTF-16; save it as UTF-8")
+    if encoding := utf16_without_bom(raw):
+        raise SourceError(path, 1, f"file is {encoding} without a byte-order mark; save it as UTF-8")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

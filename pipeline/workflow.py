@@ -17,6 +17,7 @@ from pipeline import (
     TARGET_LANGS,
     catalogs,
     engine,
+    files,
     glossary,
     memory,
     memory_pg,
@@ -684,6 +685,8 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
     """A TBX or CSV glossary merged into glossary/terms.csv (or written to `out`) under the workspace lock, so a
     run never reads the glossary half-merged; the glossary files must resolve inside the workspace."""
     with ws.lock():
+        if out is not None:
+            files.output_folder(out)
         return glossary.import_file(source, ws.glossary_folder(), out, replace)
 
 

@@ -310,6 +310,63 @@ def b_still_written(env: Env) -> None:
     assert env.catalog("kk", "a").is_dir() and env.catalog("kk", "b").is_file()
 
 
+def utf16_article(env: Env) -> list[str]:
+    env.article("c.txt", "A visit\n\nThe Grand Mufti met the Ambassador.\n".encode("utf-16-le"))
+    return run(env)
+
+
+def utf16_catalog(env: Env) -> list[str]:
+    path = env.catalog("kk", "a")
+    path.parent.mkdir(parents=True)
+    path.write_bytes('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'.encode("utf-16-le"))
+    return run(env)
+
+
+def _edited_article(env: Env) -> None:
+    _first_run(env)
+    env.article("a.txt", ARTICLE + "A new sentence was added later.\n")
+
+
+def linked_catalog(env: Env) -> list[str]:
+    _edited_article(env)
+    shared = env.ws / "translations" / "a-kk.po"
+    shared.parent.mkdir()
+    env.catalog("kk", "a").rename(shared)
+    env.catalog("kk", "a").symlink_to(Path("../../../translations/a-kk.po"))
+    return run(env)
+
+
+def link_kept(env: Env) -> None:
+    link = env.catalog("kk", "a")
+    assert link.is_symlink() and "A new sentence was added later." in link.read_text(encoding="utf-8")
+
+
+def catalog_linked_outside(env: Env) -> list[str]:
+    _edited_article(env)
+    env.catalog("kk", "a").rename(env.outside / "a-kk.po")
+    env.catalog("kk", "a").symlink_to(env.outside / "a-kk.po")
+    return run(env)
+
+
+def read_only_catalog(env: Env) -> list[str]:
+    _edited_article(env)
+    env.catalog("kk", "a").chmod(0o444)
+    return run(env)
+
+
+def export_to_missing_folder(env: Env) -> list[str]:
+    return ["glossary", "export", str(env.tmp / "no-such-folder" / "terms.tbx")]
+
+
+def tm_export_to_missing_folder(env: Env) -> list[str]:
+    _first_run(env)
+    return ["tm", "export", str(env.tmp / "no-such-folder" / "memory.tmx")]
+
+
+def no_folder_created(env: Env) -> None:
+    assert not (env.tmp / "no-such-folder").exists()
+
+
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Env], list[str]]
@@ -351,6 +408,18 @@ TABLE: dict[str, Case] = {
     "disk full in the memory": Case(memory_disk_full, 1, "the disk is full (database or disk is full)",
                                     ("ws/locales/kk", "ws/.pipeline")),
     "read-only workspace": Case(read_only_workspace, 1, "lock: not writable", ("ws",)),
+    "UTF-16 article without a BOM": Case(utf16_article, 1, "c.txt:1: file is UTF-16LE without a byte-order mark",
+                                         ("ws/source_texts",)),
+    "UTF-16 catalog without a BOM": Case(utf16_catalog, 1, "a.po:1: the file is UTF-16LE without a byte-order",
+                                         ("ws/locales/kk/LC_MESSAGES/a.po",)),
+    "catalog linked inside the workspace": Case(linked_catalog, 0, "", ("ws/source_texts",), link_kept),
+    "catalog linked outside the workspace": Case(catalog_linked_outside, 1, "outside the workspace",
+                                                 ("ws/source_texts",)),
+    "read-only catalog": Case(read_only_catalog, 1, "a.po: the file is read-only", ("ws/locales/kk/LC_MESSAGES",)),
+    "glossary export into a missing folder": Case(export_to_missing_folder, 1, "no such folder", ("ws",),
+                                                  no_folder_created),
+    "tm export into a missing folder": Case(tm_export_to_missing_folder, 1, "create it first", ("ws",),
+                                            no_folder_created),
     "a folder named a.po": Case(folder_named_po, 1, "a.po: is a folder, not a file", ("ws/source_texts",),
                                 b_still_written),
 }

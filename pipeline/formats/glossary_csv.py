@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.concepts import CASE_RULES, LANGS, TYPES, Concept, GlossaryError, Problem
 from pipeline.files import ANY_CONTENT, write_text
+from pipeline.formats import utf16_without_bom
 
 COLUMNS = (
     "id", "type", "en", "en_variants", "kk", "kk_variants", "ru", "ru_variants", "ar", "ar_variants",
@@ -51,6 +52,10 @@ def parse_file(path: Path, raw: bytes | None = None) -> CsvFile:
     parsed = CsvFile(shown, [], [], [], [])
     if raw is None:
         raw = Path(path).read_bytes()
+    if encoding := utf16_without_bom(raw):
+        parsed.malformed.append(Problem(shown, 1, f"the file is {encoding} without a byte-order mark: save it "
+                                                  "as UTF-8"))
+        return parsed
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -22,6 +22,7 @@ import polib
 
 from pipeline import files
 from pipeline.errors import CatalogError
+from pipeline.formats import utf16_without_bom
 
 WRAP_WIDTH = 79  # GNU gettext's default page width
 
@@ -191,6 +192,9 @@ def _normalise_comment(line: str) -> str:
 
 def parse_po(data: bytes, path: Path) -> polib.POFile:
     """A polib POFile from the bytes of a catalog, or CatalogError with the line that is wrong."""
+    if encoding := utf16_without_bom(data):
+        raise CatalogError(path, 1, f"the file is {encoding} without a byte-order mark; gettext reads catalogs in "
+                                    "an ASCII-compatible encoding: save it as UTF-8")
     codec, _ = _header_charset(data, path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
