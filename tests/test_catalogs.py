@@ -406,7 +406,7 @@ def test_writer_matches_gnu_msgcat_layout(tmp_path, shared, source):
 @pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name.split("__")[0])
 def test_merge_into_a_foreign_catalog_keeps_every_translation(tmp_path, shared, source):
     path = tmp_path / source.name
-    shutil.copy(source, path)
+    shutil.copyfile(source, path)  # a writable copy (../shared is read-only, and so is a copy of its mode)
     original = read_po(path)
 
     def work(e):  # everything but the live/obsolete state and the source references
