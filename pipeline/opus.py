@@ -312,7 +312,10 @@ def build_package(source: Path, to_code: str, out: Path, *, from_code: str = "en
         raise ModelError(f"--package-version {package_version!r} must be a version such as 1.0 or 1.2.3")
     if not source.exists():
         raise ModelError(f"{source}: no such file or directory; give an OPUS-MT release .zip or its folder")
-    files.output_folder(out)
+    try:
+        files.output_folder(out)
+    except FileNotFoundError as exc:
+        raise ModelError(f"--out {out}: {exc.strerror}") from None
     if quantization is not None and quantization not in QUANTIZATIONS:
         raise ModelError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
     with tempfile.TemporaryDirectory(prefix="pipeline-opus-") as tmp:

@@ -126,8 +126,11 @@ def test_out_writes_an_installable_archive_and_installs_nothing(tmp_path, monkey
     packages = tmp_path / "packages"
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(packages))
     out = tmp_path / "dist" / "translate-en_kk.argosmodel"
-    result = runner.invoke(app, ["models", "import-opus", str(releases["turkic_zip"]), "--to", "kk",
-                                 "--out", str(out)])
+    args = ["models", "import-opus", str(releases["turkic_zip"]), "--to", "kk", "--out", str(out)]
+    refused = runner.invoke(app, args)  # --out never creates folders: a mistyped path fails with its name
+    assert refused.exit_code == 1 and "no such folder" in refused.stderr and not out.parent.exists()
+    out.parent.mkdir()
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert out.is_file() and list_models(packages) == []
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp files left
