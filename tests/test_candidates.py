@@ -338,3 +338,17 @@ def test_run_shows_the_names_each_article_lacks(tmp_path, monkeypatch):
     assert {n["text"] for n in gaps["source_texts/other.txt"]["names"]} == {"Hazret Sultan Mosque", "Mazhilis"}
     summary = CliRunner().invoke(app, ["run", "--root", str(root), "--no-publish"])
     assert "not in the glossary yet (mazhilis " in summary.output and "other 2" in summary.output
+
+
+def test_human_output_is_a_ranked_table_with_a_hint(tmp_path):
+    root = make_workspace(tmp_path)
+    result = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "candidate(s) the glossary lacks, in 1 article(s)" in result.output
+    assert "Mazhilis" in result.output and "source_texts/mazhilis.txt:1" in result.output
+    assert "more: --limit 0 shows all" in result.output
+    added = CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root), "--add"])
+    assert "row(s) to" in added.output and "then run `pipeline glossary check`" in added.output
+    assert "nothing to add" in CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root),
+                                                        "--add"]).output
+    assert CliRunner().invoke(app, ["glossary", "candidates", "--help"]).exit_code == 0
