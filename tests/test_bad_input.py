@@ -367,6 +367,19 @@ def no_folder_created(env: Env) -> None:
     assert not (env.tmp / "no-such-folder").exists()
 
 
+def glossary_import_while_busy(env: Env) -> list[str]:
+    import contextlib
+
+    from pipeline.workspace import workspace_lock
+
+    csv_file = env.tmp / "more.csv"
+    csv_file.write_text((env.ws / "glossary" / "terms.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    held = contextlib.ExitStack()
+    held.enter_context(workspace_lock(env.ws))  # another run holds the workspace (released at test end)
+    env.monkeypatch.setattr(env, "held", held, raising=False)
+    return ["glossary", "import", str(csv_file)]
+
+
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Env], list[str]]
@@ -420,6 +433,8 @@ TABLE: dict[str, Case] = {
                                                   no_folder_created),
     "tm export into a missing folder": Case(tm_export_to_missing_folder, 1, "create it first", ("ws",),
                                             no_folder_created),
+    "glossary import while a run holds the lock": Case(glossary_import_while_busy, 1, "is in use by another "
+                                                       "pipeline run", ("ws/glossary",)),
     "a folder named a.po": Case(folder_named_po, 1, "a.po: is a folder, not a file", ("ws/source_texts",),
                                 b_still_written),
 }
