@@ -608,11 +608,12 @@ def glossary_check(root: Path = RootOption, as_json: bool = JsonOption) -> None:
 def glossary_export(
     out: Path = typer.Argument(..., dir_okay=False, help="File to write (replaced atomically)."),
     fmt: str = typer.Option("", "--format", "-f",
-                            help="tbx (TBX-Basic, ISO 30042) or csv; default: from OUT's suffix, else tbx."),
+                            help="tbx (TBX-Basic v3, ISO 30042:2019), tbx2 (TBX v2 martif: translate-toolkit, "
+                                 "Weblate) or csv; default: from OUT's suffix, else tbx."),
     root: Path = RootOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write the whole glossary (every glossary/*.csv) as one TBX-Basic or CSV file.
+    """Write the whole glossary (every glossary/*.csv) as one TBX-Basic (v3 or v2 martif) or CSV file.
 
     Exit codes: 0 written, 1 the glossary is malformed or OUT cannot be written, 2 usage error.
     """
@@ -641,12 +642,15 @@ def glossary_import(
     out: Path | None = typer.Option(None, "--out", "-o", dir_okay=False,
                                     help="Write the imported concepts to this new CSV instead of merging."),
     replace: bool = typer.Option(False, "--replace", help="On a differing cell the imported value wins."),
+    lang_map: list[str] = typer.Option([], "--lang-map", metavar="CODE=LANG",
+                                       help="Read the TBX language CODE as LANG (kk, ru, ar), e.g. xx=ru; "
+                                            "repeatable."),
     root: Path = RootOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Merge a TBX or CSV glossary into glossary/terms.csv (atomically), or write it to a new CSV.
 
-    Known ids get empty cells filled and variants added.
+    Known concepts (by id, or by English term or variant) get empty cells filled and variants added.
 
     A cell that differs is a conflict: nothing is written unless --replace.
 
@@ -654,10 +658,16 @@ def glossary_import(
     """
     from pipeline import workflow
 
+    mapping = {}
+    for item in lang_map:
+        code, _, lang = item.partition("=")
+        if not code.strip() or lang.strip() not in TARGET_LANGS:
+            fail(f"--lang-map {item!r}: expected CODE=LANG with LANG one of {', '.join(TARGET_LANGS)}", 2)
+        mapping[code.strip()] = lang.strip()
     ws = open_workspace(root, need_articles=False)
     with reported():
         try:
-            report, warnings = workflow.import_glossary(ws, file, out, replace)
+            report, warnings = workflow.import_glossary(ws, file, out, replace, mapping)
         except OSError as exc:
             fail(f"{exc.filename or file}: {exc.strerror or exc}; nothing written")
     written = not report.conflicts

@@ -16,11 +16,11 @@ from pipeline import files
 from pipeline.concepts import LANGS, Concept, GlossaryError, Problem, looks_like_acronym
 from pipeline.files import read_or_none
 from pipeline.formats.glossary_csv import parse_file, read_csv, write_csv
-from pipeline.formats.tbx import read_tbx, write_tbx
+from pipeline.formats.tbx import read_tbx, write_tbx, write_tbx2
 from pipeline.forms import CASES, override_problems
 from pipeline.termmatch import Glossary, TermMatch, match_keys
 
-EXPORT_FORMATS = ("tbx", "csv")  # what `pipeline glossary export` writes
+EXPORT_FORMATS = ("tbx", "tbx2", "csv")  # what `pipeline glossary export` writes
 _SAVE_ATTEMPTS = 5  # merges of an import into terms.csv that someone keeps saving, before giving up
 
 
@@ -201,9 +201,11 @@ class MergeReport:
 
 def merge_concepts(existing: Sequence[Concept], incoming: Sequence[Concept], replace_values: bool = False,
                    elsewhere: dict[str, Concept] | None = None) -> MergeReport:
-    """Merge incoming concepts into existing ones by id, losing nothing.
+    """Merge incoming concepts into existing ones by id, or by English term or variant, losing nothing.
 
-    New ids are appended. For a known id, empty cells are filled and variant lists united; a cell that
+    An incoming concept whose id is unknown but whose English term (or a variant) names a known concept is
+    that concept (another tool's id: translate-toolkit uses the English term). New concepts are appended.
+    For a known concept, empty cells are filled and variant lists united; a cell that
     differs is a conflict (kept as it is) unless replace_values, when the imported value wins. The
     confirmed flag only changes with replace_values. `elsewhere`: ids living in other glossary files,
     which are never rewritten here.
@@ -211,7 +213,14 @@ def merge_concepts(existing: Sequence[Concept], incoming: Sequence[Concept], rep
     elsewhere = elsewhere or {}
     report = MergeReport(list(existing))
     index = {c.id: k for k, c in enumerate(report.concepts)}
+    by_name = _name_index(report.concepts)
     for new in incoming:
+        if new.id not in index and new.id not in elsewhere:
+            same = _same_name(new, by_name)
+            if same is not None:  # another tool's id for a concept we have (csv2tbx uses the English term)
+                known = report.concepts[same]
+                names = tuple(n for n in (new.en, *new.en_variants) if n != known.en)
+                new = replace(new, id=known.id, en=known.en, en_variants=names)
         if new.id in elsewhere:
             if new != elsewhere[new.id]:
                 report.conflicts.append(f"{new.id}: lives in another glossary file; edit it there")
@@ -221,6 +230,8 @@ def merge_concepts(existing: Sequence[Concept], incoming: Sequence[Concept], rep
             index[new.id] = len(report.concepts)
             report.concepts.append(new)
             report.added.append(new.id)
+            for name in (new.en, *new.en_variants):
+                by_name.setdefault(name.casefold(), index[new.id])
         else:
             old = report.concepts[index[new.id]]
             merged, conflicts = _merge_concept(old, new, replace_values)
@@ -231,6 +242,22 @@ def merge_concepts(existing: Sequence[Concept], incoming: Sequence[Concept], rep
                 report.concepts[index[new.id]] = merged
                 report.updated.append(new.id)
     return report
+
+
+def _name_index(concepts: Sequence[Concept]) -> dict[str, int]:
+    """English term and variants (case-folded) -> the first concept that has it."""
+    names: dict[str, int] = {}
+    for k, c in enumerate(concepts):
+        for name in (c.en, *c.en_variants):
+            names.setdefault(name.casefold(), k)
+    return names
+
+
+def _same_name(new: Concept, by_name: dict[str, int]) -> int | None:
+    for name in (new.en, *new.en_variants):
+        if name.casefold() in by_name:
+            return by_name[name.casefold()]
+    return None
 
 
 @dataclass
@@ -293,8 +320,8 @@ def _merge_concept(old: Concept, new: Concept, replace_values: bool) -> tuple[Co
     return merged, cells.conflicts
 
 
-def import_file(source: Path, glossary_dir: Path, out: Path | None = None,
-                replace_values: bool = False) -> tuple[MergeReport, list[str]]:
+def import_file(source: Path, glossary_dir: Path, out: Path | None = None, replace_values: bool = False,
+                lang_map: dict[str, str] | None = None) -> tuple[MergeReport, list[str]]:
     """Import a TBX or glossary CSV file.
 
     Into `out` (a new CSV) when given, else merged into glossary_dir/terms.csv. Nothing is written when
@@ -305,7 +332,7 @@ def import_file(source: Path, glossary_dir: Path, out: Path | None = None,
     source = Path(source)
     head = source.read_bytes()[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if source.suffix.lower() in (".tbx", ".xml") or head.startswith(b"<"):
-        incoming, warnings = read_tbx(source)
+        incoming, warnings = read_tbx(source, lang_map)
     else:
         incoming, warnings = read_csv(source), []
     if out is not None:
@@ -339,8 +366,9 @@ def import_file(source: Path, glossary_dir: Path, out: Path | None = None,
 
 
 def export(concepts: Sequence[Concept], out: Path, fmt: str) -> None:
-    """Write concepts to out (atomically) as TBX-Basic or glossary CSV; fmt is one of EXPORT_FORMATS."""
-    if fmt not in EXPORT_FORMATS:
+    """Write concepts to out (atomically) as TBX-Basic v3, TBX v2 (martif) or glossary CSV."""
+    writers = {"tbx": write_tbx, "tbx2": write_tbx2, "csv": write_csv}
+    if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(EXPORT_FORMATS)}")
     files.output_folder(out)
-    (write_tbx if fmt == "tbx" else write_csv)(concepts, out)
+    writers[fmt](concepts, out)

@@ -681,13 +681,14 @@ def check(ws: Workspace, langs: Sequence[str] = TARGET_LANGS, only: str = "appro
     return report
 
 
-def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replace: bool = False):
+def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replace: bool = False,
+                    lang_map: dict[str, str] | None = None):
     """A TBX or CSV glossary merged into glossary/terms.csv (or written to `out`) under the workspace lock, so a
     run never reads the glossary half-merged; the glossary files must resolve inside the workspace."""
     with ws.lock():
         if out is not None:
             files.output_folder(out)
-        return glossary.import_file(source, ws.glossary_folder(), out, replace)
+        return glossary.import_file(source, ws.glossary_folder(), out, replace, lang_map)
 
 
 __all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",

@@ -495,7 +495,7 @@ def test_cli_export_of_an_unknown_format_is_a_usage_error(workspace, args):
     args = [a if a.startswith("-") or "." not in a else str(workspace / a) for a in args]
     result = CliRunner().invoke(app, ["glossary", "export", *args, "--root", str(workspace)])
     assert result.exit_code == 2
-    assert "unknown format 'xlsx'" in result.output and "tbx, csv" in result.output
+    assert "unknown format 'xlsx'" in result.output and "tbx, tbx2, csv" in result.output
     assert not list(workspace.glob("out.*"))
 
 

@@ -1,7 +1,9 @@
 """TBX, the terminology exchange format (ISO 30042): what translators' tools (OmegaT, Trados, memoQ,
 Weblate) import and export, so a glossary can travel both ways.
 
-Writes TBX-Basic v3 (DCA style); reads v3 (conceptEntry/langSec/termSec) and v2 (martif termEntry/langSet/tig)
+Writes TBX-Basic v3 (DCA style, with the `<?xml-model?>` lines naming its RELAX NG and Schematron schemas) and
+TBX v2 (martif: termEntry/langSet/tig, what translate-toolkit's tbx storage and so Weblate read); reads v3
+(conceptEntry/langSec/termSec) and v2 (martif termEntry/langSet/tig)
 through defusedxml with line numbers. A format module: it builds the glossary's Concept dataclasses from the
 model module and imports no stage.
 """
@@ -21,6 +23,13 @@ from pipeline.files import write_text
 TBX_NS = "urn:iso:std:iso:30042:ed-2"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _FLAG = "pipeline:"  # concept-level <note> carrying a field TBX-Basic has no data category for
+# The schema lines of TBX-Basic (LTAC's dialect files), so a validating editor checks the file against them.
+_XML_MODEL = (
+    '<?xml-model href="https://raw.githubusercontent.com/LTAC-Global/TBX-Basic_dialect/master/DCA/'
+    'TBXcoreStructV03_TBX-Basic_integrated.rng" type="application/xml" '
+    'schematypens="http://relaxng.org/ns/structure/1.0"?>\n'
+    '<?xml-model href="https://raw.githubusercontent.com/LTAC-Global/TBX-Basic_dialect/master/DCA/'
+    'TBX-Basic_DCA.sch" type="application/xml" schematypens="http://purl.oclc.org/dsdl/schematron"?>\n')
 _DROPPED_STATUS = ("deprecated", "superseded", "notrecommended", "obsolete", "forbidden")
 
 
@@ -34,16 +43,30 @@ def tbx_text(concepts: Iterable[Concept]) -> str:
     ET.SubElement(source_desc, "p").text = f"Exported by `pipeline glossary export` (en -> {', '.join(LANGS)})"
     body = ET.SubElement(ET.SubElement(root, "text"), "body")
     for c in concepts:
-        _write_entry(body, c)
+        _write_entry(body, c, "conceptEntry", "langSec", "termSec")
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _XML_MODEL + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def tbx2_text(concepts: Iterable[Concept]) -> str:
+    """TBX v2 (martif, ISO 30042:2008): the dialect translate-toolkit's tbx storage reads, and so Weblate's
+    glossary import. The same content as tbx_text."""
+    root = ET.Element("martif", {"type": "TBX", _XML_LANG: "en"})
+    source_desc = ET.SubElement(ET.SubElement(ET.SubElement(root, "martifHeader"), "fileDesc"), "sourceDesc")
+    ET.SubElement(source_desc, "p").text = f"Exported by `pipeline glossary export` (en -> {', '.join(LANGS)})"
+    body = ET.SubElement(ET.SubElement(root, "text"), "body")
+    for c in concepts:
+        _write_entry(body, c, "termEntry", "langSet", "tig")
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _write_entry(body: ET.Element, c: Concept) -> None:
-    entry = ET.SubElement(body, "conceptEntry", {"id": c.id})
-    if c.type:
-        ET.SubElement(entry, "descrip", {"type": "subjectField"}).text = c.type
-    flags = [f"dnt={'yes' if c.dnt else 'no'}", f"confirmed={'yes' if c.confirmed else 'no'}"]
+def _write_entry(body: ET.Element, c: Concept, entry_tag: str, lang_tag: str, term_tag: str) -> None:
+    """One concept. Its type (institution, title, place…) is a `pipeline:type=` note: subjectField is for a
+    subject (law, religion), which the glossary does not record."""
+    entry = ET.SubElement(body, entry_tag, {"id": c.id})
+    flags = [f"type={c.type}"] if c.type else []
+    flags += [f"dnt={'yes' if c.dnt else 'no'}", f"confirmed={'yes' if c.confirmed else 'no'}"]
     if c.case != "auto":
         flags.append(f"case={c.case}")
     flags += [f"column:{k}={v}" for k, v in c.extra.items()]
@@ -51,18 +74,19 @@ def _write_entry(body: ET.Element, c: Concept) -> None:
         ET.SubElement(entry, "note").text = _FLAG + flag
     if c.notes:
         ET.SubElement(entry, "note").text = c.notes
-    _write_lang(entry, "en", (c.en, *c.en_variants), "")
+    _write_lang(entry, "en", (c.en, *c.en_variants), "", lang_tag, term_tag)
     for lang in LANGS:
         if lang in c.targets or lang in c.sources:
             terms = (c.targets.get(lang, ""), *c.target_variants.get(lang, ()))
-            _write_lang(entry, lang, terms, c.sources.get(lang, ""))
+            _write_lang(entry, lang, terms, c.sources.get(lang, ""), lang_tag, term_tag)
 
 
-def _write_lang(entry: ET.Element, lang: str, terms: tuple[str, ...], source: str) -> None:
-    """One langSec: the preferred term first (with its source), then the admitted variants."""
-    lang_sec = ET.SubElement(entry, "langSec", {_XML_LANG: lang})
+def _write_lang(entry: ET.Element, lang: str, terms: tuple[str, ...], source: str, lang_tag: str,
+                term_tag: str) -> None:
+    """One langSec (langSet): the preferred term first (with its source), then the admitted variants."""
+    lang_sec = ET.SubElement(entry, lang_tag, {_XML_LANG: lang})
     for k, term in enumerate(terms):
-        term_sec = ET.SubElement(lang_sec, "termSec")
+        term_sec = ET.SubElement(lang_sec, term_tag)
         ET.SubElement(term_sec, "term").text = term
         if looks_like_acronym(term) and len(term) < 8:
             ET.SubElement(term_sec, "termNote", {"type": "termType"}).text = "acronym"
@@ -74,6 +98,10 @@ def _write_lang(entry: ET.Element, lang: str, terms: tuple[str, ...], source: st
 
 def write_tbx(concepts: Iterable[Concept], path: Path) -> None:
     write_text(path, tbx_text(concepts))
+
+
+def write_tbx2(concepts: Iterable[Concept], path: Path) -> None:
+    write_text(path, tbx2_text(concepts))
 
 
 # ---------------------------------------------------------------- reading
@@ -166,19 +194,46 @@ class _Fields:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def read_tbx(path: Path) -> tuple[list[Concept], list[str]]:
+def read_tbx(path: Path, lang_map: dict[str, str] | None = None) -> tuple[list[Concept], list[str]]:
     """Concepts from a TBX file (TBX v3 conceptEntry/langSec/termSec, or v2 martif termEntry/langSet/tig).
 
-    Returns warnings for what has no place in the glossary (other languages, deprecated terms). Raises
-    GlossaryError with the line for malformed XML or an entry that cannot become a concept.
+    `lang_map` renames language codes first (`{"xx": "ru"}`: translate-toolkit's csv2tbx writes `xx` when it is
+    not told the language). Returns warnings for what has no place in the glossary (other languages beside
+    ours, deprecated terms). Raises GlossaryError with the line for malformed XML, an entry that cannot become
+    a concept, or a file whose only target languages are unknown codes (it would import as English only).
     """
     shown = str(path)
     root = _parse_xml(Path(path).read_bytes(), shown)
     if root.tag not in ("tbx", "martif"):
         raise GlossaryError(shown, root.line, f"not a TBX file: the root element is <{root.tag}>")
+    lang_map = {_lang_code(k): _lang_code(v) for k, v in (lang_map or {}).items()}
+    _check_languages(root, lang_map, shown)
     warnings: list[str] = []
-    concepts = [_read_entry(entry, shown, warnings) for entry in _entries(root)]
+    concepts = [_read_entry(entry, shown, warnings, lang_map) for entry in _entries(root)]
     return concepts, warnings
+
+
+def _section_lang(node: _Node, lang_map: dict[str, str]) -> str:
+    code = _lang_code(node.attrs.get("xml:lang", node.attrs.get("lang", "")))
+    return lang_map.get(code, code)
+
+
+def _check_languages(root: _Node, lang_map: dict[str, str], shown: str) -> None:
+    """Unknown codes are an error when they are the file's only target languages (a mislabelled file)."""
+    found: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for entry in _entries(root):
+        for section in entry.kids("langSec", "langSet"):
+            code = _section_lang(section, lang_map)
+            found[code] = found.get(code, 0) + 1
+            first.setdefault(code, section.line)
+    unknown = {code: n for code, n in found.items() if code not in ("en", *LANGS)}
+    if unknown and not any(code in LANGS for code in found):
+        listed = ", ".join(f"{code or '(none)'} ({n} entries)" for code, n in sorted(unknown.items()))
+        example = next(iter(sorted(unknown))) or "xx"
+        raise GlossaryError(shown, first[next(iter(sorted(unknown)))],
+                            f"no language this glossary knows ({', '.join(LANGS)}); languages found: {listed}. "
+                            f"Name each with --lang-map, e.g. --lang-map {example}=ru")
 
 
 def _entries(root: _Node) -> list[_Node]:
@@ -193,26 +248,30 @@ def _entries(root: _Node) -> list[_Node]:
     return entries
 
 
-def _read_entry(entry: _Node, shown: str, warnings: list[str]) -> Concept:
+def _read_entry(entry: _Node, shown: str, warnings: list[str], lang_map: dict[str, str]) -> Concept:
     concept_id = entry.attrs.get("id", "").strip()
     fields = _concept_fields(entry)
     terms: dict[str, tuple[_Term, ...]] = {}  # lang -> kept terms, preferred first
     for lang_sec in entry.kids("langSec", "langSet"):
-        lang = _lang_code(lang_sec.attrs.get("xml:lang", lang_sec.attrs.get("lang", "")))
+        lang = _section_lang(lang_sec, lang_map)
         kept = _lang_terms(lang_sec, lang, shown, warnings)
         if kept:
             terms[lang] = kept
     if "en" not in terms:
         raise GlossaryError(shown, entry.line, f"entry {concept_id or '(no id)'} has no English term")
     en = terms.pop("en")
+    if concept_id == en[0].text and not re.fullmatch(r"[a-z0-9-]+", concept_id):
+        concept_id = ""  # another tool's id is the English term (csv2tbx): ours is its slug
     if not concept_id:
         concept_id = re.sub(r"[^a-z0-9]+", "-", en[0].text.casefold()).strip("-") or f"line-{entry.line}"
-        warnings.append(f"{shown}:{entry.line}: entry without id: named it {concept_id!r}")
+        if entry.attrs.get("id", "").strip() != en[0].text:
+            warnings.append(f"{shown}:{entry.line}: entry without id: named it {concept_id!r}")
     case = fields.flags.get("case", "auto")
     if case not in CASE_RULES:
         raise GlossaryError(shown, entry.line, f"pipeline:case={case!r}: expected one of {CASE_RULES}")
     return Concept(
-        id=concept_id, type=fields.type, en=en[0].text, en_variants=tuple(t.text for t in en[1:]),
+        id=concept_id, type=fields.flags.get("type", fields.type), en=en[0].text,
+        en_variants=tuple(t.text for t in en[1:]),
         targets={lang: kept[0].text for lang, kept in terms.items()},
         target_variants={lang: tuple(t.text for t in kept[1:]) for lang, kept in terms.items() if kept[1:]},
         dnt=fields.flags.get("dnt") == "yes", notes="\n".join(fields.notes),
