@@ -787,3 +787,25 @@ def _without_header(po: polib.POFile) -> polib.POFile:
 
 def catalog_stats(path: Path) -> CatalogStats:
     return Catalog.load(path).stats()
+
+
+def mo_bytes(po: polib.POFile) -> bytes:
+    """The catalog as a GNU .mo file with its approved entries only (translated, not fuzzy, not obsolete): what a
+    site using gettext at run time may show. The header goes along (charset, Plural-Forms)."""
+    mo = polib.MOFile(wrapwidth=0)
+    mo.metadata = dict(po.metadata)
+    for entry in po:
+        if entry.obsolete or _is_fuzzy(entry) or not _translated(entry):
+            continue
+        mo.append(polib.MOEntry(msgid=entry.msgid, msgctxt=entry.msgctxt, msgstr=entry.msgstr,
+                                msgid_plural=entry.msgid_plural, msgstr_plural=dict(entry.msgstr_plural)))
+    return mo.to_binary()
+
+
+def compile_catalog(path: Path, out: Path) -> CatalogStats:
+    """Write `out` (atomically) from the catalog at `path`; a broken catalog raises CatalogError."""
+    catalog = Catalog.load(path)
+    if catalog.data is None:
+        raise CatalogError(path, 0, "no such catalog")
+    files.write_bytes(out, mo_bytes(catalog.po))
+    return catalog.stats()

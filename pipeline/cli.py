@@ -336,6 +336,39 @@ def status(root: Path = RootOption, langs: list[str] | None = LangsOption, as_js
         typer.echo("no catalogs yet: run `pipeline run` first")
 
 
+@app.command("compile")
+def compile_command(root: Path = RootOption,
+                    out: Path | None = typer.Option(None, "--out", file_okay=False,
+                                                    help="Write OUT/<lang>/LC_MESSAGES/<slug>.mo instead of "
+                                                         "beside each catalog."),
+                    langs: list[str] | None = LangsOption, as_json: bool = JsonOption) -> None:
+    """Compile the catalogs to .mo files (approved entries only) for a site that uses gettext at run time.
+
+    Exit codes: 0 compiled, 1 a catalog could not be read or a file written (the others are still compiled),
+    2 usage error.
+    """
+    from pipeline import workflow
+
+    codes = parse_langs(langs)
+    ws = open_workspace(root, as_json, need_articles=False)
+    with reported(as_json):
+        done = workflow.compile_catalogs(ws, out, codes)
+    errors = [c.error for c in done if c.error]
+    if as_json:
+        emit_json({"compiled": [{"lang": c.lang, "catalog": str(c.catalog), "mo": str(c.mo), "approved": c.approved}
+                                for c in done if c.mo], "errors": errors})
+    else:
+        for c in done:
+            if c.mo:
+                typer.echo(f"{c.mo}: {c.approved} approved")
+        if not done:
+            typer.echo("no catalogs yet: run `pipeline run` first")
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    if errors:
+        raise typer.Exit(1)
+
+
 # ---------------------------------------------------------------- check (qa)
 
 OnlyOption = typer.Option("approved", "--only", help="Which entries: approved (default), fuzzy or all.")

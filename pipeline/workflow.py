@@ -562,6 +562,38 @@ def status(ws: Workspace, langs: Sequence[str] = TARGET_LANGS) -> StatusReport:
     return StatusReport(rows, totals, errors)
 
 
+@dataclass
+class Compiled:
+    lang: str
+    catalog: Path
+    mo: Path | None  # None when the catalog could not be compiled
+    approved: int = 0
+    error: str = ""
+
+
+def compile_catalogs(ws: Workspace, out: Path | None = None, langs: Sequence[str] = TARGET_LANGS) -> list[Compiled]:
+    """Every catalog under locales/<lang>/LC_MESSAGES as a .mo file with its approved entries: beside it, or
+    into `out`/<lang>/LC_MESSAGES/ (the layout gettext's bindtextdomain expects). Under the workspace lock, so no
+    run rewrites a catalog while it is read; a broken catalog is reported and the others are still compiled."""
+    done: list[Compiled] = []
+    with ws.lock():
+        for lang in langs:
+            folder = ws.locales / lang / "LC_MESSAGES"
+            for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+                target_dir = folder if out is None else Path(out) / lang / "LC_MESSAGES"
+                mo = target_dir / (path.stem + ".mo")
+                try:
+                    ws.inside(path, "the catalog")
+                    target_dir.mkdir(parents=True, exist_ok=True)
+                    stats = catalogs.compile_catalog(path, mo)
+                    done.append(Compiled(lang, path, mo, stats.approved))
+                except (catalogs.CatalogError, OutsideWorkspace) as exc:
+                    done.append(Compiled(lang, path, None, error=str(exc)))
+                except OSError as exc:
+                    done.append(Compiled(lang, path, None, error=os_problem(exc, mo)))
+    return done
+
+
 class MemoryOpenError(LocatedError):
     """The workspace memory is missing (for a command that only reads it) or cannot be opened."""
 
@@ -691,6 +723,7 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
         return glossary.import_file(source, ws.glossary_folder(), out, replace, lang_map)
 
 
-__all__ = ["RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
+__all__ = ["compile_catalogs", "Compiled",
+           "RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
            "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError",
            "load_glossary", "draft_sentences", "Executor"]

@@ -173,3 +173,40 @@ def test_a_removed_sentence_a_translator_touched_stays_obsolete(workspace):
     run(workspace, "kk")
     gone = [e for e in polib.pofile(str(path)) if e.obsolete]
     assert [e.msgid for e in gone] == [AGREED] and gone[0].msgstr.endswith(" (edited)")
+
+
+def test_compile_writes_mo_files_with_approved_entries_only(workspace, tmp_path):
+    run(workspace, "kk", "ru")
+    path = catalog_path(workspace, "ru", "a")
+    edit(path, {MET: ("Муфтий встретился с послом.", "checked")})
+    po = polib.pofile(str(path))
+    po.append(polib.POEntry(msgid="one day", msgid_plural="{n} days",
+                            msgstr_plural={0: "{n} день", 1: "{n} дня", 2: "{n} дней"}))
+    po.save(str(path))
+    out = tmp_path / "site-locale"
+    result = runner.invoke(cli.app, ["compile", "--root", str(workspace), "--out", str(out), "--langs", "ru"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    mo = out / "ru" / "LC_MESSAGES" / "a.mo"
+    assert f"{mo}: 2 approved" in result.output
+    proc = subprocess.run(["msgunfmt", str(mo)], capture_output=True, text=True, check=True)
+    back = polib.pofile(proc.stdout)
+    entries = {e.msgid: e for e in back}
+    assert entries[MET].msgstr == "Муфтий встретился с послом."
+    assert entries["one day"].msgstr_plural == {0: "{n} день", 1: "{n} дня", 2: "{n} дней"}
+    assert AGREED not in entries, "a fuzzy machine draft is not compiled"
+    assert "nplurals=3" in back.metadata["Plural-Forms"]
+    assert not (workspace / "locales" / "kk" / "LC_MESSAGES" / "a.mo").exists()
+
+    beside = runner.invoke(cli.app, ["compile", "--root", str(workspace), "--json"], catch_exceptions=False)
+    assert beside.exit_code == 0
+    assert (workspace / "locales" / "kk" / "LC_MESSAGES" / "a.mo").exists()
+
+
+def test_compile_reports_a_broken_catalog_and_compiles_the_others(workspace):
+    run(workspace, "kk", "ru")
+    catalog_path(workspace, "kk", "a").write_text('msgid "x"\nmsgstr\n', encoding="utf-8")
+    result = runner.invoke(cli.app, ["compile", "--root", str(workspace)], catch_exceptions=False)
+    assert result.exit_code == 1 and "a.po" in result.output
+    assert (workspace / "locales" / "ru" / "LC_MESSAGES" / "a.mo").exists()
+    assert not (workspace / "locales" / "kk" / "LC_MESSAGES" / "a.mo").exists()
