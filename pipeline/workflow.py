@@ -27,6 +27,7 @@ from pipeline import (
     sources,
 )
 from pipeline.errors import LocatedError, os_problem
+from pipeline.formats import po_checks
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
 from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError
@@ -280,6 +281,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             entry_report.error = os_problem(exc, path)
             report.errors.append(f"{entry_report.error} (catalog left untouched)")
             continue
+        report.warnings += po_checks.catalog_warnings(catalog.po, path)
         drafts = _base_drafts(source, lang, root)
         current = source.msgids
         for index, (segment, draft, matches) in enumerate(zip(source.segments, drafts, source.matches, strict=True)):

@@ -380,6 +380,23 @@ def glossary_import_while_busy(env: Env) -> list[str]:
     return ["glossary", "import", str(csv_file)]
 
 
+def _catalog_header_and_entry(env: Env, header: str, entry: str) -> list[str]:
+    path = env.catalog("kk", "a")
+    path.parent.mkdir(parents=True)
+    path.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n{header}\n{entry}',
+                    encoding="utf-8")
+    return run(env)
+
+
+def bad_plural_forms(env: Env) -> list[str]:
+    return _catalog_header_and_entry(env, '"Plural-Forms: nplurals=2; plural=(n > 1 ? 2 : 0);\\n"\n', "")
+
+
+def c_format_mismatch(env: Env) -> list[str]:
+    return _catalog_header_and_entry(env, "", '#, c-format\nmsgid "They discussed cooperation."\n'
+                                              'msgstr "%d талқылады."\n')
+
+
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Env], list[str]]
@@ -435,6 +452,10 @@ TABLE: dict[str, Case] = {
                                             no_folder_created),
     "glossary import while a run holds the lock": Case(glossary_import_while_busy, 1, "is in use by another "
                                                        "pipeline run", ("ws/glossary",)),
+    "invalid Plural-Forms": Case(bad_plural_forms, 0, "a.po:1: Plural-Forms gives form 2 for n=2",
+                                 ("ws/source_texts",)),
+    "c-format mismatch": Case(c_format_mismatch, 0, "c-format: the translation has %d, the source none",
+                              ("ws/source_texts",)),
     "a folder named a.po": Case(folder_named_po, 1, "a.po: is a folder, not a file", ("ws/source_texts",),
                                 b_still_written),
 }

@@ -1,0 +1,59 @@
+"""What msgfmt would reject in a catalog that still parses: a Plural-Forms header that is not a valid
+expression (or yields a form out of range), and c-format entries whose msgstr has other printf directives than
+its msgid. A run warns about them (file and line) instead of leaving the surprise to the build."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections import Counter
+from pathlib import Path
+
+import polib
+
+_PLURAL_FORMS = re.compile(r"^\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*$")
+_DIRECTIVE = re.compile(r"%(?:\d+\$)?[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
+                        r"(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfFgGaAcspn%]")
+
+
+def plural_forms_problem(value: str) -> str | None:
+    """Why a Plural-Forms value is unusable, or None when msgfmt would accept it."""
+    found = _PLURAL_FORMS.match(value or "")
+    if not found:
+        return f"Plural-Forms {value!r} is not `nplurals=N; plural=EXPRESSION;`"
+    count = int(found.group(1))
+    if count < 1:
+        return f"Plural-Forms says nplurals={count}; it must be at least 1"
+    try:
+        rule = gettext.c2py(found.group(2))
+    except (ValueError, SyntaxError, RecursionError) as exc:
+        return f"Plural-Forms expression {found.group(2)!r} is not valid C ({exc})"
+    wrong = next((n for n in range(1001) if not 0 <= rule(n) < count), None)
+    if wrong is not None:
+        return f"Plural-Forms gives form {rule(wrong)} for n={wrong}, but nplurals={count}"
+    return None
+
+
+def directives(text: str) -> Counter:
+    return Counter(d for d in _DIRECTIVE.findall(text or "") if d != "%%")
+
+
+def catalog_warnings(po: polib.POFile, path: Path) -> list[str]:
+    """`path:line: problem; what to do` for each thing msgfmt --check would reject."""
+    warnings = []
+    value = po.metadata.get("Plural-Forms")
+    if value is not None:
+        problem = plural_forms_problem(value)
+        if problem:
+            warnings.append(f"{path}:1: {problem}; msgfmt will reject the catalog: fix the header")
+    for entry in po:
+        # plural forms may leave the number out of a form (msgfmt allows it): singular entries only
+        if entry.obsolete or entry.msgid_plural or "c-format" not in entry.flags or "fuzzy" in entry.flags:
+            continue
+        want, have = directives(entry.msgid), directives(entry.msgstr)
+        if entry.msgstr and have != want:
+            shown = " ".join(sorted(have.elements())) or "none"
+            need = " ".join(sorted(want.elements())) or "none"
+            warnings.append(f"{path}:{entry.linenum}: c-format: the translation has {shown}, the source "
+                            f"{need}; msgfmt will reject the catalog: fix the translation")
+    return warnings
