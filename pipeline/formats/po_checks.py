@@ -11,14 +11,14 @@ from pathlib import Path
 
 import polib
 
-_PLURAL_FORMS = re.compile(r"^\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*$")
+_HEADER = re.compile(r"^\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*$")
 _DIRECTIVE = re.compile(r"%(?:\d+\$)?[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfFgGaAcspn%]")
 
 
 def plural_forms_problem(value: str) -> str | None:
     """Why a Plural-Forms value is unusable, or None when msgfmt would accept it."""
-    found = _PLURAL_FORMS.match(value or "")
+    found = _HEADER.match(value or "")
     if not found:
         return f"Plural-Forms {value!r} is not `nplurals=N; plural=EXPRESSION;`"
     count = int(found.group(1))
