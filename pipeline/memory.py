@@ -692,10 +692,13 @@ class Memory:
                                                   "out") from e
         except OSError as e:
             raise MemoryImportError(path, 0, f"cannot read the catalog: {e}") from e
-        target_lang = lang_code(catalog.metadata.get("Language", "")) or _lang_from_path(path)
+        team = catalog.metadata.get("Language-Team", "")
+        target_lang = (lang_code(catalog.metadata.get("Language", "")) or _lang_from_team(team)
+                       or _lang_from_path(path))
         if not target_lang:
-            raise MemoryImportError(path, 0, "cannot tell the target language: add a `Language` header or "
-                                             "place it under locales/<lang>/LC_MESSAGES/")
+            raise MemoryImportError(path, 0, "cannot tell the target language: the `Language` header is empty, "
+                                             f"the Language-Team {team!r} names no language, and the file is not "
+                                             "under <lang>/LC_MESSAGES/; add a `Language: ru` header")
         origin = _origin(path, origin_root)
         # An approval is as new as the catalog file that holds it: harvesting an unchanged catalog again changes
         # nothing, and of two disagreeing approvals the one saved last comes first.
@@ -795,6 +798,20 @@ def default_path(root: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def _lang_from_team(team: str) -> str:
+    """`Russian <ru@li.org>`, `Русский`, `Kazakh`, `<kk@li.org>` -> the code; "" when it names no language
+    (the template's `LANGUAGE <LL@li.org>` included)."""
+    from pipeline.languages import LANGUAGES
+
+    name, _, address = team.partition("<")
+    name = name.strip().casefold()
+    for lang in LANGUAGES.values():
+        if name in (lang.english_name.casefold(), lang.native_name.casefold(), lang.code):
+            return lang.code
+    local = address.split("@", 1)[0].strip()
+    return lang_code(local) if lang_code(local) in LANGUAGES else ""
 
 
 def _lang_from_path(path: Path) -> str:

@@ -253,6 +253,28 @@ def test_target_language_from_header_else_from_path(tmp_path, memory):
     assert memory.exact("Bye.", "kk") is None
 
 
+@pytest.mark.parametrize("team, lang", [("Russian <ru@li.org>", "ru"), ("Қазақша", "kk"), ("<ar@li.org>", "ar"),
+                                        ("Kazakh", "kk")])
+def test_target_language_from_language_team_when_the_language_header_is_missing(tmp_path, memory, team, lang):
+    path = tmp_path / "anywhere" / "x.po"
+    write_catalog(path, 'msgid "Hello."\nmsgstr "Hi."\n', language=None)
+    text = path.read_text(encoding="utf-8").replace('charset=UTF-8\\n"\n',
+                                                    f'charset=UTF-8\\n"\n"Language-Team: {team}\\n"\n')
+    path.write_text(text, encoding="utf-8")
+    assert memory.import_catalogs(tmp_path) == 1
+    assert memory.exact("Hello.", lang).target == "Hi."
+
+
+def test_a_template_language_team_names_no_language(tmp_path, memory):
+    path = tmp_path / "anywhere" / "x.po"
+    write_catalog(path, 'msgid "Hello."\nmsgstr "Hi."\n', language=None)
+    text = path.read_text(encoding="utf-8").replace('charset=UTF-8\\n"\n',
+                                                    'charset=UTF-8\\n"\n"Language-Team: LANGUAGE <LL@li.org>\\n"\n')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MemoryImportError, match="Language-Team 'LANGUAGE <LL@li.org>' names no language"):
+        memory.import_catalogs(tmp_path)
+
+
 def test_malformed_catalog_fails_with_its_line_and_keeps_nothing(tmp_path, memory):
     locales = tmp_path / "locales"
     write_catalog(locales / "kk" / "LC_MESSAGES" / "a.po", 'msgid "Hello."\nmsgstr "Сәлем."\n')
