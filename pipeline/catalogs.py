@@ -80,6 +80,7 @@ class Draft:
 class Existing:
     msgstr: str
     fuzzy: bool
+    machine: bool = False  # an untouched machine draft (its provenance fingerprint still matches the msgstr)
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,8 @@ class Catalog:
         if entry is None or not _translated(entry):
             return None
         text = entry.msgstr_plural[min(entry.msgstr_plural)] if entry.msgid_plural else entry.msgstr
-        return Existing(msgstr=text, fuzzy=_is_fuzzy(entry))
+        return Existing(msgstr=text, fuzzy=_is_fuzzy(entry),
+                        machine=not entry.msgid_plural and is_untouched_machine_draft(entry))
 
     def previous_suggestion(self, msgid: str, min_score: float = SIMILARITY,
                             current: Collection[str] = (), keys: Sequence[Key] = (),

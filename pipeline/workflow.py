@@ -351,13 +351,14 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
                            tm: memory.Memory) -> bool:
     """An approved translation replaces a machine draft nobody has touched since the engine wrote it.
 
-    "Untouched" means the entry is still fuzzy and its msgstr is exactly what the memory recorded as the engine's
-    output for this sentence; any edit by a translator makes it theirs, and it is kept.
+    "Untouched" means the entry is still fuzzy and its msgstr is exactly what the engine wrote: the fingerprint in
+    its provenance note says so (so a memory rebuilt from the catalogs still knows), or the memory recorded it as
+    the engine's output; any edit by a translator makes it theirs, and it is kept.
     """
     approved, others, _ = _memory_matches(tm, lang, draft.msgid, 100)
     if approved is None or approved.target == existing.msgstr:
         return False
-    if not _is_machine_draft(tm, lang, draft.msgid, existing.msgstr):
+    if not (existing.machine or _is_machine_draft(tm, lang, draft.msgid, existing.msgstr)):
         return False
     _reuse_exact(options, draft, approved, others)
     draft.replaces = existing.msgstr

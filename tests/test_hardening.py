@@ -176,3 +176,37 @@ def test_markdown_inline_syntax_never_reaches_a_msgid_or_a_page(tmp_path):
     publish.publish(Workspace.open(root), root / "site", ["ru"])
     pages = [p.read_text(encoding="utf-8") for p in (root / "site").rglob("*") if p.suffix in (".html", ".md")]
     assert pages and not any("](" in page or "example.org/a" in page or "**" in page for page in pages)
+
+
+# ---------------------------------------------------------------- the memory is rebuildable from the catalogs
+
+
+def test_after_the_memory_is_deleted_an_approved_match_still_replaces_an_untouched_machine_draft(tmp_path,
+                                                                                               monkeypatch):
+    import polib
+    from conftest import FakeEngine
+
+    from pipeline import engine
+
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "a.txt").write_text("A visit\n\nThey discussed cooperation.\nThey met again.\n")
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(lambda d, to, from_code="en", **k: FakeEngine(to)))
+    monkeypatch.chdir(root)
+    assert runner.invoke(cli.app, ["run", "--langs", "kk", "--no-publish"]).exit_code == 0
+    catalog = root / "locales" / "kk" / "LC_MESSAGES" / "a.po"
+    po = polib.pofile(str(catalog))
+    edited = po.find("They met again.")
+    edited.msgstr = "Олар қайта кездесті (аудармашы)."  # a translator's edit: never replaced
+    po.save()
+    for path in (root / ".pipeline").glob("memory.sqlite*"):
+        path.unlink()
+    approved = polib.POFile()
+    approved.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "kk"}
+    for msgid in ("They discussed cooperation.", "They met again."):
+        approved.append(polib.POEntry(msgid=msgid, msgstr=f"мақұлданған: {msgid}"))
+    approved.save(str(root / "locales" / "kk" / "LC_MESSAGES" / "approved.po"))
+    assert runner.invoke(cli.app, ["run", "--langs", "kk", "--no-publish"]).exit_code == 0
+    po = polib.pofile(str(catalog))
+    assert po.find("They discussed cooperation.").msgstr == "мақұлданған: They discussed cooperation."
+    assert po.find("They met again.").msgstr == "Олар қайта кездесті (аудармашы)."
