@@ -160,7 +160,8 @@ def _report_json(report) -> dict:
         "catalogs": [
             {"article": r.slug, "lang": r.lang, "path": str(r.path), "entries": r.entries, "kept": r.kept,
              "memory_exact": r.memory_exact, "memory_fuzzy": r.memory_fuzzy, "previous": r.previous,
-             "drafted": r.drafted, "untranslated_before_merge": r.untranslated, "error": r.error,
+             "drafted": r.drafted, "wrong_language": r.wrong_language,
+             "untranslated_before_merge": r.untranslated, "error": r.error,
              "problems": r.problems,
              "stats": None if r.stats is None
              else {**r.stats.__dict__, "percent_approved": shown_percent(r.stats.percent_approved)}}
@@ -227,7 +228,12 @@ def _print_report(report) -> None:
         out.print(f"memory: harvested {report.harvested} approved entries from locales/")
     _print_gaps(report.gaps)
     for lang, label in report.engines.items():
-        out.print(f"en→{lang}: drafted with {label}")
+        out.print(f"en→{lang}: drafted with {label}", highlight=False)
+        wrong = sum(r.wrong_language for r in report.catalogs if r.lang == lang)
+        if wrong:
+            out.print(f"en→{lang}: {wrong} machine draft(s) are not in the target language or script (e.g. Russian "
+                      "or Latin letters for Kazakh): flagged `wrong language:` in the catalog, retranslate them",
+                      highlight=False)
     if not report.catalogs and not report.errors:
         out.print("no articles in source_texts/: add English .txt or .md articles there")
     for lang in report.missing_models:
@@ -441,7 +447,8 @@ def _model_json(info) -> dict:
         "from_code": info.from_code, "to_code": info.to_code, "from_name": info.from_name,
         "to_name": info.to_name, "package_version": info.package_version, "label": info.label,
         "path": str(info.path), "size": info.size, "source_prefix": info.source_prefix,
-        "target_prefix": info.target_prefix,
+        "target_prefix": info.target_prefix, "source_suffix": info.source_suffix, "family": info.family,
+        "licence": info.licence,
     }
 
 
@@ -468,10 +475,15 @@ def models_list(packages_dir: Path | None = PackagesDirOption, as_json: bool = J
     console = Console()
     console.print(f"Packages directory: {directory}")
     if models:
-        table = Table("pair", "version", "size", "directory")
+        table = Table("pair", "version", "family", "licence", "size", "directory")
         for m in models:
-            table.add_row(m.pair, m.package_version, _human_size(m.size), m.path.name)
+            table.add_row(m.pair, m.package_version, m.family or "argos", m.licence or "-", _human_size(m.size),
+                          m.path.name)
         console.print(table)
+        from pipeline.ct2import import licence_note
+
+        for note in dict.fromkeys(filter(None, (licence_note(m) for m in models))):
+            console.print(f"licence: {note}", highlight=False)
     else:
         console.print("No translation packages installed.")
     for problem in problems:
@@ -604,6 +616,53 @@ def models_import_opus(
         typer.echo(f"wrote {result.archive}; install it with `pipeline models install {result.archive}`")
     else:
         typer.echo(f"installed {result.installed.label} in {result.installed.path}")
+
+
+@models_app.command("import-ct2")
+def models_import_ct2(
+    source: Path = typer.Argument(..., help="Output directory of ct2-transformers-converter (model.bin, "
+                                  "config.json, shared_vocabulary.*) with the model's sentencepiece.bpe.model."),
+    family: str = typer.Option(..., "--family", help="Model family: nllb (NLLB-200, any size or fine-tune)."),
+    to_codes: str = typer.Option("kk,ru,ar", "--to", help="Target languages, comma-separated: one package each."),
+    from_code: str = typer.Option("en", "--from", help="Source language code."),
+    package_version: str = typer.Option("1.0", "--package-version", help="Version written to metadata.json."),
+    out: Path | None = typer.Option(
+        None, "--out", file_okay=False, help="Write one .argosmodel per pair into this directory instead of "
+        "installing them."),
+    packages_dir: Path | None = PackagesDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Package a CTranslate2 conversion of a multilingual model (NLLB-200) for each pair and install them.
+
+    The installed pairs share one copy of the weights on disk and one loaded model per run.
+    """
+    from pipeline import ct2import, engine
+
+    codes = [c.strip() for c in to_codes.split(",") if c.strip()]
+    directory = _packages(packages_dir)
+    try:
+        result = ct2import.import_ct2(source, family=family, to_codes=codes, directory=directory, out=out,
+                                      from_code=from_code, package_version=package_version,
+                                      on_progress=None if as_json else lambda m: typer.echo(f"{m} ...", err=True))
+    except engine.ModelError as err:
+        fail(str(err), 1, as_json)
+        return
+    if as_json:
+        emit_json({
+            "packages": result.packages,
+            "notes": result.notes,
+            "archives": [str(p) for p in result.archives],
+            "installed": [_model_json(m) for m in result.installed],
+        })
+        return
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for archive in result.archives:
+        typer.echo(f"wrote {archive}")
+    if result.archives:
+        typer.echo(f"install them with `pipeline models install {Path(out) / '*.argosmodel'}`")
+    for info in result.installed:
+        typer.echo(f"installed {info.label} in {info.path}")
 
 
 # ---------------------------------------------------------------- glossary

@@ -11,8 +11,14 @@ in stock argostranslate:
 - `source_sentencepiece`: SentencePiece model (path inside the package) that encodes the English source;
   default `sentencepiece.model`.
 - `target_sentencepiece`: SentencePiece model that decodes the output; default: the source one.
-- `source_prefix`: one token put before every source segment, e.g. `>>kaz<<` for multilingual OPUS-MT
-  models (the source-side twin of argos' own `target_prefix`).
+- `source_prefix`: token(s) put before every source segment, e.g. `>>kaz<<` for multilingual OPUS-MT
+  models or `eng_Latn` for NLLB-200 (the source-side twin of argos' own `target_prefix`); a string (tokens
+  separated by spaces) or a list of tokens.
+- `source_suffix`: token(s) put after every source segment, e.g. `</s>` for NLLB-200 (same forms).
+- `family`, `licence`: what the model is and under which terms its output may be used (shown by `models list`
+  and in each draft's provenance).
+- `model_sha256`: checksum of model/model.bin; packages with the same one (the pairs of one multilingual model)
+  share a single loaded translator within a run.
 """
 
 from __future__ import annotations
@@ -57,8 +63,12 @@ class ModelInfo:
     size: int  # bytes on disk
     from_name: str = ""
     to_name: str = ""
-    source_prefix: str = ""
+    source_prefix: str = ""  # tokens separated by spaces
     target_prefix: str = ""
+    source_suffix: str = ""  # tokens separated by spaces
+    family: str = ""  # e.g. nllb-200, opus-mt; "" for argos index packages
+    licence: str = ""  # e.g. CC-BY-NC-4.0
+    model_sha256: str = ""
 
     @property
     def pair(self) -> str:
@@ -66,7 +76,9 @@ class ModelInfo:
 
     @property
     def label(self) -> str:
-        return f"argos {self.pair} {self.package_version}"
+        """What provenance comments and the memory record as the engine: family, pair, version, licence."""
+        text = f"{self.family or 'argos'} {self.pair} {self.package_version}"
+        return f"{text} ({self.licence})" if self.licence else text
 
 
 @dataclass(frozen=True)
@@ -117,13 +129,24 @@ def _check_metadata(metadata: object, where: str) -> dict:
     kind = metadata.get("type", "translate")
     if kind != "translate":
         raise ModelError(f"{where}: package type is {kind!r}, not a translation model")
-    for field in ("source_prefix", "target_prefix", "package_version"):
+    for field in ("target_prefix", "package_version", "family", "licence", "model_sha256"):
         if field in metadata and not isinstance(metadata[field], str):
             raise ModelError(f"{where}: metadata field {field!r} must be a string")
+    for field in ("source_prefix", "source_suffix"):
+        value = metadata.get(field, "")
+        if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(t, str) and t.strip()
+                                                                          for t in value))):
+            raise ModelError(f"{where}: metadata field {field!r} must be a token string or a list of tokens")
     for field in ("source_sentencepiece", "target_sentencepiece"):
         if field in metadata:
             _inside(metadata[field], field, where)
     return metadata
+
+
+def tokens_field(metadata: dict, field: str) -> tuple[str, ...]:
+    """source_prefix / source_suffix as tokens: a string of space-separated tokens or a list."""
+    value = metadata.get(field) or ""
+    return tuple(value.split() if isinstance(value, str) else value)
 
 
 def _tokenizer_files(metadata: dict) -> list[str]:
@@ -168,8 +191,12 @@ def read_package(path: Path) -> ModelInfo:
         size=_dir_size(path),
         from_name=str(metadata.get("from_name", "")),
         to_name=str(metadata.get("to_name", "")),
-        source_prefix=metadata.get("source_prefix", ""),
+        source_prefix=" ".join(tokens_field(metadata, "source_prefix")),
         target_prefix=metadata.get("target_prefix", ""),
+        source_suffix=" ".join(tokens_field(metadata, "source_suffix")),
+        family=metadata.get("family", ""),
+        licence=metadata.get("licence", ""),
+        model_sha256=metadata.get("model_sha256", ""),
     )
 
 
@@ -267,17 +294,18 @@ def check_vocabulary(path: Path, min_coverage: float = 0.5) -> None:
     model_dir = path / "model"
     source_spm = metadata.get("source_sentencepiece", "sentencepiece.model")
     checks = (
-        ("source", source_spm, metadata.get("source_prefix")),
-        ("target", metadata.get("target_sentencepiece", source_spm), metadata.get("target_prefix")),
+        ("source", source_spm, tokens_field(metadata, "source_prefix") + tokens_field(metadata, "source_suffix")),
+        ("target", metadata.get("target_sentencepiece", source_spm), tokens_field(metadata, "target_prefix")),
     )
-    for side, spm_name, prefix in checks:
+    for side, spm_name, extra in checks:
         vocabulary = _ct2_vocabulary(model_dir, side)
         if vocabulary is None:
             continue  # old model layouts keep vocabularies inside model.bin
         known = set(vocabulary)
-        if prefix and prefix not in known:
-            raise ModelError(f"{path}: {side} prefix {prefix!r} is not in the model's {side} vocabulary; "
-                             "wrong language token or wrong model")
+        for prefix in extra:
+            if prefix not in known:
+                raise ModelError(f"{path}: {side} prefix {prefix!r} is not in the model's {side} vocabulary; "
+                                 "wrong language token or wrong model")
         spm_path = path / spm_name
         if not spm_path.is_file():
             continue  # BPE packages
@@ -564,6 +592,14 @@ def _available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _translator_key(info: ModelInfo, threads: int | None) -> tuple:
+    """Which packages may share one loaded translator: the same weights (checksum and size, or the same file)."""
+    weights = (info.path / "model" / "model.bin").stat()
+    if info.model_sha256:
+        return ("sha256", info.model_sha256, weights.st_size, threads)
+    return ("file", weights.st_dev, weights.st_ino, threads)
+
+
 class Engine:
     """One loaded en->xx package."""
 
@@ -577,7 +613,8 @@ class Engine:
         self.translator = translator
         self._encode = encode
         self._decode = decode
-        self.source_prefix = info.source_prefix
+        self.source_prefix = info.source_prefix.split()
+        self.source_suffix = info.source_suffix.split()
         self.target_prefix = info.target_prefix
         self.beam_size = beam_size
         self.max_batch_size = max_batch_size
@@ -586,16 +623,22 @@ class Engine:
 
     @classmethod
     def load(cls, directory: Path, to_code: str, from_code: str = "en", *, beam_size: int = 2,
-             threads: int | None = None) -> Engine | None:
-        """None when no package for the pair is installed."""
+             threads: int | None = None, translators: dict | None = None) -> Engine | None:
+        """None when no package for the pair is installed. `translators`: see from_package."""
         info = find_model(Path(directory), to_code, from_code)
         if info is None:
             return None
-        return cls.from_package(info.path, beam_size=beam_size, threads=threads)
+        return cls.from_package(info.path, beam_size=beam_size, threads=threads, translators=translators)
 
     @classmethod
-    def from_package(cls, path: Path, *, beam_size: int = 2, threads: int | None = None) -> Engine:
-        """Load one package directory (argos metadata and tokenizer, our CTranslate2 settings)."""
+    def from_package(cls, path: Path, *, beam_size: int = 2, threads: int | None = None,
+                     translators: dict | None = None) -> Engine:
+        """Load one package directory (argos metadata and tokenizer, our CTranslate2 settings).
+
+        `translators`: a dict the caller keeps for one run; packages of one multilingual model (same
+        model_sha256, or hard links to the same model.bin) then share one loaded translator instead of
+        holding a copy of the weights each.
+        """
         import ctranslate2
         from argostranslate.package import Package
 
@@ -621,22 +664,26 @@ class Engine:
             decode, encode_target = target.decode, target.encode
         else:
             decode, encode_target = package.tokenizer.decode, package.tokenizer.encode  # BPE packages
-        try:
-            translator = ctranslate2.Translator(
-                str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=1,
-                intra_threads=threads or _available_cores(),
-            )
-        except Exception as err:
-            raise ModelError(f"{info.path}: CTranslate2 cannot load model/ ({err}); reinstall the "
-                             "package") from err
+        key = _translator_key(info, threads)
+        translator = translators.get(key) if translators is not None else None
+        if translator is None:
+            try:
+                translator = ctranslate2.Translator(
+                    str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=1,
+                    intra_threads=threads or _available_cores(),
+                )
+            except Exception as err:
+                raise ModelError(f"{info.path}: CTranslate2 cannot load model/ ({err}); reinstall the "
+                                 "package") from err
+            if translators is not None:
+                translators[key] = translator
         engine = cls(info, translator, encode, decode, beam_size=beam_size)
         engine.encode_target = encode_target
         return engine
 
     def encode(self, text: str) -> list[str]:
-        """Source tokens exactly as the translator receives them (source prefix included)."""
-        tokens = self._encode(text)
-        return [self.source_prefix, *tokens] if self.source_prefix else list(tokens)
+        """Source tokens exactly as the translator receives them (source prefix and suffix included)."""
+        return [*self.source_prefix, *self._encode(text), *self.source_suffix]
 
     def _batches(self, items: list[tuple[int, list[str]]]) -> list[list[tuple[int, list[str]]]]:
         """Similar lengths together, so each batch's decoding bound fits its segments."""

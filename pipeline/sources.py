@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.errors import SourceError
 from pipeline.formats import utf16_without_bom
+from pipeline.languages import english_name
 
 SOURCE_SUFFIXES = (".txt", ".md")
 
@@ -29,15 +30,31 @@ def slug_for(path: Path) -> str:
     return slug or "article"
 
 
+# Letters of Kazakh that Russian lacks: langdetect knows no Kazakh and calls it Russian, Bulgarian or Mongolian.
+_KAZAKH_WORD = re.compile(r"\w*[әғқңөұүһіӘҒҚҢӨҰҮҺІ]\w*")
+_CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04ff]+\b")
+
+
 def detect_language(text: str) -> str:
-    """langdetect, seeded per call so the answer is the same every run."""
+    """langdetect, seeded per call so the answer is the same every run; Cyrillic text with Kazakh letters in
+    one word of ten or more is Kazakh (kk)."""
     from langdetect import DetectorFactory, LangDetectException, detect
 
+    cyrillic = _CYRILLIC_WORD.findall(text)
+    if cyrillic and len(cyrillic) * 2 >= len(re.findall(r"\b\w+\b", text)):
+        kazakh = [w for w in cyrillic if _KAZAKH_WORD.fullmatch(w)]
+        if len(kazakh) >= 2 and len(kazakh) * 10 >= len(cyrillic):
+            return "kk"
     DetectorFactory.seed = 0
     try:
         return detect(text)
     except LangDetectException:
         return "unknown"
+
+
+def _named(code: str) -> str:
+    name = english_name(code)
+    return f"{name} ({code})" if name != code else f"'{code}'"
 
 
 def read_article(path: Path, *, expect_lang: str = "en") -> Article:
@@ -66,7 +83,8 @@ def read_article(path: Path, *, expect_lang: str = "en") -> Article:
         raise SourceError(path, 1, "article is empty")
     language = detect_language(text)
     if language != expect_lang:
-        raise SourceError(path, 1, f"article looks like '{language}', not '{expect_lang}'; "
-                                   "source articles must be English")
+        raise SourceError(path, 1, f"article looks like {_named(language)}, not {_named(expect_lang)} "
+                                   f"('{language}', not '{expect_lang}'); source articles must be English, "
+                                   "translations live in the catalogs under locales/")
     return Article(slug=slug_for(path), path=path, text=text,
                    markdown=path.suffix.lower() == ".md", language=language)

@@ -58,6 +58,7 @@ class CatalogReport:
     memory_fuzzy: int = 0
     previous: int = 0  # old translation of a changed sentence
     drafted: int = 0  # machine translation
+    wrong_language: int = 0  # machine drafts flagged as another language or script (Russian for Kazakh, …)
     untranslated: int = 0
     stats: catalogs.CatalogStats | None = None
     error: str = ""
@@ -86,6 +87,7 @@ class RunReport:
         totals = sum_counts(r.stats for r in self.catalogs if not r.error)
         totals["memory"] = sum(r.memory_exact + r.memory_fuzzy + r.previous for r in self.catalogs)
         totals["drafted"] = sum(r.drafted for r in self.catalogs)
+        totals["wrong_language"] = sum(r.wrong_language for r in self.catalogs)
         return totals
 
     @property
@@ -238,9 +240,11 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                     report.errors.append(f"{os_problem(exc, ws.template_path(source.article.slug))} (template "
                                          "not written)")
             packages = ws.packages_dir
+            translators: dict = {}  # one loaded model serves every language it translates into (NLLB-200)
             for lang in options.langs:
                 try:
-                    mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads)
+                    mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads,
+                                            translators=translators)
                 except engine.ModelError as exc:  # only a broken package for this pair: the others still run
                     report.errors.append(f"en→{lang}: {exc}")
                     mt = None
@@ -482,6 +486,7 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: Executor
     matches = [queue[msgid][0].matches for msgid in msgids]
     results = draft_sentences(lang, msgids, matches, mt, policy, progress) if msgids else []
     drafted: list[memory.Unit] = []
+    detect = qa.language_detector() if msgids else None
     for msgid, found, result in zip(msgids, matches, results, strict=True):
         extra, forms_lines = _forms_notes(result, found)
         notes = [catalogs.provenance_line(catalogs.machine_provenance(mt.label, result.text, extra)),
@@ -494,9 +499,13 @@ def _machine_translate(lang: str, queue: dict[str, list[_Pending]], mt: Executor
         note = qa.missing_terms_note(missing, lang)
         if note:
             notes.append(note)
+        wrong = qa.wrong_language(msgid, result.text, lang, found, detect) if result.text else ""
+        if wrong:  # never filed as a plain draft: the note says why, the run summary counts it
+            notes.append(f"wrong language: {wrong}")
         for item in queue[msgid]:
             item.draft.msgstr, item.draft.fuzzy = result.text, True
             item.draft.comments.extend(notes)
+            item.report.wrong_language += bool(wrong)
         if result.text:
             drafted.append(memory.Unit("en", lang, msgid, result.text, memory.MACHINE, mt.label))
     if drafted:

@@ -6,9 +6,19 @@ punctuation, leftovers (placeholders, markup), length, consistency (the memory's
 """
 
 from pipeline.qa.base import CHECKS, ERROR, WARNING, Check, Entry, Finding, Problem
-from pipeline.qa.checker import ONLY, Report, catalog_name, check_entries, check_workspace, error_keys, find_catalogs
+from pipeline.qa.checker import (
+    ONLY,
+    Report,
+    catalog_name,
+    check_entries,
+    check_workspace,
+    error_keys,
+    find_catalogs,
+    language_detector,
+    wrong_language,
+)
 from pipeline.qa.terms import missing_terms, missing_terms_note, normalise, term_present
 
 __all__ = ["CHECKS", "ERROR", "WARNING", "ONLY", "Check", "Entry", "Finding", "Problem", "Report", "catalog_name",
            "check_entries", "check_workspace", "error_keys", "find_catalogs", "missing_terms",
-           "missing_terms_note", "normalise", "term_present"]
+           "missing_terms_note", "normalise", "term_present", "language_detector", "wrong_language"]

@@ -84,6 +84,18 @@ def _kept(found: Sequence[TermMatch], lang: str) -> list[str]:
     return out
 
 
+def language_detector() -> script.Detector | None:
+    """The statistical detector the script check asks (lingua, en/kk/ru/ar); build it once and pass it on."""
+    return _detector()
+
+
+def wrong_language(msgid: str, msgstr: str, lang: str, found: Sequence[TermMatch] = (),
+                   detect: script.Detector | None = None) -> str:
+    """Why a translation is not in `lang` (Russian or Latin-script Kazakh for Kazakh, …), or ""."""
+    findings = script.check(Entry(msgid, msgstr, lang), _kept(found, lang), detect)
+    return "; ".join(f.message for f in findings if f.check == "script")
+
+
 def entry_findings(entry: Entry, found: Sequence[TermMatch], detect: script.Detector | None,
                    forms: Forms | None = None) -> list[Finding]:
     """Every per-entry check on one entry (before silencing); forms: the term-forms maker the terms check asks

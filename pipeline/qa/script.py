@@ -4,6 +4,9 @@ English left untranslated outside names and do-not-translate terms.
 Kazakh is told from Russian first by its own letters (ә ғ қ ң ө ұ ү һ і): almost every Kazakh sentence of news
 has one. Only a Kazakh entry without them goes to a statistical detector that knows Kazakh (lingua, restricted
 to en/kk/ru/ar; langdetect has no Kazakh), so the detector runs on a few entries, not on all of them.
+Machine translation into Kazakh also slips into its neighbours: Kazakh in the Latin alphabet of 2021, or Kyrgyz,
+Tatar, Bashkir or Uzbek in Cyrillic (letters Kazakh does not have: җ ҙ ҡ ҫ ў ҳ; or Kyrgyz's ң ө ү without any of
+Kazakh's own ә ғ қ ұ һ і).
 """
 
 from __future__ import annotations
@@ -59,6 +62,12 @@ _EXPECTED = {"kk": "cyrillic", "ru": "cyrillic", "ar": "arabic"}
 _FOREIGN = {"cyrillic": re.compile("[A-Za-z\u00c0-\u024f\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
             "arabic": re.compile("[A-Za-z\u00c0-\u024f\u0400-\u052f]")}
 _KAZAKH_LETTER = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+_KAZAKH_ONLY = re.compile("[әғқұһіӘҒҚҰҺІ]")  # Kazakh letters Kyrgyz does not use
+_KYRGYZ_SHARED = re.compile("[ңөүҢӨҮ]")
+# Cyrillic letters of Turkic neighbours that Kazakh lacks, and whose language they point to.
+_OTHER_TURKIC = {"җ": "Tatar", "ҙ": "Bashkir", "ҡ": "Bashkir", "ҫ": "Bashkir", "ў": "Uzbek", "ҳ": "Uzbek"}
+# Letters of the Latin Kazakh alphabet (2021) and of Turkish/Azerbaijani, which it shares.
+_TURKIC_LATIN = re.compile("[äğıñöūüşÄĞİÑÖŪÜŞə]")
 _NAMES = {"kk": "Kazakh", "ru": "Russian", "ar": "Arabic", "en": "English"}
 
 
@@ -98,6 +107,9 @@ def check(entry: Entry, kept: Iterable[str] = (), detect: Detector | None = None
     counts = letter_counts(_LATIN_NAME.sub(" ", text))
     letters = sum(counts.values())
     findings: list[Finding] = []
+    if entry.lang == "kk" and letters and counts["latin"] / letters >= 0.5 and len(_TURKIC_LATIN.findall(text)) >= 2:
+        return [Finding("script", "Kazakh in Latin letters (or Turkish), not Cyrillic Kazakh: write the entry in "
+                                  "Cyrillic Kazakh")]
     english = _english_left(entry, text, kept)
     if english:
         findings.append(english)
@@ -128,9 +140,17 @@ def _language(text: str, lang: str, detect: Detector | None) -> list[Finding]:
 
 
 def _kazakh(text: str, detect: Detector | None) -> list[Finding]:
-    if _KAZAKH_LETTER.search(text):
-        return []
     words = [w for w in _WORD.findall(text) if script_of(w[0]) == "cyrillic"]
+    other = sorted({_OTHER_TURKIC[c] for c in text.lower() if c in _OTHER_TURKIC})
+    if other:
+        return [Finding("script", f"reads as {' or '.join(other)}, not Kazakh (letters Kazakh does not use); "
+                                  "translate into Kazakh")]
+    if _KAZAKH_LETTER.search(text):
+        shared = [w for w in words if _KYRGYZ_SHARED.search(w)]
+        if not _KAZAKH_ONLY.search(text) and len(shared) >= 2 and len(words) >= 4:
+            return [Finding("script", "reads as Kyrgyz, not Kazakh (ң ө ү but none of ә ғ қ ұ һ і); translate "
+                                      "into Kazakh")]
+        return []
     if len(words) < 3 or detect is None:
         return []
     language = detect(" ".join(words))
