@@ -120,6 +120,15 @@ def tiny_packages_dir(tmp_path, monkeypatch, tiny_model_archive) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory) -> Path:
+    """A cached tiny NLLB-200-shaped CTranslate2 conversion directory (model.bin, config.json,
+    shared_vocabulary.json, sentencepiece.bpe.model), built through transformers and CTranslate2's converter."""
+    from tinynllb import build_tiny_nllb
+
+    return build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb") / "nllb-ct2")
+
+
 # ---------------------------------------------------------------- PostgreSQL (the shared memory)
 
 POSTGRES_HINT = ("no PostgreSQL server for the shared-memory tests: start a throwaway one with "
