@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pipeline and everything its tests need, on a fresh machine.
-# torch goes first: argostranslate pulls stanza (and the dev extra transformers), which pull torch, and an unpinned
-# torch means GBs of CUDA wheels.
+# torch goes first: argostranslate pulls stanza, which pulls torch (the dev extra's transformers uses it too), and an
+# unpinned torch means GBs of CUDA wheels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"

@@ -18,8 +18,12 @@ from tinymodel import TRAINING_LINES, train_sentencepiece
 NLLB_CODES = ("eng_Latn", "kaz_Cyrl", "rus_Cyrl", "arb_Arab", "uzn_Latn")
 
 
-def build_tiny_nllb(directory: Path, seed: int = 0) -> Path:
-    """The conversion directory (model.bin, config.json, shared_vocabulary.json, sentencepiece.bpe.model)."""
+def build_tiny_nllb(directory: Path, seed: int = 0, *, d_model: int = 32, layers: int = 2, heads: int = 2,
+                    ffn: int = 64, vocab_size: int | None = None, quantization: str | None = None) -> Path:
+    """The conversion directory (model.bin, config.json, shared_vocabulary.json, sentencepiece.bpe.model).
+
+    The defaults make a tiny test model; benchmarks ask for a real-size one (vocab_size pads the vocabulary
+    with the converter's `madeupword` tokens, as the real NLLB vocabulary is padded)."""
     import torch
     from ctranslate2.converters import TransformersConverter
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
@@ -33,14 +37,15 @@ def build_tiny_nllb(directory: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(str(work))
     torch.manual_seed(seed)
     config = M2M100Config(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=256,
+        vocab_size=max(vocab_size or 0, len(tokenizer)), d_model=d_model, encoder_layers=layers,
+        decoder_layers=layers, encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=ffn,
+        decoder_ffn_dim=ffn, max_position_embeddings=256,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
         scale_embedding=True, tokenizer_class="NllbTokenizer",
     )
     M2M100ForConditionalGeneration(config).eval().save_pretrained(str(work))
-    TransformersConverter(str(work)).convert(str(directory), force=True)
+    TransformersConverter(str(work)).convert(str(directory), quantization=quantization, force=True)
     shutil.copyfile(spm_path, directory / "sentencepiece.bpe.model")
     shutil.rmtree(work, ignore_errors=True)
     return directory
