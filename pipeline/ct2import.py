@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import files
+from pipeline import TARGET_LANGS, files
 from pipeline.engine import (
     STAGING_PREFIX,
     ModelError,
@@ -200,7 +200,7 @@ def _top_name(family: Family, from_code: str, to_code: str, version: str) -> str
     return f"translate-{from_code}_{to_code}-{family.name}-{version.replace('.', '_')}"
 
 
-def import_ct2(source: Path, *, family: str = "nllb", to_codes: Sequence[str] = ("kk", "ru", "ar"),
+def import_ct2(source: Path, *, family: str = "nllb", to_codes: Sequence[str] = TARGET_LANGS,
                directory: Path | None = None, out: Path | None = None, from_code: str = "en",
                package_version: str = "1.0", on_progress: Callable[[str], None] | None = None) -> Ct2Import:
     """Install one package per pair into `directory` (weights hard-linked), or write `.argosmodel`s into `out`."""

@@ -42,7 +42,9 @@ from pipeline.languages import LANGUAGE_CODE
 # Codes the pipeline translates English into; `models list` reports which are missing.
 TARGET_CODES = TARGET_LANGS  # what the pipeline translates into
 STAGING_PREFIX = ".pipeline-"  # temp dirs inside the packages dir; hidden from listings
-SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>"})
+SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blank>", "<mask>"})
+# NLLB-200's language tokens (kaz_Cyrl, rus_Cyrl, …): a confused model may emit one mid-sentence; never text.
+LANGUAGE_TOKEN = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 # One line must not hold a run hostage: a segment longer than MAX_SOURCE_TOKENS goes to the model in pieces cut
 # at sentence, then clause, then word boundaries (and the translations are joined again), and no piece may
@@ -714,7 +716,7 @@ class Engine:
         tokens = list(tokens)
         if self.target_prefix and tokens and tokens[0] == self.target_prefix:
             tokens = tokens[1:]
-        tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
+        tokens = [t for t in tokens if t not in SPECIAL_TOKENS and not LANGUAGE_TOKEN.fullmatch(t)]
         text = self._decode(tokens) if tokens else ""
         if self.target_prefix and text.startswith(self.target_prefix):
             text = text[len(self.target_prefix):]
