@@ -1,0 +1,86 @@
+"""`pipeline run` without a model on a workspace of N articles built from NTREX-128: first run and unchanged re-run.
+
+Without a model a run reads, segments, matches terms, looks up the memory, writes templates and catalogs, checks
+and publishes: everything but MT. The re-run finds nothing changed and should do little.
+
+    python3 benchmarks/run.py [--articles 400,2000] [--sentences 6] [--json]
+
+Goals: at most 8 ms per article on the first run; the re-run at most 30% of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NTREX = REPO.parent / "shared" / "ntrex128" / "newstest2019-src.eng.txt"
+
+
+def sentences() -> list[str]:
+    if NTREX.exists():
+        return [line.strip() for line in NTREX.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [f"The delegation number {n} met the ambassador to discuss cooperation." for n in range(2000)]
+
+
+def build(root: Path, articles: int, per_article: int) -> None:
+    """Articles of `per_article` NTREX sentences in two paragraphs, a title from the first words."""
+    lines = sentences()
+    (root / "source_texts").mkdir(parents=True)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    for n in range(articles):
+        chosen = [lines[(n * per_article + k) % len(lines)] for k in range(per_article)]
+        half = per_article // 2
+        title = " ".join(chosen[0].split()[:6]).rstrip(".,;:")
+        text = f"{title}\n\n{' '.join(chosen[:half])}\n{' '.join(chosen[half:])}\n"
+        (root / "source_texts" / f"article-{n:05d}.txt").write_text(text, encoding="utf-8")
+
+
+def run_once(root: Path) -> float:
+    env = dict(os.environ, PYTHONPATH=str(REPO), ARGOS_PACKAGES_DIR=str(root / "no-models"))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--root", str(root), "--json"], env=env,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0,):
+        raise SystemExit(f"pipeline run failed ({done.returncode}): {done.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", default="400,2000", help="comma-separated workspace sizes")
+    parser.add_argument("--sentences", type=int, default=6, help="NTREX sentences per article")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for count in (int(n) for n in args.articles.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "ws"
+            build(root, count, args.sentences)
+            first = run_once(root)
+            again = run_once(root)
+        rows.append({"articles": count, "first_s": round(first, 2), "rerun_s": round(again, 2),
+                     "first_ms_per_article": round(1000 * first / count, 2),
+                     "rerun_over_first": round(again / first, 2)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"pipeline run without a model, kk+ru+ar, {args.sentences} NTREX sentences per article "
+          f"(load: {os.getloadavg()[0]:.2f})")
+    print(f"{'articles':>9} {'first run':>10} {'ms/article':>11} {'re-run':>8} {'re-run/first':>13}")
+    for row in rows:
+        print(f"{row['articles']:>9} {row['first_s']:>9.2f}s {row['first_ms_per_article']:>11.2f} "
+              f"{row['rerun_s']:>7.2f}s {row['rerun_over_first']:>12.2f}x")
+    print("goals: <= 8 ms per article on the first run; re-run <= 0.30x the first")
+
+
+if __name__ == "__main__":
+    main()
