@@ -717,16 +717,21 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
 
 
 def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: str,
-                   now: datetime | None = None, pot_date: str | None = None) -> CatalogStats:
+                   now: datetime | None = None, pot_date: str | None = None,
+                   loaded: Catalog | None = None) -> CatalogStats:
     """Merge drafts into the catalog on disk and write atomically; re-merges if the file changed meanwhile.
 
     Nothing is written when the merge changes nothing. `pot_date`: the template's POT-Creation-Date. A catalog
-    that does not parse raises CatalogError and stays as it is.
+    that does not parse raises CatalogError and stays as it is. `loaded`: the catalog as the caller read it this
+    run; its parse is reused while the file still holds the same bytes, so each file is parsed once.
     """
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
             data = files.read_or_none(path)
-            old = empty_po(path) if data is None else parse_po(data, path)
+            if loaded is not None and loaded.path == path and loaded.data == data:
+                old, loaded = loaded.po, None
+            else:
+                old = empty_po(path) if data is None else parse_po(data, path)
             po = _merged_catalog(old, lang, drafts, project, now)
             if pot_date:  # the template's date, as msgmerge would set it
                 po.metadata["POT-Creation-Date"] = pot_date
@@ -770,8 +775,9 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
         "X-Generator": GENERATOR,
     }
     po.extend(entries)
-    if old is not None and render_po(_without_header(old)) == render_po(_without_header(po)) \
-            and old.metadata.get("Project-Id-Version") == project:
+    if old is not None and old.metadata.get("Project-Id-Version") == project and (
+            _entries_view(old) == _entries_view(po)  # the same fields, so the same text: nothing to render
+            or render_po(_without_header(old)) == render_po(_without_header(po))):
         return old.metadata.get("POT-Creation-Date") or po.metadata["POT-Creation-Date"]
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
@@ -779,6 +785,13 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
                 return po.metadata["POT-Creation-Date"]
             data = files.read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")
+
+
+def _entries_view(po: polib.POFile) -> list:
+    """Every field of every entry that the writer puts in the file, in file order."""
+    return [(e.obsolete, e.tcomment, e.comment, list(e.occurrences), written_flags(e), e.previous_msgctxt,
+             e.previous_msgid, e.previous_msgid_plural, e.msgctxt, e.msgid, e.msgid_plural,
+             sorted(e.msgstr_plural.items()), e.msgstr) for e in sorted(po, key=lambda e: bool(e.obsolete))]
 
 
 def _without_header(po: polib.POFile) -> polib.POFile:

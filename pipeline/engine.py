@@ -722,24 +722,31 @@ class Engine:
             text = text[len(self.target_prefix):]
         return text.strip()
 
-    def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
-        """Batch-translate segments; decoding length bounded by source length.
+    def _units(self, texts: list[str]) -> tuple[list[list[str]], list[int]]:
+        """Source tokens to decode, each text encoded once; an over-long text becomes several units (its pieces),
+        and owners[k] names the text unit k belongs to."""
+        units: list[list[str]] = []
+        owners: list[int] = []
+        for i, text in enumerate(texts):
+            if not text or not text.strip():
+                continue
+            tokens = self.encode(text)
+            pieces = [tokens] if len(tokens) <= MAX_SOURCE_TOKENS else [self.encode(p) for p in self.pieces(text)]
+            units += pieces
+            owners += [i] * len(pieces)
+        return units, owners
 
-        `on_batch(n)` is called after each batch with the number of segments it held (for progress bars).
+    def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
+        """Batch-translate segments: every text of the call sorted by length and cut into batches of at most
+        max_batch_tokens source tokens; decoding length bounded by source length.
+
+        `on_batch(n)` is called after each batch with how many of the (non-blank) texts it finished; an
+        over-long text is decoded in pieces and joined again.
         """
-        cut = [self.pieces(text) if text and text.strip() else [] for text in texts]
-        if any(len(pieces) > 1 for pieces in cut):  # over-long segments: translate the pieces, join them again
-            flat = self.translate([piece for pieces in cut for piece in pieces], on_batch=None)
-            results, start = [], 0
-            for pieces in cut:
-                results.append(" ".join(t for t in flat[start:start + len(pieces)] if t))
-                start += len(pieces)
-            if on_batch:
-                on_batch(len(texts))
-            return results
-        results = [""] * len(texts)
-        items = [(i, self.encode(text)) for i, text in enumerate(texts) if text and text.strip()]
-        for batch in self._batches(items):
+        units, owners = self._units(texts)
+        outputs = [""] * len(units)
+        remaining = {i: owners.count(i) for i in set(owners)} if len(owners) != len(set(owners)) else None
+        for batch in self._batches(list(enumerate(units))):
             sources = [tokens for _, tokens in batch]
             prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
             output = self.translator.translate_batch(
@@ -750,11 +757,24 @@ class Engine:
                 max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources),
                 replace_unknowns=True,
             )
+            finished = 0
             for (index, tokens), result in zip(batch, output, strict=True):
                 # The batch shares one bound; each segment keeps only its own.
-                results[index] = self._clean(result.hypotheses[0][: self.decoding_bound(len(tokens))])
+                outputs[index] = self._clean(result.hypotheses[0][: self.decoding_bound(len(tokens))])
+                if remaining is None:
+                    finished += 1
+                else:
+                    remaining[owners[index]] -= 1
+                    finished += remaining[owners[index]] == 0
             if on_batch:
-                on_batch(len(batch))
+                on_batch(finished)
+        results = [""] * len(texts)
+        if remaining is None:
+            for index, text in zip(owners, outputs, strict=True):
+                results[index] = text
+        else:
+            for index, text in zip(owners, outputs, strict=True):
+                results[index] = f"{results[index]} {text}" if results[index] and text else results[index] or text
         return results
 
     def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:

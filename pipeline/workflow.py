@@ -268,7 +268,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
                         mt: engine.Engine | None, report: RunReport, progress: Progress | None,
                         pot_dates: dict[str, str] | None = None) -> None:
     root = ws.root
-    jobs = []  # (CatalogReport, drafts)
+    jobs = []  # (CatalogReport, drafts, the catalog as read)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
     for source in prepared:
         path = ws.catalog_path(lang, source.article.slug)
@@ -299,7 +299,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             if _fill_from_memory(options, lang, draft, catalog, (current, source.keys, index), tm, entry_report):
                 continue
             queue.setdefault(draft.msgid, []).append(_Pending(segment, draft, matches, entry_report))
-        jobs.append((entry_report, drafts))
+        jobs.append((entry_report, drafts, catalog))
 
     if mt is not None and queue:
         report.warnings += _machine_translate(lang, queue, mt, tm, progress, options.terms.get(lang, "protect"))
@@ -310,11 +310,11 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             else:
                 item.report.untranslated += 1
 
-    for entry_report, drafts in jobs:
+    for entry_report, drafts, catalog in jobs:
         try:
             entry_report.stats = catalogs.update_catalog(
                 entry_report.path, lang, drafts, project=options.project,
-                pot_date=(pot_dates or {}).get(entry_report.slug))
+                pot_date=(pot_dates or {}).get(entry_report.slug), loaded=catalog)
         except catalogs.CatalogError as exc:
             entry_report.error = str(exc)
             report.errors.append(str(exc))

@@ -4,9 +4,9 @@ and a second run."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import os
 from pathlib import Path
 
 import pytest
@@ -63,3 +63,21 @@ def test_a_run_writes_the_same_bytes_as_before(tmp_path, shared, monkeypatch):
     assert sorted(files) == sorted(expected)
     for name, data in files.items():
         assert data == expected[name], name
+
+
+def test_an_unchanged_re_run_rewrites_nothing(tmp_path, shared, monkeypatch):
+    root = tmp_path / "ws"
+    build(root, shared)
+    run_twice(root, monkeypatch)
+    before = {path: path.stat().st_mtime_ns for path in (root / "locales").rglob("*.po*")}
+    workflow.run(Workspace(root), RunOptions(publish=False))
+    assert {path: path.stat().st_mtime_ns for path in (root / "locales").rglob("*.po*")} == before
+
+
+def test_language_is_detected_on_a_sample_with_the_whole_article_s_answer(shared):
+    from pipeline import sources
+
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert len(text) > sources.LANGUAGE_SAMPLE
+        assert sources.detect_language(text) == sources.detect_language(text, sample=len(text)) == "en"

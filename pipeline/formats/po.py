@@ -16,6 +16,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import polib
@@ -265,6 +266,7 @@ _QUOTE = set("\"'\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2
 _WORDISH = {"AL", "NU", "PR", "PO", "QU"}
 
 
+@lru_cache(maxsize=8192)  # a pure function of one character: each distinct one is classified once
 def _break_class(ch: str) -> str:
     """A Unicode line-breaking class (UAX #14, the part libunistring applies to PO strings)."""
     if ch == " ":
@@ -300,6 +302,7 @@ def _break_class(ch: str) -> str:
     return "AL"
 
 
+@lru_cache(maxsize=8192)
 def _char_width(ch: str) -> int:
     if unicodedata.category(ch) in ("Mn", "Me", "Cf") or ch == "\u200b":
         return 0
@@ -383,6 +386,11 @@ def _line_breaks(chars: list[str], forbid: list[bool], width: int, startcol: int
 
 def _wrap(prefix: str, name: str, value: str, width: int = WRAP_WIDTH) -> list[str]:
     """`name "value"` lines as GNU gettext writes them (page width, `\\n` ends a line, `name ""` first)."""
+    return list(_wrapped(prefix, name, value, width))
+
+
+@lru_cache(maxsize=65536)  # a run writes one sentence into a template and three catalogs, and re-runs rewrite none
+def _wrapped(prefix: str, name: str, value: str, width: int) -> tuple[str, ...]:
     portions = re.findall(r"[^\n]*\n|[^\n]+$", value) or [""]
     lines: list[str] = []
     first = True
@@ -402,7 +410,7 @@ def _wrap(prefix: str, name: str, value: str, width: int = WRAP_WIDTH) -> list[s
             lead = f"{name} " if first else ""
             first = False
             lines.append(f'{prefix}{lead}"{text}"')
-    return lines
+    return tuple(lines)
 
 
 def _comment_lines(mark: str, text: str) -> list[str]:
