@@ -1,6 +1,7 @@
 """The catalogs and templates a run writes, byte for byte, against files written before the writer was made
 faster (dates masked): a run on the shared seed articles and NTREX sentences with a fake engine, then an edit
-and a second run."""
+and a second run. A deliberate change of the layout records the files again: REGENERATE_RUN_LAYOUT=1 pytest
+tests/test_run_layout.py (and says so in its commit)."""
 
 from __future__ import annotations
 
