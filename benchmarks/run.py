@@ -49,8 +49,12 @@ def run_once(root: Path) -> float:
     done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--root", str(root), "--json"], env=env,
                           capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if done.returncode not in (0,):
-        raise SystemExit(f"pipeline run failed ({done.returncode}): {done.stderr[-2000:]}")
+    if done.returncode != 0:
+        try:
+            errors = json.loads(done.stdout).get("errors", [])
+        except ValueError:
+            errors = []
+        raise SystemExit(f"pipeline run failed ({done.returncode}): {errors[:5]} {done.stderr[-2000:]}")
     return elapsed
 
 
