@@ -67,51 +67,83 @@ def check(directory: Path) -> list[Problem]:
     if not files:
         return [Problem(str(directory), 0, "no *.csv glossary files in this directory")]
     problems: list[Problem] = []
-    ids: dict[str, tuple[str, int]] = {}
-    forms: dict[tuple[str, ...], tuple[Concept, str, int, str]] = {}
+    ids: dict[str, str] = {}  # id -> "path:line" of its first row
+    forms: dict[tuple[str, ...], _Row] = {}  # match keys of an English form -> the first row that has it
     for path in files:
         parsed = parse_file(path)
         problems += parsed.malformed + parsed.problems
         for line, concept in parsed.rows:
+            row = _Row(concept, parsed.path, line)
             if concept.id in ids:
-                where = "{}:{}".format(*ids[concept.id])
-                problems.append(Problem(parsed.path, line, f"duplicate id {concept.id!r} (first at {where})"))
+                problems.append(row.problem(f"duplicate id {concept.id!r} (first at {ids[concept.id]})"))
             else:
-                ids[concept.id] = (parsed.path, line)
-            for lang in LANGS:
-                cell = concept.extra.get(f"{lang}_forms", "")
-                if cell and lang in CASES:
-                    problems += [Problem(parsed.path, line, f"{message}; fix the cell or empty it")
-                                 for message in override_problems(cell, lang)]
-            if not match_keys(concept.en, concept.case):
-                problems.append(Problem(parsed.path, line, f"en {concept.en!r} has no words to match"))
-            own: dict[tuple[str, ...], str] = {}
-            for form in (concept.en, *concept.en_variants):
-                variants = match_keys(form, concept.case)
-                if not variants:
-                    continue
-                key = variants[-1]  # without quotes: `"Nur-Mubarak"` and `Nur-Mubarak` are the same form
-                if key in own:
-                    problems.append(Problem(parsed.path, line, f"variant {form!r} repeats {own[key]!r}"))
-                    continue
-                own[key] = form
-                if key not in forms:
-                    forms[key] = (concept, parsed.path, line, form)
-                    continue
-                other, other_path, other_line, other_form = forms[key]
-                where = f"{other_path}:{other_line}"
-                diff = [lang for lang in LANGS if concept.targets.get(lang) != other.targets.get(lang)]
-                if diff or concept.dnt != other.dnt:
-                    here, there = concept.targets, other.targets
-                    what = "; ".join(
-                        f"{lang} {here.get(lang, '')!r} here, {there.get(lang, '')!r} there"
-                        for lang in diff) or "dnt differs"
-                    problems.append(Problem(parsed.path, line, f"conflicting targets for {form!r} "
-                                            f"(also {other_form!r} in {other.id!r} at {where}): {what}"))
-                else:
-                    problems.append(Problem(parsed.path, line, f"duplicate term {form!r} "
-                                            f"(also {other_form!r} in {other.id!r} at {where})"))
+                ids[concept.id] = row.where
+            problems += _curated_forms_problems(row)
+            problems += _english_form_problems(row, forms)
     return sorted(problems, key=lambda p: (p.path, p.line))
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A concept where `check` found it (and, in `forms`, which of its English forms)."""
+
+    concept: Concept
+    path: str
+    line: int
+    form: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def problem(self, message: str) -> Problem:
+        return Problem(self.path, self.line, message)
+
+
+def _curated_forms_problems(row: _Row) -> list[Problem]:
+    """Unreadable `<lang>_forms` cells (curated inflected targets, see pipeline.forms)."""
+    problems = []
+    for lang in LANGS:
+        cell = row.concept.extra.get(f"{lang}_forms", "")
+        if cell and lang in CASES:
+            problems += [row.problem(f"{message}; fix the cell or empty it")
+                         for message in override_problems(cell, lang)]
+    return problems
+
+
+def _english_form_problems(row: _Row, forms: dict[tuple[str, ...], _Row]) -> list[Problem]:
+    """A row's English forms against each other and against the rows before it (recorded in forms)."""
+    concept = row.concept
+    problems = []
+    if not match_keys(concept.en, concept.case):
+        problems.append(row.problem(f"en {concept.en!r} has no words to match"))
+    own: dict[tuple[str, ...], str] = {}
+    for form in (concept.en, *concept.en_variants):
+        variants = match_keys(form, concept.case)
+        if not variants:
+            continue
+        key = variants[-1]  # without quotes: `"Nur-Mubarak"` and `Nur-Mubarak` are the same form
+        if key in own:
+            problems.append(row.problem(f"variant {form!r} repeats {own[key]!r}"))
+            continue
+        own[key] = form
+        if key in forms:
+            problems.append(_shared_form(row, form, forms[key]))
+        else:
+            forms[key] = replace(row, form=form)
+    return problems
+
+
+def _shared_form(row: _Row, form: str, other: _Row) -> Problem:
+    """Two concepts with one English form: a duplicate when they say the same, else a conflict."""
+    here, there = row.concept, other.concept
+    also = f"also {other.form!r} in {there.id!r} at {other.where}"
+    diff = [lang for lang in LANGS if here.targets.get(lang) != there.targets.get(lang)]
+    if not diff and here.dnt == there.dnt:
+        return row.problem(f"duplicate term {form!r} ({also})")
+    what = "; ".join(f"{lang} {here.targets.get(lang, '')!r} here, {there.targets.get(lang, '')!r} there"
+                     for lang in diff) or "dnt differs"
+    return row.problem(f"conflicting targets for {form!r} ({also}): {what}")
 
 
 # ---------------------------------------------------------------- targets and comments

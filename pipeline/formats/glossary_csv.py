@@ -111,59 +111,14 @@ def _header_problem(header: list[str]) -> str:
 
 
 def _row_to_concept(row: dict[str, str], path: str, line: int, parsed: CsvFile) -> Concept | None:
-    problems, malformed = parsed.problems, parsed.malformed
-
-    for name, value in row.items():
-        if value != value.strip():
-            problems.append(Problem(path, line, f"stray spaces around {name} {value!r}"))
-        for part in value.split("|")[1:-1] if name.endswith("_variants") else ():
-            if not part.strip():
-                problems.append(Problem(path, line, f"empty variant in {name}: remove the extra ' | '"))
-        if name.endswith("_variants") and value.strip() and (
-                value.strip().startswith("|") or value.strip().endswith("|")):
-            problems.append(Problem(path, line, f"empty variant in {name}: remove the extra ' | '"))
+    """The row's concept (None when it cannot be read as intended); its problems go into parsed."""
     cell = {k: v.strip() for k, v in row.items()}
-    ok = True
-    if not cell["id"]:
-        malformed.append(Problem(path, line, "empty id: every concept needs a unique id"))
-        ok = False
-    if not cell["en"]:
-        malformed.append(Problem(path, line, "empty en: every concept needs its English term"))
-        ok = False
-    if cell["dnt"].lower() not in ("", "yes", "no"):
-        malformed.append(Problem(path, line, f"dnt is {cell['dnt']!r}: write yes or leave it empty"))
-        ok = False
-    if cell["confirmed"].lower() not in ("", "yes", "no"):
-        malformed.append(Problem(path, line, f"confirmed is {cell['confirmed']!r}: write yes or no"))
-        ok = False
-    case = cell.get("case", "").lower() or "auto"
-    if case not in CASE_RULES:
-        rules = ", ".join(CASE_RULES)
-        malformed.append(Problem(path, line, f"case is {cell['case']!r}: write one of {rules}"))
-        ok = False
-    if not ok:
+    parsed.problems.extend(Problem(path, line, m) for m in _spacing_problems(row))
+    refused = _refusals(cell)
+    if refused:
+        parsed.malformed.extend(Problem(path, line, m) for m in refused)
         return None
-
-    dnt = cell["dnt"].lower() == "yes"
-    confirmed = cell["confirmed"].lower() == "yes"
-    if not cell["type"]:
-        problems.append(Problem(path, line, f"empty type: write one of {', '.join(TYPES)}"))
-    elif cell["type"] not in TYPES:
-        types = ", ".join(TYPES)
-        problems.append(Problem(path, line, f"unknown type {cell['type']!r}: write one of {types}"))
-    if not cell["confirmed"]:
-        problems.append(Problem(path, line, "empty confirmed: write yes or no"))
-    for lang in LANGS:
-        if not cell[lang]:
-            if not dnt:
-                problems.append(Problem(path, line, f"missing {lang} target for {cell['en']!r}"))
-            if cell[f"{lang}_variants"]:
-                problems.append(Problem(path, line, f"{lang}_variants given but {lang} is empty"))
-            if cell[f"{lang}_source"]:
-                problems.append(Problem(path, line, f"{lang}_source given but {lang} is empty"))
-        elif confirmed and not cell[f"{lang}_source"]:
-            problems.append(Problem(path, line, f"empty {lang}_source: cite where the {lang} form is used"))
-
+    parsed.problems.extend(Problem(path, line, m) for m in _content_problems(cell))
     known = set(COLUMNS) | set(OPTIONAL_COLUMNS)
     return Concept(
         id=cell["id"],
@@ -172,13 +127,68 @@ def _row_to_concept(row: dict[str, str], path: str, line: int, parsed: CsvFile) 
         en_variants=_split_variants(cell["en_variants"]),
         targets={lang: cell[lang] for lang in LANGS if cell[lang]},
         target_variants={lang: v for lang in LANGS if (v := _split_variants(cell[f"{lang}_variants"]))},
-        dnt=dnt,
-        notes=row["notes"].strip(),
+        dnt=cell["dnt"].lower() == "yes",
+        notes=cell["notes"],
         sources={lang: cell[f"{lang}_source"] for lang in LANGS if cell[f"{lang}_source"]},
-        confirmed=confirmed,
-        case=case,
+        confirmed=cell["confirmed"].lower() == "yes",
+        case=cell.get("case", "").lower() or "auto",
         extra={k: cell[k] for k in row if k not in known and cell[k]},
     )
+
+
+def _spacing_problems(row: dict[str, str]) -> list[str]:
+    """Spaces around a cell and empty variants (`a | | b`, a leading or trailing `|`): untidy, still readable."""
+    messages = []
+    for name, value in row.items():
+        if value != value.strip():
+            messages.append(f"stray spaces around {name} {value!r}")
+        if not name.endswith("_variants"):
+            continue
+        for part in value.split("|")[1:-1]:
+            if not part.strip():
+                messages.append(f"empty variant in {name}: remove the extra ' | '")
+        if value.strip() and (value.strip().startswith("|") or value.strip().endswith("|")):
+            messages.append(f"empty variant in {name}: remove the extra ' | '")
+    return messages
+
+
+def _refusals(cell: dict[str, str]) -> list[str]:
+    """Why the row cannot become a concept at all (loading refuses the file)."""
+    messages = []
+    if not cell["id"]:
+        messages.append("empty id: every concept needs a unique id")
+    if not cell["en"]:
+        messages.append("empty en: every concept needs its English term")
+    if cell["dnt"].lower() not in ("", "yes", "no"):
+        messages.append(f"dnt is {cell['dnt']!r}: write yes or leave it empty")
+    if cell["confirmed"].lower() not in ("", "yes", "no"):
+        messages.append(f"confirmed is {cell['confirmed']!r}: write yes or no")
+    if (cell.get("case", "").lower() or "auto") not in CASE_RULES:
+        messages.append(f"case is {cell['case']!r}: write one of {', '.join(CASE_RULES)}")
+    return messages
+
+
+def _content_problems(cell: dict[str, str]) -> list[str]:
+    """What `glossary check` asks a curator to fix: types, missing targets, uncited confirmed targets."""
+    messages = []
+    if not cell["type"]:
+        messages.append(f"empty type: write one of {', '.join(TYPES)}")
+    elif cell["type"] not in TYPES:
+        messages.append(f"unknown type {cell['type']!r}: write one of {', '.join(TYPES)}")
+    if not cell["confirmed"]:
+        messages.append("empty confirmed: write yes or no")
+    dnt, confirmed = cell["dnt"].lower() == "yes", cell["confirmed"].lower() == "yes"
+    for lang in LANGS:
+        if not cell[lang]:
+            if not dnt:
+                messages.append(f"missing {lang} target for {cell['en']!r}")
+            if cell[f"{lang}_variants"]:
+                messages.append(f"{lang}_variants given but {lang} is empty")
+            if cell[f"{lang}_source"]:
+                messages.append(f"{lang}_source given but {lang} is empty")
+        elif confirmed and not cell[f"{lang}_source"]:
+            messages.append(f"empty {lang}_source: cite where the {lang} form is used")
+    return messages
 
 
 def read_csv(path: Path) -> list[Concept]:
