@@ -70,6 +70,11 @@ BeamOption = typer.Option(2, "--beam-size", min=1, max=16, help="Beam size for m
 TermsOption = typer.Option(None, "--terms", help="Glossary terms in MT: protect (placeholders, each term in the "
                            "form its sentence needs; default), check (translate unprotected, flag a missing "
                            "term) or off; for all languages or per language: --terms kk=check,ru=protect.")
+ClusterOption = typer.Option(None, "--cluster", help="Run machine translation on a Dask cluster: `local` starts "
+                             "one on this machine (--workers processes), else the scheduler's address "
+                             "(tcp://host:8786). Finished batches are kept, so an interrupted run resumes.")
+WorkersOption = typer.Option(None, "--workers", min=1, help="Worker processes of --cluster local (default: one "
+                             "per core; each runs --threads threads, default 1).")
 ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads per translation (default: all cores; "
                              "1 is faster for very small models).")
 
@@ -126,7 +131,8 @@ def open_workspace(root: Path, as_json: bool = False, **options):
 
 def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, packages_dir: Path | None,
              min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
-             threads: int | None = None, terms: list[str] | None = None, memory: str | None = None) -> None:
+             threads: int | None = None, terms: list[str] | None = None, memory: str | None = None,
+             cluster: str | None = None, workers: int | None = None) -> None:
     from rich.progress import Progress
 
     from pipeline import placeholders, workflow
@@ -136,7 +142,10 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
     except placeholders.TermLookupError as exc:
         fail(str(exc), 2, as_json)
     options = workflow.RunOptions(langs=parse_langs(langs), min_score=min_score, exact_as_fuzzy=exact_as_fuzzy,
-                                  publish=publish_at_end, beam_size=beam_size, threads=threads, terms=policies)
+                                  publish=publish_at_end, beam_size=beam_size, threads=threads, terms=policies,
+                                  cluster=cluster, workers=workers)
+    if workers is not None and cluster is None:
+        fail("--workers needs --cluster local", 2, as_json)
     ws = open_workspace(root, as_json, packages_dir=packages_dir, memory=memory)
     with reported(as_json), Progress(transient=True, disable=as_json) as bar:
         tasks: dict[str, int] = {}
@@ -266,10 +275,11 @@ def _print_gaps(gaps) -> None:
 def run(root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
         min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
         publish_at_end: bool = PublishOption, beam_size: int = BeamOption, threads: int = ThreadsOption,
-        terms: list[str] | None = TermsOption, memory: str = MemoryOption, as_json: bool = JsonOption) -> None:
+        terms: list[str] | None = TermsOption, memory: str = MemoryOption, cluster: str = ClusterOption,
+        workers: int = WorkersOption, as_json: bool = JsonOption) -> None:
     """Translate every article in source_texts/ into catalogs, then publish what is approved."""
     _run_job(root, None, langs, packages_dir, min_score, exact_as_fuzzy, publish_at_end, as_json, beam_size, threads,
-             terms, memory)
+             terms, memory, cluster, workers)
 
 
 @app.command()
@@ -277,10 +287,11 @@ def translate(files: list[Path] = typer.Argument(None, help="Articles to transla
               root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               beam_size: int = BeamOption, threads: int = ThreadsOption, terms: list[str] | None = TermsOption,
-              memory: str = MemoryOption, as_json: bool = JsonOption) -> None:
+              memory: str = MemoryOption, cluster: str = ClusterOption, workers: int = WorkersOption,
+              as_json: bool = JsonOption) -> None:
     """Translate chosen articles into catalogs (memory first, then machine translation)."""
     _run_job(root, files or None, langs, packages_dir, min_score, exact_as_fuzzy, False, as_json, beam_size, threads,
-             terms, memory)
+             terms, memory, cluster, workers)
 
 
 @app.command()

@@ -45,6 +45,8 @@ class RunOptions:
     beam_size: int = 2
     threads: int | None = None  # CTranslate2 threads per translation; None: every available core
     terms: dict[str, str] = field(default_factory=dict)  # lang -> protect | check | off (default protect)
+    cluster: str | None = None  # "local" or a Dask scheduler address: MT batches run there (pipeline.cluster)
+    workers: int | None = None  # workers of a local cluster (default: one per core)
 
 
 @dataclass
@@ -240,19 +242,18 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                     report.errors.append(f"{os_problem(exc, ws.template_path(source.article.slug))} (template "
                                          "not written)")
             packages = ws.packages_dir
-            translators: dict = {}  # one loaded model serves every language it translates into (NLLB-200)
-            for lang in options.langs:
-                try:
-                    mt = engine.Engine.load(packages, lang, beam_size=options.beam_size, threads=options.threads,
-                                            translators=translators)
-                except engine.ModelError as exc:  # only a broken package for this pair: the others still run
-                    report.errors.append(f"en→{lang}: {exc}")
-                    mt = None
-                if mt is None:
-                    report.missing_models.append(lang)
-                else:
-                    report.engines[lang] = mt.label
-                _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates)
+            with _executors(ws, options) as load:
+                for lang in options.langs:
+                    try:
+                        mt = load(packages, lang)
+                    except engine.ModelError as exc:  # only a broken package for this pair: the others still run
+                        report.errors.append(f"en→{lang}: {exc}")
+                        mt = None
+                    if mt is None:
+                        report.missing_models.append(lang)
+                    else:
+                        report.engines[lang] = mt.label
+                    _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates)
         _count_problems(ws, report.catalogs, terms)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
@@ -262,6 +263,29 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
                 prepared={source.article.path: (source.article, source.segments) for source in prepared})
     return report
+
+
+@contextlib.contextmanager
+def _executors(ws: Workspace, options: RunOptions):
+    """A loader of one language's executor: a local engine, or (with options.cluster) a ClusterEngine on a
+    Dask cluster that lives as long as the run, its finished batches kept in `.pipeline/mt-cache.sqlite`."""
+    if not options.cluster:
+        translators: dict = {}  # one loaded model serves every language it translates into (NLLB-200)
+        yield lambda packages, lang: engine.Engine.load(packages, lang, beam_size=options.beam_size,
+                                                        threads=options.threads, translators=translators)
+        return
+    from pipeline import cluster
+
+    if not {m.to_code for m in engine.list_models(ws.packages_dir) if m.from_code == "en"} & set(options.langs):
+        yield lambda packages, lang: None  # no model at all: no cluster to start
+        return
+    cache = cluster.DraftCache(ws.state / "mt-cache.sqlite")
+    try:
+        with cluster.connect(options.cluster, options.workers, options.threads or 1) as client:
+            yield lambda packages, lang: cluster.ClusterEngine.load(
+                client, packages, lang, beam_size=options.beam_size, threads=options.threads or 1, cache=cache)
+    finally:
+        cache.close()
 
 
 def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,

@@ -1,0 +1,257 @@
+"""Stage 5 on many machines: machine translation on a Dask distributed cluster.
+
+`ClusterEngine` has the calls of `engine.Engine` (`translate`, `hypotheses`, `score`, `label`), so the workflow,
+term protection and placement use it unchanged. The driver counts tokens with the package's own tokenizer,
+cuts the sentences into batches exactly as a local engine would (length order, token and size bounds), and
+submits each batch as one task; a worker loads the package once (kept on the worker object) and reuses it.
+A task of a worker that dies is run again elsewhere (`retries`, and Dask's own rescheduling). Each finished
+batch is stored at once in a draft cache keyed by the engine label and the exact text sent, so a driver that is
+interrupted loses nothing: the next run sends only what is left.
+
+Workers read the package from the path the driver found it at, unless `PIPELINE_CLUSTER_PACKAGES_DIR` is set
+in the worker's environment: then from the folder of the same name under that directory. Either way the worker
+checks that it loaded the same package (label) as the driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from pipeline import engine
+from pipeline.errors import LocatedError, ModelError
+
+WORKER_PACKAGES_ENV = "PIPELINE_CLUSTER_PACKAGES_DIR"
+RETRIES = 3  # a batch whose worker died or failed runs again elsewhere up to this many times
+
+
+class ClusterError(LocatedError):
+    """The cluster cannot be reached or started; says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(None, 0, message)
+
+
+# ---------------------------------------------------------------- the cluster itself
+
+
+@contextlib.contextmanager
+def connect(address: str, workers: int | None = None, threads: int = 1) -> Iterator:
+    """A Dask client: `local` starts a LocalCluster of `workers` single-process workers (closed at the end),
+    anything else is the address of a running scheduler (`dask scheduler`, `dask worker ADDRESS`)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ClusterError("Dask distributed is not installed: pip install 'dask[distributed]'") from exc
+    if address == "local":
+        count = workers or engine._available_cores()
+        cluster = LocalCluster(n_workers=count, threads_per_worker=threads, processes=True,
+                               dashboard_address=":0")
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    if workers is not None:
+        raise ClusterError("--workers starts workers of a local cluster (--cluster local); for a cluster at an "
+                           "address, start them with `dask worker ADDRESS` on each machine")
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc}); start one with "
+                           "`dask scheduler` and workers with `dask worker ADDRESS`, or use --cluster local") \
+            from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------- on the workers
+
+
+def _worker_engine(package: str, label: str, beam_size: int, threads: int) -> engine.Engine:
+    """The package loaded once per worker process and kept on the worker (never module state)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    loaded = getattr(worker, "pipeline_engines", None)
+    if loaded is None:
+        loaded = {}
+        worker.pipeline_engines = loaded
+    key = (package, label, beam_size, threads)
+    if key not in loaded:
+        path = Path(package)
+        elsewhere = os.environ.get(WORKER_PACKAGES_ENV)
+        if elsewhere:
+            path = Path(elsewhere).expanduser() / path.name
+        mt = engine.Engine.from_package(path, beam_size=beam_size, threads=threads)
+        if mt.label != label:
+            raise ModelError(f"{path}: this worker has {mt.label}, the driver {label}; install the same package "
+                             "on every worker")
+        loaded[key] = mt
+    return loaded[key]
+
+
+def translate_batch(package: str, label: str, beam_size: int, threads: int,
+                    texts: list[str]) -> tuple[list[str], float]:
+    """One batch on a worker: the drafts and the seconds the engine took (the rest is the cluster's cost)."""
+    import time
+
+    mt = _worker_engine(package, label, beam_size, threads)
+    start = time.perf_counter()
+    out = mt.translate(texts)
+    return out, time.perf_counter() - start
+
+
+def hypotheses_batch(package: str, label: str, beam_size: int, threads: int, texts: list[str],
+                     n: int) -> list[list[str]]:
+    return _worker_engine(package, label, beam_size, threads).hypotheses(texts, n)
+
+
+def score_one(package: str, label: str, beam_size: int, threads: int, source: str,
+              candidates: list[str]) -> list[float]:
+    return _worker_engine(package, label, beam_size, threads).score(source, candidates)
+
+
+# ---------------------------------------------------------------- the draft cache (driver side)
+
+
+class DraftCache:
+    """Engine outputs kept as soon as a batch finishes: (engine label, exact text sent) -> output.
+
+    Only the driver writes it (under the workspace lock); a re-run after an interruption takes what is here
+    and sends the rest.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS drafts (label TEXT NOT NULL, source TEXT NOT NULL, "
+                        "target TEXT NOT NULL, PRIMARY KEY (label, source))")
+        self.db.commit()
+
+    def get(self, label: str, texts: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(texts))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            rows = self.db.execute(
+                f"SELECT source, target FROM drafts WHERE label = ? AND source IN ({','.join('?' * len(chunk))})",
+                [label, *chunk])
+            found.update(rows.fetchall())
+        return found
+
+    def put(self, label: str, pairs: Sequence[tuple[str, str]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO drafts (label, source, target) VALUES (?, ?, ?)",
+                                [(label, source, target) for source, target in pairs])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# ---------------------------------------------------------------- the engine-shaped executor (driver side)
+
+
+def _token_counter(info: engine.ModelInfo) -> Callable[[str], int]:
+    """Source tokens of a text as the engine will count them, without loading the model on the driver."""
+    metadata = engine._read_metadata(info.path)
+    name = metadata.get("source_sentencepiece", "sentencepiece.model")
+    prefix = 1 if info.source_prefix else 0
+    if (info.path / name).is_file():
+        encode = engine._SentencePiece(info.path / name).encode
+        return lambda text: len(encode(text)) + prefix
+    return lambda text: len(text.split()) * 2 + prefix  # BPE packages: a generous estimate
+
+
+class ClusterEngine:
+    """An `engine.Engine` stand-in whose batches run on a Dask cluster."""
+
+    def __init__(self, client, info: engine.ModelInfo, *, beam_size: int = 2, threads: int = 1,
+                 cache: DraftCache | None = None, max_batch_size: int = 32, max_batch_tokens: int = 2048,
+                 retries: int = RETRIES):
+        self.client = client
+        self.info = info
+        self.label = info.label
+        self.beam_size, self.threads = beam_size, threads
+        self.cache = cache
+        self.max_batch_size, self.max_batch_tokens = max_batch_size, max_batch_tokens
+        self.retries = retries
+        self.count_tokens = _token_counter(info)
+        self.sent: list[str] = []  # every text submitted to the cluster (what a resumed run still had to do)
+        self.engine_seconds = 0.0  # time the workers' engines spent translating
+
+    @classmethod
+    def load(cls, client, directory: Path, to_code: str, from_code: str = "en", **options) -> ClusterEngine | None:
+        info = engine.find_model(Path(directory), to_code, from_code)
+        return None if info is None else cls(client, info, **options)
+
+    def _args(self) -> tuple:
+        return str(self.info.path), self.label, self.beam_size, self.threads
+
+    def batches(self, texts: Sequence[str]) -> list[list[str]]:
+        """Length order, cut at the engine's size and token bounds: the batches a local engine would make."""
+        batches: list[list[str]] = []
+        current: list[str] = []
+        tokens = 0
+        for text, size in sorted(((t, self.count_tokens(t)) for t in texts), key=lambda item: item[1]):
+            if current and (len(current) >= self.max_batch_size or tokens + size > self.max_batch_tokens):
+                batches.append(current)
+                current, tokens = [], 0
+            current.append(text)
+            tokens += size
+        if current:
+            batches.append(current)
+        return batches
+
+    def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
+        """Drafts in the order of `texts`; `on_batch(n)` after each finished batch (cached ones first)."""
+        from distributed import as_completed
+
+        wanted = [t for t in dict.fromkeys(texts) if t and t.strip()]
+        done: dict[str, str] = self.cache.get(self.label, wanted) if self.cache else {}
+        left = [t for t in wanted if t not in done]
+        if on_batch and len(wanted) > len(left):
+            on_batch(len(wanted) - len(left))
+        futures = {}
+        for batch in self.batches(left):
+            self.sent.extend(batch)
+            future = self.client.submit(translate_batch, *self._args(), batch, retries=self.retries, pure=False)
+            futures[future] = batch
+        try:
+            for future in as_completed(futures):
+                outputs, seconds = future.result()
+                batch = futures[future]
+                self.engine_seconds += seconds
+                pairs = list(zip(batch, outputs, strict=True))
+                done.update(pairs)
+                if self.cache:
+                    self.cache.put(self.label, pairs)
+                if on_batch:
+                    on_batch(len(batch))
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                self.client.cancel(pending)
+        return [done.get(t, "") if t and t.strip() else "" for t in texts]
+
+    def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
+        batches = self.batches([t for t in dict.fromkeys(texts) if t and t.strip()])
+        futures = [self.client.submit(hypotheses_batch, *self._args(), batch, n, retries=self.retries, pure=False)
+                   for batch in batches]
+        by_text: dict[str, list[str]] = {}
+        for batch, future in zip(batches, futures, strict=True):
+            by_text.update(zip(batch, future.result(), strict=True))
+        return [by_text.get(text, []) for text in texts]
+
+    def score(self, source: str, candidates: list[str]) -> list[float]:
+        if not candidates:
+            return []
+        return self.client.submit(score_one, *self._args(), source, list(candidates), retries=self.retries,
+                                  pure=False).result()

@@ -1,0 +1,171 @@
+"""Machine translation on a Dask cluster: the sample workspace through a LocalCluster of 2 worker processes
+(tiny models: compare plumbing and equality with a local run, never wording)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import polib
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import cli, cluster, workflow
+from pipeline.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+LANGS = ("kk",)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        yield local
+
+
+def sample(root: Path) -> Path:
+    shutil.copytree(REPO / "source_texts", root / "source_texts")
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    return root
+
+
+def options(**extra) -> workflow.RunOptions:
+    return workflow.RunOptions(langs=LANGS, publish=False, beam_size=1, threads=1, **extra)
+
+
+def catalogs(root: Path) -> dict[tuple[str, str], list[tuple]]:
+    """Every catalog's entries: (msgctxt, msgid, msgstr, fuzzy, comments)."""
+    found = {}
+    for path in sorted((root / "locales").rglob("*.po")):
+        po = polib.pofile(str(path))
+        found[(path.parent.parent.name, path.name)] = [
+            (e.msgctxt, e.msgid, e.msgstr, "fuzzy" in e.flags, e.comment) for e in po]
+    return found
+
+
+@pytest.fixture
+def local_result(tmp_path, tiny_packages_dir):
+    root = sample(tmp_path / "local")
+    report = workflow.run(Workspace.open(root), options())
+    assert report.ok and not report.missing_models
+    result = catalogs(root)
+    drafted = sum(1 for entries in result.values() for e in entries if e[2])
+    assert drafted > 50  # the comparison below means something
+    return result
+
+
+def recorded(monkeypatch) -> list[cluster.ClusterEngine]:
+    """The ClusterEngines a run makes (to see what each one sent to the cluster)."""
+    made: list[cluster.ClusterEngine] = []
+    real = cluster.ClusterEngine.load.__func__
+
+    def load(cls, *args, **kwargs):
+        mt = real(cls, *args, **kwargs)
+        made.append(mt)
+        return mt
+
+    monkeypatch.setattr(cluster.ClusterEngine, "load", classmethod(load))
+    return made
+
+
+def test_cluster_run_drafts_the_same_entries_as_a_local_run(tmp_path, tiny_packages_dir, dask_cluster,
+                                                             local_result, monkeypatch):
+    made = recorded(monkeypatch)
+    root = sample(tmp_path / "cluster")
+    seen: list[tuple[str, int, int]] = []
+    report = workflow.run(Workspace.open(root), options(cluster=dask_cluster.scheduler_address),
+                          progress=lambda what, done, total: seen.append((what, done, total)))
+    assert report.ok and not report.missing_models
+    assert catalogs(root) == local_result
+    assert [mt.label for mt in made] == [report.engines[lang] for lang in LANGS]
+    assert all(mt.sent for mt in made)  # the drafts came from the cluster, not from a local engine
+    assert any(done < total for _, done, total in seen)  # progress per batch, not one step at the end
+    assert (root / ".pipeline" / "mt-cache.sqlite").is_file()
+
+
+def test_a_killed_worker_still_gives_a_complete_result(tmp_path, tiny_packages_dir, local_result, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setattr(cluster.ClusterEngine.__init__, "__kwdefaults__",
+                        {**cluster.ClusterEngine.__init__.__kwdefaults__, "max_batch_size": 4})
+    root = sample(tmp_path / "cluster")
+    killed: list[int] = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local, \
+            Client(local) as client:
+        pids = client.run(os.getpid)
+
+        def progress(what: str, done: int, total: int) -> None:
+            if not killed and done < total:  # the first finished batch: the other worker is busy
+                victim = sorted(pids.values())[0]
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+
+        report = workflow.run(Workspace.open(root), options(cluster=local.scheduler_address), progress=progress)
+        assert killed
+        assert killed[0] not in client.run(os.getpid).values()  # that process is gone (its nanny made a new one)
+    assert report.ok
+    assert catalogs(root) == local_result
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_with_what_is_left(tmp_path, tiny_packages_dir, dask_cluster, local_result,
+                                                     monkeypatch):
+    monkeypatch.setattr(cluster.ClusterEngine.__init__, "__kwdefaults__",
+                        {**cluster.ClusterEngine.__init__.__kwdefaults__, "max_batch_size": 8})
+    root = sample(tmp_path / "cluster")
+
+    def progress(what: str, done: int, total: int) -> None:
+        if done < total:  # after the first finished batch (or chunk) of kk
+            raise Interrupted
+
+    first = recorded(monkeypatch)
+    with pytest.raises(Interrupted):
+        workflow.run(Workspace.open(root), options(cluster=dask_cluster.scheduler_address), progress=progress)
+    assert len(first) == 1 and not (root / "locales" / "kk").exists()  # nothing written: kk was not finished
+
+    cache = cluster.DraftCache(root / ".pipeline" / "mt-cache.sqlite")
+    stored = {source for (source,) in cache.db.execute("SELECT source FROM drafts")}
+    cache.close()
+    assert stored and stored <= set(first[0].sent)  # the finished batches were kept at once
+
+    second = recorded(monkeypatch)
+    report = workflow.run(Workspace.open(root), options(cluster=dask_cluster.scheduler_address))
+    assert report.ok
+    assert second[0].sent  # the rest went to the cluster ...
+    assert not stored & set(second[0].sent)  # ... and nothing that was kept went again
+    assert catalogs(root) == local_result
+
+
+def test_cli_runs_on_a_local_cluster(tmp_path, tiny_packages_dir, local_result):
+    root = sample(tmp_path / "cli")
+    result = CliRunner().invoke(cli.app, ["translate", "--root", str(root), "--langs", ",".join(LANGS), "--json",
+                                          "--beam-size", "1", "--threads", "1", "--cluster", "local",
+                                          "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["missing_models"] == []
+    assert catalogs(root) == local_result
+
+
+def test_workers_without_a_local_cluster_is_a_usage_error(tmp_path, tiny_packages_dir):
+    root = sample(tmp_path / "cli")
+    result = CliRunner().invoke(cli.app, ["translate", "--root", str(root), "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--cluster local" in result.output
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, tiny_packages_dir):
+    root = sample(tmp_path / "cli")
+    result = CliRunner().invoke(cli.app, ["translate", "--root", str(root), "--langs", "kk",
+                                          "--cluster", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "cannot reach the Dask scheduler" in result.output
+    assert "Traceback" not in result.output
