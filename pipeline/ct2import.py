@@ -31,6 +31,7 @@ from pipeline.engine import (
     _swap_in,
     check_loads,
     check_vocabulary,
+    package_metadata,
     read_package,
 )
 from pipeline.languages import LANGUAGE_CODE, english_name
@@ -121,24 +122,11 @@ def _sha256(path: Path) -> str:
 
 def _pair_metadata(family: Family, conversion: _Conversion, from_code: str, to_code: str, version: str,
                    sha: str) -> dict:
-    return {
-        "package_version": version,
-        "argos_version": "1.0",
-        "from_code": from_code,
-        "from_name": english_name(from_code),
-        "to_code": to_code,
-        "to_name": english_name(to_code),
-        "type": "translate",
-        "source_sentencepiece": "sentencepiece.model",
-        "target_sentencepiece": "sentencepiece.model",
-        "source_prefix": [family.codes[from_code]],
-        "source_suffix": list(family.source_suffix),
-        "target_prefix": family.codes[to_code],
-        "family": family.name,
-        "licence": family.licence,
-        "model_sha256": sha,
-        "converted_from": f"{family.title}: CTranslate2 conversion {conversion.directory.name}",
-    }
+    return package_metadata(
+        from_code, to_code, version, f"{family.title}: CTranslate2 conversion {conversion.directory.name}",
+        target_sentencepiece="sentencepiece.model", source_prefix=[family.codes[from_code]],
+        source_suffix=list(family.source_suffix), target_prefix=family.codes[to_code], family=family.name,
+        licence=family.licence, model_sha256=sha)
 
 
 def _package_readme(family: Family, metadata: dict) -> str:

@@ -817,11 +817,22 @@ class Engine:
                                               max_batch_size=self.max_batch_size)
         return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]
 
+def package_metadata(from_code: str, to_code: str, version: str, converted_from: str, **fields) -> dict:
+    """The `metadata.json` every package we build starts from (stock argostranslate reads these keys)."""
+    from pipeline.languages import english_name
+
+    return {"package_version": version, "argos_version": "1.0", "from_code": from_code,
+            "from_name": english_name(from_code), "to_code": to_code, "to_name": english_name(to_code),
+            "type": "translate", "source_sentencepiece": "sentencepiece.model", **fields,
+            "converted_from": converted_from}
+
+
 # How to get a model for a pipeline language that has none installed (Kazakh has no argos index package).
 INSTALL_HINTS = {
     "ru": "pipeline models install ru        (online: from the argos index)",
     "ar": "pipeline models install ar        (online: from the argos index)",
-    "kk": "pipeline models import-opus OPUS_MT_DIR_OR_ZIP --to kk   (no argos index package; see README)",
+    "kk": "pipeline models import-ct2 NLLB_CT2_DIR --family nllb --to kk   (an NLLB-200 conversion; see README)\n"
+          "    or: pipeline models import-opus OPUS_MT_DIR_OR_ZIP --to kk   (OPUS-MT eng-kaz; no argos index package)",
 }
 
 

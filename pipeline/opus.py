@@ -26,9 +26,10 @@ from pipeline.engine import (
     check_loads,
     check_vocabulary,
     install_model,
+    package_metadata,
     read_package,
 )
-from pipeline.languages import LANGUAGE_CODE, english_name
+from pipeline.languages import LANGUAGE_CODE
 
 # Codes OPUS-MT releases use for each pipeline language, in order of preference for the target token
 # (Kazakh in Cyrillic script first: the pipeline publishes Cyrillic Kazakh).
@@ -269,17 +270,7 @@ def _build(source: Path, root: Path, package: Path, to_code: str, from_code: str
     package.mkdir(parents=True)
     _convert(release, package / "model", quantization)
     shutil.copyfile(release.source_spm, package / "sentencepiece.model")
-    metadata = {
-        "package_version": package_version,
-        "argos_version": "1.0",
-        "from_code": from_code,
-        "from_name": english_name(from_code),
-        "to_code": to_code,
-        "to_name": english_name(to_code),
-        "type": "translate",
-        "source_sentencepiece": "sentencepiece.model",
-        "converted_from": f"OPUS-MT {source.name}",
-    }
+    metadata = package_metadata(from_code, to_code, package_version, f"OPUS-MT {source.name}")
     if not filecmp.cmp(release.source_spm, release.target_spm, shallow=False):
         shutil.copyfile(release.target_spm, package / "target_sentencepiece.model")
         metadata["target_sentencepiece"] = "target_sentencepiece.model"
