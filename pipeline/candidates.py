@@ -25,6 +25,7 @@ from pipeline.concepts import Concept
 from pipeline.errors import LocatedError
 from pipeline.sources import Article
 from pipeline.termmatch import Glossary
+from pipeline.workspace import relative
 
 if TYPE_CHECKING:
     from pipeline.workspace import Workspace
@@ -1057,15 +1058,8 @@ class Report:
 def article_sentences(article: Article, root: Path) -> list[Sentence]:
     from pipeline.segment import segment_text
 
-    shown = _relative(article.path, root)
+    shown = relative(article.path, root)
     return [Sentence(shown, s.line, s.norm) for s in segment_text(article.text, markdown=article.markdown)]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def find(root: Path | Workspace, *, min_count: int = 1, add_rows: bool = False, langs: Sequence[str] = TARGET_LANGS,

@@ -30,7 +30,7 @@ from pipeline.errors import LocatedError, os_problem
 from pipeline.formats import po_checks
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
-from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError
+from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError, relative
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
@@ -172,13 +172,6 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport) -> int:
     return added
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 @dataclass
 class _Source:
     """One article, cut and matched once per run; every language and the template reuse it."""
@@ -197,7 +190,7 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
     """The names each article holds that the glossary does not: MT will render them unprotected."""
     from pipeline import candidates
 
-    return candidates.gaps([candidates.Sentence(_relative(source.article.path, ws.root), segment.line, msgid)
+    return candidates.gaps([candidates.Sentence(relative(source.article.path, ws.root), segment.line, msgid)
                             for source in prepared
                             for segment, (_, msgid) in zip(source.segments, source.keys, strict=True)], terms)
 
@@ -209,7 +202,7 @@ def _prepare(article: sources.Article, terms: glossary.Glossary) -> _Source:
 
 
 def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
-    reference = _relative(source.article.path, root)
+    reference = relative(source.article.path, root)
     drafts = []
     for segment, (msgctxt, msgid), matches in zip(source.segments, source.keys, source.matches, strict=True):
         required = glossary.required_targets(matches, lang) if lang else []

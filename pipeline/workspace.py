@@ -467,6 +467,14 @@ class Workspace:
         return self._lock_depth > 0
 
 
+def relative(path: Path, root: Path) -> str:
+    """How catalogs and reports name a file: relative to the workspace (POSIX), else as given."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def catalog_path(root: Path, lang: str, slug: str) -> Path:
     """locales/<lang>/LC_MESSAGES/<slug>.po; a `lang` that is not a language code never becomes a folder."""
     from pipeline.languages import LANGUAGE_CODE
