@@ -27,7 +27,7 @@ from pipeline.errors import CatalogError, PublishError
 from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
-from pipeline.workspace import OutsideWorkspace, SiteSettings, Workspace, as_workspace
+from pipeline.workspace import OutsideWorkspace, SiteSettings, Workspace, as_workspace, relative
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -744,7 +744,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
     # Linked from outside the workspace, or sharing a catalog with another article: never read.
     refused = {Path(exc.path): exc for exc in scan.refused}
     for path in sorted([*scan.paths, *refused]):
-        rel_source = _relative_source(path, root)
+        rel_source = relative(path, root)
         try:
             if path in refused:
                 raise refused[path]
@@ -812,10 +812,6 @@ def _modified(path: Path) -> str:
         return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
     except OSError:
         return ""
-
-
-def _relative_source(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 @dataclass(frozen=True)

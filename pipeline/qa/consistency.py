@@ -21,25 +21,21 @@ def check(entries: Sequence[Entry]) -> list[tuple[int, Finding]]:
         source, target = _key(entry.msgid), _key(entry.msgstr)
         by_source.setdefault((entry.lang, source), {}).setdefault(target, []).append(k)
         by_target.setdefault((entry.lang, target.casefold()), {}).setdefault(source, []).append(k)
+    return [*_disagreements(entries, by_source, "the same source is translated differently at {where} ({msgstr!r}); "
+                                                "make the translations agree"),
+            *_disagreements(entries, by_target, "the same translation stands for another source at {where} "
+                                                "({msgid!r}); one of the two is probably wrong")]
+
+
+def _disagreements(entries: Sequence[Entry], groups: dict, message: str) -> list[tuple[int, Finding]]:
+    """Each entry of a group whose members disagree, pointing at one entry that says it the other way."""
     out = []
-    for targets in by_source.values():
-        if len(targets) < 2:
+    for variants in groups.values():
+        if len(variants) < 2:
             continue
-        for target, indices in targets.items():
-            other = next(i for t, ix in targets.items() if t != target for i in ix)
-            where = entries[other]
-            for k in indices:
-                out.append((k, Finding("consistency", f"the same source is translated differently at "
-                                                      f"{where.catalog}:{where.line} ({shorten(where.msgstr)!r}); "
-                                                      "make the translations agree")))
-    for sources in by_target.values():
-        if len(sources) < 2:
-            continue
-        for source, indices in sources.items():
-            other = next(i for s, ix in sources.items() if s != source for i in ix)
-            where = entries[other]
-            for k in indices:
-                out.append((k, Finding("consistency", f"the same translation stands for another source at "
-                                                      f"{where.catalog}:{where.line} ({shorten(where.msgid)!r}); "
-                                                      "one of the two is probably wrong")))
+        for variant, indices in variants.items():
+            where = entries[next(i for v, ix in variants.items() if v != variant for i in ix)]
+            text = message.format(where=f"{where.catalog}:{where.line}", msgstr=shorten(where.msgstr),
+                                  msgid=shorten(where.msgid))
+            out.extend((k, Finding("consistency", text)) for k in indices)
     return out

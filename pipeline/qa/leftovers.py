@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pipeline.placement import placeholder_pattern
 from pipeline.qa.base import Entry, Finding
 
-# The placeholder shape of the engine step (XT1), as engines damage it: case, a space or hyphen, Cyrillic
-# look-alike letters, Arabic-Indic digits, glued suffixes (XT1-ның) and clitics (وXT1).
-PLACEHOLDER = re.compile(r"(?<![A-Za-z\u0400-\u04ff])[XxХх]\s?[TtТт][\s-]?[0-9٠-٩۰-۹]+(?!\d)")
+# The engine step's placeholder (XT1) however an engine damaged it: the same reader placement uses, so a
+# placeholder that placement could not put back is the one this check reports.
+PLACEHOLDER = placeholder_pattern()
 _TAG = re.compile(r"</?([A-Za-z][\w:-]*)\b[^<>]*?/?>")
 _MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\"«»]+[^\s<>()\"«».,;:!?]")
