@@ -11,9 +11,7 @@ reads them, all through this module.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -33,8 +31,6 @@ _CHARSET = re.compile(rb"charset=([A-Za-z0-9_.:\-]+)")
 # How a character is written inside a PO string literal (the inverse of _SIMPLE_ESCAPES).
 ESCAPES = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\v": "\\v", "\b": "\\b", "\f": "\\f",
            '"': '\\"'}
-_RAW_CONTROL = re.compile("[\t\r\n\v\b\f]")  # characters ESCAPES writes as escapes
-_POLIB_LINE = re.compile(r"\(line (\d+)\)")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "a": "\a", "b": "\b", "f": "\f",
                    "v": "\v"}
 
@@ -94,101 +90,293 @@ def _decode_literal(text: str, path: Path, lineno: int, codec: str) -> str:
     return "".join(out)
 
 
-def _literal(rest: str, path: Path, lineno: int, codec: str) -> str:
-    """Validate `"..."` (the whole rest of a line) and return it re-quoted with the escapes polib knows."""
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.?)")
+
+
+def _unescape(body: str, path: Path, lineno: int, codec: str) -> str:
+    """The value of a string body that holds backslashes: the simple escapes by one regex pass, octal and hex
+    escapes (bytes in the catalog's charset) by the slower decoder."""
+
+    def simple(match: re.Match) -> str:
+        value = _SIMPLE_ESCAPES.get(match.group(1))
+        if value is None:
+            raise _NotSimple
+        return value
+
+    try:
+        return _ESCAPE.sub(simple, body)
+    except _NotSimple:
+        return _decode_literal(body, path, lineno, codec)
+
+
+class _NotSimple(Exception):
+    """An octal or hex escape (or an invalid one): the full decoder takes over."""
+
+
+def _string(rest: str, path: Path, lineno: int, codec: str) -> str:
+    """The value of `"..."` (the whole rest of a line), checked: a missing quote or text after it is an error."""
     rest = rest.strip()
+    if len(rest) > 1 and rest[0] == '"' and rest[-1] == '"' and "\\" not in rest and '"' not in rest[1:-1]:
+        return rest[1:-1]  # nothing to decode: most lines, and the reader's hot path
     if not rest.startswith('"'):
         raise CatalogError(path, lineno, 'expected a quoted string ("...")')
-    match = re.match(r'"((?:[^"\\]|\\.)*)"', rest)
+    match = _STRING.match(rest)
     if not match:
         raise CatalogError(path, lineno, "string is not terminated: a closing \" is missing")
     if rest[match.end():].strip():
         extra = rest[match.end():][:30]
         raise CatalogError(path, lineno, f"unexpected text after the closing quote: {extra!r}")
     body = match.group(1)
-    if "\\" not in body and not _RAW_CONTROL.search(body):
-        return '"' + body + '"'  # nothing to decode or re-escape: most lines, and the reader's hot path
-    value = _decode_literal(body, path, lineno, codec)
-    return '"' + "".join(ESCAPES.get(c, c) for c in value) + '"'
-
-
-def _prescan(lines: list[str], path: Path, codec: str) -> list[str]:
-    """Check every line and rewrite it into what polib parses faithfully (one output line per input line).
-
-    Catches what polib would silently get wrong: an unterminated string, an unknown escape, text after a
-    string, a msgid without msgstr. Rewrites `#~|` (which polib skips) into `#|`: the entry it belongs to is
-    then marked obsolete by its `#~ msgid` line, so the previous msgid survives.
-    """
-    out: list[str] = []
-    expect: tuple[int, str] | None = None  # (line, keyword) still waiting for its msgstr
-    for lineno, original in enumerate(lines, 1):
-        line = original.strip()
-        if lineno == 1 and line.startswith("\ufeff"):
-            line = line[1:].strip()
-        prefix = ""
-        if line.startswith("#~"):
-            body = line[2:]
-            if body.startswith("|"):
-                prefix, line = "#| ", body[1:].strip()
-            else:
-                line = body.strip()
-                if not line:
-                    out.append("")
-                    continue
-                if line.startswith("#"):  # "#~ #, fuzzy" and the like: a comment of an obsolete entry
-                    prefix = ""
-                else:
-                    prefix = "#~ "
-        elif line.startswith("#|"):
-            prefix, line = "#| ", line[2:].strip()
-        elif line.startswith("#"):
-            out.append(_normalise_comment(line))
-            continue
-        if not line:  # a bare "#|" or "#~|" carries nothing
-            out.append("")
-            continue
-        if line.startswith("#"):
-            out.append(_normalise_comment(line))
-            continue
-        if line.startswith('"'):
-            out.append(prefix + _literal(line, path, lineno, codec))
-            continue
-        match = _KEYWORD.match(line)
-        if not match:
-            raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, "
-                                             "msgctxt, msgid, msgid_plural, msgstr or a quoted string")
-        keyword = match.group(1)
-        if match.group(2) is not None and int(match.group(2)) > 9:
-            raise CatalogError(path, lineno, f"plural form index {match.group(2)} is not supported (max 9)")
-        value = _literal(line[match.end():], path, lineno, codec)
-        if prefix != "#| ":
-            base = "msgstr" if keyword.startswith("msgstr") else keyword
-            if base in ("msgid", "msgctxt") and expect and expect[1] in ("msgid", "msgid_plural"):
-                raise CatalogError(path, expect[0], f"{expect[1]} without msgstr")
-            if base == "msgid_plural" and not (expect and expect[1] == "msgid"):
-                raise CatalogError(path, lineno, "msgid_plural without msgid")
-            if base == "msgstr":
-                if not expect or expect[1] not in ("msgid", "msgid_plural", "msgstr"):
-                    raise CatalogError(path, lineno, "msgstr without msgid")
-                if expect[1] == "msgid" and keyword != "msgstr":
-                    raise CatalogError(path, lineno, "msgstr[n] without msgid_plural")
-                if expect[1] == "msgid_plural" and keyword == "msgstr":
-                    raise CatalogError(path, lineno, "msgid_plural needs msgstr[0], msgstr[1], ...")
-            expect = (lineno, base) if base != "msgctxt" else (lineno, "msgctxt")
-        out.append(f"{prefix}{keyword} {value}")
-    if expect and expect[1] in ("msgid", "msgid_plural", "msgctxt"):
-        raise CatalogError(path, expect[0], f"{expect[1]} without msgstr at the end of the file")
-    return out
+    return _unescape(body, path, lineno, codec) if "\\" in body else body
 
 
 def _normalise_comment(line: str) -> str:
-    """`#.foo` -> `#. foo` etc., which polib needs; translator comments keep their text."""
+    """`#.foo` -> `#. foo` etc.; translator comments keep their text."""
     if len(line) > 1 and line[1] in ".:,|":
         mark, rest = line[:2], line[2:]
         return f"{mark} {rest[1:] if rest.startswith(' ') else rest}" if rest.strip() else mark
     if line == "#" or line[1] == " ":
         return line
     return "# " + line[1:]
+
+
+def _transitions() -> dict[tuple[str, str], str]:
+    """Which line may follow which (gettext's order of an entry's parts), as polib's state machine has it:
+    (symbol of the line, state) -> next state. Translator comments before the first entry are the header's."""
+    every = ["st", "he", "gc", "oc", "fl", "ct", "pc", "pm", "pp", "tc", "ms", "mp", "mx", "mi"]
+    table: dict[tuple[str, str], str] = {}
+    for symbol, states, after in (
+            ("tc", ["st", "he"], "he"),
+            ("tc", ["gc", "oc", "fl", "tc", "pc", "pm", "pp", "ms", "mp", "mx", "mi"], "tc"),
+            ("gc", every, "gc"), ("oc", every, "oc"), ("fl", every, "fl"), ("pc", every, "pc"),
+            ("pm", every, "pm"), ("pp", every, "pp"),
+            ("ct", ["st", "he", "gc", "oc", "fl", "tc", "pc", "pm", "pp", "ms", "mx"], "ct"),
+            ("mi", ["st", "he", "gc", "oc", "fl", "ct", "tc", "pc", "pm", "pp", "ms", "mx"], "mi"),
+            ("mp", ["tc", "gc", "pc", "pm", "pp", "mi"], "mp"),
+            ("ms", ["mi", "mp", "tc"], "ms"),
+            ("mx", ["mi", "mx", "mp", "tc"], "mx"),
+            ("mc", ["ct", "mi", "mp", "ms", "mx", "pm", "pp", "pc"], "mc")):
+        for state in states:
+            table[(symbol, state)] = after
+    return table
+
+
+_NEXT = _transitions()
+_FIELD = {"msgctxt": "ct", "msgid": "mi", "msgstr": "ms", "msgid_plural": "mp"}
+_PREVIOUS_FIELD = {"msgctxt": "pc", "msgid": "pm", "msgid_plural": "pp"}
+_OUT_OF_ORDER = "syntax error: entry fields out of order (expected comments, msgctxt, msgid, msgid_plural, msgstr)"
+
+
+class _Disorder(Exception):
+    """A part of an entry where it cannot be (a msgstr before its msgid, ...): reported after the line checks,
+    which name a more precise problem anywhere in the file."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+class _Reader:
+    """One pass over a catalog's lines: each line checked (what polib alone would silently get wrong: an
+    unterminated string, an unknown escape, text after a string, a msgid without msgstr) and put into the entry
+    it belongs to. The entries are polib's, filled as polib's own parser fills them (the same fields, line numbers
+    and header), `#~|` previous strings of obsolete entries included (polib skips those)."""
+
+    def __init__(self, path: Path, codec: str):
+        self.path, self.codec = path, codec
+        self.po = polib.POFile(wrapwidth=WRAP_WIDTH, encoding="utf-8")
+        self.entry = polib.POEntry(linenum=0)
+        self.state = "st"
+        self.expect: tuple[int, str] | None = None  # (line, keyword) still waiting for its msgstr
+        self.plural = 0  # the msgstr[n] a continuation line extends
+        self.disorder: int | None = None  # the first line out of order: the rest is only checked
+
+    def step(self, symbol: str, lineno: int) -> None:
+        """Move to the next part of an entry; a part that starts a new entry closes the one before."""
+        after = _NEXT.get((symbol, self.state))
+        if after is None:
+            raise _Disorder(lineno)
+        if symbol in ("tc", "gc", "oc", "fl", "pp", "pm", "pc", "ct", "mi") and self.state in ("ms", "mx"):
+            self.po.append(self.entry)
+            self.entry = polib.POEntry(linenum=lineno)
+        if symbol != "mc":
+            self.state = after
+
+    def comment(self, line: str, lineno: int) -> None:
+        mark = line[:2]
+        if mark in ("#.", "#:", "#,") and len(line.split(None, 2)) <= 1:
+            return  # an empty `#.`, `#:` or `#,` carries nothing
+        if mark == "#.":
+            self.step("gc", lineno)
+            self.entry.comment = f"{self.entry.comment}\n{line[3:]}" if self.entry.comment else line[3:]
+        elif mark == "#:":
+            self.step("oc", lineno)
+            for occurrence in line[3:].split():
+                where, _, number = occurrence.rpartition(":")
+                self.entry.occurrences.append((where, number) if where and number.isdigit() else (occurrence, ""))
+        elif mark == "#,":
+            self.step("fl", lineno)
+            self.entry.flags += [flag.strip() for flag in line[3:].split(",")]
+        else:
+            text = line.lstrip("#")
+            text = text[1:] if text.startswith(" ") else text
+            if self.state in ("st", "he"):
+                self.step("tc", lineno)
+                self.po.header = f"{self.po.header}\n{text}" if self.po.header else text
+                return
+            self.step("tc", lineno)
+            self.entry.tcomment = f"{self.entry.tcomment}\n{text}" if self.entry.tcomment else text
+
+    def check_order(self, keyword: str, lineno: int) -> None:
+        """An entry's msgid needs its msgstr before anything else starts (checked before the order of parts)."""
+        base = "msgstr" if keyword.startswith("msgstr") else keyword
+        expect = self.expect
+        if base in ("msgid", "msgctxt") and expect and expect[1] in ("msgid", "msgid_plural"):
+            raise CatalogError(self.path, expect[0], f"{expect[1]} without msgstr")
+        if base == "msgid_plural" and not (expect and expect[1] == "msgid"):
+            raise CatalogError(self.path, lineno, "msgid_plural without msgid")
+        if base == "msgstr":
+            if not expect or expect[1] not in ("msgid", "msgid_plural", "msgstr"):
+                raise CatalogError(self.path, lineno, "msgstr without msgid")
+            if expect[1] == "msgid" and keyword != "msgstr":
+                raise CatalogError(self.path, lineno, "msgstr[n] without msgid_plural")
+            if expect[1] == "msgid_plural" and keyword == "msgstr":
+                raise CatalogError(self.path, lineno, "msgid_plural needs msgstr[0], msgstr[1], ...")
+        self.expect = (lineno, base)
+
+    def field(self, keyword: str, value: str, lineno: int, obsolete: bool) -> None:
+        entry = self.entry
+        if keyword.startswith("msgstr["):
+            self.step("mx", lineno)
+            self.plural = int(keyword[7])
+            entry.msgstr_plural[self.plural] = value
+            return
+        symbol = _FIELD[keyword]
+        self.step(symbol, lineno)
+        entry = self.entry  # a new entry when this line began one
+        if symbol == "ct":
+            entry.msgctxt = value
+        elif symbol == "mi":
+            entry.obsolete = int(obsolete)
+            entry.msgid = value
+        elif symbol == "mp":
+            entry.msgid_plural = value
+        else:
+            entry.msgstr = value
+
+    def previous(self, keyword: str, value: str, lineno: int) -> None:
+        symbol = _PREVIOUS_FIELD.get(keyword)
+        if symbol is None:  # `#| msgstr`: only sources have a previous version
+            raise _Disorder(lineno)
+        self.step(symbol, lineno)
+        setattr(self.entry, {"pc": "previous_msgctxt", "pm": "previous_msgid", "pp": "previous_msgid_plural"}[
+            symbol], value)
+
+    def continuation(self, value: str, lineno: int) -> None:
+        self.step("mc", lineno)
+        entry, state = self.entry, self.state
+        if state == "ct":
+            entry.msgctxt += value
+        elif state == "mi":
+            entry.msgid += value
+        elif state == "mp":
+            entry.msgid_plural += value
+        elif state == "ms":
+            entry.msgstr += value
+        elif state == "mx":
+            entry.msgstr_plural[self.plural] += value
+        elif state == "pp":
+            entry.previous_msgid_plural += value
+        elif state == "pm":
+            entry.previous_msgid += value
+        elif state == "pc":
+            entry.previous_msgctxt += value
+
+    def _build(self, part, *args) -> None:
+        """Put a line into its entry, until a line is out of order (then the lines are only checked)."""
+        if self.disorder is None:
+            try:
+                part(*args)
+            except _Disorder as exc:
+                self.disorder = exc.line
+
+    def read(self, lines: list[str]) -> polib.POFile:
+        path, codec = self.path, self.codec
+        last_is_comment = True  # the entry in progress is kept only if the file does not end in comments
+        for lineno, original in enumerate(lines, 1):
+            line = original.strip()
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:].strip()
+            if not line:
+                continue
+            obsolete = previous = False
+            if line[0] == "#":
+                mark = line[1:2]
+                if mark == "~":
+                    body = line[2:]
+                    if body.startswith("|"):
+                        previous, line = True, body[1:].strip()
+                    else:
+                        line = body.strip()
+                        obsolete = not line.startswith("#")  # "#~ #, fuzzy": a comment of an obsolete entry
+                elif mark == "|":
+                    previous, line = True, line[2:].strip()
+                if not line:  # a bare "#|", "#~" or "#~|" carries nothing
+                    continue
+                if line[0] == "#":
+                    line = _normalise_comment(line)
+                    if line.startswith("#|"):  # "#~ #| msgid ...": a previous string all the same
+                        previous, line = True, line[2:].strip()
+                        if not line:
+                            continue
+                    else:
+                        self._build(self.comment, line, lineno)
+                        last_is_comment = True
+                        continue
+            last_is_comment = previous
+            if line[0] == '"':
+                self._build(self.continuation, _string(line, path, lineno, codec), lineno)
+                continue
+            match = _KEYWORD.match(line)
+            if not match:
+                raise CatalogError(path, lineno, f"unexpected text {line[:40]!r}: a PO line starts with #, "
+                                                 "msgctxt, msgid, msgid_plural, msgstr or a quoted string")
+            keyword = match.group(1)
+            if match.group(2) is not None and int(match.group(2)) > 9:
+                raise CatalogError(path, lineno, f"plural form index {match.group(2)} is not supported (max 9)")
+            value = _string(line[match.end():], path, lineno, codec)
+            if previous:
+                self._build(self.previous, keyword, value, lineno)
+            else:
+                self.check_order(keyword, lineno)
+                self._build(self.field, keyword, value, lineno, obsolete)
+        if self.expect and self.expect[1] in ("msgid", "msgid_plural", "msgctxt"):
+            raise CatalogError(path, self.expect[0], f"{self.expect[1]} without msgstr at the end of the file")
+        if self.disorder is not None:
+            raise CatalogError(path, self.disorder, _OUT_OF_ORDER)
+        if not last_is_comment:
+            self.po.append(self.entry)
+        self._header()
+        return self.po
+
+    def _header(self) -> None:
+        """The entry with an empty msgid becomes the header fields, as polib does."""
+        po = self.po
+        found = [e for e in po if not e.obsolete and e.msgid == ""]
+        if not found:
+            return
+        header = found[0] if len(found) == 1 else next((e for e in reversed(found) if not e.msgctxt), found[0])
+        po.remove(header)
+        po.metadata_is_fuzzy = header.flags
+        key = None
+        for line in header.msgstr.splitlines():
+            try:
+                key, value = line.split(":", 1)
+                po.metadata[key] = value.strip()
+            except ValueError:
+                if key is not None:
+                    po.metadata[key] += "\n" + line.strip()
 
 
 def parse_po(data: bytes, path: Path) -> polib.POFile:
@@ -206,18 +394,7 @@ def parse_po(data: bytes, path: Path) -> polib.POFile:
         raise CatalogError(path, line, f"bytes that are not valid {codec} (declared charset)") from None
     crlf = text.count("\r\n")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    clean = _prescan(lines, path, codec)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".po", delete=False) as tmp:
-        tmp.write("\n".join(clean) + "\n")
-    try:
-        po = polib.pofile(tmp.name, encoding="utf-8", wrapwidth=WRAP_WIDTH)
-    except (OSError, ValueError, IndexError, KeyError) as exc:
-        match = _POLIB_LINE.search(str(exc))
-        line = int(match.group(1)) if match else 1
-        raise CatalogError(path, line, "syntax error: entry fields out of order "
-                                       "(expected comments, msgctxt, msgid, msgid_plural, msgstr)") from None
-    finally:
-        os.unlink(tmp.name)
+    po = _Reader(path, codec).read(lines)
     po.fpath = str(path)
     po.encoding = codec
     po.newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
