@@ -247,6 +247,7 @@ class Catalog:
         self._live = {(e.msgctxt, e.msgid): e for e in po if not e.obsolete}
         self._previous: tuple[Collection[str], _PreviousIndex] | None = None
         self._place: dict[Key, int] | None = None  # each live entry's place in the file
+        self._live_entries: list[polib.POEntry] | None = None  # the live entries in file order
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
@@ -306,22 +307,29 @@ class Catalog:
             self._place = {key: i for i, key in enumerate(self._live)}
         return self._place
 
+    def _in_order(self) -> list[polib.POEntry]:
+        if self._live_entries is None:
+            self._live_entries = list(self._live.values())
+        return self._live_entries
+
     def _at_position(self, keys: Sequence[Key], index: int, current: Collection[str]) -> polib.POEntry | None:
         """The sentence edited in place: between the same two kept neighbours (or the start or end), the old
         catalog had exactly one entry, now gone from the article, and the article has exactly this one."""
         if not keys:
             return None
-        before = next((i for i in range(index - 1, -1, -1) if keys[i] in self._live), None)
-        after = next((i for i in range(index + 1, len(keys)) if keys[i] in self._live), None)
-        if (before if before is not None else -1) != index - 1 or (after if after is not None else len(keys)) \
-                != index + 1:
+        # Its neighbours in the article are kept entries (or the start or end): checked in O(1), every entry of a
+        # big article asks.
+        before = index - 1 if index > 0 else None
+        after = index + 1 if index + 1 < len(keys) else None
+        if (before is not None and keys[before] not in self._live) or (after is not None
+                                                                      and keys[after] not in self._live):
             return None
         place = self._places()
         start = place[keys[before]] + 1 if before is not None else 0
         end = place[keys[after]] if after is not None else len(place)
         if end - start != 1:
             return None
-        entry = list(self._live.values())[start]
+        entry = self._in_order()[start]
         if entry.msgid in current or entry.msgid_plural or not entry.msgstr:
             return None
         return entry

@@ -190,7 +190,8 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
     """The names each article holds that the glossary does not: MT will render them unprotected."""
     from pipeline import candidates
 
-    return candidates.gaps([candidates.Sentence(relative(source.article.path, ws.root), segment.line, msgid)
+    names = {source.article.path: relative(source.article.path, ws.root) for source in prepared}
+    return candidates.gaps([candidates.Sentence(names[source.article.path], segment.line, msgid)
                             for source in prepared
                             for segment, (_, msgid) in zip(source.segments, source.keys, strict=True)], terms)
 

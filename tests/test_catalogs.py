@@ -718,3 +718,22 @@ def test_edit_saved_by_weblate_translate_toolkit_is_kept(tmp_path):
 def test_a_near_match_is_never_labelled_100_percent():
     assert cat.memory_provenance(99.96, "locales/ru/LC_MESSAGES/a.po") == "memory 99.9% (locales/ru/LC_MESSAGES/a.po)"
     assert cat.memory_provenance(100, "a.tmx") == "memory 100% (a.tmx)"
+
+
+def test_a_sentence_edited_in_place_is_offered_its_old_translation_whatever_the_score(tmp_path):
+    path = catalog_path(tmp_path, "ru", "visit")
+    old = [Draft(f"Sentence number {n} of the report.", None, [("a.md", str(n))], msgstr=f"Предложение {n}.",
+                 fuzzy=False) for n in range(4)]
+    update_catalog(path, "ru", old, project="p", now=NOW1)
+    catalog = Catalog.load(path)
+    keys = [(None, d.msgid) for d in old]
+    for index in range(4):  # each one rewritten beyond recognition, its neighbours kept (or the start or end)
+        edited = keys[:index] + [(None, "Completely different words.")] + keys[index + 1:]
+        current = {k[1] for k in edited}
+        found = catalog.previous_suggestion("Completely different words.", 75, current, edited, index)
+        assert found is not None and found.old_msgid == old[index].msgid and found.score < 75
+    # two neighbours rewritten: neither is "in place" any more
+    edited = [keys[0], (None, "Completely different words."), (None, "Other new words entirely."), keys[3]]
+    current = {k[1] for k in edited}
+    assert catalog.previous_suggestion("Completely different words.", 75, current, edited, 1) is None
+    assert catalog.previous_suggestion("Other new words entirely.", 75, current, edited, 2) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gettext
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import polib
@@ -16,6 +17,7 @@ _DIRECTIVE = re.compile(r"%(?:\d+\$)?[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfFgGaAcspn%]")
 
 
+@lru_cache(maxsize=64)  # a run asks for every catalog, with a handful of distinct headers
 def plural_forms_problem(value: str) -> str | None:
     """Why a Plural-Forms value is unusable, or None when msgfmt would accept it."""
     found = _HEADER.match(value or "")
