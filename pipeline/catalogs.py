@@ -71,6 +71,7 @@ class Draft:
     msgstr: str = ""  # empty: no proposal
     fuzzy: bool = True
     previous_msgid: str | None = None  # `#|` for fuzzy memory / previous-catalog suggestions
+    previous_msgctxt: str | None = None  # `#| msgctxt` of a memory match from another context
     # An untouched machine draft this proposal may replace: only when the live entry is still fuzzy and its msgstr
     # is exactly this text (a translator's edit is never replaced).
     replaces: str | None = None
@@ -432,7 +433,7 @@ def _apply_proposal(entry: polib.POEntry, draft: Draft) -> None:
     entry.msgstr = _fit_newlines(draft.msgid, draft.msgstr)
     _set_flag(entry, "fuzzy", draft.fuzzy)
     entry.previous_msgid = draft.previous_msgid if draft.fuzzy else None
-    entry.previous_msgctxt = None
+    entry.previous_msgctxt = draft.previous_msgctxt if draft.fuzzy else None
     entry.previous_msgid_plural = None
 
 

@@ -1031,24 +1031,37 @@ def tm_lookup(
     limit: int = typer.Option(5, "--limit", min=1, help="Most matches shown."),
     source_lang: str = typer.Option("en", "--source-lang", help="Source language."),
     include_machine: bool = typer.Option(False, "--include-machine", help="Also show machine drafts."),
+    context: str = typer.Option(None, "--context", metavar="MSGCTXT",
+                                help="The entry's msgctxt ('' for none): matches from another context score "
+                                     "0.95 of their similarity. Default: any context, no penalty."),
+    plural: str = typer.Option(None, "--plural", metavar="MSGID_PLURAL",
+                               help="Look up a plural entry (TEXT is its msgid): exact matches with their forms."),
     root: Path = RootOption,
     memory: str = MemoryOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Exact and fuzzy matches for TEXT, best first."""
     with _tm_memory(root, memory, must_exist=True) as tm:
-        matches = tm.lookup(text, lang, min_score=min_score, limit=limit, source_lang=source_lang,
-                                include_machine=include_machine)
+        if plural:
+            matches = [m for m in tm.lookup_plural(text, plural, lang, source_lang=source_lang,
+                                                   include_machine=include_machine, context=context)
+                       if m.score >= min_score][:limit]
+        else:
+            matches = tm.lookup(text, lang, min_score=min_score, limit=limit, source_lang=source_lang,
+                                include_machine=include_machine, context=context)
     if json_out:
         emit_json([{"source": m.source, "target": m.target, "score": round(m.score, 2), "origin": m.origin,
-                    "status": m.status} for m in matches])
+                    "status": m.status, "context": m.context,
+                    **({"plural": m.plural, "forms": m.forms} if m.plural else {})} for m in matches])
         return
     if not matches:
         typer.echo(f"no match scoring {min_score:g} or more")
         return
     for m in matches:
         flag = "" if m.status == "approved" else f" [{m.status}]"
-        typer.echo(f"{m.score:6.2f}  {m.source}\n        {m.target}{flag}\n"
+        where = f" [context: {m.context}]" if m.context else ""
+        target = "\n        ".join(f"{c}: {t}" for c, t in m.forms.items()) if m.plural else m.target
+        typer.echo(f"{m.score:6.2f}  {m.source}{where}\n        {target}{flag}\n"
                    f"        ({m.origin or 'no origin'})")
 
 

@@ -6,8 +6,9 @@ metadata (English names) and every `--langs` option come from here, so adding a 
 
 from __future__ import annotations
 
+import gettext
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.errors import LocatedError
@@ -62,6 +63,52 @@ def native_name(code: str) -> str:
 
 def plural_forms(code: str) -> str:
     return LANGUAGES[code].plural_forms if code in LANGUAGES else DEFAULT_PLURAL_FORMS
+
+
+# CLDR's plural rules for whole numbers (fractions never reach a catalog); gettext's indexes are mapped onto these.
+_CLDR_RULES: dict[str, Callable[[int], str]] = {
+    "en": lambda n: "one" if n == 1 else "other",
+    "kk": lambda n: "one" if n == 1 else "other",
+    "ru": lambda n: ("one" if n % 10 == 1 and n % 100 != 11 else
+                     "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many"),
+    "ar": lambda n: ("zero" if n == 0 else "one" if n == 1 else "two" if n == 2 else
+                     "few" if 3 <= n % 100 <= 10 else "many" if 11 <= n % 100 <= 99 else "other"),
+}
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")  # how CLDR lists categories
+
+
+def cldr_category(code: str, n: int) -> str:
+    """The CLDR plural category of the whole number n in language `code` (a KeyError for an unknown language)."""
+    return _CLDR_RULES[code](n)
+
+
+def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | None:
+    """The CLDR category of each gettext plural index of a catalog, read from its Plural-Forms header (the
+    language's own header when it has none), or None when the header's forms do not line up with CLDR's (e.g.
+    `nplurals=1` for Kazakh, which puts "one" and "other" into one form).
+
+    The header is evaluated with gettext's own C-expression reader on 0..999: each index must collect numbers of
+    one category only, and each category one index only.
+    """
+    if code not in _CLDR_RULES:
+        return None
+    header = (header or "").strip() or plural_forms(code)
+    if code in LANGUAGES and " ".join(header.split()) == " ".join(LANGUAGES[code].plural_forms.split()):
+        return LANGUAGES[code].plural_categories
+    found = re.search(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+)", header)
+    if not found:
+        return None
+    try:
+        nplurals, plural = int(found.group(1)), gettext.c2py(found.group(2).strip())
+    except (ValueError, SyntaxError):
+        return None
+    by_index: dict[int, set[str]] = {}
+    for n in range(1000):
+        by_index.setdefault(plural(n), set()).add(cldr_category(code, n))
+    if sorted(by_index) != list(range(nplurals)) or any(len(cats) != 1 for cats in by_index.values()):
+        return None
+    categories = tuple(next(iter(by_index[i])) for i in range(nplurals))
+    return categories if len(set(categories)) == nplurals else None
 
 
 def direction(code: str) -> str:

@@ -15,11 +15,13 @@ without touching the scoring, harvesting or TMX code.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -34,6 +36,7 @@ from pipeline.errors import CatalogError, MemoryImportError, TmxError
 from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
 from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
+from pipeline.languages import CLDR_ORDER, plural_categories_of
 from pipeline.segment import normalise as segment_normalise
 from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 
@@ -44,6 +47,16 @@ STATUSES = (APPROVED, MACHINE)
 # TMX <prop> types we write and read back, so that status and origin survive an export/import round trip.
 PROP_STATUS = "x-pipeline-status"
 PROP_ORIGIN = "x-pipeline-origin"
+PROP_CONTEXT = "x-pipeline-context"  # the msgctxt a unit was approved in
+PROP_PLURAL = "x-pipeline-plural"  # a plural entry's msgid_plural; its forms follow, one prop per CLDR category
+PROP_FORM = "x-pipeline-form-"  # + category: x-pipeline-form-one, x-pipeline-form-few, ...
+
+# A match whose context differs from the entry's is worth this much of its score (Weblate's factor): an exact
+# source in another context scores 95, below the same source in the same context, and is never taken as exact.
+CONTEXT_MISMATCH = 0.95
+# The contexts `catalogs.entry_keys` gives the 2nd, 3rd... repeat of a sentence within one article: a position,
+# not a meaning, so the memory treats them as no context.
+_REPEAT_CONTEXT = re.compile(r"occurrence [0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -56,16 +69,29 @@ class Unit:
     origin: str = ""
     created: str = ""  # ISO 8601 UTC; empty: now
     updated: str = ""  # ISO 8601 UTC; empty: now. Last time a source (catalog, TMX) confirmed the unit.
+    context: str = ""  # the msgctxt it was approved in ("" for none; see memory_context)
+    plural: str = ""  # a plural entry's msgid_plural; then `target` is its forms (plural_target)
+
+    @property
+    def forms(self) -> dict[str, str]:
+        """A plural unit's translations by CLDR category ({} for a singular one)."""
+        return plural_forms(self.target) if self.plural else {}
 
 
 @dataclass(frozen=True)
 class Match:
     source: str
     target: str
-    score: float  # 100 = exact; translate-toolkit's Levenshtein similarity otherwise
+    score: float  # 100 = exact, same context; translate-toolkit's similarity, x 0.95 for another context
     origin: str
     status: str = APPROVED
     updated: str = ""
+    context: str = ""
+    plural: str = ""
+
+    @property
+    def forms(self) -> dict[str, str]:
+        return plural_forms(self.target) if self.plural else {}
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,39 @@ class MemoryMigrationError(RuntimeError):
 
 
 
+def memory_context(msgctxt: str | None) -> str:
+    """The context a catalog entry's msgctxt gives its memory unit: "" for none and for the pipeline's own
+    "occurrence N" markers of repeated sentences (they say where, not what), the msgctxt itself otherwise."""
+    if not msgctxt or _REPEAT_CONTEXT.match(msgctxt):
+        return ""
+    return msgctxt
+
+
+def context_score(score: float, unit_context: str, context: str | None) -> float:
+    """A unit's score for an entry of `context` (None: any context, no penalty)."""
+    if context is None or unit_context == memory_context(context):
+        return score
+    return score * CONTEXT_MISMATCH
+
+
+def plural_target(forms: Mapping[str, str]) -> str:
+    """How a plural unit stores its forms: a JSON object keyed by CLDR category, in CLDR's order (so one entry's
+    forms always give one text, and one unit)."""
+    unknown = set(forms) - set(CLDR_ORDER)
+    if unknown:
+        raise ValueError(f"not CLDR plural categories: {', '.join(sorted(unknown))}")
+    return json.dumps({c: forms[c] for c in CLDR_ORDER if c in forms}, ensure_ascii=False)
+
+
+def plural_forms(target: str) -> dict[str, str]:
+    """A plural unit's forms by CLDR category."""
+    try:
+        forms = json.loads(target)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in forms.items()} if isinstance(forms, dict) else {}
+
+
 def normalise(text: str) -> str:
     """The lookup key: exactly what the segmenter makes a msgid (NFC, invisible and bidi characters dropped,
     whitespace collapsed), so a TMX unit matches the catalog entry of the same sentence. The original is kept."""
@@ -157,6 +216,8 @@ class StoredUnit:
     status: str
     origin: str
     updated: str
+    context: str = ""
+    plural: str = ""
 
 
 class MemoryStore(Protocol):
@@ -194,7 +255,7 @@ class MemoryStore(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 -- id = length << 32 | n: sources sort by length, then by arrival. A length window is an id range, which the
 -- FTS5 index honours while it reads its posting lists, and fuzzy ties break like translate-toolkit's matcher.
@@ -220,11 +281,13 @@ CREATE TABLE IF NOT EXISTS units (
     source_id INTEGER NOT NULL REFERENCES sources (id),
     target_lang TEXT NOT NULL,
     source TEXT,                     -- original source when it differs from the normalised one
-    target TEXT NOT NULL,            -- unique per (source_id, target_lang): upsert checks it
+    target TEXT NOT NULL,            -- unique per (source_id, target_lang, context, plural): upsert checks it
     status TEXT NOT NULL CHECK (status IN ('approved', 'machine')),
     origin TEXT NOT NULL,
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',  -- msgctxt (version 2)
+    plural TEXT NOT NULL DEFAULT ''    -- normalised msgid_plural; target holds the forms by category (version 2)
 );
 CREATE INDEX IF NOT EXISTS units_source ON units (source_id, target_lang);
 """
@@ -239,6 +302,11 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (origin, source_id, target_lang)
 ) WITHOUT ROWID;
 """
+# Each step takes a memory of one version to the next, in place: columns with defaults, nothing rewritten.
+_UPGRADES = {
+    1: ("ALTER TABLE units ADD COLUMN context TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE units ADD COLUMN plural TEXT NOT NULL DEFAULT ''"),
+}
 _LENGTH_SHIFT = 32
 
 
@@ -249,6 +317,13 @@ def _key(lang: str, text: str) -> int:
 
 def _id_range(min_len: int, max_len: int) -> tuple[int, int]:
     return max(min_len, 0) << _LENGTH_SHIFT, ((max_len + 1) << _LENGTH_SHIFT) - 1
+
+
+def seen_slot(target_lang: str, context: str, plural: str) -> str:
+    """The seen-table's language column for a unit: the language alone for a singular unit without context (as in
+    version 1), else language, context and msgid_plural joined by EOT (gettext's own msgctxt separator in .mo
+    files), so each context and plural entry of a catalog keeps its own record without a new key column."""
+    return target_lang if not context and not plural else f"{target_lang}\x04{context}\x04{plural}"
 
 
 class SQLiteStore:
@@ -274,7 +349,7 @@ class SQLiteStore:
         c = self._conn
         version = c.execute("PRAGMA user_version").fetchone()[0]
         has_tables = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'units'").fetchone()[0]
-        if has_tables and version != _SCHEMA_VERSION:
+        if has_tables and version != _SCHEMA_VERSION and version not in _UPGRADES:
             raise RuntimeError(f"{self.path}: memory schema {version}, expected {_SCHEMA_VERSION}; delete "
                                "the file and rebuild it with `pipeline tm import locales`")
         c.execute("PRAGMA journal_mode = WAL")
@@ -285,6 +360,8 @@ class SQLiteStore:
         # Lookups touch a few hundred scattered rows: mapped pages spare a read() per page.
         c.execute("PRAGMA mmap_size = 2147418112")
         c.executescript(_SEEN)
+        if has_tables and version != _SCHEMA_VERSION:
+            self._upgrade()
         if not has_tables:
             try:
                 c.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
@@ -293,6 +370,26 @@ class SQLiteStore:
                     c.execute("ROLLBACK")
                 raise RuntimeError(f"{self.path}: SQLite {sqlite3.sqlite_version} lacks the FTS5 trigram "
                                    f"tokenizer (needs 3.34+): {e}") from e
+
+    def _upgrade(self) -> None:
+        """An older memory is brought to this version in one transaction: all steps or none (another process
+        that got there first leaves nothing to do)."""
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            while version != _SCHEMA_VERSION:
+                if version not in _UPGRADES:
+                    raise RuntimeError(f"{self.path}: memory schema {version}, expected {_SCHEMA_VERSION}; delete "
+                                       "the file and rebuild it with `pipeline tm import locales`")
+                for step in _UPGRADES[version]:
+                    c.execute(step)
+                version += 1
+                c.execute(f"PRAGMA user_version = {version}")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def transaction(self):
@@ -339,16 +436,18 @@ class SQLiteStore:
                 if unit.origin and unit.status == APPROVED:
                     c.execute("INSERT OR REPLACE INTO seen (origin, source_id, target_lang, target_key) "
                               "VALUES (?, ?, ?, ?)",
-                              (unit.origin, sid, unit.target_lang, _key(unit.target_lang, unit.target)))
-                existing = c.execute("SELECT id, status, updated FROM units "
-                                     "WHERE source_id = ? AND target_lang = ? AND target = ?",
-                                     (sid, unit.target_lang, unit.target)).fetchone() if known else None
+                              (unit.origin, sid, seen_slot(unit.target_lang, unit.context, unit.plural),
+                               _key(unit.target_lang, unit.target)))
+                existing = c.execute("SELECT id, status, updated FROM units WHERE source_id = ? AND target_lang = ? "
+                                     "AND target = ? AND context = ? AND plural = ?",
+                                     (sid, unit.target_lang, unit.target, unit.context, unit.plural)
+                                     ).fetchone() if known else None
                 if existing is None:
                     original = None if unit.source == text else unit.source
                     c.execute("INSERT INTO units (source_id, target_lang, source, target, status, origin, "
-                              "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              "created, updated, context, plural) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               (sid, unit.target_lang, original, unit.target, unit.status, unit.origin,
-                               unit.created, unit.updated))
+                               unit.created, unit.updated, unit.context, unit.plural))
                     changed += 1
                     continue
                 uid, status, updated = existing
@@ -369,8 +468,9 @@ class SQLiteStore:
         """Is this a new statement of its origin (or a unit without one), not the same approval read again?"""
         if not unit.origin:
             return True
-        row = self._conn.execute("SELECT target_key FROM seen WHERE origin = ? AND source_id = ? "
-                                 "AND target_lang = ?", (unit.origin, sid, unit.target_lang)).fetchone()
+        row = self._conn.execute("SELECT target_key FROM seen WHERE origin = ? AND source_id = ? AND target_lang = ?",
+                                 (unit.origin, sid, seen_slot(unit.target_lang, unit.context, unit.plural))
+                                 ).fetchone()
         return row is None or row[0] != _key(unit.target_lang, unit.target)
 
     def _find_source(self, lang: str, text: str, key: int) -> int | None:
@@ -444,8 +544,8 @@ class SQLiteStore:
         if not source_ids:
             return []
         rows = self._conn.execute(
-            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
-            "FROM units u JOIN sources s ON s.id = u.source_id "
+            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated, u.context, "
+            "u.plural FROM units u JOIN sources s ON s.id = u.source_id "
             f"WHERE u.source_id IN ({','.join('?' * len(source_ids))}) AND u.target_lang = ? "
             f"AND u.status IN ({','.join('?' * len(statuses))}) "
             "ORDER BY u.status = 'approved' DESC, u.updated DESC, u.id DESC",
@@ -464,7 +564,7 @@ class SQLiteStore:
             args += list(target_langs)
         cur = self._conn.execute(
             "SELECT s.lang, u.target_lang, coalesce(u.source, s.text), u.target, u.status, u.origin, "
-            "u.created, u.updated FROM units u JOIN sources s ON s.id = u.source_id "
+            "u.created, u.updated, u.context, u.plural FROM units u JOIN sources s ON s.id = u.source_id "
             f"WHERE {' AND '.join(where)} "
             "ORDER BY u.id", args)
         for row in cur:
@@ -562,12 +662,19 @@ class Memory:
                 raise ValueError(f"unit status must be one of {STATUSES}, not {u.status!r}")
             source, target = u.source, u.target  # kept byte for byte; only the lookup key is normalised
             text = normalise(source)
+            plural = normalise(u.plural) if u.plural else ""
+            if plural:
+                forms = plural_forms(target)
+                if not forms or not all(f.strip() for f in forms.values()):
+                    continue
+                target = plural_target(forms)
             if not text or not target.strip():
                 continue
             stamp = u.updated or self._stamp()
             rows.append((text, replace(u, source_lang=lang_code(u.source_lang),
                                        target_lang=lang_code(u.target_lang), source=source, target=target,
-                                       created=u.created or stamp, updated=stamp)))
+                                       created=u.created or stamp, updated=stamp, context=u.context or "",
+                                       plural=plural)))
         return rows
 
     def add(self, units: list[Unit]) -> int:
@@ -581,49 +688,83 @@ class Memory:
 
     # ------------------------------------------------------------------ reading
 
-    def exact(self, text: str, target_lang: str, *, source_lang: str = "en",
-              include_machine: bool = False) -> Match | None:
-        """The best exact match (approved first, then the most recently confirmed), or None."""
+    def exact(self, text: str, target_lang: str, *, source_lang: str = "en", include_machine: bool = False,
+              context: str | None = None) -> Match | None:
+        """The best exact match (same context first, approved first, then the most recently confirmed), or None.
+        A match from another context scores 95 (`context` None: any context, all score 100)."""
         sid, found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang),
-                                 self._statuses(include_machine))
+                                 self._statuses(include_machine), context)
         return found[0] if found else None
 
-    def _exact(self, text: str, target_lang: str, source_lang: str,
-               statuses: Sequence[str]) -> tuple[int | None, list[Match]]:
+    def _exact(self, text: str, target_lang: str, source_lang: str, statuses: Sequence[str],
+               context: str | None = None, plural: str = "") -> tuple[int | None, list[Match]]:
+        """The source's id and its units of this plural (singular: ""), scored for the context, best first."""
         sid, units = self.store.exact_units(source_lang, text, target_lang, statuses)
-        return sid, [Match(u.source, u.target, 100.0, u.origin, u.status, u.updated) for u in units]
+        found = [self._match(u, 100.0, context) for u in units if u.plural == plural]
+        found.sort(key=lambda m: -m.score)  # stable: approved first, newest first within a score
+        return sid, found
+
+    @staticmethod
+    def _match(u: StoredUnit, score: float, context: str | None) -> Match:
+        return Match(u.source, u.target, context_score(score, u.context, context), u.origin, u.status, u.updated,
+                     u.context, u.plural)
 
     @staticmethod
     def _statuses(include_machine: bool) -> tuple[str, ...]:
         return STATUSES if include_machine else (APPROVED,)
 
     def lookup(self, text: str, target_lang: str, *, min_score: float = DEFAULT_MIN_SCORE, limit: int = 5,
-               source_lang: str = "en", include_machine: bool = False) -> list[Match]:
-        """Exact first, then fuzzy, best first; approved units only unless include_machine.
+               source_lang: str = "en", include_machine: bool = False, context: str | None = None) -> list[Match]:
+        """Singular matches, best first; approved units only unless include_machine.
 
-        Fuzzy ties are broken like translate-toolkit's matcher: the shorter source first, then the older one.
+        `context` is the entry's msgctxt: a unit approved in another context scores 0.95 of its similarity (an
+        exact source there: 95), as Weblate does; None looks up without regard to context. Fuzzy ties are broken
+        like translate-toolkit's matcher: the shorter source first, then the older one.
         """
         query = normalise(text)
         if limit <= 0 or not query:
             return []
         target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
         statuses = self._statuses(include_machine)
-        exact_id, matches = self._exact(query, target_lang, source_lang, statuses)
-        matches = matches[:limit]
-        if len(matches) >= limit or min_score > 100:
-            return matches
+        exact_id, found = self._exact(query, target_lang, source_lang, statuses, context)
+        matches = [m for m in found if m.score >= min(min_score, 100)]
+        if (len(matches) >= limit and matches[limit - 1].score >= 100) or min_score > 100:
+            return matches[:limit]
         ranked = self._fuzzy(query, source_lang, min_score, exclude=exact_id)
+
+        def settled(next_score: float) -> bool:
+            """Nothing scoring next_score or less can enter the best `limit` any more."""
+            return len(matches) >= limit and sorted((m.score for m in matches), reverse=True)[limit - 1] >= next_score
+
         for i in range(0, len(ranked), 50):
             chunk = ranked[i:i + 50]
+            if settled(chunk[0][2]):
+                break
             by_source: dict[int, list[StoredUnit]] = {}
             for u in self.store.units([sid for sid, _, _ in chunk], target_lang, statuses):
                 by_source.setdefault(u.source_id, []).append(u)
             for sid, _, score in chunk:
+                if settled(score):
+                    break
                 for u in by_source.get(sid, []):
-                    matches.append(Match(u.source, u.target, score, u.origin, u.status, u.updated))
-                    if len(matches) == limit:
-                        return matches
-        return matches
+                    if u.plural:
+                        continue
+                    match = self._match(u, score, context)
+                    if match.score >= min_score:
+                        matches.append(match)
+        matches.sort(key=lambda m: -m.score)  # stable: ties keep the order above
+        return matches[:limit]
+
+    def lookup_plural(self, msgid: str, msgid_plural: str, target_lang: str, *, source_lang: str = "en",
+                      include_machine: bool = False, context: str | None = None) -> list[Match]:
+        """Plural units of exactly this msgid and msgid_plural, best first (another context: 95); each match's
+        `forms` holds the translations by CLDR category."""
+        plural = normalise(msgid_plural)
+        if not plural:
+            return []
+        _, found = self._exact(normalise(msgid), lang_code(target_lang), lang_code(source_lang),
+                               self._statuses(include_machine), context, plural)
+        return found
 
     def _fuzzy(self, query: str, source_lang: str, min_score: float,
                exclude: int | None) -> list[tuple[int, str, float]]:
@@ -703,12 +844,24 @@ class Memory:
         # An approval is as new as the catalog file that holds it: harvesting an unchanged catalog again changes
         # nothing, and of two disagreeing approvals the one saved last comes first.
         saved = _iso_micros(path.stat().st_mtime_ns // 1000)
-        units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin, created=saved, updated=saved)
-                 for e in catalog
-                 if e.msgid and not e.obsolete and "fuzzy" not in e.flags and not e.msgid_plural
-                 and e.msgstr.strip()]
+        approved = [e for e in catalog if e.msgid and not e.obsolete and "fuzzy" not in e.flags]
+        units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin, saved, saved,
+                      memory_context(e.msgctxt))
+                 for e in approved if not e.msgid_plural and e.msgstr.strip()]
+        plurals = [e for e in approved if e.msgid_plural and e.msgstr_plural
+                   and all(v.strip() for v in e.msgstr_plural.values())]
+        skipped = 0
+        if plurals:
+            categories = plural_categories_of(catalog.metadata.get("Plural-Forms"), target_lang)
+            for e in plurals:
+                forms = catalog_forms(e.msgstr_plural, categories)
+                if forms is None:
+                    skipped += 1  # its forms cannot be told apart by category: nothing sure to reuse
+                    continue
+                units.append(Unit(source_lang, target_lang, e.msgid, plural_target(forms), APPROVED, origin, saved,
+                                  saved, memory_context(e.msgctxt), e.msgid_plural))
         rows = self._prepared(units)
-        return ImportReport(1, len(rows), self.store.upsert(rows), 0)
+        return ImportReport(1, len(rows), self.store.upsert(rows), skipped)
 
     def import_tmx(self, path: Path, *, source_lang: str | None = None,
                    origin_root: Path | None = None) -> int:
@@ -725,8 +878,19 @@ class Memory:
             status = pair.props.get(PROP_STATUS, APPROVED)
             if status not in STATUSES:
                 raise TmxError(path, pair.line, f"unknown {PROP_STATUS} {status!r}; use approved or machine")
-            batch.append(Unit(pair.source_lang, pair.target_lang, pair.source, pair.target, status,
-                              pair.props.get(PROP_ORIGIN) or origin, pair.created, pair.updated))
+            target, plural = pair.target, pair.props.get(PROP_PLURAL, "")
+            if plural:
+                forms = {kind[len(PROP_FORM):]: text for kind, text in pair.props.items() if kind.startswith(PROP_FORM)}
+                unknown = sorted(set(forms) - set(CLDR_ORDER))
+                if not forms or unknown:
+                    raise TmxError(path, pair.line, f"a plural unit ({PROP_PLURAL}) needs its forms as "
+                                                    f"{PROP_FORM}<category> props, categories of "
+                                                    f"{', '.join(CLDR_ORDER)}"
+                                                    + (f"; found {', '.join(unknown)}" if unknown else ""))
+                target = plural_target(forms)
+            batch.append(Unit(pair.source_lang, pair.target_lang, pair.source, target, status,
+                              pair.props.get(PROP_ORIGIN) or origin, pair.created, pair.updated,
+                              pair.props.get(PROP_CONTEXT, ""), plural))
             if len(batch) >= self.TMX_BATCH:
                 rows = self._prepared(batch)
                 read += len(rows)
@@ -741,14 +905,14 @@ class Memory:
                    include_machine: bool = False) -> int:
         """Write a TMX 1.4b file (one <tu> per unit), atomically; returns the number of units written.
 
-        Status and origin travel as <prop>s, so an export/import round trip keeps them."""
+        Status, origin and context travel as <prop>s, so an export/import round trip keeps them. A plural entry is
+        one <tu> too: its <seg>s are the msgid and the "one" form (what any TMX tool can reuse for the singular),
+        and props carry the msgid_plural and every form by CLDR category, which an import puts back together."""
         from pipeline import __version__
 
         langs = [lang_code(t) for t in target_langs] if target_langs else None
         units = self.store.iter_units(lang_code(source_lang), langs, self._statuses(include_machine))
-        pairs = (TmxPair(u.source_lang, u.target_lang, u.source, u.target,
-                         {PROP_STATUS: u.status, **({PROP_ORIGIN: u.origin} if u.origin else {})},
-                         u.created, u.updated) for u in units)
+        pairs = (_tmx_pair(u) for u in units)
         files.output_folder(path)
         return write_tmx(Path(path), pairs, source_lang=source_lang, created=_now(), tool="pipeline",
                          tool_version=__version__, original_format="pipeline-sqlite")
@@ -791,6 +955,27 @@ class Memory:
 
     def optimize(self) -> None:
         self.store.optimize()
+
+
+def _tmx_pair(u: Unit) -> TmxPair:
+    props = {PROP_STATUS: u.status, **({PROP_ORIGIN: u.origin} if u.origin else {}),
+             **({PROP_CONTEXT: u.context} if u.context else {})}
+    target = u.target
+    if u.plural:
+        forms = u.forms
+        props[PROP_PLURAL] = u.plural
+        props.update({PROP_FORM + category: text for category, text in forms.items()})
+        target = forms.get("one") or next(iter(forms.values()), "")
+    return TmxPair(u.source_lang, u.target_lang, u.source, target, props, u.created, u.updated)
+
+
+def catalog_forms(msgstr_plural: Mapping[int, str], categories: Sequence[str] | None) -> dict[str, str] | None:
+    """msgstr[n] by the CLDR category of index n (`categories`: plural_categories_of the catalog), or None when
+    the entry's forms do not match the catalog's Plural-Forms."""
+    by_index = {int(n): text for n, text in msgstr_plural.items()}
+    if categories is None or sorted(by_index) != list(range(len(categories))):
+        return None
+    return {categories[n]: by_index[n] for n in sorted(by_index)}
 
 
 def default_path(root: Path) -> Path:

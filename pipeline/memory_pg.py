@@ -27,9 +27,10 @@ from pipeline.memory import (
     StoredUnit,
     Unit,
     _key,
+    seen_slot,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMES = ("postgresql://", "postgres://")
 _LENGTH_SHIFT = 40  # id = length << 40 | arrival: sorts by length, then arrival, like the SQLite store's ids
 _WRITE_LOCK = 0x706970656C696E65  # "pipeline": the advisory lock every writer takes for its transaction
@@ -65,11 +66,13 @@ CREATE TABLE IF NOT EXISTS tm_units (
     target_lang text NOT NULL,
     source text,                     -- original source when it differs from the normalised one
     target text NOT NULL,
-    target_digest bytea NOT NULL,    -- blake2b-128 of the target: one unit per (source, language, target)
+    target_digest bytea NOT NULL,    -- _unit_digest: one unit per (source, language, target, context, plural)
     status text NOT NULL CHECK (status IN ('approved', 'machine')),
     origin text NOT NULL,
     created text NOT NULL,
     updated text NOT NULL,
+    context text NOT NULL DEFAULT '',  -- msgctxt (version 2)
+    plural text NOT NULL DEFAULT '',   -- normalised msgid_plural; target holds the forms by category (version 2)
     UNIQUE (source_id, target_lang, target_digest)
 );
 -- sources per length: how big a lookup's length window is, without counting rows
@@ -86,6 +89,11 @@ CREATE TABLE IF NOT EXISTS tm_seen (
     PRIMARY KEY (origin, source_id, target_lang)
 );
 """
+# Each step takes a memory of one version to the next, in place (new columns with defaults: no row is rewritten).
+_UPGRADES = {
+    1: "ALTER TABLE tm_units ADD COLUMN IF NOT EXISTS context text NOT NULL DEFAULT '', "
+       "ADD COLUMN IF NOT EXISTS plural text NOT NULL DEFAULT ''",
+}
 _TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_lengths", "tm_units", "tm_seen")
 
 
@@ -133,6 +141,12 @@ def _scrub(message: str, url: str) -> str:
 
 def _digest(*parts: str) -> bytes:
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).digest()
+
+
+def _unit_digest(target: str, context: str, plural: str) -> bytes:
+    """A unit's identity within its source and language. A singular unit without context hashes its target alone,
+    as version 1 did, so upgrading an older memory rewrites no row."""
+    return _digest(target) if not context and not plural else _digest(target, context, plural)
 
 
 def _index_grams(text: str) -> dict[str, tuple[int, str]]:
@@ -220,11 +234,34 @@ class PostgresStore:
                 raise MemoryUnavailable(f"{self.path}: cannot create the memory tables: "
                                         f"{_scrub(str(e), self.url)}") from None
             version = self._version()
+        if version in _UPGRADES:
+            version = self._upgrade()
         if version != SCHEMA_VERSION:
             raise MemorySchemaError(
                 f"{self.path} holds a translation memory of schema version {version}; this pipeline reads version "
                 f"{SCHEMA_VERSION}. Copy it into a new database with `pipeline tm migrate --memory "
                 f"{self.path} --to NEW_URL_OR_FILE` run by the pipeline version that wrote it, or upgrade this one")
+
+    def _upgrade(self) -> int | None:
+        """Bring an older memory to this version in one transaction (all steps or none), while no one writes."""
+        psycopg = self._psycopg
+        c = self._conn
+        try:
+            with c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
+                c.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+                version = self._version()
+                while version in _UPGRADES:
+                    c.execute(_UPGRADES[version])
+                    version += 1
+                    c.execute("UPDATE tm_meta SET value = %s WHERE name = 'schema_version'", (str(version),))
+        except psycopg.errors.InsufficientPrivilege as e:
+            raise MemorySchemaError(
+                f"{self.path} holds a translation memory of schema version {self._version()}, which this pipeline "
+                f"upgrades to {SCHEMA_VERSION} in place, but may not ({_scrub(str(e), self.url)}): ask the tables' "
+                "owner to open it once with this pipeline, or copy it into a new database with `pipeline tm "
+                f"migrate --memory {self.path} --to NEW_URL_OR_FILE`") from None
+        return self._version()
 
     def _version(self) -> int | None:
         row = self._conn.execute("SELECT to_regclass('tm_meta') IS NOT NULL").fetchone()
@@ -306,7 +343,8 @@ class PostgresStore:
             known = set(sids) - {d for _, _, d in new_sources}
 
             # State of the units and seen rows this batch touches, then the rules, row by row.
-            keys = {(sids[digests[(u.source_lang, text)]], u.target_lang, _digest(u.target)) for text, u in rows}
+            keys = {(sids[digests[(u.source_lang, text)]], u.target_lang, _unit_digest(u.target, u.context, u.plural))
+                    for text, u in rows}
             units: dict[tuple[int, str, bytes], list] = {}
             if known:
                 for uid, sid, lang, tdigest, status, updated in c.execute(
@@ -315,8 +353,8 @@ class PostgresStore:
                         "ON u.source_id = k.s AND u.target_lang = k.l AND u.target_digest = k.d",
                         ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])):
                     units[(sid, lang, bytes(tdigest))] = [uid, status, None, updated, False]
-            seen_keys = {(u.origin, sids[digests[(u.source_lang, text)]], u.target_lang) for text, u in rows
-                         if u.origin}
+            seen_keys = {(u.origin, sids[digests[(u.source_lang, text)]], seen_slot(u.target_lang, u.context, u.plural))
+                         for text, u in rows if u.origin}
             seen: dict[tuple[str, int, str], int] = {}
             if known and seen_keys:
                 for origin, sid, lang, tkey in c.execute(
@@ -332,17 +370,18 @@ class PostgresStore:
             for text, unit in rows:
                 sid = sids[digests[(unit.source_lang, text)]]
                 target_key = _key(unit.target_lang, unit.target)
-                fresh = not unit.origin or seen.get((unit.origin, sid, unit.target_lang)) != target_key
+                slot = seen_slot(unit.target_lang, unit.context, unit.plural)
+                fresh = not unit.origin or seen.get((unit.origin, sid, slot)) != target_key
                 if unit.origin and unit.status == APPROVED:
-                    seen[(unit.origin, sid, unit.target_lang)] = target_key
-                    seen_writes[(unit.origin, sid, unit.target_lang)] = target_key
-                ukey = (sid, unit.target_lang, _digest(unit.target))
+                    seen[(unit.origin, sid, slot)] = target_key
+                    seen_writes[(unit.origin, sid, slot)] = target_key
+                ukey = (sid, unit.target_lang, _unit_digest(unit.target, unit.context, unit.plural))
                 existing = units.get(ukey)
                 if existing is None:
                     original = None if unit.source == text else unit.source
                     pending[ukey] = len(inserts)
                     inserts.append((sid, unit.target_lang, original, unit.target, ukey[2], unit.status,
-                                    unit.origin, unit.created, unit.updated))
+                                    unit.origin, unit.created, unit.updated, unit.context, unit.plural))
                     units[ukey] = [None, unit.status, None, unit.updated, False]
                     changed += 1
                     continue
@@ -355,12 +394,13 @@ class PostgresStore:
                     if uid is None:  # first met earlier in this batch: rewrite its pending row
                         i = pending[ukey]
                         first = inserts[i]
-                        inserts[i] = first[:5] + (unit.status, unit.origin, first[7], max(updated, unit.updated))
+                        inserts[i] = first[:5] + (unit.status, unit.origin, first[7], max(updated, unit.updated),
+                                                  *first[9:])
                     changed += upgraded
 
             if inserts:
                 with c.cursor().copy("COPY tm_units (source_id, target_lang, source, target, target_digest, status, "
-                                     "origin, created, updated) FROM STDIN") as copy:
+                                     "origin, created, updated, context, plural) FROM STDIN") as copy:
                     for row in inserts:
                         copy.write_row(row)
             updates = [(uid, status, origin, updated) for uid, status, origin, updated, dirty in units.values()
@@ -407,7 +447,7 @@ class PostgresStore:
     def exact_units(self, lang: str, text: str, target_lang: str,
                     statuses: Sequence[str]) -> tuple[int | None, list[StoredUnit]]:
         rows = self._conn.execute(
-            "SELECT s.id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
+            "SELECT s.id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated, u.context, u.plural "
             "FROM tm_sources s LEFT JOIN tm_units u ON u.source_id = s.id AND u.target_lang = %s "
             "AND u.status = ANY(%s) WHERE s.digest = %s "
             "ORDER BY u.status = 'approved' DESC, u.updated COLLATE \"C\" DESC, u.id DESC",
@@ -504,8 +544,8 @@ class PostgresStore:
         if not source_ids:
             return []
         rows = self._conn.execute(
-            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated "
-            "FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
+            "SELECT u.source_id, coalesce(u.source, s.text), u.target, u.status, u.origin, u.updated, u.context, "
+            "u.plural FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
             "WHERE u.source_id = ANY(%s) AND u.target_lang = %s AND u.status = ANY(%s) "
             "ORDER BY u.status = 'approved' DESC, u.updated COLLATE \"C\" DESC, u.id DESC",
             (list(source_ids), target_lang, list(statuses))).fetchall()
@@ -522,7 +562,7 @@ class PostgresStore:
             where.append("u.target_lang = ANY(%s)")
             args.append(list(target_langs))
         sql = ("SELECT s.lang, u.target_lang, coalesce(u.source, s.text), u.target, u.status, u.origin, "
-               f"u.created, u.updated FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
+               f"u.created, u.updated, u.context, u.plural FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
                f"WHERE {' AND '.join(where)} ORDER BY u.id")
         yield from (Unit(*row) for row in self._stream(sql, args))
 

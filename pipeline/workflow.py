@@ -347,11 +347,12 @@ def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) ->
     return any(m.status == memory.MACHINE and m.score >= 100 and m.target == target for m in found)
 
 
-def _memory_matches(tm: memory.Memory, lang: str, msgid: str,
-                    min_score: float) -> tuple[memory.Match | None, list[str], memory.Match | None]:
+def _memory_matches(tm: memory.Memory, lang: str, msgid: str, min_score: float,
+                    msgctxt: str | None) -> tuple[memory.Match | None, list[str], memory.Match | None]:
     """One lookup: the newest approved exact match, the other approved translations of the same sentence that
-    disagree with it, and the best fuzzy match."""
-    found = tm.lookup(msgid, lang, min_score=min_score, limit=10)
+    disagree with it, and the best fuzzy match. Exact means the same context too: the same sentence approved in
+    another msgctxt scores 95 and is only a fuzzy suggestion."""
+    found = tm.lookup(msgid, lang, min_score=min_score, limit=10, context=msgctxt or "")
     exact = [m for m in found if m.score >= 100]
     fuzzy = next((m for m in found if m.score < 100), None)
     if not exact:
@@ -377,7 +378,7 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
     its provenance note says so (so a memory rebuilt from the catalogs still knows), or the memory recorded it as
     the engine's output; any edit by a translator makes it theirs, and it is kept.
     """
-    approved, others, _ = _memory_matches(tm, lang, draft.msgid, 100)
+    approved, others, _ = _memory_matches(tm, lang, draft.msgid, 100, draft.msgctxt)
     if approved is None or approved.target == existing.msgstr:
         return False
     if not (existing.machine or _is_machine_draft(tm, lang, draft.msgid, existing.msgstr)):
@@ -396,7 +397,7 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
     the changed sentence goes to the engine afresh.
     """
     current, keys, index = place
-    exact, others, best = _memory_matches(tm, lang, draft.msgid, options.min_score)
+    exact, others, best = _memory_matches(tm, lang, draft.msgid, options.min_score, draft.msgctxt)
     if exact is not None:
         _reuse_exact(options, draft, exact, others)
         entry_report.memory_exact += 1
@@ -408,6 +409,8 @@ def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, cat
     in_place = previous is not None and previous.score < options.min_score  # only its position recommends it
     if best is not None and not in_place and (previous is None or best.score >= previous.score):
         draft.msgstr, draft.fuzzy, draft.previous_msgid = best.target, True, best.source
+        if best.context != memory.memory_context(draft.msgctxt):
+            draft.previous_msgctxt = best.context or None
         draft.comments.append(catalogs.provenance_line(catalogs.memory_provenance(best.score, best.origin)))
         entry_report.memory_fuzzy += 1
         return True

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import random
+import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,6 +20,7 @@ from pipeline.cli import app
 from pipeline.memory import (
     APPROVED,
     MACHINE,
+    STATUSES,
     Memory,
     MemoryImportError,
     SQLiteStore,
@@ -27,6 +29,7 @@ from pipeline.memory import (
     default_path,
     lang_code,
     normalise,
+    plural_target,
     similarity,
 )
 from pipeline.memory_pg import PostgresStore
@@ -222,14 +225,16 @@ msgstr[2] "%d религий"
 def test_harvest_takes_approved_entries_only(tmp_path, memory):
     root = tmp_path / "ws"
     write_catalog(root / "locales" / "ru" / "LC_MESSAGES" / "article.po", ENTRIES)
-    assert memory.import_catalogs(root / "locales", origin_root=root) == 2
-    units = {(u.source, u.target, u.target_lang, u.origin)
+    assert memory.import_catalogs(root / "locales", origin_root=root) == 3
+    units = {(u.source, u.target, u.target_lang, u.origin, u.context, u.plural)
              for u in memory.store.iter_units(None, None, (APPROVED, MACHINE))}
     assert units == {
         ("The mufti met the ambassador in Astana.", "Муфтий встретился с послом в Астане.", "ru",
-         "locales/ru/LC_MESSAGES/article.po"),
+         "locales/ru/LC_MESSAGES/article.po", "", ""),
         ("The ministry welcomed the delegation.", "Министерство приветствовало делегацию.", "ru",
-         "locales/ru/LC_MESSAGES/article.po"),
+         "locales/ru/LC_MESSAGES/article.po", "repeat", ""),
+        ("One religion", '{"one": "%d религия", "few": "%d религии", "many": "%d религий"}', "ru",
+         "locales/ru/LC_MESSAGES/article.po", "", "%d religions"),
     }
     for skipped in ("The congress opened on Monday.", "Nobody translated this one.", "An obsolete sentence."):
         assert memory.lookup(skipped, "ru", min_score=100) == []
@@ -437,7 +442,7 @@ def test_cli_import_lookup_stats_export(tmp_path, shared):
                                  "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["files"], report["added"]) == (2, 2 + 60)
+    assert (report["files"], report["added"]) == (2, 3 + 60)  # 2 sentences and a plural entry
     assert default_path(root).exists()
 
     result = runner.invoke(app, ["tm", "lookup", "The mufti met the ambassadors in Astana.", "--lang", "ru",
@@ -458,16 +463,16 @@ def test_cli_import_lookup_stats_export(tmp_path, shared):
 
     result = runner.invoke(app, ["tm", "stats", "--root", str(root), "--json"])
     stats = json.loads(result.stdout)
-    assert stats["units"] == stats["approved"] == 62
-    assert {(p["target_lang"], p["approved"]) for p in stats["pairs"]} == {("ar", 20), ("kk", 20), ("ru", 22)}
-    assert "en -> ru: 22 approved" in runner.invoke(app, ["tm", "stats", "--root", str(root)]).stdout
+    assert stats["units"] == stats["approved"] == 63
+    assert {(p["target_lang"], p["approved"]) for p in stats["pairs"]} == {("ar", 20), ("kk", 20), ("ru", 23)}
+    assert "en -> ru: 23 approved" in runner.invoke(app, ["tm", "stats", "--root", str(root)]).stdout
 
     out = tmp_path / "out.tmx"
     result = runner.invoke(app, ["tm", "export", "--format", "tmx", str(out), "--lang", "ru",
                                  "--root", str(root), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["units"] == 22
-    assert len(tmx.tmxfile(out.open("rb")).units) == 22
+    assert json.loads(result.stdout)["units"] == 23
+    assert len(tmx.tmxfile(out.open("rb")).units) == 23
     result = runner.invoke(app, ["tm", "export", "--format", "xliff", str(out), "--root", str(root)])
     assert result.exit_code != 0 and "tmx" in result.output
 
@@ -483,7 +488,7 @@ def test_cli_import_of_malformed_tmx_exits_non_zero_and_keeps_the_memory(tmp_pat
     assert result.exit_code != 0
     assert "bad.tmx:5:" in result.output and "nothing was imported" in result.output
     result = runner.invoke(app, ["tm", "stats", "--root", str(root), "--json"])
-    assert json.loads(result.stdout)["units"] == 2
+    assert json.loads(result.stdout)["units"] == 3
     result = runner.invoke(app, ["tm", "import", str(tmp_path / "nope"), "--root", str(root)])
     assert result.exit_code != 0 and "no such file" in result.output
 
@@ -518,3 +523,193 @@ def test_a_catalog_rewritten_with_the_same_approval_does_not_overtake_a_newer_on
     os.utime(older, ns=(1_900_000_000_000_000_000,) * 2)
     memory.import_catalogs(tmp_path / "locales")
     assert memory.exact(SENTENCE, "ru").target == "Y"
+
+
+# ------------------------------------------------------------------------------------------ plurals and contexts
+
+PLURAL_FORMS = {  # a plural entry's translations, in each language's standard gettext index order
+    "kk": (("one", "other"), ("{n} мақала", "{n} мақалалар")),
+    "ru": (("one", "few", "many"), ("{n} статья", "{n} статьи", "{n} статей")),
+    "ar": (("zero", "one", "two", "few", "many", "other"),
+           ("لا مقالات", "مقالة واحدة", "مقالتان", "{n} مقالات", "{n} مقالة", "{n} مقالةً")),
+}
+
+
+def plural_entry(forms, msgctxt: str | None = None, flags: str = "") -> str:
+    lines = [f"#, {flags}"] if flags else []
+    lines += [f'msgctxt "{msgctxt}"'] if msgctxt else []
+    lines += ['msgid "{n} article"', 'msgid_plural "{n} articles"']
+    lines += [f'msgstr[{i}] "{form}"' for i, form in enumerate(forms)]
+    return "\n".join(lines) + "\n"
+
+
+def with_plural_forms(path: Path, header: str) -> Path:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"Language:', f'"Plural-Forms: {header}\\n"\n"Language:', 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
+def test_plural_entries_are_harvested_with_their_forms_by_cldr_category(tmp_path, memory, lang):
+    categories, forms = PLURAL_FORMS[lang]
+    write_catalog(tmp_path / "locales" / lang / "LC_MESSAGES" / "site.po", plural_entry(forms), language=lang)
+    assert memory.import_catalogs(tmp_path / "locales") == 1
+    (unit,) = memory.store.iter_units(None, None, (APPROVED,))
+    assert (unit.source, unit.plural, unit.target_lang) == ("{n} article", "{n} articles", lang)
+    assert unit.forms == dict(zip(categories, forms, strict=True)) and len(unit.forms) == {"kk": 2, "ru": 3,
+                                                                                          "ar": 6}[lang]
+    (match,) = memory.lookup_plural("{n} article", "{n} articles", lang)
+    assert match.score == 100 and match.forms == unit.forms
+    assert memory.lookup("{n} article", lang, min_score=0) == [], "a singular lookup never gets a plural's forms"
+    assert memory.lookup_plural("{n} article", "{n} items", lang) == []
+    assert memory.lookup_plural("{n} article", "{n} articles", "kk" if lang != "kk" else "ru") == []
+
+
+def test_plural_forms_are_aligned_by_the_catalogs_own_plural_forms_expression(tmp_path, memory):
+    # the same Kazakh forms, indexed the other way round by an unusual (but valid) header
+    path = write_catalog(tmp_path / "locales" / "kk" / "LC_MESSAGES" / "odd.po",
+                         plural_entry(("{n} мақалалар", "{n} мақала")), language="kk")
+    with_plural_forms(path, "nplurals=2; plural=(n == 1 ? 1 : 0);")
+    memory.import_catalogs(tmp_path / "locales")
+    (match,) = memory.lookup_plural("{n} article", "{n} articles", "kk")
+    assert match.forms == {"one": "{n} мақала", "other": "{n} мақалалар"}
+
+
+def test_plural_forms_that_do_not_line_up_with_cldr_are_not_harvested(tmp_path, memory):
+    path = write_catalog(tmp_path / "locales" / "kk" / "LC_MESSAGES" / "one-form.po",
+                         plural_entry(("{n} мақала",)), language="kk")
+    with_plural_forms(path, "nplurals=1; plural=0;")  # "one" and "other" in one form: which is which?
+    report = memory.import_path(tmp_path / "locales", tmx=False)
+    assert (report.added, report.skipped) == (0, 1)
+    ru = write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "short.po",
+                       plural_entry(("{n} статья", "{n} статьи")))  # 2 forms where Russian needs 3
+    assert memory.import_path(ru, tmx=False).skipped == 1
+    assert memory.stats().units == 0
+
+
+def test_fuzzy_or_partly_translated_plural_entries_are_not_harvested(tmp_path, memory):
+    entries = plural_entry(PLURAL_FORMS["ru"][1], flags="fuzzy") + "\n" + plural_entry(
+        ("{n} статья", "", "{n} статей"), msgctxt="partly")
+    write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po", entries)
+    assert memory.import_catalogs(tmp_path / "locales") == 0
+
+
+def test_msgctxt_is_kept_and_a_context_mismatch_costs_five_percent(tmp_path, memory):
+    write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "ui.po",
+                  'msgctxt "month"\nmsgid "May"\nmsgstr "Май"\n\nmsgctxt "verb"\nmsgid "May"\nmsgstr "Может"\n')
+    assert memory.import_catalogs(tmp_path / "locales") == 2
+    assert {(u.context, u.target) for u in memory.store.iter_units(None, None, (APPROVED,))} == {
+        ("month", "Май"), ("verb", "Может")}
+    verb = memory.lookup("May", "ru", context="verb")
+    assert [(m.target, m.score, m.context) for m in verb] == [("Может", 100, "verb"), ("Май", 95, "month")]
+    # an entry without msgctxt: both are from another context, so neither is exact
+    assert [m.score for m in memory.lookup("May", "ru", context="")] == [95, 95]
+    assert memory.lookup("May", "ru", context="", min_score=100) == []
+    assert memory.exact("May", "ru", context="").score == 95
+    # no context given: context is not asked about
+    assert [m.score for m in memory.lookup("May", "ru")] == [100, 100]
+
+
+def test_the_context_penalty_multiplies_fuzzy_scores_and_reorders(memory):
+    memory.add([Unit("en", "ru", SENTENCE, RU, context="caption"),
+                Unit("en", "ru", CHANGED, "Другой перевод.")])
+    near = SENTENCE.replace("Monday", "Sunday")
+    found = memory.lookup(near, "ru", context="caption", min_score=50)
+    assert found[0].target == RU and found[0].score == pytest.approx(similarity(near, SENTENCE))
+    assert found[1].score == pytest.approx(similarity(near, CHANGED) * 0.95)
+    # without the caption context the exact source drops to 95 and a same-context source above 95 overtakes it
+    close = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday!"
+    memory.add([Unit("en", "ru", close, "Близкий перевод.")])
+    assert 95 < similarity(SENTENCE, close) < 100
+    found = memory.lookup(SENTENCE, "ru", context="", min_score=50)
+    assert [m.target for m in found[:2]] == ["Близкий перевод.", RU] and found[1].score == 95
+    # a penalty that pushes a fuzzy match under the threshold drops it
+    assert similarity(near, SENTENCE) * 0.95 < 95 < similarity(near, SENTENCE)
+    assert RU not in [m.target for m in memory.lookup(near, "ru", context="", min_score=95)]
+    assert memory.lookup(near, "ru", context="caption", min_score=95)[0].target == RU
+
+
+def test_the_pipelines_repeat_markers_are_no_context(tmp_path, memory):
+    write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
+                  f'msgctxt "occurrence 2"\nmsgid "{SENTENCE}"\nmsgstr "{RU}"\n')
+    memory.import_catalogs(tmp_path / "locales")
+    (unit,) = memory.store.iter_units(None, None, (APPROVED,))
+    assert unit.context == ""
+    assert memory.lookup(SENTENCE, "ru", context="")[0].score == 100
+    assert memory.lookup(SENTENCE, "ru", context="occurrence 3")[0].score == 100
+
+
+def test_contexts_and_plural_entries_round_trip_through_tmx(tmp_path, open_memory):
+    with open_memory("a") as a:
+        a.add([Unit("en", "ru", "May", "Май", context="month"), Unit("en", "ru", "May", "Может", context="verb"),
+               Unit("en", "ar", "{n} article", plural_target(dict(zip(*PLURAL_FORMS["ar"], strict=True))),
+                    context="counter", plural="{n} articles"),
+               Unit("en", "ru", "{n} article", plural_target(dict(zip(*PLURAL_FORMS["ru"], strict=True))),
+                    plural="{n} articles")])
+        out = tmp_path / "out.tmx"
+        assert a.export_tmx(out) == 4
+        before = sorted((u.target_lang, u.source, u.target, u.context, u.plural)
+                        for u in a.store.iter_units(None, None, STATUSES))
+    with open_memory("b") as b:
+        assert b.import_tmx(out) == 4
+        after = sorted((u.target_lang, u.source, u.target, u.context, u.plural)
+                       for u in b.store.iter_units(None, None, STATUSES))
+        assert after == before
+        (ar,) = b.lookup_plural("{n} article", "{n} articles", "ar", context="counter")
+        assert ar.score == 100 and list(ar.forms) == list(PLURAL_FORMS["ar"][0])
+    # another tool sees a plural entry as its singular pair: the msgid and the "one" form
+    units = {(u.source, u.target) for u in tmx.tmxfile(out.open("rb")).units}
+    assert ("{n} article", "{n} статья") in units and ("{n} article", "مقالة واحدة") in units
+
+
+def test_a_tmx_plural_unit_without_its_forms_is_refused_with_its_line(tmp_path, memory):
+    bad = tmp_path / "bad.tmx"
+    bad.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
+                   '<tu><prop type="x-pipeline-plural">{n} articles</prop>'
+                   '<prop type="x-pipeline-form-lots">x</prop>\n'
+                   '<tuv xml:lang="en"><seg>{n} article</seg></tuv><tuv xml:lang="ru"><seg>x</seg></tuv></tu>\n'
+                   '</body></tmx>\n', encoding="utf-8")
+    with pytest.raises(TmxError, match="lots") as err:
+        memory.import_tmx(bad)
+    assert err.value.line == 3 and memory.stats().units == 0
+
+
+def test_a_version_1_memory_file_is_upgraded_in_place_and_keeps_everything(tmp_path):
+    path = tmp_path / "memory.sqlite"
+    path.write_bytes((Path(__file__).parent / "data" / "memory" / "memory-v1.sqlite").read_bytes())
+    with Memory.open(path) as m:
+        stats = m.stats()
+        assert (stats.units, stats.approved, stats.machine, stats.sources) == (4, 3, 1, 3)
+        units = list(m.store.iter_units(None, None, STATUSES))
+        assert {(u.context, u.plural) for u in units} == {("", "")}
+        assert {u.origin for u in units} == {"locales/ru/LC_MESSAGES/a.po", "locales/kk/LC_MESSAGES/a.po",
+                                             "argos en→ru 1.9", "shared.tmx"}
+        found = m.exact("The Grand Mufti met the Ambassador of Egypt on Monday.", "ru", context="")
+        assert (found.target, found.score, found.updated) == (
+            "Верховный муфтий встретился с послом Египта в понедельник.", 100, "2026-01-02T03:04:05.000000Z")
+        assert m.exact("Cooperation in education", "ar").target == "التعاون في التعليم"
+        assert len(list(m.store.iter_seen())) == 3
+        m.add([Unit("en", "ru", "May", "Май", context="month")])
+        assert m.lookup("May", "ru", context="month")[0].context == "month"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+
+
+def test_a_failed_upgrade_leaves_the_old_memory_as_it_was(tmp_path, monkeypatch):
+    from pipeline import memory as memory_module
+
+    path = tmp_path / "memory.sqlite"
+    original = (Path(__file__).parent / "data" / "memory" / "memory-v1.sqlite").read_bytes()
+    path.write_bytes(original)
+    steps = memory_module._UPGRADES[1]
+    monkeypatch.setitem(memory_module._UPGRADES, 1, (steps[0], "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
+    with pytest.raises(sqlite3.OperationalError):
+        Memory.open(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "context" not in {r[1] for r in conn.execute("PRAGMA table_info(units)")}, "half an upgrade was kept"
+    conn.close()
+    monkeypatch.setitem(memory_module._UPGRADES, 1, steps)
+    with Memory.open(path) as m:
+        assert m.stats().units == 4

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from pipeline.memory import APPROVED, MACHINE, STATUSES, Memory, MemoryMigrationError, Unit
+from pipeline.memory import APPROVED, MACHINE, STATUSES, Memory, MemoryMigrationError, Unit, plural_target
 from pipeline.memory_pg import MemorySchemaError, MemoryUnavailable, PostgresStore, mask_url
 
 SENTENCE = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday."
@@ -50,12 +50,25 @@ def rich_memory(memory: Memory, root) -> None:
     memory.import_catalogs(root / "locales", origin_root=root)
     write_catalog(locales / "b.po", {SENTENCE: "Y"}, 1_800_000_000_000_000_000)
     memory.import_catalogs(root / "locales", origin_root=root)
+    # contexts and plural entries, from a catalog (so the seen-table has their rows too) and from units
+    ui = locales / "ui.po"
+    ui.write_text('msgid ""\nmsgstr ""\n"Language: ru\\n"\n\nmsgctxt "menu"\nmsgid "The mufti spoke."\n'
+                  'msgstr "Выступление муфтия"\n\nmsgctxt "counter"\nmsgid "{n} article"\n'
+                  'msgid_plural "{n} articles"\nmsgstr[0] "{n} статья"\nmsgstr[1] "{n} статьи"\n'
+                  'msgstr[2] "{n} статей"\n', encoding="utf-8")
+    memory.import_catalogs(root / "locales", origin_root=root)
+    memory.add([Unit("en", "ar", "{n} article", plural_target(dict(zip(  # noqa: B905
+        ("zero", "one", "two", "few", "many", "other"), ("لا مقالات", "مقالة", "مقالتان", "{n} مقالات", "{n} مقالة",
+                                                         "{n} مقالة")))), origin="tm/ar.tmx", plural="{n} articles")])
 
 
 def contents(memory: Memory):
     return (list(memory.store.iter_units(None, None, STATUSES)), list(memory.store.iter_seen()),
-            [memory.lookup(q, "ru", limit=10, include_machine=True)
-             for q in ("The mufti spoke!", "The mufti met delegation number 7 in Almaty.", SENTENCE)])
+            [memory.lookup(q, "ru", limit=10, include_machine=True, context=c)
+             for q in ("The mufti spoke!", "The mufti met delegation number 7 in Almaty.", SENTENCE)
+             for c in (None, "", "menu")],
+            [memory.lookup_plural("{n} article", "{n} articles", lang, context=c)
+             for lang in ("ru", "ar") for c in (None, "counter")])
 
 
 def test_migration_round_trips_sqlite_postgresql_sqlite(tmp_path, postgres_database):
@@ -80,6 +93,11 @@ def test_migration_round_trips_sqlite_postgresql_sqlite(tmp_path, postgres_datab
         back.import_catalogs(tmp_path / "ws" / "locales", origin_root=tmp_path / "ws")
         assert back.exact(SENTENCE, "ru").target == "Y"
     assert len(original[1]) >= 2 and {u.status for u in original[0]} == {APPROVED, MACHINE}
+    assert {(u.context, u.plural) for u in original[0]} >= {("menu", ""), ("counter", "{n} articles"),
+                                                            ("", "{n} articles")}
+    menu = original[2][2]  # "The mufti spoke!" looked up in context "menu"
+    assert (menu[0].target, menu[0].context) == ("Выступление муфтия", "menu")
+    assert original[3][1][0].forms == {"one": "{n} статья", "few": "{n} статьи", "many": "{n} статей"}
 
 
 def test_migration_refuses_a_memory_that_is_not_empty(tmp_path, postgres_database):
@@ -148,6 +166,28 @@ def test_a_schema_from_another_version_names_the_migrate_command(postgres_databa
     message = str(err.value)
     assert "schema version 99" in message and "pipeline tm migrate" in message
     assert (psycopg.conninfo.conninfo_to_dict(url).get("password") or "\0") not in message
+
+
+def test_a_version_1_database_is_upgraded_in_place(postgres_database):
+    url = postgres_database()
+    with Memory.open(url) as m:
+        m.add([Unit("en", "ru", SENTENCE, "один", APPROVED, "a.po", "2020-01-01T00:00:00.000000Z",
+                    "2021-01-01T00:00:00.000000Z"),
+               Unit("en", "kk", SENTENCE, "бір", MACHINE, "argos en→kk 1.9")])
+    with psycopg.connect(url, autocommit=True) as conn:  # the tables as version 1 made them
+        conn.execute("ALTER TABLE tm_units DROP COLUMN context, DROP COLUMN plural")
+        conn.execute("UPDATE tm_meta SET value = '1' WHERE name = 'schema_version'")
+    with Memory.open(url) as m:
+        stats = m.stats()
+        assert (stats.units, stats.approved, stats.machine) == (2, 1, 1)
+        found = m.exact(SENTENCE, "ru", context="")
+        assert (found.target, found.score, found.origin, found.updated) == ("один", 100, "a.po",
+                                                                             "2021-01-01T00:00:00.000000Z")
+        assert m.add([Unit("en", "ru", SENTENCE, "один", origin="a.po")]) == 0, "an old unit is still itself"
+        assert m.add([Unit("en", "ru", SENTENCE, "один", context="caption")]) == 1
+        assert [x.score for x in m.lookup(SENTENCE, "ru", context="caption")] == [100, 95]
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "2"
 
 
 def test_two_workspaces_creating_the_schema_at_once(postgres_database):

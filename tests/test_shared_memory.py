@@ -117,19 +117,30 @@ def test_tm_migrate_both_ways_through_the_cli(tmp_path, postgres_database, monke
     catalog = root / "locales" / "kk" / "LC_MESSAGES" / "a.po"
     catalog.parent.mkdir(parents=True)
     catalog.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: kk\\n"\n\n'
-                       'msgid "Hello."\nmsgstr "Сәлем."\n\nmsgid "Bye."\nmsgstr "Сау бол."\n', encoding="utf-8")
+                       'msgid "Hello."\nmsgstr "Сәлем."\n\nmsgid "Bye."\nmsgstr "Сау бол."\n\n'
+                       'msgctxt "greeting card"\nmsgid "Hello."\nmsgstr "Сәлеметсіз бе!"\n\n'
+                       'msgid "{n} article"\nmsgid_plural "{n} articles"\nmsgstr[0] "{n} мақала"\n'
+                       'msgstr[1] "{n} мақалалар"\n', encoding="utf-8")
     assert invoke("tm", "import", root / "locales", "--root", root).exit_code == 0
     url = postgres_database()
     result = invoke("tm", "migrate", "--to", url, "--root", root, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["units"], report["sources"], report["seen"]) == (2, 2, 2)
+    assert (report["units"], report["sources"], report["seen"]) == (4, 3, 4)
     assert password(url) not in result.output and "***" in report["target"]
 
     back = tmp_path / "laptop.sqlite"
     result = invoke("tm", "migrate", "--to", back, "--root", root, "--memory", url)
     assert result.exit_code == 0, result.output
-    assert "copied 2 units" in result.output and password(url) not in result.output
+    assert "copied 4 units" in result.output and password(url) not in result.output
+    for memory in (url, str(back)):
+        found = json.loads(invoke("tm", "lookup", "Hello.", "--lang", "kk", "--context", "greeting card", "--root",
+                                  root, "--memory", memory, "--json").stdout)
+        assert [(m["target"], m["score"], m["context"]) for m in found] == [("Сәлеметсіз бе!", 100, "greeting card"),
+                                                                          ("Сәлем.", 95, "")]
+        (plural,) = json.loads(invoke("tm", "lookup", "{n} article", "--plural", "{n} articles", "--lang", "kk",
+                                      "--root", root, "--memory", memory, "--json").stdout)
+        assert plural["forms"] == {"one": "{n} мақала", "other": "{n} мақалалар"}
     exported = [invoke("tm", "export", tmp_path / f"{n}.tmx", "--root", root, "--memory", m).exit_code
                 for n, m in (("a", str(root / ".pipeline" / "memory.sqlite")), ("b", url), ("c", str(back)))]
     assert exported == [0, 0, 0]
@@ -137,7 +148,7 @@ def test_tm_migrate_both_ways_through_the_cli(tmp_path, postgres_database, monke
     assert body[0] == body[1] == body[2]
 
     result = invoke("tm", "migrate", "--to", url, "--root", root)  # not empty any more
-    assert result.exit_code == 1 and "already holds 2 units" in result.output and "nothing was copied" in result.output
+    assert result.exit_code == 1 and "already holds 4 units" in result.output and "nothing was copied" in result.output
     result = invoke("tm", "migrate", "--to", root / ".pipeline" / "memory.sqlite", "--root", root)
     assert result.exit_code == 1 and "itself" in result.output
 
