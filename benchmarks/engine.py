@@ -1,13 +1,34 @@
 """The workflow's MT path against the engine, raw CTranslate2, argos' per-paragraph way and one sentence per call,
 with a REAL-SIZE model (6+6 layers, d_model 512, 8 heads, FFN 2048, ~32k vocabulary, int8) whose weights are
-generated here at run time (never committed), on the same NTREX-128 sentences, side by side in one run.
+generated at run time (never committed), on the same NTREX-128 sentences, side by side in one run.
 
-    python3 benchmarks/engine.py [--sentences 60] [--beams 1,2,4] [--threads 1,2] [--paths all] [--json]
+    python3 benchmarks/engine.py [--sentences 100] [--beams 1,2,4] [--threads 1,2] [--paths all]
+                                 [--model /tmp/engine2-model] [--json]
+    python3 benchmarks/engine.py --tune [--threads 1,2] [--budgets 256,512,1024,2048] [--model DIR]
 
-Generated weights rarely emit </s>: every path decodes under the engine's own length rule (Engine.decoding_bound),
-so each path decodes the same number of tokens per sentence and the times compare the plumbing. argos' own
-translate() cannot run offline (it downloads sentence splitters); its per-paragraph path is reproduced as it calls
-CTranslate2: one translate_batch per paragraph, in article order, beam max(4, n) and 4 hypotheses.
+`--model DIR` keeps the generated package in DIR (built there on the first run, re-used afterwards; building
+takes a minute or two). Without it the model lives in a temporary folder for one run.
+
+One decoding-length rule for every path: generated weights rarely emit </s>, so a call decodes up to its
+max_decoding_length, and every path gets the engine's rule (`Engine.decoding_bound`: twice the source tokens + 10,
+at most 512) taken over the sentences of each translate_batch call. argos' own calls pass no bound; they go
+through the same counting wrapper, which applies the rule to them. Every path's translator is wrapped to count
+its calls and the tokens it decoded (the best hypothesis of each sentence, before the engine cuts it to the
+sentence's own bound), so a gap in time can be told from a gap in work.
+
+The paths:
+- workflow: `workflow.draft_sentences` (glossary terms protected, n-best retry and unprotected fallback for
+  sentences whose placeholders broke, placement, progress per batch), as `pipeline run` calls it;
+- engine: `Engine.translate` over all sentences in one call;
+- raw: CTranslate2 `translate_batch` directly, sentences sorted by length, at most 1,024 source tokens per call;
+- argos: argostranslate's own per-paragraph code (`argostranslate.translate.apply_packaged_translation`, one call
+  per paragraph of 4 sentences, its settings: batches of 32 tokens, beam = ARGOS_BEAM_SIZE = the row's beam,
+  1 hypothesis as its translate() asks); its sentence splitter is replaced by one that returns our sentences,
+  because argos' own translate() downloads splitter models and cannot run offline;
+- single: `Engine.translate` once per sentence.
+
+`--tune` times `Engine.translate` over the same sentences at beam 2 with CTranslate2 intra_threads 1/2,
+inter_threads 2 (two batches decoded at once, one thread each) and batch token budgets.
 """
 
 from __future__ import annotations
@@ -31,6 +52,7 @@ from pipeline.engine import Engine, install_model  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "ntrex128"
 VOCABULARY = 32_000
+RAW_TOKENS = 1_024  # raw CTranslate2: at most this many source tokens per translate_batch call
 
 
 def ntrex(name: str) -> list[str]:
@@ -59,80 +81,208 @@ def build_model(folder: Path) -> Path:
     return zip_package(package, folder / "translate-en_kk-9_0.argosmodel")
 
 
+def packages(folder: Path) -> tuple[Path, float]:
+    """The installed packages folder under `folder`, built there unless an earlier run left it."""
+    installed = folder / "packages"
+    if (installed / "translate-en_kk-9_0" / "model" / "model.bin").is_file():
+        return installed, 0.0
+    start = time.perf_counter()
+    install_model(build_model(folder / "build"), installed)
+    return installed, time.perf_counter() - start
+
+
+class Counting:
+    """A CTranslate2 translator that counts calls and decoded tokens; a call without max_decoding_length (argos'
+    own) gets the one rule every path shares."""
+
+    def __init__(self, translator, bound):
+        self.translator, self.bound = translator, bound
+        self.calls = self.tokens = self.scored = 0
+        self.nbest_rows = self.nbest_tokens = 0  # rows and tokens of n-best calls (the workflow's final call)
+
+    def translate_batch(self, source, *args, **options):
+        if "max_decoding_length" not in options:
+            options["max_decoding_length"] = max(self.bound(len(tokens)) for tokens in source)
+        output = self.translator.translate_batch(source, *args, **options)
+        if options.get("asynchronous"):
+            self.calls += 1
+            return [Counted(self, result) for result in output]
+        self.calls += 1
+        tokens = sum(len(result.hypotheses[0]) for result in output if result.hypotheses)
+        self.tokens += tokens
+        if options.get("num_hypotheses", 1) > 1:
+            self.nbest_rows += len(source)
+            self.nbest_tokens += tokens
+        return output
+
+    def score_batch(self, *args, **options):
+        self.scored += 1
+        return self.translator.score_batch(*args, **options)
+
+    def __getattr__(self, name):
+        return getattr(self.translator, name)
+
+
+class Counted:
+    """An asynchronous result whose tokens are counted when it is read."""
+
+    def __init__(self, counter: Counting, result):
+        self.counter, self.async_result, self.seen = counter, result, False
+
+    def result(self):
+        output = self.async_result.result()
+        if not self.seen:
+            self.seen = True
+            self.counter.tokens += len(output.hypotheses[0]) if output.hypotheses else 0
+        return output
+
+    def done(self):
+        return self.async_result.done()
+
+
+class Sentences:
+    """argos' sentence-splitter interface, answering with the sentences we already have."""
+
+    def __init__(self, by_paragraph: dict[str, list[str]]):
+        self.by_paragraph = by_paragraph
+
+    def split_sentences(self, text: str) -> list[str]:
+        return self.by_paragraph[text]
+
+
 def paragraphs(sentences: list[str], size: int = 4) -> list[list[str]]:
     return [sentences[i:i + size] for i in range(0, len(sentences), size)]
 
 
+def raw_batches(eng: Engine, sentences: list[str]) -> list[list[list[str]]]:
+    tokens = sorted((eng.encode(s) for s in sentences), key=len)
+    batches, current, size = [], [], 0
+    for item in tokens:
+        if current and size + len(item) > RAW_TOKENS:
+            batches.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += len(item)
+    return [*batches, current]
+
+
+def path_calls(eng: Engine, sentences: list[str], matches, beam: int) -> dict:
+    from argostranslate import settings as argos_settings
+    from argostranslate.package import Package
+    from argostranslate.translate import apply_packaged_translation
+
+    def raw():
+        for batch in raw_batches(eng, sentences):
+            eng.translator.translate_batch(batch, beam_size=beam, max_batch_size=len(batch),
+                                           max_decoding_length=max(eng.decoding_bound(len(t)) for t in batch))
+
+    package = Package(eng.info.path)
+    texts = {" ".join(p): p for p in paragraphs(sentences)}
+    splitter = Sentences(texts)
+
+    def argos():
+        argos_settings.beam_size = beam
+        for text in texts:
+            apply_packaged_translation(package, text, eng.translator, splitter, num_hypotheses=1)
+
+    return {
+        "workflow": lambda: workflow.draft_sentences("kk", sentences, matches, eng,
+                                                     progress=lambda *_: None),
+        "engine": lambda: eng.translate(sentences),
+        "raw": raw,
+        "argos": argos,
+        "single": lambda: [eng.translate([s]) for s in sentences],
+    }
+
+
+def timed(eng: Engine, call) -> dict:
+    counter = Counting(eng.translator, eng.decoding_bound)
+    eng.translator = counter
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()
+        return {"s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+                "calls": counter.calls, "tokens": counter.tokens, "scored": counter.scored,
+                "nbest_rows": counter.nbest_rows, "nbest_tokens": counter.nbest_tokens}
+    finally:
+        eng.translator = counter.translator
+
+
+def compare(installed: Path, sentences: list[str], args) -> list[dict]:
+    terms = workflow.load_glossary(REPO)
+    matches = [terms.find(s) for s in sentences]
+    wanted = args.paths.split(",")
+    rows = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        for beam in (int(b) for b in args.beams.split(",")):
+            eng = Engine.load(installed, "kk", beam_size=beam, threads=threads)
+            eng.translate(sentences[:2])  # warm up
+            calls = path_calls(eng, sentences, matches, beam)
+            row = {"threads": threads, "beam": beam, "load": round(os.getloadavg()[0], 2)}
+            for name in wanted:
+                row[name] = timed(eng, calls[name])
+            rows.append(row)
+            if not args.json:
+                print(f"threads {threads} beam {beam} (load {row['load']:.2f}):", flush=True)
+                for name in wanted:
+                    r = row[name]
+                    ratio = f"{row['engine']['s'] / r['s']:5.2f}x" if "engine" in row else ""
+                    extra = (f"  (final call: {r['nbest_rows']} rows, {r['nbest_tokens']} tokens; {r['scored']} "
+                             "scorings)" if name == "workflow" else "")
+                    print(f"  {name:9} {r['s']:7.2f} s {ratio}  cpu {r['cpu_s']:7.2f} s  {r['calls']:4} calls  "
+                          f"{r['tokens']:6} decoded tokens{extra}", flush=True)
+    return rows
+
+
+def tune(installed: Path, sentences: list[str], args) -> list[dict]:
+    """Engine.translate at beam 2 under thread layouts and batch budgets."""
+    rows = []
+    layouts = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        layouts.append((1, threads))
+        if threads > 1:
+            layouts.append((threads, 1))
+    for inter, intra in layouts:
+        for budget in (int(b) for b in args.budgets.split(",")):
+            eng = Engine.load(installed, "kk", beam_size=args.tune_beam, threads=intra, inter_threads=inter)
+            eng.max_batch_tokens = budget
+            eng.translate(sentences[:2])
+            row = {"inter_threads": inter, "intra_threads": intra, "budget": budget,
+                   "load": round(os.getloadavg()[0], 2), **timed(eng, lambda eng=eng: eng.translate(sentences))}
+            rows.append(row)
+            if not args.json:
+                print(f"inter {inter} intra {intra} budget {budget:5}: {row['s']:7.2f} s  cpu {row['cpu_s']:7.2f} s  "
+                      f"{row['calls']:3} batches  {row['tokens']:6} decoded tokens  (load {row['load']:.2f})",
+                      flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sentences", type=int, default=60)
+    parser.add_argument("--sentences", type=int, default=100)
     parser.add_argument("--beams", default="1,2,4")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--paths", default="workflow,engine,raw,argos,single")
+    parser.add_argument("--model", type=Path, help="folder that keeps the generated model between runs")
+    parser.add_argument("--tune", action="store_true", help="thread layouts and batch budgets instead of paths")
+    parser.add_argument("--budgets", default="256,512,1024,2048")
+    parser.add_argument("--tune-beam", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sentences = ntrex("newstest2019-src.eng.txt")[:args.sentences]
-    wanted = args.paths.split(",")
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        archive = build_model(Path(tmp) / "build")
-        install_model(archive, Path(tmp) / "packages")
-        built = time.perf_counter() - start
+        installed, built = packages(args.model or Path(tmp))
         terms = workflow.load_glossary(REPO)
-        matches = [terms.find(s) for s in sentences]
-        for threads in (int(t) for t in args.threads.split(",")):
-            for beam in (int(b) for b in args.beams.split(",")):
-                eng = Engine.load(Path(tmp) / "packages", "kk", beam_size=beam, threads=threads)
-                eng.translate(sentences[:2])  # warm up
-                bound = eng.decoding_bound
-
-                def raw(eng=eng, beam=beam, bound=bound):
-                    tokens = sorted((eng.encode(s) for s in sentences), key=len)
-                    batches, current, size = [], [], 0
-                    for item in tokens:
-                        if current and size + len(item) > eng.max_batch_tokens:
-                            batches.append(current)
-                            current, size = [], 0
-                        current.append(item)
-                        size += len(item)
-                    batches.append(current)
-                    for batch in batches:
-                        eng.translator.translate_batch(batch, beam_size=beam, max_batch_size=eng.max_batch_size,
-                                                       max_decoding_length=max(bound(len(t)) for t in batch))
-
-                def argos(eng=eng, bound=bound):
-                    for paragraph in paragraphs(sentences):
-                        tokens = [eng.encode(s) for s in paragraph]
-                        eng.translator.translate_batch(tokens, beam_size=4, num_hypotheses=4, max_batch_size=32,
-                                                       length_penalty=0.2, return_scores=True, replace_unknowns=True,
-                                                       max_decoding_length=max(bound(len(t)) for t in tokens))
-
-                paths = {
-                    "workflow": lambda eng=eng: workflow.draft_sentences("kk", sentences, matches, eng),
-                    "engine": lambda eng=eng: eng.translate(sentences),
-                    "raw": raw,
-                    "argos": argos,
-                    "single": lambda eng=eng: [eng.translate([s]) for s in sentences],
-                }
-                row = {"threads": threads, "beam": beam}
-                for name in wanted:
-                    begin = time.perf_counter()
-                    paths[name]()
-                    row[name] = round(time.perf_counter() - begin, 2)
-                rows.append(row)
-                if not args.json:
-                    ratios = "  ".join(f"{name} {row[name]:6.2f}s ({row['engine'] / row[name]:.2f}x)"
-                                       if "engine" in row else f"{name} {row[name]:6.2f}s" for name in wanted)
-                    print(f"threads {threads} beam {beam}: {ratios}", flush=True)
-    with_terms = sum(1 for m in matches if m)
+        with_terms = sum(1 for s in sentences if terms.find(s))
+        origin = f"built in {built:.0f} s" if built else "re-used"
+        if not args.json:
+            print(f"{len(sentences)} NTREX sentences ({with_terms} with glossary terms), real-size generated model "
+                  f"({origin}), {os.cpu_count()} cores; "
+                  f"(Nx) = speed relative to Engine.translate; goal: workflow >= 0.9x", flush=True)
+        rows = (tune if args.tune else compare)(installed, sentences, args)
     if args.json:
         print(json.dumps({"sentences": len(sentences), "with_terms": with_terms, "build_s": round(built, 1),
                           "rows": rows}, indent=2))
-        return
-    print(f"{len(sentences)} NTREX sentences ({with_terms} with glossary terms), real-size generated model "
-          f"(built in {built:.0f} s), load {os.getloadavg()[0]:.2f}; (Nx) = speed relative to Engine.translate; "
-          f"goal: workflow >= 0.9x")
 
 
 if __name__ == "__main__":

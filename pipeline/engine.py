@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -51,6 +51,7 @@ ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index
 # decode more than MAX_DECODING_TOKENS, whatever its length.
 MAX_SOURCE_TOKENS = 200
 MAX_DECODING_TOKENS = 512
+DEFAULT_BATCH_TOKENS = 2_048  # source tokens per batch (README: performance)
 MAX_MT_CHARACTERS = 5_000  # a longer segment is not machine-translated at all (a run reports it, untranslated)
 _BOUNDARIES = (re.compile(r"(?<=[.!?…»\"”])\s+"), re.compile(r"(?<=[;:])\s+"), re.compile(r"(?<=[,–—])\s+"),
                re.compile(r"\s+"))
@@ -594,12 +595,12 @@ def _available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _translator_key(info: ModelInfo, threads: int | None) -> tuple:
+def _translator_key(info: ModelInfo, threads: int | None, inter_threads: int = 1) -> tuple:
     """Which packages may share one loaded translator: the same weights (checksum and size, or the same file)."""
     weights = (info.path / "model" / "model.bin").stat()
     if info.model_sha256:
-        return ("sha256", info.model_sha256, weights.st_size, threads)
-    return ("file", weights.st_dev, weights.st_ino, threads)
+        return ("sha256", info.model_sha256, weights.st_size, threads, inter_threads)
+    return ("file", weights.st_dev, weights.st_ino, threads, inter_threads)
 
 
 class Engine:
@@ -609,7 +610,7 @@ class Engine:
 
     def __init__(self, info: ModelInfo, translator, encode: Callable[[str], list[str]],
                  decode: Callable[[list[str]], str], beam_size: int = 2, max_batch_size: int = 32,
-                 max_batch_tokens: int = 2048):
+                 max_batch_tokens: int = DEFAULT_BATCH_TOKENS, inter_threads: int = 1):
         self.info = info
         self.label = info.label
         self.translator = translator
@@ -621,20 +622,22 @@ class Engine:
         self.beam_size = beam_size
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
+        self.inter_threads = inter_threads  # batches decoded at once (each by its own replica of the model)
         self.encode_target: Callable[[str], list[str]] | None = None  # for score(); set by from_package
 
     @classmethod
     def load(cls, directory: Path, to_code: str, from_code: str = "en", *, beam_size: int = 2,
-             threads: int | None = None, translators: dict | None = None) -> Engine | None:
-        """None when no package for the pair is installed. `translators`: see from_package."""
+             threads: int | None = None, translators: dict | None = None, **options) -> Engine | None:
+        """None when no package for the pair is installed. `translators`, `options`: see from_package."""
         info = find_model(Path(directory), to_code, from_code)
         if info is None:
             return None
-        return cls.from_package(info.path, beam_size=beam_size, threads=threads, translators=translators)
+        return cls.from_package(info.path, beam_size=beam_size, threads=threads, translators=translators, **options)
 
     @classmethod
     def from_package(cls, path: Path, *, beam_size: int = 2, threads: int | None = None,
-                     translators: dict | None = None) -> Engine:
+                     translators: dict | None = None, inter_threads: int = 1,
+                     batch_tokens: int = DEFAULT_BATCH_TOKENS) -> Engine:
         """Load one package directory (argos metadata and tokenizer, our CTranslate2 settings).
 
         `translators`: a dict the caller keeps for one run; packages of one multilingual model (same
@@ -666,12 +669,12 @@ class Engine:
             decode, encode_target = target.decode, target.encode
         else:
             decode, encode_target = package.tokenizer.decode, package.tokenizer.encode  # BPE packages
-        key = _translator_key(info, threads)
+        key = _translator_key(info, threads, inter_threads)
         translator = translators.get(key) if translators is not None else None
         if translator is None:
             try:
                 translator = ctranslate2.Translator(
-                    str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=1,
+                    str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=inter_threads,
                     intra_threads=threads or _available_cores(),
                 )
             except Exception as err:
@@ -679,7 +682,8 @@ class Engine:
                                  "package") from err
             if translators is not None:
                 translators[key] = translator
-        engine = cls(info, translator, encode, decode, beam_size=beam_size)
+        engine = cls(info, translator, encode, decode, beam_size=beam_size, max_batch_tokens=batch_tokens,
+                     inter_threads=inter_threads)
         engine.encode_target = encode_target
         return engine
 
@@ -702,6 +706,24 @@ class Engine:
         if current:
             batches.append(current)
         return batches
+
+    def _run(self, batches: list[list[tuple[int, list[str]]]], **options) -> Iterator[tuple[list, list]]:
+        """(batch, its results) in order. With inter_threads > 1 every batch is handed to CTranslate2 at once
+        (asynchronously) so its replicas decode several batches side by side; each is still read in order."""
+        def call(batch, **extra):
+            sources = [tokens for _, tokens in batch]
+            return self.translator.translate_batch(
+                sources, target_prefix=[[self.target_prefix] for _ in batch] if self.target_prefix else None,
+                max_batch_size=self.max_batch_size, replace_unknowns=True,
+                max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources), **options, **extra)
+
+        if self.inter_threads <= 1 or len(batches) < 2:
+            for batch in batches:
+                yield batch, call(batch)
+            return
+        pending = [call(batch, asynchronous=True) for batch in batches]
+        for batch, results in zip(batches, pending, strict=True):
+            yield batch, [result.result() for result in results]
 
     def decoding_bound(self, source_tokens: int) -> int:
         """Most target tokens a segment may get: twice the source and an absolute cap, so neither a confused
@@ -746,17 +768,7 @@ class Engine:
         units, owners = self._units(texts)
         outputs = [""] * len(units)
         remaining = {i: owners.count(i) for i in set(owners)} if len(owners) != len(set(owners)) else None
-        for batch in self._batches(list(enumerate(units))):
-            sources = [tokens for _, tokens in batch]
-            prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
-            output = self.translator.translate_batch(
-                sources,
-                target_prefix=prefixes,
-                beam_size=self.beam_size,
-                max_batch_size=self.max_batch_size,
-                max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources),
-                replace_unknowns=True,
-            )
+        for batch, output in self._run(self._batches(list(enumerate(units))), beam_size=self.beam_size):
             finished = 0
             for (index, tokens), result in zip(batch, output, strict=True):
                 # The batch shares one bound; each segment keeps only its own.
@@ -789,15 +801,7 @@ class Engine:
             results[i] = [translated]  # an over-long segment has one (joined) hypothesis
         items = [(i, self.encode(text)) for i, text in enumerate(texts)
                  if text and text.strip() and i not in long]
-        for batch in self._batches(items):
-            sources = [tokens for _, tokens in batch]
-            prefixes = [[self.target_prefix] for _ in batch] if self.target_prefix else None
-            output = self.translator.translate_batch(
-                sources, target_prefix=prefixes, beam_size=max(self.beam_size, n), num_hypotheses=n,
-                max_batch_size=self.max_batch_size,
-                max_decoding_length=max(self.decoding_bound(len(tokens)) for tokens in sources),
-                replace_unknowns=True,
-            )
+        for batch, output in self._run(self._batches(items), beam_size=max(self.beam_size, n), num_hypotheses=n):
             for (index, tokens), result in zip(batch, output, strict=True):
                 bound = self.decoding_bound(len(tokens))
                 results[index] = [self._clean(h[:bound]) for h in result.hypotheses]

@@ -75,3 +75,46 @@ def test_the_local_engine_is_an_executor(tiny_packages_dir):
                               [[], [], []], mt, progress=lambda what, done, total: seen.append(done))
     assert len(results) == 3 and all(r.ok for r in results)
     assert seen[-1] == 3
+
+
+class Recording:
+    """A CTranslate2 translator that records each translate_batch call (rows, n-best, asynchronous)."""
+
+    def __init__(self, translator):
+        self.translator, self.calls = translator, []
+
+    def translate_batch(self, source, **options):
+        self.calls.append((len(source), options.get("num_hypotheses", 1), bool(options.get("asynchronous"))))
+        return self.translator.translate_batch(source, **options)
+
+    def __getattr__(self, name):
+        return getattr(self.translator, name)
+
+
+def test_with_n_best_lists_the_retries_and_the_unprotected_fallback_share_one_final_call(tiny_packages_dir):
+    """The tiny model's output is noise, so every placeholder breaks: one call for everything, then ONE call with
+    each broken sentence twice (its protected n-best list and its unprotected source)."""
+    gloss = workflow.load_glossary(REPO)
+    sentences = [f"The Grand Mufti met guest number {n}." for n in range(5)] + ["Nothing to protect here."]
+    matches = [gloss.find(s) for s in sentences]
+    mt = engine.Engine.load(tiny_packages_dir, "kk", threads=1)
+    mt.translator = Recording(mt.translator)
+    results = draft_sentences("kk", sentences, matches, mt)
+    broken = [i for i, r in enumerate(results) if not r.ok]
+    assert broken and set(broken) <= set(range(5)) and results[5].ok
+    retried = len(broken) + sum(r.hypothesis > 0 for r in results)  # rescued by another hypothesis or not
+    assert mt.translator.calls == [(6, 1, False), (2 * retried, 4, False)]
+    assert all(results[i].text for i in broken)  # the unprotected translation came from that same call
+
+
+def test_two_batches_at_once_give_the_same_drafts_and_report_each_batch(tiny_packages_dir):
+    """inter_threads 2: every batch is handed to CTranslate2 at once (asynchronously) and read back in order."""
+    sentences = [f"Sentence number {n} is {'rather ' * (n % 7)}long." for n in range(40)]
+    one = engine.Engine.load(tiny_packages_dir, "kk", threads=1, batch_tokens=64)
+    two = engine.Engine.load(tiny_packages_dir, "kk", threads=1, inter_threads=2, batch_tokens=64)
+    two.translator = Recording(two.translator)
+    steps: list[int] = []
+    assert two.translate(sentences, on_batch=steps.append) == one.translate(sentences)
+    assert len(steps) == len(two.translator.calls) > 2 and sum(steps) == len(sentences)
+    assert all(asynchronous for _, _, asynchronous in two.translator.calls)
+    assert two.hypotheses(sentences[:3], 2) == one.hypotheses(sentences[:3], 2)
