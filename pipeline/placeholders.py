@@ -5,7 +5,7 @@ replaced by a placeholder code before the engine sees the segment, and the targe
 back, in the grammatical form the sentence needs there (placement.py: Russian and Kazakh case, Arabic
 proclitics). Engines damage codes (case, spaces, look-alike letters, glued endings, duplication, dropping);
 reading is tolerant, and a segment whose codes cannot be read back exactly once each gets the engine's other
-hypotheses, or else its translation without protection (both asked in one final call), flagged for a reviewer.
+hypotheses, then is translated again without protection and flagged for a reviewer.
 
 Policies per language: protect (the above), check (translate unprotected, then flag a term that is missing in
 every one of its forms), off (leave terms to the engine; the `terms:` comment still lists them).
@@ -276,10 +276,10 @@ def translate_with_terms(
 ) -> list[TermResult]:
     """Protect terms, call the engine once for the batch, place each term in its form; fall back per segment.
 
-    A segment whose placeholders did not all come back exactly once gets the engine's n-best list and, in the
-    same final call for all such segments (`hypotheses`), its unprotected translation: the best hypothesis that
-    kept each placeholder once is used; failing that the unprotected translation is returned with ok=False and
-    notes naming the terms. `scorer` (a loaded model) decides forms the rules are unsure of. Terms without a target
+    A segment whose placeholders did not all come back exactly once gets the engine's n-best list
+    (`hypotheses`, one more call for all such segments) and the best hypothesis that kept each placeholder
+    once is used; failing that it is translated again without protection and returned with ok=False and notes
+    naming the terms. `scorer` (a loaded model) decides forms the rules are unsure of. Terms without a target
     in lang are left to the engine (term_comment flags them). policy: protect | check | off (see the module).
     """
     if policy not in POLICIES:
@@ -316,41 +316,30 @@ def translate_with_terms(
             results[i] = TermResult(restored.text, True, terms=restored.terms)
         else:
             failed.append((i, restored))
+    if failed and hypotheses is not None and num_hypotheses > 1:
+        lists = list(hypotheses([protected[i].text for i, _ in failed], num_hypotheses))
+        if len(lists) != len(failed):
+            raise ValueError(f"the engine returned {len(lists)} hypothesis lists for {len(failed)} segments")
+        still = []
+        for (i, first), options in zip(failed, lists, strict=True):
+            for rank, option in enumerate(options[1:], start=1):
+                restored = restore(protected[i], option, scheme, placer, scorer_for(i))
+                if restored.ok:
+                    results[i] = TermResult(restored.text, True, terms=restored.terms, hypothesis=rank)
+                    break
+            else:
+                still.append((i, first))
+        failed = still
     if failed:
-        # One final call for every segment whose placeholders broke: its n-best list (protected) and, in the same
-        # call, its unprotected source, the fallback when no hypothesis kept every placeholder. Two calls would
-        # cost two more rounds of decoding steps; the unprotected rows ride along in the same steps.
-        fallbacks: list[str | None] = [None] * len(failed)
-        if hypotheses is not None and num_hypotheses > 1:
-            asked = [protected[i].text for i, _ in failed] + [texts[i] for i, _ in failed]
-            lists = list(hypotheses(asked, num_hypotheses))
-            if len(lists) != len(asked):
-                raise ValueError(f"the engine returned {len(lists)} hypothesis lists for {len(asked)} segments")
-            fallbacks = [options[0] if options else None for options in lists[len(failed):]]
-            still = []
-            for k, ((i, first), options) in enumerate(zip(failed, lists[:len(failed)], strict=True)):
-                for rank, option in enumerate(options[1:], start=1):
-                    restored = restore(protected[i], option, scheme, placer, scorer_for(i))
-                    if restored.ok:
-                        results[i] = TermResult(restored.text, True, terms=restored.terms, hypothesis=rank)
-                        break
-                else:
-                    still.append((k, i, first))
-        else:
-            still = [(k, i, first) for k, (i, first) in enumerate(failed)]
-        missing = [k for k, _, _ in still if fallbacks[k] is None]
-        if missing:  # an executor without n-best lists (or one that gave none): the fallback in its own call
-            retry = list(translate([texts[failed[k][0]] for k in missing]))
-            if len(retry) != len(missing):
-                raise ValueError(f"the engine returned {len(retry)} translations for {len(missing)} segments")
-            for k, output in zip(missing, retry, strict=True):
-                fallbacks[k] = output
-        for k, i, restored in still:
+        retry = list(translate([texts[i] for i, _ in failed]))
+        if len(retry) != len(failed):
+            raise ValueError(f"the engine returned {len(retry)} translations for {len(failed)} segments")
+        for (i, restored), output in zip(failed, retry, strict=True):
             p = protected[i]
             concept_of = {s.number: s.match.concept.id for s in p.slots}
             broken = tuple(dict.fromkeys(concept_of[n] for n in sorted(restored.problems)))
             notes = fallback_notes(p, matches[i], restored.problems, lang)
-            results[i] = TermResult(fallbacks[k] or "", False, tuple(notes), broken)
+            results[i] = TermResult(output, False, tuple(notes), broken)
     return [r for r in results if r is not None]
 
 

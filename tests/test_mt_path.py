@@ -91,22 +91,6 @@ class Recording:
         return getattr(self.translator, name)
 
 
-def test_with_n_best_lists_the_retries_and_the_unprotected_fallback_share_one_final_call(tiny_packages_dir):
-    """The tiny model's output is noise, so every placeholder breaks: one call for everything, then ONE call with
-    each broken sentence twice (its protected n-best list and its unprotected source)."""
-    gloss = workflow.load_glossary(REPO)
-    sentences = [f"The Grand Mufti met guest number {n}." for n in range(5)] + ["Nothing to protect here."]
-    matches = [gloss.find(s) for s in sentences]
-    mt = engine.Engine.load(tiny_packages_dir, "kk", threads=1)
-    mt.translator = Recording(mt.translator)
-    results = draft_sentences("kk", sentences, matches, mt)
-    broken = [i for i, r in enumerate(results) if not r.ok]
-    assert broken and set(broken) <= set(range(5)) and results[5].ok
-    retried = len(broken) + sum(r.hypothesis > 0 for r in results)  # rescued by another hypothesis or not
-    assert mt.translator.calls == [(6, 1, False), (2 * retried, 4, False)]
-    assert all(results[i].text for i in broken)  # the unprotected translation came from that same call
-
-
 def test_two_batches_at_once_give_the_same_drafts_and_report_each_batch(tiny_packages_dir):
     """inter_threads 2: every batch is handed to CTranslate2 at once (asynchronously) and read back in order."""
     sentences = [f"Sentence number {n} is {'rather ' * (n % 7)}long." for n in range(40)]

@@ -30,8 +30,7 @@ def forms():
 
 class Scripted:
     """An engine that answers a protected sentence with a scripted output (placeholders as a model damaged
-    them); `nbest` gives each protected sentence's hypotheses. Unprotected sources (asked in the same final
-    call, or through translate when no n-best list is given) get "[unprotected] …"."""
+    them); `nbest` gives the hypotheses after the first. Unprotected retries get "[unprotected] …"."""
 
     def __init__(self, outputs: list[str], nbest: list[list[str]] | None = None):
         self.outputs, self.nbest = list(outputs), nbest
@@ -46,9 +45,7 @@ class Scripted:
 
     def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
         self.asked_hypotheses.append((list(texts), n))
-        if self.nbest is None:
-            return [[] for _ in texts]
-        return list(self.nbest) + [[f"[unprotected] {t}"] for t in texts[len(self.nbest):]]
+        return list(self.nbest) if self.nbest is not None else [[] for _ in texts]
 
 
 def translate(gloss, source: str, output: str, lang: str, **kw):
@@ -104,19 +101,14 @@ def test_dropped_or_duplicated_asks_for_hypotheses_then_falls_back(gloss, output
     source = f"A meeting with {SAMK}."
     # the second hypothesis kept the placeholder once: it is used, no fallback
     result, engine = translate(gloss, source, output, "ru", nbest=[[output, "Встреча с XT1 прошла."]])
-    # one final call: the protected sentence's n-best list and its unprotected source together
-    assert engine.asked_hypotheses == [(["A meeting with the XT1.", source], placeholders.NUM_HYPOTHESES)]
+    assert engine.asked_hypotheses == [(["A meeting with the XT1."], placeholders.NUM_HYPOTHESES)]
     assert result.ok and result.hypothesis == 1 and len(engine.batches) == 1
     assert result.text == "Встреча с Духовным управлением мусульман Казахстана прошла."
-    # no hypothesis is better: the unprotected translation from that same call, with the note
+    # no hypothesis is better: unprotected MT with the note
     result, engine = translate(gloss, source, output, "ru", nbest=[[output, output, "Встреча XT2."]])
     assert not result.ok and result.text == f"[unprotected] {source}"
     assert result.notes[0].startswith(f"glossary: MT {problem} the placeholder for “Spiritual Administration")
-    assert len(engine.batches) == 1 and len(engine.asked_hypotheses) == 1
-    # an executor without n-best lists: the unprotected source in one final translate call
-    engine = Scripted([output])
-    [result] = placeholders.translate_with_terms([source], [gloss.find(source)], "ru", engine.translate)
-    assert not result.ok and result.text == f"[unprotected] {source}" and engine.batches[1] == [source]
+    assert engine.batches[1] == [source]
 
 
 @pytest.mark.parametrize("output", [
