@@ -333,6 +333,24 @@ class Postgres:
                          "LC_CTYPE 'C.UTF-8'")
         return self.url.rsplit("/", 1)[0] + "/" + name
 
+    def url_of(self, name: str) -> str:
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def exists(self, name: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+    def copy(self, name: str, to: str) -> str:
+        """A copy of a built memory (a file-level copy on the server: seconds, not a rebuild)."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {to} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {to} TEMPLATE {name}")
+        return self.url_of(to)
+
     def drop(self, name: str) -> None:
         import psycopg
 
@@ -342,6 +360,15 @@ class Postgres:
     def close(self) -> None:
         if self.dir:
             subprocess.run(["bash", str(REPO / "scripts" / "test-postgres.sh"), "stop", self.dir], check=False)
+
+
+def _copy_sqlite(path: str, to: str) -> str:
+    import sqlite3
+
+    Path(to).unlink(missing_ok=True)
+    with sqlite3.connect(path) as src, sqlite3.connect(to) as dst:
+        src.backup(dst)
+    return to
 
 
 def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units_path: Path,
@@ -362,16 +389,41 @@ def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units
             spath.write_text(json.dumps(short, ensure_ascii=False), encoding="utf-8")
             results = {}
             for backend in backends:
-                if backend == "postgresql":
-                    db = server.database(f"pipeline_bench_{size}")
-                else:
-                    db = str(work / f"memory-{size}.sqlite")
-                    for ext in ("", "-wal", "-shm"):
-                        Path(db + ext).unlink(missing_ok=True)
+                name = f"{args.db_name}_{size}"
+                record = work / f"built-{backend}-{size}.json"  # the build's figures, for --reuse
                 load = os.getloadavg()[0]
-                built = run_worker("build", units=units_path, db=db, size=size)
+                if args.reuse and record.exists() and (backend == "sqlite" or server.exists(name)):
+                    db = server.url_of(name) if backend == "postgresql" else str(work / f"memory-{size}.sqlite")
+                    built = json.loads(record.read_text())
+                    kept = name if backend == "postgresql" else db
+                    print(f"  # {backend} {size}: re-using the memory built before ({kept})", flush=True)
+                else:
+                    if backend == "postgresql":
+                        db = server.database(name)
+                    else:
+                        db = str(work / f"memory-{size}.sqlite")
+                        for ext in ("", "-wal", "-shm"):
+                            Path(db + ext).unlink(missing_ok=True)
+                    built = run_worker("build", units=units_path, db=db, size=size)
+                    record.write_text(json.dumps(built))
+                if args.build_only:
+                    print(f"  # {backend} {size}: built, {built['import_per_s']:.0f} units/s, {built['db_mb']:.0f} MB",
+                          flush=True)
+                    continue
                 ours = run_worker("ours", units=units_path, db=db, size=size, query_file=qpath, short_file=spath)
-                busy = concurrent(db, units_path, max(sizes), per_writer, qpath, work) if args.concurrency else {}
+                busy = {}
+                if args.concurrency:  # on a copy when the memory is kept: the writers add units to it
+                    busy_db = db
+                    if args.workdir:
+                        busy_db = server.copy(name, f"{name}_busy") if backend == "postgresql" else \
+                            _copy_sqlite(db, str(work / f"busy-{size}.sqlite"))
+                    busy = concurrent(busy_db, units_path, max(sizes), per_writer, qpath, work)
+                    if args.workdir:
+                        if backend == "postgresql":
+                            server.drop(f"{name}_busy")
+                        else:
+                            for ext in ("", "-wal", "-shm"):
+                                Path(busy_db + ext).unlink(missing_ok=True)
                 results[backend] = ours
                 same = ""
                 if backend != backends[0]:
@@ -386,8 +438,8 @@ def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units
                 print(f"  # {backend} {size}: {built['db_mb']:.0f} MB, build {built['build_s']:.0f} s, "
                       f"load average {load:.1f} at the start", flush=True)
                 if backend == "postgresql" and not args.workdir:
-                    server.drop(f"pipeline_bench_{size}")
-            if len(backends) > 1:
+                    server.drop(name)
+            if len(backends) > 1 and not args.build_only:
                 first, second = (results[b] for b in backends[:2])
                 diffs = [(q["text"], a, b) for q, a, b in zip(queries + short, first["limit1"]["best"] +
                                                               first["short"]["best"], second["limit1"]["best"] +
@@ -414,6 +466,12 @@ def main() -> None:
     ap.add_argument("--postgres-url", help="server for the PostgreSQL store (default: $PIPELINE_TEST_POSTGRES_URL, "
                                            "else a throwaway cluster)")
     ap.add_argument("--concurrency", type=int, default=1, help="with --backend: 0 skips the 4 writers + 4 readers")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --backend and --workdir: time the memories built there before (and kept: the "
+                         "concurrent writers work on a copy) instead of building them again")
+    ap.add_argument("--build-only", action="store_true", help="with --backend: build the memories, time nothing")
+    ap.add_argument("--db-name", default="pipeline_bench",
+                    help="PostgreSQL databases are named NAME_SIZE (kept with --workdir)")
     ap.add_argument("--worker", choices=["build", "ours", "tt", "writer", "reader"], help=argparse.SUPPRESS)
     ap.add_argument("--short-file", help=argparse.SUPPRESS)
     ap.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
@@ -442,14 +500,20 @@ def main() -> None:
     bases = [p for i, p in enumerate(pairs) if i % 10 != 9]
     t = time.perf_counter()
     per_writer = 2000  # new units each of the 4 concurrent writers harvests (a quarter shared by all)
-    units = build_units(bases, max(sizes) + (4 * per_writer if args.backend else 0), args.seed)
+    wanted = max(sizes) + (4 * per_writer if args.backend else 0)
     units_path = work / "units.jsonl"
-    with open(units_path, "w", encoding="utf-8") as f:
-        for u in units:
-            f.write(json.dumps(u, ensure_ascii=False) + "\n")
+    if args.reuse and units_path.exists() and (units := read_units(units_path, wanted)) and len(units) == wanted:
+        pass  # the very units the kept memories were built from (same seed)
+    else:
+        units = build_units(bases, wanted, args.seed)
+        with open(units_path, "w", encoding="utf-8") as f:
+            for u in units:
+                f.write(json.dumps(u, ensure_ascii=False) + "\n")
     print(f"# data: {len(bases)} NTREX sentences + variants -> {len(units)} units "
           f"({time.perf_counter() - t:.1f}s); {len(held_out)} held out; {args.queries} queries per size; "
           f"min score {MIN_SCORE}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    if (args.reuse or args.build_only) and not (args.backend and args.workdir):
+        ap.error("--reuse and --build-only need --backend and --workdir")
     if args.backend:
         compare_backends(args, sizes, units, units_path, held_out, work, per_writer)
         print(f"# data and memories in {work}")

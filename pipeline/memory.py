@@ -203,6 +203,25 @@ def _trigrams(text: str) -> dict[str, int]:
     return out
 
 
+def rare_trigram_pairs(words: dict[str, int], df: dict[str, int], picks: int, per_word: int) -> list[list[str]]:
+    """The pairs of trigrams a fuzzy lookup asks the index for: the text's rarest (by document frequency `df`;
+    `words` from `_trigrams`), at most `per_word` from one word, `picks` in all, paired in order of rarity.
+
+    Both stores ask for the same pairs, so both score the same candidates and agree on the best match.
+    """
+    chosen: list[str] = []
+    taken: Counter[int] = Counter()
+    for g in sorted(df, key=lambda g: (df[g], g)):
+        if taken[words[g]] < per_word:
+            taken[words[g]] += 1
+            chosen.append(g)
+            if len(chosen) == picks:
+                break
+    if len(chosen) == 1:
+        return [chosen]
+    return [chosen[i:i + 2] for i in range(0, len(chosen) - 1, 2)]
+
+
 # ------------------------------------------------------------------------------------------ storage
 
 
@@ -528,17 +547,7 @@ class SQLiteStore:
             chunk = grams[i:i + 500]
             df.update(self._conn.execute(f"SELECT gram, df FROM grams WHERE lang = ? AND gram IN "
                                          f"({','.join('?' * len(chunk))})", (lang, *chunk)).fetchall())
-        picks: list[str] = []
-        per_word: Counter[int] = Counter()
-        for g in sorted(df, key=lambda g: (df[g], g)):
-            if per_word[words[g]] < self.PER_WORD:
-                per_word[words[g]] += 1
-                picks.append(g)
-                if len(picks) == self.PICKS:
-                    break
-        if len(picks) == 1:
-            return [picks]
-        return [picks[i:i + 2] for i in range(0, len(picks) - 1, 2)]
+        return rare_trigram_pairs(words, df, self.PICKS, self.PER_WORD)
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:

@@ -1,9 +1,11 @@
 """The shared translation memory on PostgreSQL: one database that every desk's workspace reads and harvests into.
 
 Same contract as the SQLite store (`pipeline.memory.MemoryStore`), so scoring, harvest and TMX stay in one place and
-a lookup gives the same best match on either store. Candidates come from a pg_trgm GIN index: a lookup asks for
-sources holding pairs of the query's rarest trigrams (as the SQLite store asks FTS5), so it reads a few hundred rows
-even at a million units, and short queries do not fall back to a scan.
+a lookup gives the same best match on either store. Candidates are the SQLite store's too: the same trigrams (every
+three characters as written, as FTS5's trigram tokenizer cuts them), the same document frequencies, the same pairs of
+rarest trigrams, the same length window and cap. A GIN index over integer keys, one per (trigram, length band) of
+each source, finds the sources holding a pair within the window's bands without reading any other row, so a lookup
+reads a few hundred rows even at a million units, short queries included.
 
 Writers serialise on a transaction-level advisory lock: several workspaces can harvest at once with no lost or
 duplicated unit and no deadlock, while readers (MVCC) never wait. Unique indexes back the lock up.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,17 +30,27 @@ from pipeline.memory import (
     StoredUnit,
     Unit,
     _key,
+    _trigrams,
+    rare_trigram_pairs,
     seen_slot,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMES = ("postgresql://", "postgres://")
 _LENGTH_SHIFT = 40  # id = length << 40 | arrival: sorts by length, then arrival, like the SQLite store's ids
 _WRITE_LOCK = 0x706970656C696E65  # "pipeline": the advisory lock every writer takes for its transaction
 _SETUP_LOCK = _WRITE_LOCK + 1
 
+# Length bands: a source of length n is in band bisect_right(_BANDS, n) (SQL: width_bucket). Bands grow by 1/8, so a
+# lookup's length window (75%..133% of the query) spans about five of them. Part of the schema: the index keys of
+# every stored source depend on it (changing it needs a new schema version).
+_BANDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 24, 27, 30, 33, 37, 41, 46, 51, 57, 64,
+          71, 79, 88, 98, 109, 121, 134, 149, 165, 183, 203, 225, 250, 277, 307, 340, 377, 418, 463, 513, 568, 629,
+          696, 771, 854, 946, 1048, 1161, 1286, 1425, 1579, 1750, 1939, 2149, 2382, 2640, 2926, 3243, 3595, 3985,
+          4417, 4896, 5427, 6015, 6667, 7390, 8191, 9079, 10063, 11153, 12362, 13702, 15187, 16833, 18658, 20680)
+_PRIME = 4294967291  # the largest prime below 2**32: keys are (trigram, band) hashed into an integer
+
 _SCHEMA = """
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS tm_meta (
     name text PRIMARY KEY,
     value text NOT NULL
@@ -47,13 +60,10 @@ CREATE TABLE IF NOT EXISTS tm_sources (
     id bigint PRIMARY KEY,           -- length << 40 | arrival
     lang text NOT NULL,
     text text NOT NULL,              -- normalised source: the lookup key
-    digest bytea NOT NULL UNIQUE     -- blake2b-128 of (lang, text): one row per source, however many writers
+    digest bytea NOT NULL UNIQUE,    -- blake2b-128 of (lang, text): one row per source, however many writers
+    keys integer[] NOT NULL          -- one per (distinct trigram as written, length band): `_source_keys`
 );
--- New sources go to the index's pending list and each write batch folds it in, in bulk, before it commits: imports
--- run at bulk speed and a lookup never scans a long pending list (milliseconds per query).
-CREATE INDEX IF NOT EXISTS tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops)
-    WITH (fastupdate = on, gin_pending_list_limit = 16384);
--- document frequency of each pg_trgm trigram (lower-cased, letters and digits): a lookup picks the rarest
+-- document frequency of each trigram (as the SQLite store counts them): a lookup picks the rarest
 CREATE TABLE IF NOT EXISTS tm_grams (
     lang text NOT NULL,
     gram text NOT NULL,
@@ -89,12 +99,54 @@ CREATE TABLE IF NOT EXISTS tm_seen (
     PRIMARY KEY (origin, source_id, target_lang)
 );
 """
-# Each step takes a memory of one version to the next, in place (new columns with defaults: no row is rewritten).
+# New sources go to the index's pending list and each write batch folds it in, in bulk, before it commits: imports
+# run at bulk speed and a lookup never scans a long pending list (milliseconds per query).
+_KEYS_INDEX = """
+CREATE INDEX IF NOT EXISTS tm_sources_keys ON tm_sources USING gin (keys)
+    WITH (fastupdate = on, gin_pending_list_limit = 16384);
+"""
+_TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_lengths", "tm_units", "tm_seen")
+
+
+
+def _upgrade_2(c) -> None:
+    """2 -> 3: candidates as the SQLite store finds them (trigrams as written, not pg_trgm's letters and digits):
+    the sources get their index keys, the trigram counts are counted again."""
+    c.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    c.execute("DROP INDEX IF EXISTS tm_sources_trgm")
+    c.execute("ALTER TABLE tm_sources ADD COLUMN IF NOT EXISTS keys integer[]")
+    c.execute("CREATE TEMPORARY TABLE tm_upgrade_keys (id bigint PRIMARY KEY, keys integer[] NOT NULL) "
+              "ON COMMIT DROP")
+    grams: Counter[tuple[str, str]] = Counter()
+    last = -1
+    while True:
+        rows = c.execute("SELECT id, lang, text FROM tm_sources WHERE id > %s ORDER BY id LIMIT 20000",
+                         (last,)).fetchall()
+        if not rows:
+            break
+        with c.cursor().copy("COPY tm_upgrade_keys (id, keys) FROM STDIN") as copy:
+            for sid, lang, text in rows:
+                words = _trigrams(text)
+                grams.update((lang, g) for g in words)
+                copy.write_row((sid, _source_keys(text, words)))
+        last = rows[-1][0]
+    c.execute("UPDATE tm_sources s SET keys = k.keys FROM tm_upgrade_keys k WHERE s.id = k.id")
+    c.execute("ALTER TABLE tm_sources ALTER COLUMN keys SET NOT NULL")
+    c.execute(_KEYS_INDEX)
+    c.execute("DELETE FROM tm_grams")
+    with c.cursor().copy("COPY tm_grams (lang, gram, df) FROM STDIN") as copy:
+        for (lang, gram), n in sorted(grams.items()):
+            copy.write_row((lang, gram, n))
+
+
+# Upgrades in place: schema version -> the step that makes it the next version (SQL, or a function of the
+# connection); all steps of an upgrade run in one transaction.
 _UPGRADES = {
+    # 1 -> 2: contexts and plurals (new columns with defaults: no row is rewritten)
     1: "ALTER TABLE tm_units ADD COLUMN IF NOT EXISTS context text NOT NULL DEFAULT '', "
        "ADD COLUMN IF NOT EXISTS plural text NOT NULL DEFAULT ''",
+    2: _upgrade_2,
 }
-_TABLES = ("tm_meta", "tm_sources", "tm_grams", "tm_lengths", "tm_units", "tm_seen")
 
 
 class MemoryUnavailable(RuntimeError):
@@ -149,19 +201,21 @@ def _unit_digest(target: str, context: str, plural: str) -> bytes:
     return _digest(target) if not context and not plural else _digest(target, context, plural)
 
 
-def _index_grams(text: str) -> dict[str, tuple[int, str]]:
-    """pg_trgm trigrams a lookup can ask the index for: three letters or digits in a row, lower-cased as pg_trgm
-    keys them -> (index of the word it starts in, the text as written, for a case-sensitive LIKE)."""
-    out: dict[str, tuple[int, str]] = {}
-    word = 0
-    for i in range(len(text) - 2):
-        if text[i] == " ":
-            word += 1
-        written = text[i:i + 3]
-        if written.isalnum():
-            gram = "".join(c.lower() if len(c.lower()) == 1 else c for c in written)
-            out.setdefault(gram, (word, written))
-    return out
+def _band(length: int) -> int:
+    return bisect_right(_BANDS, length)
+
+
+def _gram_key(gram: str, band: int) -> int:
+    """The index key of a trigram in a length band: a 32-bit hash (a collision only adds a candidate, which the
+    lookup drops when it checks the trigrams themselves)."""
+    a, b, c = map(ord, gram)
+    return ((((a << 21 | b) << 21 | c) % _PRIME) * 257 + band) % _PRIME - 2147483648
+
+
+def _source_keys(text: str, words: Iterable[str]) -> list[int]:
+    """The keys a source is indexed under: each of its trigrams (`words`, from `_trigrams`) in its length band."""
+    band = _band(len(text))
+    return [_gram_key(g, band) for g in words]
 
 
 def _id_range(min_len: int, max_len: int) -> tuple[int, int]:
@@ -175,7 +229,6 @@ class PostgresStore:
     PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
     SCAN_LIMIT = 500  # length windows this small are scored in full: exact and cheap
     CANDIDATE_CAP = 2000  # beyond this many index hits, keep those sharing the most trigram pairs
-    PAIR_HITS = 2000  # a pair whose rarer trigram is in more sources than this asks for a third word too
     STATS_TTL = 300.0  # seconds a lookup trusts its copy of the trigram and length counts
 
     def __init__(self, url: str, *, connect_timeout: int = 10):
@@ -224,12 +277,13 @@ class PostgresStore:
                     if self._version() is None:  # another workspace may have created it meanwhile (and the
                         # catalog cache may not know yet: everything below tolerates an existing schema)
                         c.execute(_SCHEMA)
+                        c.execute(_KEYS_INDEX)
                         c.execute("INSERT INTO tm_meta (name, value) VALUES ('schema_version', %s) "
                                   "ON CONFLICT (name) DO NOTHING", (str(SCHEMA_VERSION),))
             except psycopg.errors.InsufficientPrivilege as e:
                 raise MemoryUnavailable(
                     f"{self.path}: cannot create the memory tables ({_scrub(str(e), self.url)}); ask the database "
-                    "owner to run `CREATE EXTENSION pg_trgm` and grant CREATE on the database") from None
+                    "owner to grant CREATE on the database's schema") from None
             except psycopg.Error as e:
                 raise MemoryUnavailable(f"{self.path}: cannot create the memory tables: "
                                         f"{_scrub(str(e), self.url)}") from None
@@ -243,25 +297,29 @@ class PostgresStore:
                 f"{self.path} --to NEW_URL_OR_FILE` run by the pipeline version that wrote it, or upgrade this one")
 
     def _upgrade(self) -> int | None:
-        """Bring an older memory to this version in one transaction (all steps or none), while no one writes."""
+        """Bring a memory of an older schema up to this one in place: versioned steps, one transaction, while
+        other desks wait (lookups too: the steps rebuild an index). The first desk to open it does it, once."""
         psycopg = self._psycopg
         c = self._conn
+        version = self._version()
         try:
             with c.transaction():
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
                 version = self._version()
                 while version in _UPGRADES:
-                    c.execute(_UPGRADES[version])
+                    step = _UPGRADES[version]
+                    c.execute(step) if isinstance(step, str) else step(c)
                     version += 1
                     c.execute("UPDATE tm_meta SET value = %s WHERE name = 'schema_version'", (str(version),))
-        except psycopg.errors.InsufficientPrivilege as e:
+        except psycopg.Error as e:
             raise MemorySchemaError(
-                f"{self.path} holds a translation memory of schema version {self._version()}, which this pipeline "
-                f"upgrades to {SCHEMA_VERSION} in place, but may not ({_scrub(str(e), self.url)}): ask the tables' "
-                "owner to open it once with this pipeline, or copy it into a new database with `pipeline tm "
-                f"migrate --memory {self.path} --to NEW_URL_OR_FILE`") from None
-        return self._version()
+                f"{self.path} holds a translation memory of schema version {version}, which this pipeline upgrades "
+                f"in place to version {SCHEMA_VERSION} on first use, but the upgrade failed: "
+                f"{_scrub(str(e), self.url)}. Open it once as the owner of its tables (e.g. `pipeline tm stats "
+                f"--memory URL`), or copy it into a new database with `pipeline tm migrate --memory {self.path} "
+                "--to NEW_URL_OR_FILE` run by the pipeline version that wrote it") from None
+        return version
 
     def _version(self) -> int | None:
         row = self._conn.execute("SELECT to_regclass('tm_meta') IS NOT NULL").fetchone()
@@ -310,7 +368,7 @@ class PostgresStore:
         """Only the index owner may fold its pending list in; other writers leave it to the size limit."""
         if self._owner is None:
             self._owner = bool(self._conn.execute(
-                "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'tm_sources_trgm'::regclass"
+                "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'tm_sources_keys'::regclass"
             ).fetchone()[0])
         return self._owner
 
@@ -330,16 +388,17 @@ class PostgresStore:
             if new_sources:
                 arrivals = [n for (n,) in c.execute("SELECT nextval('tm_arrival') FROM generate_series(1, %s)",
                                                     (len(new_sources),))]
-                with c.cursor().copy("COPY tm_sources (id, lang, text, digest) FROM STDIN") as copy:
+                with c.cursor().copy("COPY tm_sources (id, lang, text, digest, keys) FROM STDIN") as copy:
                     for (lang, text, d), n in zip(new_sources, sorted(arrivals), strict=True):
                         if len(text) >= 1 << (63 - _LENGTH_SHIFT):
                             raise ValueError(f"a source of {len(text)} characters is too long for the memory")
                         sid = len(text) << _LENGTH_SHIFT | n
                         sids[d] = sid
-                        copy.write_row((sid, lang, text, d))
-                        grams.update((lang, g) for g in _index_grams(text))
+                        words = _trigrams(text)
+                        copy.write_row((sid, lang, text, d, _source_keys(text, words)))
+                        grams.update((lang, g) for g in words)
                 if self._owns_index():
-                    c.execute("SELECT gin_clean_pending_list('tm_sources_trgm'::regclass)")
+                    c.execute("SELECT gin_clean_pending_list('tm_sources_keys'::regclass)")
             known = set(sids) - {d for _, _, d in new_sources}
 
             # State of the units and seen rows this batch touches, then the rules, row by row.
@@ -468,77 +527,40 @@ class PostgresStore:
         return self._df[lang], self._lengths
 
     def candidates(self, lang: str, text: str, min_len: int, max_len: int) -> list[tuple[int, str]]:
+        """The SQLite store's candidates: sources in the length window holding both trigrams of one of the query's
+        pairs of rarest trigrams; beyond CANDIDATE_CAP, those holding the most pairs."""
         c = self._conn
         low, high = _id_range(min_len, max_len)
-        words = _index_grams(text)
         counts, lengths = self._counts(lang)
         in_window = sum(n for length, n in lengths.items() if min_len <= length <= max_len)
         if in_window <= self.SCAN_LIMIT:
             return c.execute("SELECT id, text FROM tm_sources WHERE id BETWEEN %s AND %s AND lang = %s",
                              (low, high, lang)).fetchall()
+        words = _trigrams(text)
         unknown = [g for g in words if g not in counts and g not in self._absent.setdefault(lang, set())]
         if unknown:  # perhaps another desk's new words since the counts were read: ask once, remember absences
             counts.update(c.execute("SELECT gram, df FROM tm_grams WHERE lang = %s AND gram = ANY(%s)",
                                     (lang, unknown)).fetchall())
             self._absent[lang].update(g for g in unknown if g not in counts)
-        df = {g: counts[g] for g in words if g in counts}
-        groups = self._pair_rare_trigrams(words, df)
-        self._narrow(groups, words, df)
+        groups = rare_trigram_pairs(words, {g: counts[g] for g in words if g in counts}, self.PICKS, self.PER_WORD)
         if not groups:
             return []
-        # one branch per pair: each index hit is checked against its own pair only, not against all of them
-        # (`id + 0`: the window is checked on the index hits, never by reading a whole window of the primary key)
-        branch = "SELECT id, text FROM tm_sources WHERE {} AND id + 0 BETWEEN %s AND %s AND lang = %s"
-        sql = " UNION ".join(branch.format(" AND ".join(["text LIKE %s"] * len(g))) for g in groups)
-        args = [a for g in groups for a in ([f"%{w}%" for w in g] + [low, high, lang])]
-        rows = c.execute(sql, args).fetchall()
-        if len(rows) > self.CANDIDATE_CAP:
-            hits = [(-sum(all(w in t for w in g) for g in groups), sid, t) for sid, t in rows]
-            rows = [(sid, t) for _, sid, t in sorted(hits)[:self.CANDIDATE_CAP]]
-        return rows
-
-    def _pair_rare_trigrams(self, words: dict[str, tuple[int, str]], df: dict[str, int]) -> list[list[str]]:
-        """The text's rarest trigrams, spread over its words, in pairs (as written: LIKE is case-sensitive).
-
-        A pair takes its two trigrams from different words where it can: two trigrams of one word ("lea", "ead")
-        select every sentence with that word, two words together select few.
-        """
-        picks: list[tuple[int, str]] = []
-        per_word: Counter[int] = Counter()
-        for g in sorted(df, key=lambda g: (df[g], g)):
-            word, written = words[g]
-            if per_word[word] < self.PER_WORD:
-                per_word[word] += 1
-                picks.append((word, written))
-                if len(picks) == self.PICKS:
-                    break
-        if len(picks) == 1:
-            return [[picks[0][1]]]
-        rarest = picks[0][1]
-        pairs: list[list[str]] = []
-        while len(picks) >= 2:
-            word, first = picks.pop(0)
-            i = next((i for i, (w, _) in enumerate(picks) if w != word), 0)
-            pairs.append([first, picks.pop(i)[1]])
-        if picks:  # an odd one out goes with the rarest: in a two-word query, both trigrams of a long word
-            pairs.append([rarest, picks[0][1]])
-        return pairs
-
-    def _narrow(self, groups: list[list[str]], words: dict[str, tuple[int, str]], df: dict[str, int]) -> None:
-        """A pair whose rarer trigram is common (thousands of sources hold it) also asks for the rarest trigram of a
-        third word: each index hit costs a heap read on PostgreSQL, so a pair may not pull in whole families of
-        near-duplicates. Single rare trigrams and selective pairs stay as they are."""
-        written = {w: g for g, (_, w) in words.items()}
-        ranked = sorted(df, key=lambda g: (df[g], g))
-        thirds: set[int] = set()  # each pair gets a different third word: one edited word cannot empty them all
-        for group in groups:
-            if len(group) < 2 or min(df[written[w]] for w in group) <= self.PAIR_HITS:
-                continue
-            taken = {words[written[w]][0] for w in group}
-            third = next((g for g in ranked if words[g][0] not in taken | thirds), None)
-            if third is not None:
-                thirds.add(words[third][0])
-                group.append(words[third][1])
+        # one index condition per (pair, length band of the window): the index yields only sources in those bands
+        # holding the pair, and the id range trims the two edge bands (`id + 0`: on those rows, never by reading a
+        # whole window of the primary key)
+        keys = [[_gram_key(g, band) for g in group] for band in range(_band(min_len), _band(max_len) + 1)
+                for group in groups]
+        sql = ("SELECT id, lang, text FROM tm_sources WHERE ("
+               + " OR ".join(["keys @> %s::integer[]"] * len(keys))
+               + ") AND id + 0 BETWEEN %s AND %s")
+        hits = []
+        for sid, source_lang, source in c.execute(sql, [*keys, low, high]):
+            held = sum(all(g in source for g in group) for group in groups)  # as FTS5 matches (keys may collide)
+            if held:
+                hits.append((-held, sid, source_lang, source))
+        if len(hits) > self.CANDIDATE_CAP:
+            hits = sorted(hits)[:self.CANDIDATE_CAP]
+        return [(sid, source) for _, sid, source_lang, source in hits if source_lang == lang]
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:

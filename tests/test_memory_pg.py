@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from pipeline.memory import APPROVED, MACHINE, STATUSES, Memory, MemoryMigrationError, Unit, plural_target
+from pipeline.memory import (
+    APPROVED,
+    MACHINE,
+    STATUSES,
+    Memory,
+    MemoryMigrationError,
+    SQLiteStore,
+    Unit,
+    normalise,
+    plural_target,
+)
 from pipeline.memory_pg import MemorySchemaError, MemoryUnavailable, PostgresStore, mask_url
 
 SENTENCE = "The Spiritual Administration of Muslims of Kazakhstan met the ambassador in Astana on Monday."
@@ -176,6 +187,8 @@ def test_a_version_1_database_is_upgraded_in_place(postgres_database):
                Unit("en", "kk", SENTENCE, "бір", MACHINE, "argos en→kk 1.9")])
     with psycopg.connect(url, autocommit=True) as conn:  # the tables as version 1 made them
         conn.execute("ALTER TABLE tm_units DROP COLUMN context, DROP COLUMN plural")
+        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("ALTER TABLE tm_sources DROP COLUMN keys")
         conn.execute("UPDATE tm_meta SET value = '1' WHERE name = 'schema_version'")
     with Memory.open(url) as m:
         stats = m.stats()
@@ -187,7 +200,7 @@ def test_a_version_1_database_is_upgraded_in_place(postgres_database):
         assert m.add([Unit("en", "ru", SENTENCE, "один", context="caption")]) == 1
         assert [x.score for x in m.lookup(SENTENCE, "ru", context="caption")] == [100, 95]
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "2"
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "3"
 
 
 def test_two_workspaces_creating_the_schema_at_once(postgres_database):
@@ -257,7 +270,7 @@ def test_four_writers_and_four_readers_lose_and_duplicate_nothing(postgres_datab
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM (SELECT source_id, target_lang, target FROM tm_units "
                             "GROUP BY 1, 2, 3 HAVING count(*) > 1) d").fetchone()[0] == 0
-        grams = conn.execute("SELECT df FROM tm_grams WHERE lang = 'en' AND gram = 'ast'").fetchone()[0]
+        grams = conn.execute("SELECT df FROM tm_grams WHERE lang = 'en' AND gram = 'Ast'").fetchone()[0]
     assert grams == 300  # the trigram counts saw every new source once, whoever wrote it
     assert looked[0] > 0
 
@@ -305,3 +318,108 @@ def test_a_desk_finds_what_another_desk_added_after_it_opened_the_memory(postgre
         writer.add([Unit("en", "ru", "Zhambyl oblast akimat hosted Qyzylorda muftiate.", "Акимат принял муфтият.")])
         (found,) = reader.lookup("Zhambyl oblast akimat hosted the Qyzylorda muftiate.", "ru")
         assert found.target == "Акимат принял муфтият."
+
+
+# ---------------------------------------------------------------- the same candidates as the SQLite store
+
+AWKWARD = ["ab", "abc", "The mufti's \"visit\" — 2024.", "Муфтий посетил Астану, 12 мая!", "مفتي قازاقستان زار",
+           "Qazaqstan\u0301 e\u0301", "emoji 🕌🕌 and 𝔘nicode", "  spaced   out  ", "a" * 140, "x" * 20681]
+
+
+def texts_for_agreement(count: int, seed: int) -> list[str]:
+    """Headline-sized and sentence-sized texts sharing words and punctuation: the trigrams that pg_trgm leaves
+    out (spaces, quotes, commas, case) decide which sources are candidates."""
+    rng = random.Random(seed)
+    words = ["The", "the", "mufti", "Mufti", "met", "\"they", "told\"", "me,", "Astana", "Astana's", "(SAMK)",
+             "council", "didn't", "up", "anything.", "—", "Whether", "or", "not", "driver", "of", "lays", "2024",
+             "Муфтий", "Астана,", "сказал:", "«нет»"]
+    return [" ".join(rng.choice(words) for _ in range(rng.choice((2, 3, 4, 6, 9, 14, 20)))) for _ in range(count)]
+
+
+def test_candidates_are_the_sqlite_stores_candidates(tmp_path, postgres_database, monkeypatch):
+    """Same content, same query: both stores score exactly the same sources, through the index (no window scan),
+    including the cap on many hits, punctuation, case and short queries."""
+    for store in (SQLiteStore, PostgresStore):
+        monkeypatch.setattr(store, "SCAN_LIMIT", 0)
+        monkeypatch.setattr(store, "CANDIDATE_CAP", 40)
+    sources = texts_for_agreement(1500, 1) + AWKWARD
+    units = [Unit("en", "ru", s, f"перевод {i}") for i, s in enumerate(sources)]
+    with Memory.open(tmp_path / "m.sqlite") as lite, Memory.open(postgres_database()) as shared:
+        for i in range(0, len(units), 400):
+            lite.add(units[i:i + 400])
+            shared.add(units[i:i + 400])
+        shared.add([Unit("kk", "ru", s, "басқа тіл") for s in sources[:50]])  # another source language
+        lite.add([Unit("kk", "ru", s, "басқа тіл") for s in sources[:50]])
+        queries = texts_for_agreement(150, 2) + [normalise(s) for s in AWKWARD]
+        capped = 0
+        for q in queries:
+            n = len(q)
+            lo, hi = max(1, int(n * 0.75 - 1e-9)), int(n / 0.75 + 1e-9) + 1
+            a = [text for _, text in sorted(lite.store.candidates("en", q, lo, hi))]  # ids differ, their order not
+            b = [text for _, text in sorted(shared.store.candidates("en", q, lo, hi))]
+            assert b == a, q
+            capped += len(a) == 40
+            assert [(m.source, m.target, m.score) for m in shared.lookup(q, "ru", limit=3)] == \
+                [(m.source, m.target, m.score) for m in lite.lookup(q, "ru", limit=3)]
+        assert capped  # the cap was exercised
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_memory_of_an_older_schema_gets_the_sqlite_stores_candidates_in_place(tmp_path, postgres_database, version):
+    """A memory written before (pg_trgm index, pg_trgm's trigram counts; schema 1, or 2 with contexts) is upgraded
+    by the first desk that opens it: same units, and lookups find what the SQLite store finds."""
+    url = postgres_database()
+    sources = texts_for_agreement(400, 3)
+    units = [Unit("en", "ru", s, f"перевод {i}", origin="a.po") for i, s in enumerate(sources)]
+    with Memory.open(url) as m:
+        m.add(units)
+        before = list(m.store.iter_units(None, None, STATUSES))
+    with psycopg.connect(url, autocommit=True) as conn:  # what such a memory looks like
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("ALTER TABLE tm_sources DROP COLUMN keys")
+        conn.execute("CREATE INDEX tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops)")
+        conn.execute("UPDATE tm_grams SET gram = '#' || gram")  # counts of other trigrams (pg_trgm's)
+        if version == 1:
+            conn.execute("ALTER TABLE tm_units DROP COLUMN context, DROP COLUMN plural")
+        conn.execute("UPDATE tm_meta SET value = %s WHERE name = 'schema_version'", (str(version),))
+    with Memory.open(tmp_path / "m.sqlite") as lite:
+        lite.add(units)
+        lite.store.SCAN_LIMIT = 0  # both through their indexes
+        with ThreadPoolExecutor(3) as pool:  # three desks open it at once: one upgrades, the others wait
+            opened = list(pool.map(lambda _: Memory.open(url), range(3)))
+        for m in opened:
+            assert list(m.store.iter_units(None, None, STATUSES)) == before
+            m.store.SCAN_LIMIT = 0
+            for q in texts_for_agreement(40, 4):
+                assert [(x.source, x.target, x.score) for x in m.lookup(q, "ru")] == \
+                    [(x.source, x.target, x.score) for x in lite.lookup(q, "ru")], q
+            m.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "3"
+        assert conn.execute("SELECT to_regclass('tm_sources_trgm')").fetchone()[0] is None
+        df = dict(conn.execute("SELECT gram, df FROM tm_grams").fetchall())
+    with sqlite3.connect(tmp_path / "m.sqlite") as conn:
+        assert df == dict(conn.execute("SELECT gram, df FROM grams").fetchall())
+
+
+def test_an_upgrade_that_cannot_run_names_what_to_do(postgres_database):
+    url = postgres_database()
+    Memory.open(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("UPDATE tm_meta SET value = '2' WHERE name = 'schema_version'")
+        conn.execute("CREATE ROLE pipeline_desk_test LOGIN PASSWORD 'DeskPassw0rd'") if not conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = 'pipeline_desk_test'").fetchone() else None
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO pipeline_desk_test")
+        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO pipeline_desk_test")
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    desk = f"postgresql://pipeline_desk_test:DeskPassw0rd@{parts['host']}:{parts['port']}/{parts['dbname']}"
+    with pytest.raises(MemorySchemaError) as err:
+        Memory.open(desk)
+    message = str(err.value)
+    assert "schema version 2" in message and "owner" in message and "pipeline tm migrate" in message
+    assert "DeskPassw0rd" not in message
+    with psycopg.connect(url) as conn:  # nothing half-done
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "2"
+        assert conn.execute("SELECT to_regclass('tm_sources_keys')").fetchone()[0] is None
