@@ -8,8 +8,8 @@ Scores follow translate-toolkit (`translate.search.lshtein`): character Levensht
 100 - 100 * distance / length of the longer string, on normalised text (NFC, collapsed whitespace).
 Candidates come from an FTS5 trigram index, so a lookup reads a few hundred rows, never the whole memory.
 
-Storage sits behind `MemoryStore` (SQLite here) so that a shared PostgreSQL backend (pg_trgm) can follow
-without touching the scoring, harvesting or TMX code.
+Storage sits behind `MemoryStore`: SQLite here, a shared PostgreSQL memory in `memory_pg`; scoring, harvesting,
+TMX and the choice of candidates are shared.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ class StoredUnit:
 
 
 class MemoryStore(Protocol):
-    """What the memory needs from a database. SQLite implements it; a PostgreSQL one (pg_trgm) can follow."""
+    """What the memory needs from a database: `SQLiteStore` here, `memory_pg.PostgresStore` for a shared one."""
 
     path: str
 

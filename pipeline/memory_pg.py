@@ -223,7 +223,7 @@ def _id_range(min_len: int, max_len: int) -> tuple[int, int]:
 
 
 class PostgresStore:
-    """A memory shared by a whole desk: PostgreSQL 12+ with pg_trgm."""
+    """A memory shared by a whole desk: PostgreSQL 12+ (no extension needed)."""
 
     PICKS = 12  # rarest trigrams a fuzzy lookup asks the index for ...
     PER_WORD = 2  # ... at most this many from one word, so that one changed word cannot hide a match
