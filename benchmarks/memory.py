@@ -19,8 +19,16 @@ The two stores side by side (same units, same queries, one run):
 
 adds, per store: the import rate, lookups of short queries (2-4 words, reported apart: trigram indexes are at their
 weakest there), agreement of the best match between the stores, and throughput while 4 writers harvest new units
-into the memory as 4 readers look up. PostgreSQL: `--postgres-url` (default $PIPELINE_TEST_POSTGRES_URL), else a
-throwaway cluster is started with scripts/test-postgres.sh and stopped at the end; each size gets a new database.
+into the memory as 4 readers look up. Before the timed lookups each store answers as many other queries of the same
+kinds (a memory in use, with its pages cached, whether it was just built or built before).
+
+Build the 1M memories once, then time them as often as needed (the concurrent writers work on a copy):
+
+    python3 benchmarks/memory.py --backend sqlite,postgresql --sizes 100000,1000000 --workdir DIR --build-only
+    python3 benchmarks/memory.py --backend sqlite,postgresql --sizes 100000,1000000 --workdir DIR --reuse
+
+PostgreSQL: `--postgres-url` (default $PIPELINE_TEST_POSTGRES_URL), else a throwaway cluster is started with
+scripts/test-postgres.sh and stopped at the end; each size gets a new database (NAME_SIZE, see --db-name).
 """
 
 from __future__ import annotations
@@ -175,7 +183,9 @@ def worker_ours(args) -> dict:
     t0 = time.perf_counter()
     memory = Memory.open(memory_location(args.db))
     open_s = time.perf_counter() - t0
-    for q in queries[:10]:  # warm-up, not counted
+    # warm-up, not counted: other queries of the same kinds when given (a memory in use, not one just opened)
+    warm = json.loads(Path(args.warm_file).read_text(encoding="utf-8")) if args.warm_file else queries[:10]
+    for q in warm:
         memory.lookup(q["text"], "ru", min_score=MIN_SCORE)
     result = {"open_s": open_s}
     for name, limit, asked in (("limit1", 1, queries), ("limit5", 5, queries), ("short", 1, short)):
@@ -384,9 +394,13 @@ def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units
         for size in sizes:
             queries = make_queries(units[:size], held_out, args.queries, args.seed + size)
             short = make_short_queries(units[:size], args.queries // 2, args.seed + size + 1)
+            warm = make_queries(units[:size], held_out, args.queries, args.seed + size + 2) + \
+                make_short_queries(units[:size], args.queries // 2, args.seed + size + 3)
             qpath, spath = work / f"queries-{size}.json", work / f"short-{size}.json"
+            wpath = work / f"warm-{size}.json"
             qpath.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
             spath.write_text(json.dumps(short, ensure_ascii=False), encoding="utf-8")
+            wpath.write_text(json.dumps(warm, ensure_ascii=False), encoding="utf-8")
             results = {}
             for backend in backends:
                 name = f"{args.db_name}_{size}"
@@ -410,7 +424,8 @@ def compare_backends(args, sizes: list[int], units: list[tuple[str, str]], units
                     print(f"  # {backend} {size}: built, {built['import_per_s']:.0f} units/s, {built['db_mb']:.0f} MB",
                           flush=True)
                     continue
-                ours = run_worker("ours", units=units_path, db=db, size=size, query_file=qpath, short_file=spath)
+                ours = run_worker("ours", units=units_path, db=db, size=size, query_file=qpath, short_file=spath,
+                                  warm_file=wpath)
                 busy = {}
                 if args.concurrency:  # on a copy when the memory is kept: the writers add units to it
                     busy_db = db
@@ -474,6 +489,7 @@ def main() -> None:
                     help="PostgreSQL databases are named NAME_SIZE (kept with --workdir)")
     ap.add_argument("--worker", choices=["build", "ours", "tt", "writer", "reader"], help=argparse.SUPPRESS)
     ap.add_argument("--short-file", help=argparse.SUPPRESS)
+    ap.add_argument("--warm-file", help=argparse.SUPPRESS)
     ap.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--shared-start", type=int, default=0, help=argparse.SUPPRESS)

@@ -553,14 +553,20 @@ class PostgresStore:
         sql = ("SELECT id, lang, text FROM tm_sources WHERE ("
                + " OR ".join(["keys @> %s::integer[]"] * len(keys))
                + ") AND id + 0 BETWEEN %s AND %s")
+        # never prepared: a generic plan cannot know that these keys are rare (it would scan in parallel)
+        rows = c.execute(sql, [*keys, low, high], prepare=False).fetchall()
+        pairs = [(group[0], group[-1]) for group in groups]
+        if len(rows) > self.CANDIDATE_CAP:  # as FTS5 counts them: the trigrams themselves (keys may collide)
+            held = [(-sum(a in t and b in t for a, b in pairs), sid, source_lang, t) for sid, source_lang, t in rows]
+            rows = [row[1:] for row in sorted(r for r in held if r[0])[:self.CANDIDATE_CAP]]
         hits = []
-        for sid, source_lang, source in c.execute(sql, [*keys, low, high]):
-            held = sum(all(g in source for g in group) for group in groups)  # as FTS5 matches (keys may collide)
-            if held:
-                hits.append((-held, sid, source_lang, source))
-        if len(hits) > self.CANDIDATE_CAP:
-            hits = sorted(hits)[:self.CANDIDATE_CAP]
-        return [(sid, source) for _, sid, source_lang, source in hits if source_lang == lang]
+        for sid, source_lang, source in rows:
+            if source_lang == lang:
+                for a, b in pairs:
+                    if a in source and b in source:
+                        hits.append((sid, source))
+                        break
+        return hits
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:
