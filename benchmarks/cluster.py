@@ -1,20 +1,27 @@
-"""Machine translation on a Dask LocalCluster vs a plain local engine, with a model of real size.
+"""Machine translation on a Dask LocalCluster vs one plain local process, with a model of real size.
 
 No real model can be downloaded here, so the benchmark builds one at run time (not committed): a Transformer
 of 6+6 layers, d_model 512, 8 heads, FFN 2048, ~32k vocabulary, int8, with generated weights, and a
 SentencePiece model trained on NTREX-128. Generated weights rarely emit end-of-sentence, so every path decodes
-to the same bound (the engine's own rule): the comparison is fair, the output is noise.
+to the same bound (the engine's own rule, per batch; the cluster cuts the same batches): the comparison is fair,
+the output is noise.
 
-    python3 benchmarks/cluster.py [--sentences 120] [--json]
+    python3 benchmarks/cluster.py [--sentences 400] [--workers 1,2] [--model-dir /tmp/cluster-model] [--json]
 
-Prints sentences/s of one local engine (threads=1), of `--cluster local` with 1 and 2 single-threaded
-workers (cluster start-up and the first model load excluded, reported apart), the ratios, and the cluster's
-overhead per batch: wall time in the cluster minus time inside the workers' engines.
+`--model-dir` keeps the built package there and re-uses it on the next run (building takes a minute).
+The local baseline is one plain process with the engine's default threads (every core); `--local-threads 1`
+times a single-threaded one instead. For each worker count: cluster start-up and the model load on every
+worker are timed apart from the steady-state throughput (sentences/s over the timed translate call). The
+cluster's overhead is the worker time not spent inside the workers' engines: wall time x workers - engine
+seconds, per batch and per sentence, against the engine seconds per sentence (goal < 5%). The driver's own CPU
+seconds during that call (scheduler, nannies and client live in this process for a LocalCluster) are printed
+too. Goal: 2 workers >= 1.7x the local process's sentences/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -33,7 +40,7 @@ from tinymodel import (  # noqa: E402
     zip_package,
 )
 
-from pipeline import cluster  # noqa: E402
+from pipeline import cluster, engine  # noqa: E402
 from pipeline.engine import Engine, install_model  # noqa: E402
 
 NTREX = REPO.parent / "shared" / "ntrex128"
@@ -50,7 +57,11 @@ def corpus() -> tuple[list[str], list[str]]:
 
 
 def build_model(where: Path) -> Path:
-    """Install a real-size en->kk package with generated weights; returns the packages dir."""
+    """Install a real-size en->kk package with generated weights; returns the packages dir. A folder that
+    already holds one (`--model-dir`, from an earlier run) is reused as it is."""
+    packages = where / "packages"
+    if engine.find_model(packages, "kk") is not None:
+        return packages
     _, lines = corpus()
     package = where / "translate-en_kk-9_0"
     package.mkdir(parents=True)
@@ -63,7 +74,6 @@ def build_model(where: Path) -> Path:
                 "to_code": "kk", "to_name": "Kazakh", "type": "translate"}
     (package / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     archive = zip_package(package, where / "translate-en_kk-9_0.argosmodel")
-    packages = where / "packages"
     install_model(archive, packages)
     return packages
 
@@ -71,58 +81,84 @@ def build_model(where: Path) -> Path:
 def on_cluster(packages: Path, texts: list[str], workers: int) -> dict:
     start = time.perf_counter()
     with cluster.connect("local", workers, 1) as client:
-        mt = cluster.ClusterEngine.load(client, packages, "kk", beam_size=2, threads=1)
-        mt.translate(texts[:workers])  # every worker loads the model (one tiny batch each, at most)
         up = time.perf_counter() - start
-        mt.engine_seconds = 0.0
+        mt = cluster.ClusterEngine.load(client, packages, "kk", beam_size=2, threads=1)
+        start = time.perf_counter()
+        loads = mt.warm_up()  # every worker loads the model before the clock starts
+        load = time.perf_counter() - start
+        tuned = all(client.run(lambda dask_worker: dask_worker.pipeline_malloc_tuned).values())
         batches: list[int] = []
+        cpu = time.process_time()
         start = time.perf_counter()
         out = mt.translate(texts, on_batch=batches.append)
         wall = time.perf_counter() - start
+        driver_cpu = time.process_time() - cpu
     engine_time = mt.engine_seconds
-    # With w workers busy in parallel, the wall time a batch "costs" is wall * w spread over the batches.
+    # w workers for `wall` seconds is wall * w worker-seconds; whatever the engines did not use is the cluster's.
     overhead = max(0.0, wall * workers - engine_time)
     return {"workers": workers, "seconds": wall, "sentences_per_s": len(texts) / wall, "startup_s": up,
-            "batches": len(batches), "engine_s": engine_time, "overhead_per_batch_ms": 1000 * overhead / len(batches),
-            "overhead_share": overhead / engine_time if engine_time else 0.0, "outputs": out}
+            "model_load_s": load, "worker_load_s": sorted(loads.values()), "malloc_tuned": tuned,
+            "batches": len(batches), "engine_s": engine_time, "engine_ms_per_sentence": 1000 * engine_time / len(texts),
+            "overhead_per_batch_ms": 1000 * overhead / len(batches),
+            "overhead_ms_per_sentence": 1000 * overhead / len(texts),
+            "overhead_share": overhead / engine_time if engine_time else 0.0, "driver_cpu_s": driver_cpu,
+            "outputs": out}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sentences", type=int, default=120)
+    parser.add_argument("--sentences", type=int, default=400)
+    parser.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated")
+    parser.add_argument("--local-threads", type=int, default=None, help="threads of the local baseline "
+                        "(default: the engine's, every core)")
+    parser.add_argument("--model-dir", type=Path, default=None, help="keep the built model here and re-use it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     english, _ = corpus()
     texts = english[:args.sentences]
-    with tempfile.TemporaryDirectory() as tmp:
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    with contextlib.ExitStack() as stack:
+        where = args.model_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        where.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        packages = build_model(Path(tmp))
+        packages = build_model(where)
         built = time.perf_counter() - t0
-        local = Engine.load(packages, "kk", beam_size=2, threads=1)
-        local.translate(texts[:2])
+        # The local process first: a LocalCluster's nannies leave Dask's worker settings in this process's
+        # environment (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_), which a later local run would inherit.
+        start = time.perf_counter()
+        local = Engine.load(packages, "kk", beam_size=2, threads=args.local_threads)
+        local_load = time.perf_counter() - start
         start = time.perf_counter()
         local_out = local.translate(texts)
         local_s = time.perf_counter() - start
         del local
-        runs = [on_cluster(packages, texts, n) for n in (1, 2)]
+        runs = [on_cluster(packages, texts, n) for n in counts]
     same = all(run.pop("outputs") == local_out for run in runs)
     load = os.getloadavg()
-    result = {"sentences": len(texts), "model_build_s": built, "local_seconds": local_s,
-              "local_sentences_per_s": len(texts) / local_s, "cluster": runs, "same_outputs": same,
-              "load_average": load}
+    local_threads = args.local_threads or engine._available_cores()
+    result = {"sentences": len(texts), "model_build_s": built, "local_threads": local_threads,
+              "local_load_s": local_load, "local_seconds": local_s, "local_sentences_per_s": len(texts) / local_s,
+              "cluster": runs, "same_outputs": same, "load_average": load}
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"{len(texts)} NTREX sentences, real-size generated model (6+6 layers, d512, 32k vocab, int8), beam 2; "
-          f"model built in {built:.0f} s; load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on "
-          f"{os.cpu_count()} cores")
-    print(f"{'path':28} {'seconds':>8} {'sent/s':>8} {'vs local':>9} {'batches':>8} {'overhead/batch':>15} "
-          f"{'overhead/MT':>12} {'start-up':>9}")
-    print(f"{'local engine, threads=1':28} {local_s:8.1f} {len(texts) / local_s:8.2f} {1.0:8.2f}×")
+          f"model {'built' if built > 1 else 'found'} in {built:.0f} s; load average "
+          f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
+    print(f"{'path':32} {'seconds':>8} {'sent/s':>7} {'vs local':>8} {'batches':>7} {'overhead/batch':>14} "
+          f"{'overhead/sent':>13} {'of MT':>6} {'driver CPU':>10} {'start-up':>8} {'load':>6}")
+    print(f"{'local process, ' + str(local_threads) + ' thread(s)':32} {local_s:8.1f} {len(texts) / local_s:7.2f} "
+          f"{1.0:7.2f}× {'':7} {'':14} {'':13} {'':6} {'':10} {'':8} {local_load:5.1f}s")
     for run in runs:
-        print(f"{'--cluster local, ' + str(run['workers']) + ' worker(s)':28} {run['seconds']:8.1f} "
-              f"{run['sentences_per_s']:8.2f} {local_s / run['seconds']:8.2f}× {run['batches']:8d} "
-              f"{run['overhead_per_batch_ms']:12.0f} ms {run['overhead_share']:11.1%} {run['startup_s']:8.1f}s")
+        print(f"{'--cluster local, ' + str(run['workers']) + ' worker(s)':32} {run['seconds']:8.1f} "
+              f"{run['sentences_per_s']:7.2f} {local_s / run['seconds']:7.2f}× {run['batches']:7d} "
+              f"{run['overhead_per_batch_ms']:11.0f} ms {run['overhead_ms_per_sentence']:10.1f} ms "
+              f"{run['overhead_share']:6.1%} {run['driver_cpu_s']:9.1f}s {run['startup_s']:7.1f}s "
+              f"{run['model_load_s']:5.1f}s")
+    per_worker = [run["engine_ms_per_sentence"] for run in runs]
+    print(f"MT time per sentence inside a worker: {', '.join(f'{ms:.0f} ms' for ms in per_worker)} "
+          f"(local process: {1000 * local_s / len(texts):.0f} ms); workers' allocator tuned: "
+          f"{all(run['malloc_tuned'] for run in runs)}")
     print(f"same drafts on every path: {same}; goals: 2 workers >= 1.7x local, overhead < 5% of MT time")
 
 

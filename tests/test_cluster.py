@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -170,3 +172,49 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, tiny_packages_dir):
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in result.output
     assert "Traceback" not in result.output
+
+
+FAULTS = """
+import ctypes, json, resource, sys
+from pipeline import cluster
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+
+
+def faults(rounds=20, size=4 << 20):  # a decoding buffer taken, filled and given back, again and again
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(rounds):
+        buffer = libc.malloc(size)
+        ctypes.memset(buffer, 1, size)
+        libc.free(buffer)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+print(json.dumps([faults(), cluster.tune_malloc(), faults()]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_a_worker_reuses_freed_buffers_despite_dasks_trim_setting(tmp_path):
+    """Dask starts workers with MALLOC_TRIM_THRESHOLD_ set: each big buffer is then a fresh mmap (a page fault per
+    page, every decoding step) until tune_malloc gives glibc its thresholds back."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", FAULTS], env=env, capture_output=True, text=True, check=True)
+    before, tuned, after = json.loads(result.stdout)
+    assert tuned
+    assert before > 20 * 1000  # 20 × 4 MiB of fresh pages
+    assert after < before / 10
+
+
+def test_every_worker_loads_the_model_once_with_the_allocator_tuned(tiny_packages_dir, dask_cluster):
+    from distributed import Client
+
+    with Client(dask_cluster) as client:
+        mt = cluster.ClusterEngine.load(client, tiny_packages_dir, "kk", beam_size=1, threads=1)
+        loaded = mt.warm_up()
+        assert set(loaded) == set(client.scheduler_info()["workers"])  # every worker, before any batch
+        assert mt.translate(["The council met on Monday.", ""])[1] == ""
+        state = client.run(lambda dask_worker: (dask_worker.pipeline_malloc_tuned, len(dask_worker.pipeline_engines)))
+    assert all(tuned and engines == 1 for tuned, engines in state.values())
