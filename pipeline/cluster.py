@@ -202,11 +202,11 @@ def _token_counter(info: engine.ModelInfo) -> Callable[[str], int]:
     """Source tokens of a text as the engine will count them, without loading the model on the driver."""
     metadata = engine._read_metadata(info.path)
     name = metadata.get("source_sentencepiece", "sentencepiece.model")
-    prefix = 1 if info.source_prefix else 0
+    extra = len(info.source_prefix.split()) + len(info.source_suffix.split())  # as Engine.encode adds them
     if (info.path / name).is_file():
         encode = engine._SentencePiece(info.path / name).encode
-        return lambda text: len(encode(text)) + prefix
-    return lambda text: len(text.split()) * 2 + prefix  # BPE packages: a generous estimate
+        return lambda text: len(encode(text)) + extra
+    return lambda text: len(text.split()) * 2 + extra  # BPE packages: a generous estimate
 
 
 class ClusterEngine:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import polib
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import cli, cluster, workflow
+from pipeline import cli, cluster, engine, workflow
 from pipeline.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,15 +52,34 @@ def catalogs(root: Path) -> dict[tuple[str, str], list[tuple]]:
     return found
 
 
-@pytest.fixture
-def local_result(tmp_path, tiny_packages_dir):
-    root = sample(tmp_path / "local")
-    report = workflow.run(Workspace.open(root), options())
+def run_locally(root: Path) -> dict[tuple[str, str], list[tuple]]:
+    report = workflow.run(Workspace.open(sample(root)), options())
     assert report.ok and not report.missing_models
     result = catalogs(root)
     drafted = sum(1 for entries in result.values() for e in entries if e[2])
     assert drafted > 50  # the comparison below means something
     return result
+
+
+@pytest.fixture
+def local_result(tmp_path, tiny_packages_dir):
+    return run_locally(tmp_path / "local")
+
+
+def small_batches(monkeypatch, size: int) -> None:
+    """Batches of `size` sentences on the cluster AND in a local engine: a batch shares one decoding bound, and
+    beam search (the n-best calls) may end differently under another bound, so a local run is only the same
+    run when it cuts the same batches (as it does with the defaults)."""
+    monkeypatch.setattr(cluster.ClusterEngine.__init__, "__kwdefaults__",
+                        {**cluster.ClusterEngine.__init__.__kwdefaults__, "max_batch_size": size})
+    real = engine.Engine.from_package.__func__
+
+    def from_package(cls, *args, **kwargs):
+        mt = real(cls, *args, **kwargs)
+        mt.max_batch_size = size
+        return mt
+
+    monkeypatch.setattr(engine.Engine, "from_package", classmethod(from_package))
 
 
 def recorded(monkeypatch) -> list[cluster.ClusterEngine]:
@@ -91,11 +111,11 @@ def test_cluster_run_drafts_the_same_entries_as_a_local_run(tmp_path, tiny_packa
     assert (root / ".pipeline" / "mt-cache.sqlite").is_file()
 
 
-def test_a_killed_worker_still_gives_a_complete_result(tmp_path, tiny_packages_dir, local_result, monkeypatch):
+def test_a_killed_worker_still_gives_a_complete_result(tmp_path, tiny_packages_dir, monkeypatch):
     from distributed import Client, LocalCluster
 
-    monkeypatch.setattr(cluster.ClusterEngine.__init__, "__kwdefaults__",
-                        {**cluster.ClusterEngine.__init__.__kwdefaults__, "max_batch_size": 4})
+    small_batches(monkeypatch, 4)
+    local_result = run_locally(tmp_path / "local")
     root = sample(tmp_path / "cluster")
     killed: list[int] = []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
@@ -120,10 +140,9 @@ class Interrupted(Exception):
     pass
 
 
-def test_an_interrupted_run_resumes_with_what_is_left(tmp_path, tiny_packages_dir, dask_cluster, local_result,
-                                                     monkeypatch):
-    monkeypatch.setattr(cluster.ClusterEngine.__init__, "__kwdefaults__",
-                        {**cluster.ClusterEngine.__init__.__kwdefaults__, "max_batch_size": 8})
+def test_an_interrupted_run_resumes_with_what_is_left(tmp_path, tiny_packages_dir, dask_cluster, monkeypatch):
+    small_batches(monkeypatch, 8)
+    local_result = run_locally(tmp_path / "local")
     root = sample(tmp_path / "cluster")
 
     def progress(what: str, done: int, total: int) -> None:
@@ -211,10 +230,33 @@ def test_a_worker_reuses_freed_buffers_despite_dasks_trim_setting(tmp_path):
 def test_every_worker_loads_the_model_once_with_the_allocator_tuned(tiny_packages_dir, dask_cluster):
     from distributed import Client
 
+    def state(dask_worker):
+        return dask_worker.pipeline_malloc_tuned, sorted(dask_worker.pipeline_engines)
+
     with Client(dask_cluster) as client:
         mt = cluster.ClusterEngine.load(client, tiny_packages_dir, "kk", beam_size=1, threads=1)
         loaded = mt.warm_up()
         assert set(loaded) == set(client.scheduler_info()["workers"])  # every worker, before any batch
-        assert mt.translate(["The council met on Monday.", ""])[1] == ""
-        state = client.run(lambda dask_worker: (dask_worker.pipeline_malloc_tuned, len(dask_worker.pipeline_engines)))
-    assert all(tuned and engines == 1 for tuned, engines in state.values())
+        before = client.run(state)
+        assert mt.translate(["The council met on Monday.", "Religious leaders spoke.", ""])[2] == ""
+        after = client.run(state)
+    assert all(tuned for tuned, _ in after.values())
+    assert after == before  # the batches used the models loaded by warm_up: nothing loaded again
+    assert all(any(key[0] == str(mt.info.path) for key in keys) for _, keys in after.values())
+
+
+def test_the_driver_cuts_the_batches_a_local_engine_cuts(tiny_packages_dir):
+    """Source prefix and suffix tokens (NLLB-200's language token and </s>) count as the engine counts them, so
+    token-bounded batches, and with them each batch's decoding bound, are the same on the cluster."""
+    info = dataclasses.replace(engine.find_model(tiny_packages_dir, "kk"), source_prefix="eng_Latn",
+                               source_suffix="</s>")
+    local = engine.Engine.from_package(info.path, beam_size=1, threads=1)
+    local.info, local.source_prefix, local.source_suffix = info, ["eng_Latn"], ["</s>"]
+    local.max_batch_tokens = 40
+    remote = cluster.ClusterEngine(None, info, max_batch_tokens=40)
+    texts = [line for path in sorted((REPO / "source_texts").iterdir()) for line in path.read_text().splitlines()
+             if line.strip()][:30]
+    assert [remote.count_tokens(t) for t in texts] == [len(local.encode(t)) for t in texts]
+    expected = [[texts[i] for i, _ in batch] for batch in local._batches([(i, local.encode(t))
+                                                                          for i, t in enumerate(texts)])]
+    assert remote.batches(texts) == expected and len(expected) > 3
