@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 import polib
@@ -540,23 +541,35 @@ def _escape_portion(portion: str) -> tuple[list[str], list[bool]]:
     return chars, forbid
 
 
-def _line_breaks(chars: list[str], forbid: list[bool], width: int, startcol: int) -> list[int]:
-    """Greedy breaking as libunistring does: a piece that would cross `width` moves to the next line."""
+_INSIDE_WORD = (_WORDISH, _WORDISH | {"OP"})  # (before, after) pairs where UAX #14 never breaks
+
+
+def _opportunities(chars: list[str], forbid: list[bool]) -> tuple[list[int], list[int]]:
+    """Where a line may break (positions) and the columns the characters take (prefix sums): both independent
+    of where the line starts, so each portion is classified once for both layouts `_wrapped` tries. Most places
+    are inside a word, which the pair test settles without the full rules."""
     classes = [_break_class(c) for c in chars]
+    before, after = _INSIDE_WORD
+    places = [i for i in range(1, len(chars))
+              if not forbid[i] and not (classes[i - 1] in before and classes[i] in after) and _may_break(classes, i)]
+    return places, list(accumulate(map(_char_width, chars), initial=0))
+
+
+def _line_breaks(places: list[int], columns: list[int], width: int, startcol: int) -> list[int]:
+    """Greedy breaking as libunistring does: a piece that would cross `width` moves to the next line."""
     breaks: list[int] = []
     column = startcol
-    piece = 0
     last: int | None = None
-    for i, ch in enumerate(chars):
-        if i and not forbid[i] and _may_break(classes, i):
-            if last is not None and column + piece > width:
-                breaks.append(last)
-                column = 0
-            last = i
-            column += piece
-            piece = 0
-        piece += _char_width(ch)
-    if last is not None and column + piece > width:
+    start = 0
+    for place in places:
+        piece = columns[place] - columns[start]
+        if last is not None and column + piece > width:
+            breaks.append(last)
+            column = 0
+        last = place
+        column += piece
+        start = place
+    if last is not None and column + columns[-1] - columns[start] > width:
         breaks.append(last)
     return breaks
 
@@ -575,12 +588,13 @@ def _wrapped(prefix: str, name: str, value: str, width: int) -> tuple[str, ...]:
     avail = width - 1 - after_break
     for index, portion in enumerate(portions):
         chars, forbid = _escape_portion(portion)
+        places, columns = _opportunities(chars, forbid)
         startcol = (len(prefix) + len(name) + 2 if first else len(prefix) + 1) - after_break
-        breaks = _line_breaks(chars, forbid, avail, startcol)
+        breaks = _line_breaks(places, columns, avail, startcol)
         if first and chars and (index < len(portions) - 1 or startcol > avail or breaks):
             lines.append(f'{prefix}{name} ""')
             first = False
-            breaks = _line_breaks(chars, forbid, avail, 0)
+            breaks = _line_breaks(places, columns, avail, 0)
         bounds = [0, *breaks, len(chars)]
         for n in range(len(bounds) - 1):
             text = "".join(chars[bounds[n]:bounds[n + 1]])
@@ -647,8 +661,9 @@ def _render_entry(entry: polib.POEntry, width: int = WRAP_WIDTH) -> list[str]:
     return out
 
 
-def render_po(po: polib.POFile, width: int = WRAP_WIDTH) -> str:
-    """The catalog as text, GNU layout: header, live entries in list order, then obsolete entries."""
+def _blocks(po: polib.POFile, width: int) -> tuple[list[list[str]], list[polib.POEntry], bool]:
+    """The file's blocks of lines (header first, if any), the entries in the order of their blocks, and whether
+    there is a header block."""
     blocks: list[list[str]] = []
     head: list[str] = _comment_lines("#", po.header) if po.header else []
     if po.metadata or po.metadata_is_fuzzy:
@@ -661,14 +676,32 @@ def render_po(po: polib.POFile, width: int = WRAP_WIDTH) -> str:
         head += _wrap("", "msgstr", value, width)
     if head:
         blocks.append(head)
-    blocks += [_render_entry(e, width) for e in po if not e.obsolete]
-    blocks += [_render_entry(e, width) for e in po if e.obsolete]
+    entries = [e for e in po if not e.obsolete] + [e for e in po if e.obsolete]
+    blocks += [_render_entry(e, width) for e in entries]
+    return blocks, entries, bool(head)
+
+
+def render_po(po: polib.POFile, width: int = WRAP_WIDTH) -> str:
+    """The catalog as text, GNU layout: header, live entries in list order, then obsolete entries."""
+    blocks = _blocks(po, width)[0]
     return "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
 
 
-def po_bytes(po: polib.POFile, width: int = WRAP_WIDTH) -> bytes:
-    """The catalog as its file holds it: rendered, in its own charset and line endings."""
-    text = render_po(po, width)
+def po_bytes(po: polib.POFile, width: int = WRAP_WIDTH, *, as_read: bool = False) -> bytes:
+    """The catalog as its file holds it: rendered, in its own charset and line endings.
+
+    as_read: the entries become what the reader would make of these bytes (their line numbers, flags as written),
+    so a caller can keep using them instead of parsing the file it has just written."""
+    blocks, entries, has_head = _blocks(po, width)
+    text = "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
+    if as_read:
+        line = len(blocks[0]) + 2 if has_head else 1
+        header_entry = bool(po.metadata or po.metadata_is_fuzzy)
+        for index, (entry, block) in enumerate(zip(entries, blocks[1:] if has_head else blocks, strict=True)):
+            # an entry is numbered from its first line, except a first entry with no header entry before it (0)
+            entry.linenum = line if header_entry or index else 0
+            entry.flags = written_flags(entry)
+            line += len(block) + 1
     newline = getattr(po, "newline", "\n")
     if newline != "\n":
         text = text.replace("\n", newline)
