@@ -62,3 +62,37 @@ def test_non_english_is_rejected(tmp_path):
 def test_slug_is_ascii():
     assert slug_for(Path("Conférence d'Almaty 2026.txt")) == "conference-d-almaty-2026"
     assert slug_for(Path("!!!.txt")) == "article"
+
+
+LATIN_NOT_ENGLISH = {
+    "fr": "Le président de la République a rencontré les représentants des communautés religieuses du pays pour "
+          "discuter de la coopération interconfessionnelle et du dialogue entre les cultures. Les participants ont "
+          "souligné l'importance de la tolérance et du respect mutuel dans une société moderne où les traditions et "
+          "les valeurs se rencontrent chaque jour.",
+    "de": "Der Präsident der Republik hat sich mit den Vertretern der Religionsgemeinschaften des Landes getroffen, "
+          "um über die Zusammenarbeit zwischen den Konfessionen und den Dialog der Kulturen zu sprechen. Die "
+          "Teilnehmer betonten die Bedeutung von Toleranz und gegenseitigem Respekt in einer modernen Gesellschaft, "
+          "in der sich Traditionen und Werte täglich begegnen.",
+    "es": "El presidente de la República se reunió con los representantes de las comunidades religiosas del país "
+          "para discutir la cooperación interconfesional y el diálogo entre culturas. Los participantes destacaron "
+          "la importancia de la tolerancia y el respeto mutuo en una sociedad moderna donde las tradiciones y los "
+          "valores se encuentran cada día de la semana.",
+}
+
+
+def test_plainly_english_prose_needs_no_langdetect_and_agrees_with_it(shared):
+    from pipeline.sources import LANGUAGE_SAMPLE, _sample, detect_language, plainly_english
+
+    lines = [line.strip() for line in (shared / "ntrex128" / "newstest2019-src.eng.txt").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    documents = [" ".join(lines[k:k + 6]) for k in range(0, len(lines) - 6, 6)]
+    documents += [path.read_text(encoding="utf-8") for path in sorted((shared / "seeds").glob("*"))]
+    decided = [text for text in documents if plainly_english(_sample(text, LANGUAGE_SAMPLE))]
+    assert len(decided) >= 0.95 * len(documents)
+    from langdetect import DetectorFactory, detect
+
+    DetectorFactory.seed = 0
+    assert all(detect(_sample(text, LANGUAGE_SAMPLE)) == "en" for text in decided[::5])
+    for lang, text in LATIN_NOT_ENGLISH.items():  # left to langdetect, which names the language
+        assert not plainly_english(text)
+        assert detect_language(text) == lang
