@@ -28,6 +28,7 @@ import bisect
 import contextlib
 import hashlib
 import math
+import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -334,6 +335,36 @@ class Catalog:
         if entry.msgid in current or entry.msgid_plural or not entry.msgstr:
             return None
         return entry
+
+
+class CatalogReader:
+    """The catalogs of one run, each file parsed once: reading it again costs a read of its bytes, and a parse
+    only when they changed (a translator saved meanwhile, so their save is what the run goes on with); what the
+    run wrote is known from the writing, without a parse."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Catalog] = {}
+        self.parsed = 0  # files parsed by this reader
+
+    def load(self, path: Path) -> Catalog:
+        """The catalog on disk now (an absent file reads as empty); CatalogError when it does not parse."""
+        data = files.read_or_none(path)
+        key = os.path.abspath(path)
+        known = self._known.get(key)
+        if known is not None and known.data == data:
+            return known
+        self.parsed += data is not None
+        catalog = Catalog(Path(path), empty_po(path) if data is None else parse_po(data, path), data)
+        self._known[key] = catalog
+        return catalog
+
+    def read(self, path: Path) -> polib.POFile:
+        """`read_po` for the stages after the merge (harvest, checks, publish)."""
+        return self.load(path).po
+
+    def remember(self, catalog: Catalog) -> None:
+        """What was just written (its entries as the reader would make them of its bytes)."""
+        self._known[os.path.abspath(catalog.path)] = catalog
 
 
 def _suggestion(entry: polib.POEntry, score: float) -> Suggestion:
@@ -725,37 +756,127 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
     return po
 
 
+def _header_flags(po: polib.POFile) -> list[str]:
+    fuzzy = po.metadata_is_fuzzy
+    return [f for f in fuzzy if f] if isinstance(fuzzy, list) else (["fuzzy"] if fuzzy else [])
+
+
+def _written_the_same(po: polib.POFile, old: polib.POFile) -> bool:
+    """Would `po` be written as `old` is? Every field the writer puts in the file, compared without rendering."""
+    return (po.header == old.header and list(po.metadata.items()) == list(old.metadata.items())
+            and _header_flags(po) == _header_flags(old) and po.encoding == old.encoding
+            and getattr(po, "newline", "\n") == getattr(old, "newline", "\n")
+            and _entries_view(po) == _entries_view(old))
+
+
+@dataclass
+class Merged:
+    """A catalog as read and the merge of a run's drafts into it; `after` is None when nothing would change."""
+
+    before: Catalog
+    after: Catalog | None
+    stats: CatalogStats
+
+
+def merge_catalog(catalog: Catalog, lang: str, drafts: Sequence[Draft], *, project: str,
+                  now: datetime | None = None, pot_date: str | None = None) -> Merged:
+    """Merge drafts into the catalog as read; nothing is rendered when the merge leaves every entry and header field
+    as it was (the file, in whatever layout an editor saved it, stays as it is)."""
+    old = catalog.po
+    po = _merged_catalog(old, lang, drafts, project, now)
+    if pot_date:  # the template's date, as msgmerge would set it
+        po.metadata["POT-Creation-Date"] = pot_date
+    if _written_the_same(po, old):
+        return Merged(catalog, None, _stats(old))
+    new = po_bytes(po, as_read=True)
+    if new == catalog.data:
+        return Merged(catalog, None, _stats(po))
+    return Merged(catalog, Catalog(catalog.path, po, new), _stats(po))
+
+
 def update_catalog(path: Path, lang: str, drafts: Sequence[Draft], *, project: str,
                    now: datetime | None = None, pot_date: str | None = None,
-                   loaded: Catalog | None = None) -> CatalogStats:
+                   loaded: Catalog | None = None, reader: CatalogReader | None = None) -> CatalogStats:
     """Merge drafts into the catalog on disk and write atomically; re-merges if the file changed meanwhile.
 
     Nothing is written when the merge changes nothing. `pot_date`: the template's POT-Creation-Date. A catalog
     that does not parse raises CatalogError and stays as it is. `loaded`: the catalog as the caller read it this
-    run; its parse is reused while the file still holds the same bytes, so each file is parsed once.
+    run; its parse is reused while the file still holds the same bytes, so each file is parsed once (`reader`:
+    the same for a whole run, which also learns what was written).
     """
+    reader = reader or CatalogReader()
+    if loaded is not None:
+        reader.remember(loaded)
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
-            data = files.read_or_none(path)
-            if loaded is not None and loaded.path == path and loaded.data == data:
-                old, loaded = loaded.po, None
-            else:
-                old = empty_po(path) if data is None else parse_po(data, path)
-            po = _merged_catalog(old, lang, drafts, project, now)
-            if pot_date:  # the template's date, as msgmerge would set it
-                po.metadata["POT-Creation-Date"] = pot_date
-            new = po_bytes(po)
-            if new == data:
-                return _stats(po)
-            if files.write_bytes(path, new, expected=data, follow_link=True):  # a linked catalog stays linked
-                return _stats(po)
+            merged = merge_catalog(reader.load(path), lang, drafts, project=project, now=now, pot_date=pot_date)
+            if merged.after is None:
+                return merged.stats
+            if files.write_bytes(path, merged.after.data, expected=merged.before.data, follow_link=True):
+                reader.remember(merged.after)  # a linked catalog stays linked
+                return merged.stats
     raise CatalogError(path, 1, f"the catalog kept changing while it was merged ({MERGE_ATTEMPTS} attempts); "
                                 "save it in the editor and run again")
 
 
-def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: datetime | None = None) -> str:
-    """The POT: sources only, empty msgstrs; rewritten only when the entries change. Returns its
-    POT-Creation-Date, which the catalogs take over (as msgmerge does, so an update from the POT changes none)."""
+@dataclass
+class CatalogJob:
+    """One catalog of a run: the drafts for it, the catalog as the run read it, the template's date."""
+
+    path: Path
+    lang: str
+    drafts: Sequence[Draft]
+    catalog: Catalog
+    pot_date: str | None = None
+
+
+def update_catalogs(jobs: Sequence[CatalogJob], *, project: str, reader: CatalogReader,
+                    now: datetime | None = None) -> dict[Path, CatalogStats | CatalogError | OSError]:
+    """`update_catalog` for many catalogs, with one sync for every file that changes (files.write_many).
+
+    Each is merged from what the run read; a catalog whose file changed since (a translator saved) is merged again
+    from the file, one at a time, as update_catalog does: no save is ever overwritten.
+    """
+    results: dict[Path, CatalogStats | CatalogError | OSError] = {}
+    pending: dict[Path, tuple[CatalogJob, Merged]] = {}
+    for job in jobs:
+        try:
+            merged = merge_catalog(job.catalog, job.lang, job.drafts, project=project, now=now,
+                                   pot_date=job.pot_date)
+        except CatalogError as exc:
+            results[job.path] = exc
+            continue
+        results[job.path] = merged.stats
+        if merged.after is not None:
+            pending[job.path] = (job, merged)
+    with contextlib.ExitStack() as locks:
+        for folder in sorted({path.parent for path in pending}):
+            locks.enter_context(directory_lock(folder))
+        written = files.write_many([(path, merged.after.data, merged.before.data)
+                                    for path, (_job, merged) in pending.items()], follow_link=True)
+    for path, outcome in written.items():
+        job, merged = pending[path]
+        if outcome is True:
+            reader.remember(merged.after)
+        elif isinstance(outcome, OSError):
+            results[path] = outcome
+        else:  # changed on disk since the run read it: merge again from what is there now
+            try:
+                results[path] = update_catalog(path, job.lang, job.drafts, project=project, now=now,
+                                               pot_date=job.pot_date, reader=reader)
+            except (CatalogError, OSError) as exc:
+                results[path] = exc
+    return results
+
+
+@dataclass
+class _TemplateUpdate:
+    pot_date: str  # the template's POT-Creation-Date (the one on disk when nothing changed)
+    data: bytes | None  # the file as read
+    new: bytes | None  # what to write; None when the entries are unchanged
+
+
+def _template_update(path: Path, drafts: Sequence[Draft], project: str, now: datetime | None) -> _TemplateUpdate:
     entries = []
     for draft in drafts:
         entry = polib.POEntry(msgid=draft.msgid, msgctxt=draft.msgctxt, msgstr="",
@@ -787,13 +908,54 @@ def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: da
     if old is not None and old.metadata.get("Project-Id-Version") == project and (
             _entries_view(old) == _entries_view(po)  # the same fields, so the same text: nothing to render
             or render_po(_without_header(old)) == render_po(_without_header(po))):
-        return old.metadata.get("POT-Creation-Date") or po.metadata["POT-Creation-Date"]
+        return _TemplateUpdate(old.metadata.get("POT-Creation-Date") or po.metadata["POT-Creation-Date"], data,
+                               None)
+    return _TemplateUpdate(po.metadata["POT-Creation-Date"], data, po_bytes(po))
+
+
+def write_template(path: Path, drafts: Sequence[Draft], *, project: str, now: datetime | None = None) -> str:
+    """The POT: sources only, empty msgstrs; rewritten only when the entries change. Returns its
+    POT-Creation-Date, which the catalogs take over (as msgmerge does, so an update from the POT changes none)."""
+    update = _template_update(path, drafts, project, now)
+    if update.new is None:
+        return update.pot_date
+    return _write_template(path, update)
+
+
+def _write_template(path: Path, update: _TemplateUpdate) -> str:
+    data = update.data
     with directory_lock(path.parent):
         for _attempt in range(MERGE_ATTEMPTS):
-            if files.write_bytes(path, po_bytes(po), expected=data):
-                return po.metadata["POT-Creation-Date"]
+            if files.write_bytes(path, update.new, expected=data):
+                return update.pot_date
             data = files.read_or_none(path)
     raise CatalogError(path, 1, "the template kept changing while it was written")
+
+
+def write_templates(templates: Sequence[tuple[Path, Sequence[Draft]]], *, project: str,
+                    now: datetime | None = None) -> dict[Path, str | CatalogError | OSError]:
+    """`write_template` for many templates, with one sync for every file that changes (files.write_many).
+    Returns each template's POT-Creation-Date, or the error that kept it from being written."""
+    results: dict[Path, str | CatalogError | OSError] = {}
+    changed: dict[Path, _TemplateUpdate] = {}
+    for path, drafts in templates:
+        update = _template_update(path, drafts, project, now)
+        results[path] = update.pot_date
+        if update.new is not None:
+            changed[path] = update
+    with contextlib.ExitStack() as locks:
+        for folder in sorted({path.parent for path in changed}):
+            locks.enter_context(directory_lock(folder))
+        written = files.write_many([(path, update.new, update.data) for path, update in changed.items()])
+    for path, outcome in written.items():
+        if isinstance(outcome, OSError):
+            results[path] = outcome
+        elif outcome is False:  # changed meanwhile: written one at a time, as write_template does
+            try:
+                results[path] = _write_template(path, changed[path])
+            except (CatalogError, OSError) as exc:
+                results[path] = exc
+    return results
 
 
 def _entries_view(po: polib.POFile) -> list:

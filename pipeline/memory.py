@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -39,6 +39,9 @@ from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
 from pipeline.languages import CLDR_ORDER, plural_categories_of
 from pipeline.segment import normalise as segment_normalise
 from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
+
+if TYPE_CHECKING:
+    import polib
 
 APPROVED = "approved"
 MACHINE = "machine"
@@ -810,8 +813,10 @@ class Memory:
 
     def import_path(self, path: Path, *, source_lang: str | None = None, origin_root: Path | None = None,
                     tmx: bool = True, catalogs: bool = True,
-                    on_file: Callable[[Path], None] | None = None) -> ImportReport:
-        """Import a .po or .tmx file, or every one under a directory, in one transaction."""
+                    on_file: Callable[[Path], None] | None = None,
+                    read: Callable[[Path], polib.POFile] | None = None) -> ImportReport:
+        """Import a .po or .tmx file, or every one under a directory, in one transaction. `read`: how a catalog is
+        read (a run passes its reader, which parses each catalog once for every stage)."""
         path = Path(path)
         if not path.exists():
             return ImportReport()
@@ -829,14 +834,15 @@ class Memory:
                 if f.suffix.lower() == ".tmx":
                     report += self._import_tmx(f, source_lang, origin_root)
                 else:
-                    report += self._import_catalog(f, source_lang or "en", origin_root)
+                    report += self._import_catalog(f, source_lang or "en", origin_root, read or read_po)
                 if on_file:
                     on_file(f)
         return report
 
-    def _import_catalog(self, path: Path, source_lang: str, origin_root: Path | None) -> ImportReport:
+    def _import_catalog(self, path: Path, source_lang: str, origin_root: Path | None,
+                        read: Callable[[Path], polib.POFile] = read_po) -> ImportReport:
         try:
-            catalog = read_po(path)  # the strict reader: a broken string is an error, never a truncated unit
+            catalog = read(path)  # the strict reader: a broken string is an error, never a truncated unit
         except CatalogError as e:
             raise MemoryImportError(path, e.line, f"cannot read the catalog: {e.message}; fix it or leave it "
                                                   "out") from e

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
+
+import polib
 
 from pipeline import catalogs as catalog_stage
 from pipeline import files, shown_percent, sources
@@ -383,7 +385,8 @@ def status_parts(ui: Mapping[str, str], *, segments: int, approved: int, drafts:
     return parts
 
 
-def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
+def load_translations(path: Path, read: Callable[[Path], polib.POFile] | None = None
+                      ) -> dict[tuple[str | None, str], Translation]:
     """Live entries with a non-empty msgstr, keyed by (msgctxt, msgid); an absent catalog reads as empty.
 
     Read with the strict reader `pipeline run` uses: a damaged catalog is an error (file:line), never a
@@ -392,7 +395,7 @@ def load_translations(path: Path) -> dict[tuple[str | None, str], Translation]:
     if not path.is_file():
         return {}
     try:
-        po = read_po(path)
+        po = (read or read_po)(path)
     except CatalogError as exc:
         raise CatalogError(exc.path, exc.line, f"cannot read catalog: {exc.message}; fix or "
                                          "restore the file") from None
@@ -695,13 +698,14 @@ def _read(path: Path) -> tuple[sources.Article, list[segmentation.Segment]]:
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
             prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None = None,
-            strict: bool = False) -> list[Publication]:
+            strict: bool = False, read: Callable[[Path], polib.POFile] | None = None) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
     Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
     checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
     this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
-    Workspace and `prepared`, the articles it has already read and segmented, by path.
+    Workspace and `prepared`, the articles it has already read and segmented, by path, and `read`, its catalog
+    reader (each catalog parsed once per run).
 
     `out` defaults to the workspace's published/ folder, `langs` to every target language, `include_fuzzy` and
     `min_complete` to the workspace settings. Only the languages in `langs` are rebuilt: pages and manifest rows
@@ -720,7 +724,7 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     with ws.lock():
         check_errors = _check_errors(ws, codes, include_fuzzy) if strict else {}
         return _publish(ws, out, codes, include_fuzzy=include_fuzzy, min_complete=min_complete,
-                        prepared=prepared, check_errors=check_errors)
+                        prepared=prepared, check_errors=check_errors, read=read)
 
 
 def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> dict[str, set[tuple[str | None, str]]]:
@@ -736,7 +740,8 @@ def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> d
 
 def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
              prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None,
-             check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None) -> list[Publication]:
+             check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None,
+             read: Callable[[Path], polib.POFile] | None = None) -> list[Publication]:
     root = ws.root
     docs: dict[tuple[str, str], LocalizedArticle] = {}
     results: list[Publication] = []
@@ -777,7 +782,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                 continue
             try:
                 ws.inside(catalog, "the catalog")
-                translations = load_translations(catalog)
+                translations = load_translations(catalog, read)
             except (CatalogError, OutsideWorkspace) as exc:
                 results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
                                            published=False, reason=str(exc), untranslated=len(segments),

@@ -155,16 +155,17 @@ def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport
     return articles
 
 
-def harvest(tm: memory.Memory, ws: Workspace, report: RunReport) -> int:
+def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, reader: catalogs.CatalogReader | None = None) -> int:
     """Approved entries of every catalog under locales/ into the memory; a catalog that cannot be read is
-    skipped here (and left untouched), its error is reported by the catalog stage or as a warning."""
+    skipped here (and left untouched), its error is reported by the catalog stage or as a warning. `reader`: the
+    run's, so the catalog stage does not parse the same files again."""
     added = 0
     if not ws.locales.is_dir():
         return 0
     for path in sorted(ws.locales.rglob("*.po")):
         try:
             ws.inside(path, "the catalog")
-            added += tm.import_path(path, tmx=False, origin_root=ws.root).added
+            added += tm.import_path(path, tmx=False, origin_root=ws.root, read=reader.read if reader else None).added
         except OutsideWorkspace as exc:
             report.warnings.append(f"not harvested into the memory: {exc}")
         except memory.MemoryImportError as exc:
@@ -222,19 +223,10 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         articles = read_articles(ws, chosen, report)
         prepared = [_prepare(article, terms) for article in articles]
         report.gaps = _gaps(ws, prepared, terms)
+        reader = catalogs.CatalogReader()  # each catalog parsed once, whichever stage reads it
         with open_memory(ws) as tm, memory_errors(ws):
-            report.harvested = harvest(tm, ws, report)
-            pot_dates: dict[str, str] = {}  # slug -> the template's POT-Creation-Date, which its catalogs take
-            for source in prepared:
-                try:
-                    template = ws.inside(ws.template_path(source.article.slug), "the template")
-                    pot_dates[source.article.slug] = catalogs.write_template(
-                        template, _base_drafts(source, "", ws.root), project=options.project)
-                except OutsideWorkspace as exc:
-                    report.errors.append(f"{exc} (template not written)")
-                except OSError as exc:  # full disk, read-only folder, a folder named x.pot
-                    report.errors.append(f"{os_problem(exc, ws.template_path(source.article.slug))} (template "
-                                         "not written)")
+            report.harvested = harvest(tm, ws, report, reader)
+            pot_dates = _write_templates(ws, options, prepared, report)
             packages = ws.packages_dir
             with _executors(ws, options) as load:
                 for lang in options.langs:
@@ -247,16 +239,39 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                         report.missing_models.append(lang)
                     else:
                         report.engines[lang] = mt.label
-                    _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates)
-        _count_problems(ws, report.catalogs, terms)
+                    _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates, reader)
+        _count_problems(ws, report.catalogs, terms, reader)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
             site = ws.settings.publish
             report.publications = publish.publish(
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
-                prepared={source.article.path: (source.article, source.segments) for source in prepared})
+                prepared={source.article.path: (source.article, source.segments) for source in prepared},
+                read=reader.read)
     return report
+
+
+def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source], report: RunReport) -> dict[str, str]:
+    """The templates of the articles, written together; slug -> the template's POT-Creation-Date, which its
+    catalogs take."""
+    chosen: dict[Path, _Source] = {}
+    for source in prepared:
+        try:
+            chosen[ws.inside(ws.template_path(source.article.slug), "the template")] = source
+        except OutsideWorkspace as exc:
+            report.errors.append(f"{exc} (template not written)")
+    written = catalogs.write_templates([(path, _base_drafts(source, "", ws.root)) for path, source in chosen.items()],
+                                       project=options.project)
+    pot_dates = {}
+    for path, result in written.items():
+        if isinstance(result, OSError):  # full disk, read-only folder, a folder named x.pot
+            report.errors.append(f"{os_problem(result, path)} (template not written)")
+        elif isinstance(result, catalogs.CatalogError):
+            report.errors.append(f"{result} (template not written)")
+        else:
+            pot_dates[chosen[path].article.slug] = result
+    return pot_dates
 
 
 @contextlib.contextmanager
@@ -284,8 +299,9 @@ def _executors(ws: Workspace, options: RunOptions):
 
 def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
                         mt: engine.Engine | None, report: RunReport, progress: Progress | None,
-                        pot_dates: dict[str, str] | None = None) -> None:
+                        pot_dates: dict[str, str] | None = None, reader: catalogs.CatalogReader | None = None) -> None:
     root = ws.root
+    reader = reader or catalogs.CatalogReader()
     jobs = []  # (CatalogReport, drafts, the catalog as read)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
     for source in prepared:
@@ -294,7 +310,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
         report.catalogs.append(entry_report)
         try:
             ws.inside(path, "the catalog")  # also a new one: its folders may be links out of the workspace
-            catalog = catalogs.Catalog.load(path)
+            catalog = reader.load(path)
         except (catalogs.CatalogError, OutsideWorkspace) as exc:
             entry_report.error = str(exc)
             report.errors.append(f"{exc} (catalog left untouched)")
@@ -328,17 +344,19 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             else:
                 item.report.untranslated += 1
 
-    for entry_report, drafts, catalog in jobs:
-        try:
-            entry_report.stats = catalogs.update_catalog(
-                entry_report.path, lang, drafts, project=options.project,
-                pot_date=(pot_dates or {}).get(entry_report.slug), loaded=catalog)
-        except catalogs.CatalogError as exc:
-            entry_report.error = str(exc)
-            report.errors.append(str(exc))
-        except OSError as exc:  # full disk, read-only LC_MESSAGES: this catalog is as it was; the others go on
-            entry_report.error = os_problem(exc, entry_report.path)
+    results = catalogs.update_catalogs(
+        [catalogs.CatalogJob(entry_report.path, lang, drafts, catalog, (pot_dates or {}).get(entry_report.slug))
+         for entry_report, drafts, catalog in jobs], project=options.project, reader=reader)
+    for entry_report, _drafts, _catalog in jobs:
+        result = results[entry_report.path]
+        if isinstance(result, catalogs.CatalogError):
+            entry_report.error = str(result)
+            report.errors.append(str(result))
+        elif isinstance(result, OSError):  # full disk, read-only LC_MESSAGES: this catalog is as it was
+            entry_report.error = os_problem(result, entry_report.path)
             report.errors.append(f"{entry_report.error} (catalog not written)")
+        else:
+            entry_report.stats = result
 
 
 def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) -> bool:
@@ -544,13 +562,15 @@ class StatusRow:
     problems: dict[str, int] | None = None  # review checks: {"error": n, "warning": n} (`pipeline check --only all`)
 
 
-def _count_problems(ws: Workspace, rows: Sequence[CatalogReport | StatusRow], terms: glossary.Glossary) -> None:
+def _count_problems(ws: Workspace, rows: Sequence[CatalogReport | StatusRow], terms: glossary.Glossary,
+                    reader: catalogs.CatalogReader | None = None) -> None:
     """Review-check counts per catalog, over its approved and fuzzy entries (what `pipeline check --only all`
     lists), into each readable row."""
     readable = [row for row in rows if not row.error and row.path is not None and row.path.exists()]
     if not readable:
         return
-    found = qa.check_workspace(ws.root, only="all", glossary=terms, catalogs=[(r.lang, r.path) for r in readable])
+    found = qa.check_workspace(ws.root, only="all", glossary=terms, catalogs=[(r.lang, r.path) for r in readable],
+                               read=reader.read if reader else None)
     counts = found.per_catalog()
     for row in readable:
         row.problems = counts.get(qa.catalog_name(row.path, ws.root))

@@ -121,3 +121,43 @@ def test_a_zip_archive_can_be_streamed_into_the_binary_writer(tmp_path):
     with atomic_binary_writer(out) as handle, zipfile.ZipFile(handle, "w") as zf:
         zf.writestr("pkg/metadata.json", "{}")
     assert zipfile.ZipFile(out).namelist() == ["pkg/metadata.json"]
+
+
+def test_write_many_writes_each_file_and_syncs_them_together(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(files, "_syncfs", lambda: lambda fd: synced.append(fd) or 0)
+    items = [(tmp_path / f"d{n % 2}" / f"f{n}.po", f"data {n}".encode(), files.ANY_CONTENT) for n in range(6)]
+    (tmp_path / "d0").mkdir()
+    (tmp_path / "d0" / "f0.po").write_bytes(b"old")
+    assert files.write_many(items) == {path: True for path, _, _ in items}
+    assert all(path.read_bytes() == data for path, data, _ in items)
+    assert len(synced) == 1  # one filesystem, one sync for all six
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_write_many_falls_back_to_an_fsync_per_file(tmp_path, monkeypatch):
+    fsynced = []
+    real = os.fsync
+    monkeypatch.setattr(files, "_syncfs", lambda: None)
+    monkeypatch.setattr(os, "fsync", lambda fd: fsynced.append(fd) or real(fd))
+    items = [(tmp_path / f"f{n}.po", b"x", files.ANY_CONTENT) for n in range(3)]
+    assert set(files.write_many(items).values()) == {True}
+    assert len(fsynced) == 3 + 1  # each file, then the folder once
+
+
+def test_write_many_never_overwrites_a_concurrent_save_and_reports_each_failure(tmp_path, monkeypatch):
+    kept, saved, broken = tmp_path / "kept.po", tmp_path / "saved.po", tmp_path / "broken.po"
+    kept.write_bytes(b"old kept")
+    saved.write_bytes(b"old saved")
+    broken.mkdir()  # a folder where a catalog should be
+
+    def translator_saves(target):
+        if target == saved:
+            target.write_bytes(b"translator's save")
+
+    monkeypatch.setattr(files, "before_replace", translator_saves)
+    result = files.write_many([(kept, b"new kept", b"old kept"), (saved, b"new saved", b"old saved"),
+                               (broken, b"new", None)])
+    assert result[kept] is True and result[saved] is False and isinstance(result[broken], OSError)
+    assert kept.read_bytes() == b"new kept" and saved.read_bytes() == b"translator's save" and broken.is_dir()
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]

@@ -188,56 +188,49 @@ def catalog_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-PARALLEL_FROM = 200  # catalogs; below this a process pool costs more than it saves
+PARALLEL_FROM = 5_000  # entries to check; below this a process pool costs more than it saves
 
 
-def _read_and_check(chunk: Sequence[tuple[str, Path, str]], only: str, glossary: Glossary,
-                    use_detector: bool) -> tuple[_Checked, list[str], list[str]]:
-    """Read and check a chunk of (lang, path, name) catalogs: (checked, names read, unreadable)."""
-    entries: list[Entry] = []
-    names, unreadable = [], []
-    for lang, path, name in chunk:
-        try:
-            po = read_po(path)
-        except CatalogError as exc:
-            unreadable.append(str(exc))
-            continue
-        names.append(name)
-        entries += catalog_entries(po, name, lang, only)
-    return _check_each(entries, glossary, _detector() if use_detector else None), names, unreadable
+def _check_chunk(entries: Sequence[Entry], glossary: Glossary, use_detector: bool) -> _Checked:
+    return _check_each(entries, glossary, _detector() if use_detector else None)
 
 
 def check_workspace(root: Path, langs: Sequence[str] = TARGET_LANGS, only: str = "approved",
                     glossary: Glossary | None = None, catalogs: Sequence[tuple[str, Path]] | None = None,
-                    detect: bool = True, workers: int | None = None) -> Report:
+                    detect: bool = True, workers: int | None = None,
+                    read: Callable[[Path], polib.POFile] | None = None) -> Report:
     """Check the catalogs of a workspace (or the given (lang, path) catalogs); unreadable ones are reported.
 
-    Many catalogs are read and checked in parallel (one process per core, `workers` to choose); the checks that
-    compare entries run once over all of them. detect=False leaves out the statistical language detector.
+    The catalogs are read here (`read`: a run passes its reader, which has parsed them already); many entries are
+    checked in parallel (one process per core, `workers` to choose); the checks that compare entries run once over
+    all of them. detect=False leaves out the statistical language detector.
     """
     if only not in ONLY:
         raise ValueError(f"--only must be one of {', '.join(ONLY)}, not {only!r}")
     glossary = glossary or Glossary([])
+    read = read or read_po
     chosen = [(lang, path, catalog_name(path, root))
               for lang, path in (catalogs if catalogs is not None else find_catalogs(root, langs))]
-    workers = workers or (min(os.cpu_count() or 1, 8) if len(chosen) >= PARALLEL_FROM else 1)
-    results = []
-    if workers > 1 and len(chosen) > 1:
-        size = -(-len(chosen) // workers)  # contiguous chunks: entries come back in catalog order
-        chunks = [chosen[k:k + size] for k in range(0, len(chosen), size)]
-        workers = len(chunks)
+    report, entries = Report(), []
+    for lang, path, name in chosen:
+        try:
+            po = read(path)
+        except CatalogError as exc:
+            report.unreadable.append(str(exc))
+            continue
+        report.catalogs.append(name)
+        entries += catalog_entries(po, name, lang, only)
+    workers = workers or (min(os.cpu_count() or 1, 8) if len(entries) >= PARALLEL_FROM else 1)
+    checked = _Checked()
+    if workers > 1 and len(entries) > 1:
+        size = -(-len(entries) // workers)  # contiguous chunks: entries come back in catalog order
+        chunks = [entries[k:k + size] for k in range(0, len(entries), size)]
         # spawned, not forked: a run calls this with its engine's threads alive
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_read_and_check, chunks, [only] * workers, [glossary] * workers,
-                                    [detect] * workers))
+        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for part in pool.map(_check_chunk, chunks, [glossary] * len(chunks), [detect] * len(chunks)):
+                checked.extend(part)
     else:
-        results = [_read_and_check(chosen, only, glossary, detect)]
-    report, checked, read = Report(), _Checked(), set()
-    for part, names, unreadable in results:
-        checked.extend(part)
-        read.update(names)
-        report.unreadable += unreadable
-    report.catalogs = [name for _lang, _path, name in chosen if name in read]
+        checked = _check_chunk(entries, glossary, detect)
     report.entries = len(checked.entries)
     report.problems, report.silenced = _finish(checked)
     order = {c: k for k, c in enumerate(report.catalogs)}
