@@ -294,6 +294,7 @@ class Workspace:
     def __init__(self, root: Path, settings: Settings | None = None, *, memory: str | Path | None = None,
                  packages_dir: Path | None = None, environ: Mapping[str, str] | None = None):
         self.root = Path(root)
+        self._locked_root: str | None = None
         self.settings = settings if settings is not None else read_settings(self.root)
         env = os.environ if environ is None else environ
         self._memory = str(memory) if memory else env.get(MEMORY_ENV) or env.get(MEMORY_URL_ENV) or self.settings.memory
@@ -381,11 +382,20 @@ class Workspace:
 
     def inside(self, path: Path, what: str = "the file") -> Path:
         """`path` resolved; OutsideWorkspace when it (a link, or a link in its folders) leads out of the root."""
-        target = Path(path).resolve()
-        root = self.root.resolve()
-        if target != root and root not in target.parents:
-            raise OutsideWorkspace(path, target, self.root, what)
-        return target
+        target = os.path.realpath(path)  # strings, not pathlib: a run asks for every catalog several times
+        root = self._real_root()
+        if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
+            raise OutsideWorkspace(path, Path(target), self.root, what)
+        return Path(target)
+
+    def _real_root(self) -> str:
+        """The root's real path: looked up once while the workspace is locked (a run asks for every file)."""
+        if not self.locked:
+            self._locked_root = None
+            return os.path.realpath(self.root)
+        if self._locked_root is None:
+            self._locked_root = os.path.realpath(self.root)
+        return self._locked_root
 
     def glossary_folder(self) -> Path:
         """glossary/, once every CSV in it is known to resolve inside the workspace (OutsideWorkspace if not)."""
