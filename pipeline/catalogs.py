@@ -344,7 +344,13 @@ class CatalogReader:
 
     def __init__(self) -> None:
         self._known: dict[str, Catalog] = {}
+        self._seen: dict[str, bytes | None] = {}  # bytes of files looked at without a parse
         self.parsed = 0  # files parsed by this reader
+        self.changed: set[str] = set()  # files whose bytes changed on disk during the run (someone saved)
+
+    def seen(self, path: Path, data: bytes | None) -> None:
+        """The bytes a stage looked at without parsing them (so a later change is noticed)."""
+        self._seen.setdefault(os.path.abspath(path), data)
 
     def load(self, path: Path) -> Catalog:
         """The catalog on disk now (an absent file reads as empty); CatalogError when it does not parse."""
@@ -353,6 +359,8 @@ class CatalogReader:
         known = self._known.get(key)
         if known is not None and known.data == data:
             return known
+        if known is not None or self._seen.get(key, data) != data:
+            self.changed.add(key)
         self.parsed += data is not None
         catalog = Catalog(Path(path), empty_po(path) if data is None else parse_po(data, path), data)
         self._known[key] = catalog
@@ -365,6 +373,11 @@ class CatalogReader:
     def remember(self, catalog: Catalog) -> None:
         """What was just written (its entries as the reader would make them of its bytes)."""
         self._known[os.path.abspath(catalog.path)] = catalog
+
+    def known(self, path: Path) -> Catalog | None:
+        """The catalog as this run last read or wrote it, unless it changed on disk during the run."""
+        key = os.path.abspath(path)
+        return None if key in self.changed else self._known.get(key)
 
 
 def _suggestion(entry: polib.POEntry, score: float) -> Suggestion:

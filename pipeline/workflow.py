@@ -24,6 +24,7 @@ from pipeline import (
     percent_text,
     placeholders,
     qa,
+    runstate,
     sources,
 )
 from pipeline.errors import LocatedError, os_problem
@@ -155,17 +156,23 @@ def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport
     return articles
 
 
-def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, reader: catalogs.CatalogReader | None = None) -> int:
+def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate.RunCache | None = None) -> int:
     """Approved entries of every catalog under locales/ into the memory; a catalog that cannot be read is
-    skipped here (and left untouched), its error is reported by the catalog stage or as a warning. `reader`: the
-    run's, so the catalog stage does not parse the same files again."""
+    skipped here (and left untouched), its error is reported by the catalog stage or as a warning. `cache`: the
+    run's reader (the catalog stage does not parse the same files again) and the last run's records (a catalog
+    harvested then and unchanged since, the memory unchanged too, is not harvested again)."""
     added = 0
     if not ws.locales.is_dir():
         return 0
     for path in sorted(ws.locales.rglob("*.po")):
         try:
             ws.inside(path, "the catalog")
-            added += tm.import_path(path, tmx=False, origin_root=ws.root, read=reader.read if reader else None).added
+            if cache is not None and cache.harvest_known(path):
+                continue
+            added += tm.import_path(path, tmx=False, origin_root=ws.root,
+                                    read=cache.reader.read if cache else None).added
+            if cache is not None:
+                cache.harvested(path)
         except OutsideWorkspace as exc:
             report.warnings.append(f"not harvested into the memory: {exc}")
         except memory.MemoryImportError as exc:
@@ -181,6 +188,11 @@ class _Source:
     segments: list[Segment]
     keys: list[tuple[str | None, str]]  # (msgctxt, msgid) per segment
     matches: list[list[glossary.TermMatch]]  # glossary terms found in each msgid
+    reference: str = ""  # the article's path as catalogs name it (relative to the workspace)
+
+    @property
+    def checksum(self) -> str:
+        return runstate.digest(self.reference, self.article.text)
 
     @property
     def msgids(self) -> set[str]:
@@ -191,20 +203,19 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
     """The names each article holds that the glossary does not: MT will render them unprotected."""
     from pipeline import candidates
 
-    names = {source.article.path: relative(source.article.path, ws.root) for source in prepared}
-    return candidates.gaps([candidates.Sentence(names[source.article.path], segment.line, msgid)
+    return candidates.gaps([candidates.Sentence(source.reference, segment.line, msgid)
                             for source in prepared
                             for segment, (_, msgid) in zip(source.segments, source.keys, strict=True)], terms)
 
 
-def _prepare(article: sources.Article, terms: glossary.Glossary) -> _Source:
+def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> _Source:
     segments = segment_text(article.text, markdown=article.markdown)
     keys = catalogs.entry_keys(segments)
-    return _Source(article, segments, keys, [terms.find(msgid) for _, msgid in keys])
+    return _Source(article, segments, keys, [terms.find(msgid) for _, msgid in keys], relative(article.path, root))
 
 
 def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
-    reference = relative(source.article.path, root)
+    reference = source.reference or relative(source.article.path, root)
     drafts = []
     for segment, (msgctxt, msgid), matches in zip(source.segments, source.keys, source.matches, strict=True):
         required = glossary.required_targets(matches, lang) if lang else []
@@ -221,12 +232,15 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
     with ws.lock():
         terms = load_glossary(ws)
         articles = read_articles(ws, chosen, report)
-        prepared = [_prepare(article, terms) for article in articles]
+        prepared = [_prepare(article, terms, ws.root) for article in articles]
         report.gaps = _gaps(ws, prepared, terms)
-        reader = catalogs.CatalogReader()  # each catalog parsed once, whichever stage reads it
+        # each catalog parsed once, whichever stage reads it; what did not change since the last run is not redone
+        cache = runstate.RunCache(ws.root, runstate.RunState.load(
+            ws.state / "run-state.json", _context(ws, options), runstate.memory_signature(ws.memory_location)),
+            catalogs.CatalogReader())
         with open_memory(ws) as tm, memory_errors(ws):
-            report.harvested = harvest(tm, ws, report, reader)
-            pot_dates = _write_templates(ws, options, prepared, report)
+            report.harvested = harvest(tm, ws, report, cache)
+            pot_dates = _write_templates(ws, options, prepared, report, cache)
             packages = ws.packages_dir
             with _executors(ws, options) as load:
                 for lang in options.langs:
@@ -239,8 +253,8 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
                         report.missing_models.append(lang)
                     else:
                         report.engines[lang] = mt.label
-                    _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates, reader)
-        _count_problems(ws, report.catalogs, terms, reader)
+                    _translate_language(ws, options, lang, prepared, tm, mt, report, progress, pot_dates, cache)
+        _count_problems(ws, report.catalogs, terms, cache)
         if options.publish:  # still under the lock: nobody rewrites the catalogs while they are read
             from pipeline import publish
 
@@ -248,22 +262,42 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
             report.publications = publish.publish(
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
                 prepared={source.article.path: (source.article, source.segments) for source in prepared},
-                read=reader.read)
+                read=cache.read)
+        cache.save(runstate.memory_signature(ws.memory_location))
     return report
 
 
-def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source], report: RunReport) -> dict[str, str]:
-    """The templates of the articles, written together; slug -> the template's POT-Creation-Date, which its
-    catalogs take."""
+def _context(ws: Workspace, options: RunOptions) -> str:
+    """What every catalog and template of a run depends on besides its article: the code, the glossary files,
+    the options and where the memory is."""
+    code = Path(__file__).resolve().parent
+    glossary_files = sorted(ws.glossary.glob("*.csv")) if ws.glossary.is_dir() else []
+    return runstate.digest(
+        [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(code.rglob("*.py"))],
+        [(p.name, runstate.checksum(files.read_or_none(p))) for p in glossary_files],
+        options.min_score, options.exact_as_fuzzy, options.project, sorted(options.terms.items()),
+        str(ws.memory_location))
+
+
+def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source], report: RunReport,
+                     cache: runstate.RunCache | None = None) -> dict[str, str]:
+    """The templates of the articles, written together (those unchanged since the last run are not even read);
+    slug -> the template's POT-Creation-Date, which its catalogs take."""
     chosen: dict[Path, _Source] = {}
+    pot_dates = {}
     for source in prepared:
         try:
-            chosen[ws.inside(ws.template_path(source.article.slug), "the template")] = source
+            path = ws.inside(ws.template_path(source.article.slug), "the template")
         except OutsideWorkspace as exc:
             report.errors.append(f"{exc} (template not written)")
+            continue
+        known = cache.template(path, source.checksum) if cache is not None else None
+        if known is not None:
+            pot_dates[source.article.slug] = known
+        else:
+            chosen[path] = source
     written = catalogs.write_templates([(path, _base_drafts(source, "", ws.root)) for path, source in chosen.items()],
                                        project=options.project)
-    pot_dates = {}
     for path, result in written.items():
         if isinstance(result, OSError):  # full disk, read-only folder, a folder named x.pot
             report.errors.append(f"{os_problem(result, path)} (template not written)")
@@ -271,6 +305,8 @@ def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source]
             report.errors.append(f"{result} (template not written)")
         else:
             pot_dates[chosen[path].article.slug] = result
+            if cache is not None:
+                cache.template_written(path, chosen[path].checksum, result)
     return pot_dates
 
 
@@ -299,17 +335,24 @@ def _executors(ws: Workspace, options: RunOptions):
 
 def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
                         mt: engine.Engine | None, report: RunReport, progress: Progress | None,
-                        pot_dates: dict[str, str] | None = None, reader: catalogs.CatalogReader | None = None) -> None:
+                        pot_dates: dict[str, str] | None = None, cache: runstate.RunCache | None = None) -> None:
     root = ws.root
-    reader = reader or catalogs.CatalogReader()
+    reader = cache.reader if cache is not None else catalogs.CatalogReader()
+    label = mt.label if mt is not None else None
+    inputs: dict[Path, str] = {}  # what each catalog is made from: the last run's record holds if it is the same
     jobs = []  # (CatalogReport, drafts, the catalog as read)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
     for source in prepared:
         path = ws.catalog_path(lang, source.article.slug)
         entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path, entries=len(source.segments))
         report.catalogs.append(entry_report)
+        inputs[path] = runstate.digest(lang, label, options.terms.get(lang), source.checksum,
+                                       (pot_dates or {}).get(source.article.slug))
         try:
             ws.inside(path, "the catalog")  # also a new one: its folders may be links out of the workspace
+            if cache is not None and (known := cache.catalog(path, inputs[path])) is not None:
+                _as_before(entry_report, known, report)
+                continue
             catalog = reader.load(path)
         except (catalogs.CatalogError, OutsideWorkspace) as exc:
             entry_report.error = str(exc)
@@ -357,6 +400,18 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             report.errors.append(f"{entry_report.error} (catalog not written)")
         else:
             entry_report.stats = result
+            if cache is not None:
+                known = reader.known(entry_report.path)
+                cache.catalog_done(entry_report.path, inputs[entry_report.path],
+                                   po_checks.catalog_warnings(known.po, entry_report.path) if known else [])
+
+
+def _as_before(entry_report: CatalogReport, known: dict, report: RunReport) -> None:
+    """A catalog the last run left as it is, from the same inputs: reported as a re-run would find it."""
+    entry_report.stats = catalogs.CatalogStats(*known["stats"])
+    entry_report.kept = entry_report.stats.approved + entry_report.stats.fuzzy
+    entry_report.untranslated = entry_report.stats.untranslated
+    report.warnings += known.get("warnings", [])
 
 
 def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) -> bool:
@@ -563,17 +618,24 @@ class StatusRow:
 
 
 def _count_problems(ws: Workspace, rows: Sequence[CatalogReport | StatusRow], terms: glossary.Glossary,
-                    reader: catalogs.CatalogReader | None = None) -> None:
+                    cache: runstate.RunCache | None = None) -> None:
     """Review-check counts per catalog, over its approved and fuzzy entries (what `pipeline check --only all`
-    lists), into each readable row."""
+    lists), into each readable row; the last run's counts when no catalog changed since."""
     readable = [row for row in rows if not row.error and row.path is not None and row.path.exists()]
     if not readable:
         return
+    known = cache.problems([row.path for row in readable]) if cache is not None else None
+    if known is not None:
+        for row in readable:
+            row.problems = known[row.path]
+        return
     found = qa.check_workspace(ws.root, only="all", glossary=terms, catalogs=[(r.lang, r.path) for r in readable],
-                               read=reader.read if reader else None)
+                               read=cache.read if cache else None)
     counts = found.per_catalog()
     for row in readable:
         row.problems = counts.get(qa.catalog_name(row.path, ws.root))
+        if cache is not None:
+            cache.record_problems(row.path, row.problems)
 
 
 @dataclass

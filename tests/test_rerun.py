@@ -5,6 +5,7 @@ during one is read again, never overwritten)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -57,10 +58,15 @@ def written_files(root: Path) -> dict[Path, tuple[int, int]]:
     return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in (root / "locales").rglob("*.po*")}
 
 
+def forget_the_last_run(root: Path) -> None:
+    (root / ".pipeline" / "run-state.json").unlink()
+
+
 def test_a_run_parses_each_catalog_once_harvest_merge_checks_and_publish_alike(workspace, monkeypatch):
     run(workspace)
+    forget_the_last_run(workspace)  # so every stage reads every catalog
     parsed = counting_parses(monkeypatch)
-    report = run(workspace)  # harvest, the merge, the review checks and publish all read every catalog
+    report = run(workspace)
     assert report.publications and report.harvested == 0
     catalogs_read = [p for p in parsed if p.endswith(".po")]
     assert len(catalogs_read) == 6 and len([p for p in parsed if p.endswith(".pot")]) == 2
@@ -123,3 +129,61 @@ def test_a_translator_saving_while_the_run_writes_keeps_the_save(workspace, monk
     approved = [e for e in final if e.msgstr and "fuzzy" not in e.flags and not e.obsolete]
     assert len(approved) == 1  # the save survived the run's write
     assert any("A new closing sentence" in e.msgid for e in final)  # and the run's change is merged into it
+
+
+def summary(report: workflow.RunReport) -> list:
+    return [report.totals, sorted(report.warnings), report.harvested,
+            [(r.slug, r.lang, r.stats, r.problems, r.kept, r.untranslated, r.memory_exact, r.drafted)
+             for r in report.catalogs],
+            [(p.slug, p.lang, p.published, p.reason, p.completeness) for p in report.publications]]
+
+
+def test_an_unchanged_re_run_reads_no_catalog_and_reports_what_a_full_run_reports(workspace, monkeypatch):
+    run(workspace)
+    run(workspace)  # the drafts are in: this run and the next find the same
+    parsed = counting_parses(monkeypatch)
+    skipped = run(workspace)
+    assert not parsed  # neither catalogs nor templates: their checksums are those the last run left
+    forget_the_last_run(workspace)
+    full = run(workspace)
+    assert parsed  # the full run read them all
+    assert summary(skipped) == summary(full)
+
+
+def test_only_the_changed_article_s_catalogs_are_read_again(workspace, monkeypatch):
+    run(workspace)
+    twin = workspace.parent / "twin"  # the same workspace, without the last run's records: a full run
+    shutil.copytree(workspace, twin)
+    forget_the_last_run(twin)
+    for root in (workspace, twin):
+        article = sorted((root / "source_texts").glob("*.txt"))[0]
+        article.write_text(article.read_text(encoding="utf-8") + "\nA new closing sentence about the forum.\n",
+                           encoding="utf-8")
+    parsed = counting_parses(monkeypatch)
+    report = run(workspace)
+    slug = sources.slug_for(article)
+    assert sorted(Path(p).name for p in parsed) == sorted([f"{slug}.po"] * 3 + [f"{slug}.pot"])
+    assert summary(report) == summary(run(twin))
+    dates = re.compile(rb'"(POT-Creation-Date|PO-Revision-Date): [^\\]*\\n"')
+    for path in (workspace / "locales").rglob("*.po*"):
+        ours, theirs = path.read_bytes(), (twin / path.relative_to(workspace)).read_bytes()
+        assert dates.sub(b"", ours) == dates.sub(b"", theirs), path.name
+
+
+def test_nothing_is_skipped_when_the_memory_changed(workspace, monkeypatch):
+    run(workspace)
+    memory = workspace / ".pipeline" / "memory.sqlite"
+    memory.unlink()  # rebuilt from the catalogs: every catalog is harvested again, every entry looked up again
+    for extra in memory.parent.glob("memory.sqlite-*"):
+        extra.unlink()
+    parsed = counting_parses(monkeypatch)
+    run(workspace)
+    assert len([p for p in parsed if p.endswith(".po")]) == 6
+
+
+def test_a_damaged_record_file_only_means_a_full_run(workspace, monkeypatch):
+    run(workspace)
+    (workspace / ".pipeline" / "run-state.json").write_text("{not json", encoding="utf-8")
+    parsed = counting_parses(monkeypatch)
+    run(workspace)
+    assert len([p for p in parsed if p.endswith(".po")]) == 6

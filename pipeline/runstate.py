@@ -1,0 +1,227 @@
+"""What the last run left behind, so that a re-run does only what changed.
+
+For each catalog and template a run read or wrote: the SHA-256 of the bytes it knows are on disk, a digest of the
+inputs they were made from (article, template date, glossary, options, engine), and what the later stages need
+from them (counts, warnings, review-check counts, the translated entries). A re-run compares checksums of the files
+as they are *now* (their content, never their times), so a catalog a translator saved is always read, harvested
+and merged again. Nothing is skipped when the memory may have changed since (its file's size, time or inode moved,
+any catalog had to be harvested, or the memory is a PostgreSQL database, which has no cheap signature).
+
+The file is a cache: missing, damaged or from another version, it is ignored and the run does everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polib
+
+from pipeline import __version__, files
+
+STATE_VERSION = 1
+
+
+def checksum(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def digest(*parts: object) -> str:
+    """A checksum of JSON-able parts (the inputs a file was made from)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def memory_signature(location: Path | str) -> list | None:
+    """Size, time and inode of a SQLite memory and its write-ahead log: any write moves one of them. None for a
+    database server (no cheap signature: nothing is skipped)."""
+    if not isinstance(location, Path):
+        return None
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            stat = os.stat(f"{location}{suffix}")
+            out.append([stat.st_size, stat.st_mtime_ns, stat.st_ino])
+        except FileNotFoundError:
+            out.append(None)
+    return out
+
+
+def translated_view(po: polib.POFile) -> dict:
+    """What harvest, the review checks and publish read of a catalog: its header fields and its live singular
+    entries that have a translation (line, context, source, translation, flags)."""
+    return {"metadata": dict(po.metadata),
+            "entries": [[e.linenum, e.msgctxt, e.msgid, e.msgstr, list(e.flags)] for e in po
+                        if not e.obsolete and not e.msgid_plural and e.msgstr]}
+
+
+def from_translated_view(path: Path, view: dict) -> polib.POFile:
+    po = polib.POFile(encoding="utf-8")
+    po.fpath = str(path)
+    po.metadata = dict(view["metadata"])
+    for linenum, msgctxt, msgid, msgstr, flags in view["entries"]:
+        po.append(polib.POEntry(linenum=linenum, msgctxt=msgctxt, msgid=msgid, msgstr=msgstr, flags=list(flags)))
+    return po
+
+
+@dataclass
+class RunState:
+    """The last run's records (`previous`, only when they can be trusted) and this run's (`records`)."""
+
+    path: Path
+    context: str
+    previous: dict[str, dict] = field(default_factory=dict)
+    records: dict[str, dict] = field(default_factory=dict)
+    harvested_all: bool = True  # no catalog had to be harvested: the memory is as the last run left it
+
+    @classmethod
+    def load(cls, path: Path, context: str, memory: list | None) -> RunState:
+        state = cls(path, context)
+        if memory is None:
+            return state
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return state
+        if isinstance(data, dict) and data.get("version") == [STATE_VERSION, __version__] \
+                and data.get("context") == context and data.get("memory") == memory \
+                and isinstance(data.get("files"), dict):
+            state.previous = data["files"]
+        return state
+
+    def known(self, name: str, data: bytes | None) -> dict | None:
+        """The last run's record of this file, if the file still holds the bytes it recorded."""
+        record = self.previous.get(name)
+        if record is None or data is None or record.get("sha") != checksum(data):
+            return None
+        return record
+
+    def unchanged(self, name: str, data: bytes | None, inputs: str) -> dict | None:
+        """The record, if the file holds the same bytes and was made from the same inputs, and the memory is as
+        the last run left it (so a merge would change nothing)."""
+        record = self.known(name, data)
+        return record if record is not None and self.harvested_all and record.get("inputs") == inputs else None
+
+    def record(self, name: str, data: bytes | None, **info) -> None:
+        if data is not None:
+            self.records[name] = {"sha": checksum(data), **info}
+
+    def carry(self, name: str) -> None:
+        """The file is as the last run left it: its record stands."""
+        if name in self.previous:
+            self.records.setdefault(name, self.previous[name])
+
+    def save(self, memory: list | None) -> None:
+        """Written atomically at the end of a run; without a memory signature there is nothing to trust later."""
+        if memory is None:
+            return
+        text = json.dumps({"version": [STATE_VERSION, __version__], "context": self.context, "memory": memory,
+                           "files": self.records}, ensure_ascii=False, separators=(",", ":"))
+        files.write_bytes(self.path, text.encode("utf-8"))
+
+
+class RunCache:
+    """One run's use of the records: the run's catalog reader, what the last run left, what this run leaves."""
+
+    def __init__(self, root: Path, state: RunState, reader):
+        self.root, self.state, self.reader = root, state, reader
+        self.skipped: set[str] = set()  # catalogs whose merge was skipped (unchanged)
+
+    def name(self, path: Path) -> str:
+        """How the records name a file: relative to the workspace root."""
+        full, root = os.path.abspath(path), os.path.abspath(self.root)
+        return full[len(root) + 1:].replace(os.sep, "/") if full.startswith(root + os.sep) else full
+
+    def harvest_known(self, path: Path) -> bool:
+        """Harvested (or written from harvested bytes) by the last run and unchanged since: nothing to harvest."""
+        data = _bytes(path)
+        name = self.name(path)
+        if self.state.known(name, data) is not None:
+            self.reader.seen(path, data)
+            self.state.carry(name)
+            return True
+        self.state.harvested_all = False
+        return False
+
+    def harvested(self, path: Path) -> None:
+        catalog = self.reader.known(path)
+        if catalog is not None:
+            self.state.record(self.name(path), catalog.data)
+
+    def template(self, path: Path, inputs: str) -> str | None:
+        """The POT-Creation-Date of a template the last run left as it is, made from the same article."""
+        name = self.name(path)
+        record = self.state.known(name, _bytes(path))
+        if record is None or record.get("inputs") != inputs or not record.get("pot_date"):
+            return None
+        self.state.carry(name)
+        return record["pot_date"]
+
+    def template_written(self, path: Path, inputs: str, pot_date: str) -> None:
+        self.state.record(self.name(path), _bytes(path), inputs=inputs, pot_date=pot_date)
+
+    def catalog(self, path: Path, inputs: str) -> dict | None:
+        """The last run's record of a catalog that is as it left it, made from the same inputs, with the memory
+        as it left it: merging again would change nothing."""
+        data = _bytes(path)
+        name = self.name(path)
+        record = self.state.unchanged(name, data, inputs)
+        if record is None or "stats" not in record:
+            return None
+        self.reader.seen(path, data)
+        self.state.carry(name)
+        self.skipped.add(name)
+        return record
+
+    def catalog_done(self, path: Path, inputs: str, warnings: list[str]) -> None:
+        catalog = self.reader.known(path)
+        if catalog is None or catalog.data is None:
+            return
+        stats = catalog.stats()
+        self.state.record(self.name(path), catalog.data, inputs=inputs, warnings=warnings,
+                          stats=[stats.total, stats.approved, stats.fuzzy, stats.untranslated, stats.obsolete],
+                          view=translated_view(catalog.po))
+
+    def read(self, path: Path) -> polib.POFile:
+        """What the checks and publish read of a catalog (its header and translated entries): what this run read
+        or wrote, else the last run's record while the file holds the bytes it recorded, else a parse."""
+        catalog = self.reader.known(path)
+        if catalog is not None:
+            return catalog.po
+        data = _bytes(path)
+        record = self.state.known(self.name(path), data)
+        if record is not None and "view" in record and os.path.abspath(path) not in self.reader.changed:
+            self.reader.seen(path, data)
+            return from_translated_view(Path(path), record["view"])
+        return self.reader.read(path)
+
+    def problems(self, paths: list[Path]) -> dict[Path, dict] | None:
+        """The last run's review-check counts, when every catalog was skipped (the checks compare entries across
+        catalogs, so one changed catalog means checking them all)."""
+        names = [self.name(path) for path in paths]
+        if not names or any(name not in self.skipped for name in names):
+            return None
+        found = {path: self.state.records.get(name, {}).get("problems") for path, name in zip(paths, names,
+                                                                                              strict=True)}
+        return None if any(value is None for value in found.values()) else found
+
+    def record_problems(self, path: Path, counts: dict | None) -> None:
+        record = self.state.records.get(self.name(path))
+        if record is not None and counts is not None:
+            record["problems"] = counts
+
+    def save(self, memory: list | None) -> None:
+        """What this run leaves, less any file that changed on disk while it ran (read again next time)."""
+        for key in self.reader.changed:
+            self.state.records.pop(self.name(Path(key)), None)
+        self.state.save(memory)
+
+
+def _bytes(path: Path) -> bytes | None:
+    """The file's bytes; None when absent or unreadable (a folder named x.po: the stage that reads it says so)."""
+    try:
+        return files.read_or_none(path)
+    except OSError:
+        return None
