@@ -12,6 +12,7 @@ The file is a cache: missing, damaged or from another version, it is ignored and
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import polib
 from pipeline import __version__, files
 
 STATE_VERSION = 1
+GAPS = "#glossary-gaps"  # the record of the run's glossary gaps (not a file)
 
 
 def checksum(data: bytes | None) -> str | None:
@@ -212,11 +214,33 @@ class RunCache:
         if record is not None and counts is not None:
             record["problems"] = counts
 
+    def gaps(self, articles: list[str], find):
+        """The glossary gaps of the run's articles (`find()`), or the last run's when the articles (their
+        checksums, in order) and the glossary are the same."""
+        from pipeline import candidates
+
+        inputs = digest(articles)
+        record = self.state.previous.get(GAPS)
+        if record is not None and record.get("inputs") == inputs:
+            self.state.records[GAPS] = record
+            return [candidates.ArticleGap(article, tuple(_candidate(c) for c in names))
+                    for article, names in record["gaps"]]
+        found = find()
+        self.state.records[GAPS] = {"inputs": inputs, "gaps": [
+            [gap.article, [dataclasses.asdict(c) for c in gap.names]] for gap in found]}
+        return found
+
     def save(self, memory: list | None) -> None:
         """What this run leaves, less any file that changed on disk while it ran (read again next time)."""
         for key in self.reader.changed:
             self.state.records.pop(self.name(Path(key)), None)
         self.state.save(memory)
+
+
+def _candidate(data: dict):
+    from pipeline import candidates
+
+    return candidates.Candidate(**{**data, "occurrences": [candidates.Occurrence(**o) for o in data["occurrences"]]})
 
 
 def _bytes(path: Path) -> bytes | None:

@@ -6,6 +6,7 @@ Data flows one way; each stage is its own module and this one only decides who f
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -187,8 +188,13 @@ class _Source:
     article: sources.Article
     segments: list[Segment]
     keys: list[tuple[str | None, str]]  # (msgctxt, msgid) per segment
-    matches: list[list[glossary.TermMatch]]  # glossary terms found in each msgid
+    terms: glossary.Glossary
     reference: str = ""  # the article's path as catalogs name it (relative to the workspace)
+
+    @functools.cached_property
+    def matches(self) -> list[list[glossary.TermMatch]]:
+        """The glossary terms found in each msgid (only an article whose catalogs are merged needs them)."""
+        return [self.terms.find(msgid) for _, msgid in self.keys]
 
     @property
     def checksum(self) -> str:
@@ -211,7 +217,7 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
 def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> _Source:
     segments = segment_text(article.text, markdown=article.markdown)
     keys = catalogs.entry_keys(segments)
-    return _Source(article, segments, keys, [terms.find(msgid) for _, msgid in keys], relative(article.path, root))
+    return _Source(article, segments, keys, terms, relative(article.path, root))
 
 
 def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
@@ -233,11 +239,11 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         terms = load_glossary(ws)
         articles = read_articles(ws, chosen, report)
         prepared = [_prepare(article, terms, ws.root) for article in articles]
-        report.gaps = _gaps(ws, prepared, terms)
         # each catalog parsed once, whichever stage reads it; what did not change since the last run is not redone
         cache = runstate.RunCache(ws.root, runstate.RunState.load(
             ws.state / "run-state.json", _context(ws, options), runstate.memory_signature(ws.memory_location)),
             catalogs.CatalogReader())
+        report.gaps = cache.gaps([source.checksum for source in prepared], lambda: _gaps(ws, prepared, terms))
         with open_memory(ws) as tm, memory_errors(ws):
             report.harvested = harvest(tm, ws, report, cache)
             pot_dates = _write_templates(ws, options, prepared, report, cache)

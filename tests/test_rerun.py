@@ -135,7 +135,8 @@ def summary(report: workflow.RunReport) -> list:
     return [report.totals, sorted(report.warnings), report.harvested,
             [(r.slug, r.lang, r.stats, r.problems, r.kept, r.untranslated, r.memory_exact, r.drafted)
              for r in report.catalogs],
-            [(p.slug, p.lang, p.published, p.reason, p.completeness) for p in report.publications]]
+            [(p.slug, p.lang, p.published, p.reason, p.completeness) for p in report.publications],
+            [(gap.article, gap.names) for gap in report.gaps]]
 
 
 def test_an_unchanged_re_run_reads_no_catalog_and_reports_what_a_full_run_reports(workspace, monkeypatch):
