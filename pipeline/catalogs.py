@@ -984,6 +984,45 @@ def _without_header(po: polib.POFile) -> polib.POFile:
     return bare
 
 
+# ---------------------------------------------------------------- filling entries from the memory
+
+def has_text(entry: polib.POEntry) -> bool:
+    """Any translation at all (a plural entry: any form): such an entry is the translator's, never filled."""
+    return _has_text(entry)
+
+
+def fill_entry(entry: polib.POEntry, text: str | dict[int, str], *, fuzzy: bool, provenance: str,
+               previous_msgid: str | None = None, previous_msgctxt: str | None = None,
+               notes: Sequence[str] = ()) -> None:
+    """An empty entry takes a proposal: its msgstr (a plural entry: every msgstr[n]), fuzzy unless it was exact,
+    `#|` naming what it was proposed from, and a provenance note; the translator's own comment lines stay."""
+    if isinstance(text, dict):
+        entry.msgstr_plural = {n: _fit_newlines(entry.msgid_plural if n else entry.msgid, form)
+                               for n, form in sorted(text.items())}
+    else:
+        entry.msgstr = _fit_newlines(entry.msgid, text)
+    _set_flag(entry, "fuzzy", fuzzy)
+    entry.previous_msgid = previous_msgid if fuzzy else None
+    entry.previous_msgctxt = previous_msgctxt if fuzzy and previous_msgid is not None else None
+    entry.previous_msgid_plural = entry.msgid_plural if fuzzy and previous_msgid and entry.msgid_plural else None
+    kept = [line for line in entry_notes(entry) if not line.startswith(PROVENANCE)]
+    lines = [*kept, provenance_line(provenance), *notes]
+    entry.tcomment = "\n".join(translator_lines(entry) + [NOTE + line for line in lines])
+
+
+def save_catalog(catalog: Catalog) -> bool:
+    """Write back a catalog changed in memory, atomically; False (nothing written) when the file no longer holds
+    what was read (someone saved it meanwhile) or the bytes would not change."""
+    new = po_bytes(catalog.po)
+    if new == catalog.data:
+        return False
+    with directory_lock(catalog.path.parent):
+        if not files.write_bytes(catalog.path, new, expected=catalog.data, follow_link=True):
+            raise CatalogError(catalog.path, 1, "the catalog changed while it was being filled; nothing was "
+                                                "written: run again")
+    return True
+
+
 def catalog_stats(path: Path) -> CatalogStats:
     return Catalog.load(path).stats()
 

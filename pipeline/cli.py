@@ -996,6 +996,41 @@ def tm_import(
                + (f"; {report.skipped} TMX units without source or target skipped" if report.skipped else ""))
 
 
+@tm_app.command("fill")
+def tm_fill(
+    paths: list[Path] = typer.Argument(..., help="Catalogs (.po) or folders of them, inside the workspace."),
+    min_score: float = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
+                                    help="Lowest fuzzy score used (translate-toolkit's scale)."),
+    exact_as_fuzzy: bool = typer.Option(False, "--exact-as-fuzzy", help="Mark exact matches fuzzy for review too."),
+    root: Path = RootOption,
+    memory: str = MemoryOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Fill the empty entries of catalogs from the memory (plural entries: every form, in the catalog's order).
+
+    An exact match in the same context is approved; anything else is fuzzy with `#|` and a provenance note.
+    Entries that have any translation are never touched. Exit 1 when a catalog could not be read or written.
+    """
+    from dataclasses import asdict
+
+    from pipeline import workflow
+
+    ws = open_workspace(root, as_json=json_out, need_articles=False, memory=memory)
+    with reported(json_out):
+        report = workflow.fill_catalogs(ws, paths, min_score=min_score, exact_as_fuzzy=exact_as_fuzzy)
+    if json_out:
+        emit_json({"catalogs": [{**asdict(c), "path": str(c.path)} for c in report.catalogs]})
+    else:
+        for c in report.catalogs:
+            if c.error:
+                typer.echo(f"error: {c.error}", err=True)
+                continue
+            typer.echo(f"{c.path} ({c.lang}): {c.approved + c.fuzzy} filled ({c.approved} approved, {c.fuzzy} fuzzy, "
+                       f"{c.plural} plural), {c.untranslated} left untranslated" + ("" if c.written else "; unchanged"))
+    if report.errors:
+        raise typer.Exit(1)
+
+
 @tm_app.command("export")
 def tm_export(
     out: Path = typer.Argument(..., help="File to write (replaced atomically)."),

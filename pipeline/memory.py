@@ -848,13 +848,7 @@ class Memory:
                                                   "out") from e
         except OSError as e:
             raise MemoryImportError(path, 0, f"cannot read the catalog: {e}") from e
-        team = catalog.metadata.get("Language-Team", "")
-        target_lang = (lang_code(catalog.metadata.get("Language", "")) or _lang_from_team(team)
-                       or _lang_from_path(path))
-        if not target_lang:
-            raise MemoryImportError(path, 0, "cannot tell the target language: the `Language` header is empty, "
-                                             f"the Language-Team {team!r} names no language, and the file is not "
-                                             "under <lang>/LC_MESSAGES/; add a `Language: ru` header")
+        target_lang = catalog_language(catalog.metadata, path)
         origin = _origin(path, origin_root)
         # An approval is as new as the catalog file that holds it: harvesting an unchanged catalog again changes
         # nothing, and of two disagreeing approvals the one saved last comes first.
@@ -998,6 +992,18 @@ def default_path(root: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def catalog_language(metadata: Mapping[str, str], path: Path) -> str:
+    """A catalog's target language: its `Language` header, else its Language-Team, else its
+    `<lang>/LC_MESSAGES/` path; MemoryImportError when none of them names one."""
+    team = metadata.get("Language-Team", "")
+    lang = lang_code(metadata.get("Language", "")) or _lang_from_team(team) or _lang_from_path(path)
+    if not lang:
+        raise MemoryImportError(path, 0, "cannot tell the target language: the `Language` header is empty, "
+                                         f"the Language-Team {team!r} names no language, and the file is not "
+                                         "under <lang>/LC_MESSAGES/; add a `Language: ru` header")
+    return lang
 
 
 def _lang_from_team(team: str) -> str:

@@ -30,6 +30,7 @@ from pipeline import (
 )
 from pipeline.errors import LocatedError, os_problem
 from pipeline.formats import po_checks
+from pipeline.languages import plural_categories_of
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
 from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError, relative
@@ -816,6 +817,100 @@ def import_memory(ws: Workspace, paths: Sequence[Path], *, source_lang: str | No
     return report
 
 
+@dataclass
+class FilledCatalog:
+    """What `pipeline tm fill` did to one catalog."""
+
+    path: Path
+    lang: str = ""
+    approved: int = 0  # filled and approved: the same source in the same context, one translation in the memory
+    fuzzy: int = 0  # filled for review: a close source, the same one from another context, or a memory conflict
+    plural: int = 0  # plural entries among those filled (every form)
+    untranslated: int = 0  # empty entries the memory had nothing for
+    written: bool = False
+    error: str = ""
+
+
+@dataclass
+class FillReport:
+    catalogs: list[FilledCatalog] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [c.error for c in self.catalogs if c.error]
+
+
+def fill_catalogs(ws: Workspace, paths: Sequence[Path], *, min_score: float = memory.DEFAULT_MIN_SCORE,
+                  exact_as_fuzzy: bool = False) -> FillReport:
+    """Empty entries of the named catalogs (.po files, or folders of them) filled from the workspace memory, as a
+    run fills an article's: an exact match in the same context approved, anything else fuzzy with `#|` and a
+    provenance note. A plural entry takes every form, put in the catalog's own index order (its Plural-Forms).
+
+    An entry with any text is the translator's and never touched. Each catalog is written atomically (not at all
+    when someone saved it meanwhile); one that cannot be read is reported and the others go on.
+    """
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise memory.MemoryImportError(path, 0, "no such file or directory")
+        found += sorted(p for p in path.rglob("*.po") if p.is_file()) if path.is_dir() else [path]
+    report = FillReport()
+    with ws.lock(), open_memory(ws, must_exist=True) as tm, memory_errors(ws):
+        for path in found:
+            filled = FilledCatalog(path)
+            report.catalogs.append(filled)
+            try:
+                ws.inside(path, "the catalog")
+                if path.suffix.lower() != ".po":
+                    raise memory.MemoryImportError(path, 0, "not a .po catalog")
+                catalog = catalogs.Catalog.load(path)
+                filled.lang = memory.catalog_language(catalog.po.metadata, path)
+                _fill_catalog(tm, catalog, filled, min_score, exact_as_fuzzy)
+                filled.written = catalogs.save_catalog(catalog)
+            except (catalogs.CatalogError, memory.MemoryImportError, OutsideWorkspace) as exc:
+                filled.error = str(exc)
+            except OSError as exc:
+                filled.error = os_problem(exc, path)
+    return report
+
+
+def _fill_catalog(tm: memory.Memory, catalog: catalogs.Catalog, filled: FilledCatalog, min_score: float,
+                  exact_as_fuzzy: bool) -> None:
+    lang = filled.lang
+    categories = plural_categories_of(catalog.po.metadata.get("Plural-Forms"), lang)
+    for entry in catalog.po:
+        if entry.obsolete or not entry.msgid or catalogs.has_text(entry):
+            continue
+        notes: list[str] = []
+        if entry.msgid_plural:
+            found = [m for m in tm.lookup_plural(entry.msgid, entry.msgid_plural, lang, context=entry.msgctxt or "")
+                     if categories and set(categories) <= set(m.forms)]
+            match = found[0] if found else None
+            others = list(dict.fromkeys(" / ".join(m.forms.values()) for m in found[1:]
+                                        if m.score >= 100 and m.target != match.target)) \
+                if match and match.score >= 100 else []
+            text: str | dict[int, str] = {n: match.forms[c] for n, c in enumerate(categories)} if match else ""
+        else:
+            exact, others, best = _memory_matches(tm, lang, entry.msgid, min_score, entry.msgctxt)
+            match = exact or best
+            text = match.target if match else ""
+        if match is None:
+            filled.untranslated += 1
+            continue
+        if others:
+            notes.append(f"memory conflict: this entry was also approved as: {' | '.join(others)}; keep the right "
+                         "one and clear fuzzy")
+        same = match.score >= 100
+        fuzzy = exact_as_fuzzy or not same or bool(others)
+        other_context = match.context != memory.memory_context(entry.msgctxt)
+        catalogs.fill_entry(entry, text, fuzzy=fuzzy, provenance=catalogs.memory_provenance(match.score, match.origin),
+                            previous_msgid=None if same else match.source,
+                            previous_msgctxt=(match.context or None) if other_context else None, notes=notes)
+        filled.fuzzy += fuzzy
+        filled.approved += not fuzzy
+        filled.plural += bool(entry.msgid_plural)
+
+
 def check(ws: Workspace, langs: Sequence[str] = TARGET_LANGS, only: str = "approved") -> qa.Report:
     """Review checks on the workspace's catalogs (`pipeline check`); a catalog linked from outside is refused
     and reported with the unreadable ones, never read."""
@@ -846,5 +941,6 @@ def import_glossary(ws: Workspace, source: Path, out: Path | None = None, replac
 
 __all__ = ["compile_catalogs", "Compiled",
            "RunOptions", "RunReport", "CatalogReport", "StatusRow", "StatusReport", "run", "status", "check",
-           "import_memory", "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError",
+           "import_memory", "fill_catalogs", "FillReport", "FilledCatalog",
+           "import_glossary", "open_memory", "memory_name", "migrate_memory", "MemoryOpenError",
            "load_glossary", "draft_sentences", "Executor"]

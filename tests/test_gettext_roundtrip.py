@@ -12,7 +12,7 @@ import pytest
 from conftest import FakeEngine
 from typer.testing import CliRunner
 
-from pipeline import catalogs, cli, engine
+from pipeline import catalogs, cli, engine, memory
 from pipeline.workspace import catalog_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +29,32 @@ Both sides agreed to hold a joint conference next year.
 """
 MET = "The Grand Mufti met the Ambassador of Egypt on Monday."
 AGREED = "Both sides agreed to hold a joint conference next year."
+# The article repeats a sentence: its second entry has msgctxt "occurrence 2".
+REPEATED = ARTICLE + "\n" + MET + "\n"
+# A catalog that is no article's: the site's own strings, with a real msgctxt and a plural entry, and its template.
+SITE_POT = """msgid ""
+msgstr ""
+"Project-Id-Version: site\\n"
+"POT-Creation-Date: 2026-11-01 10:00+0000\\n"
+"MIME-Version: 1.0\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Content-Transfer-Encoding: 8bit\\n"
+
+#. the main menu
+msgctxt "menu"
+msgid "News"
+msgstr ""
+
+#. under each article list
+msgid "{n} article"
+msgid_plural "{n} articles"
+msgstr[0] ""
+msgstr[1] ""
+"""
+SITE = {  # the translators' work, by language: the menu item, then the plural forms in index order
+    "ru": ("Новости", ["{n} статья", "{n} статьи", "{n} статей"]),
+    "kk": ("Жаңалықтар", ["{n} мақала", "{n} мақалалар"]),
+}
 
 pytestmark = pytest.mark.skipif(not (shutil.which("msgmerge") and shutil.which("msgcat")),
                                 reason="GNU gettext is not installed (scripts/setup.sh installs it)")
@@ -76,10 +102,37 @@ def edit(path: Path, edits: dict[str, tuple[str, str]]) -> None:
     po.save(str(path))
 
 
+def site_catalogs(root: Path) -> dict[str, Path]:
+    """The site's template and a catalog per language made from it by msginit, translated by hand."""
+    pot = root / "locales" / "templates" / "site.pot"
+    pot.parent.mkdir(parents=True, exist_ok=True)
+    pot.write_text(SITE_POT, encoding="utf-8")
+    made = {}
+    for lang, (news, forms) in SITE.items():
+        path = root / "locales" / lang / "LC_MESSAGES" / "site.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tool("msginit", "--no-translator", "--no-wrap", "-l", lang, "-i", str(pot), "-o", str(path))
+        po = polib.pofile(str(path))
+        for entry in po:
+            if entry.msgid_plural:
+                entry.msgstr_plural = dict(enumerate(forms))
+            else:
+                entry.msgstr = news
+            entry.tcomment = f"checked by the {lang} desk"
+        po.metadata["Language"] = lang
+        po.save(str(path))
+        made[lang] = path
+    return made
+
+
 def test_msgmerge_and_msgcat_then_a_run_lose_nothing_and_churn_nothing(workspace):
+    (workspace / "source_texts" / "a.txt").write_text(REPEATED, encoding="utf-8")
+    site = site_catalogs(workspace)
     run(workspace, "kk", "ru")
     ru, kk = catalog_path(workspace, "ru", "a"), catalog_path(workspace, "kk", "a")
     pot = workspace / "locales" / "templates" / "a.pot"
+    site_pot = workspace / "locales" / "templates" / "site.pot"
+    assert {e.msgctxt for e in polib.pofile(str(ru)) if e.msgid == MET} == {None, "occurrence 2"}
     notes_before = {path: {msgid: catalogs.entry_notes(e) for msgid, e in live(path).items()} for path in (ru, kk)}
     assert all(any(n.startswith("provenance: machine translation") for n in notes)
                for notes in notes_before[ru].values())
@@ -88,10 +141,11 @@ def test_msgmerge_and_msgcat_then_a_run_lose_nothing_and_churn_nothing(workspace
     for path, lang in ((ru, "ru"), (kk, "kk")):
         edit(path, {HEADING: (f"[{lang}] heading by hand", "heading checked"),
                     MET: (f"[{lang}] the mufti met the ambassador", "checked by Aigerim")})
-    (workspace / "source_texts" / "a.txt").write_text(ARTICLE.replace(HEADING, EDITED), encoding="utf-8")
+    (workspace / "source_texts" / "a.txt").write_text(REPEATED.replace(HEADING, EDITED), encoding="utf-8")
     run(workspace, "kk")  # the templates follow the article; ru is brought up to date by gettext's tools
-    tool("msgmerge", "--quiet", "--update", "--previous", "--backup=off", str(ru), str(pot))
-    tool("msgcat", "-o", str(ru), str(ru))
+    for path, template in ((ru, pot), (site["ru"], site_pot), (site["kk"], site_pot)):
+        tool("msgmerge", "--quiet", "--update", "--previous", "--backup=off", str(path), str(template))
+        tool("msgcat", "-o", str(path), str(path))
     run(workspace, "kk", "ru", "ar")
 
     for path, lang in ((ru, "ru"), (kk, "kk")):
@@ -106,11 +160,21 @@ def test_msgmerge_and_msgcat_then_a_run_lose_nothing_and_churn_nothing(workspace
         assert heading.msgstr == f"[{lang}] heading by hand"
         assert "heading checked" in catalogs.translator_lines(heading)
         assert HEADING not in entries and not any(e.msgid == HEADING for e in polib.pofile(str(path)))
+        repeat = polib.pofile(str(path)).find(MET, msgctxt="occurrence 2")
+        assert repeat.msgstr == met.msgstr and not repeat.fuzzy and "checked by Aigerim" in repeat.tcomment
         for msgid in (AGREED,):  # untouched drafts keep every note they had
             assert catalogs.entry_notes(entries[msgid]) == notes_before[path][msgid]
         assert all(not e.comment or e.comment.startswith("kind: ") for e in entries.values())
         assert polib.pofile(str(path)).metadata["POT-Creation-Date"] == \
             polib.pofile(str(pot)).metadata["POT-Creation-Date"]
+
+    for lang, path in site.items():  # the site's catalogs: every translation and comment still there
+        news, forms = SITE[lang]
+        po = polib.pofile(str(path))
+        menu, counted = po.find("News", msgctxt="menu"), po.find("{n} article")
+        assert (menu.msgstr, counted.msgstr_plural) == (news, dict(enumerate(forms)))
+        assert not menu.fuzzy and not counted.fuzzy and not any(e.obsolete for e in po)
+        assert all(catalogs.translator_lines(e) == [f"checked by the {lang} desk"] for e in (menu, counted))
 
     before = snapshot(workspace)
     run(workspace, "kk", "ru", "ar")
@@ -118,6 +182,27 @@ def test_msgmerge_and_msgcat_then_a_run_lose_nothing_and_churn_nothing(workspace
     tool("msgmerge", "--quiet", "--update", "--previous", "--backup=off", str(ru), str(pot))
     tool("msgcat", "-o", str(ru), str(ru))
     assert snapshot(workspace) == before, "gettext's tools change nothing in what a run wrote"
+
+    # The memory, rebuilt from the catalogs alone, holds the plural forms by category and the contexts ...
+    (workspace / ".pipeline" / "memory.sqlite").unlink()
+    result = runner.invoke(cli.app, ["tm", "import", str(workspace / "locales"), "--root", str(workspace)])
+    assert result.exit_code == 0, result.output
+    with memory.Memory.open(workspace / ".pipeline" / "memory.sqlite") as tm:
+        (ru_plural,) = tm.lookup_plural("{n} article", "{n} articles", "ru", context="")
+        assert ru_plural.forms == {"one": "{n} статья", "few": "{n} статьи", "many": "{n} статей"}
+        assert tm.lookup_plural("{n} article", "{n} articles", "kk")[0].forms == {"one": "{n} мақала",
+                                                                                   "other": "{n} мақалалар"}
+        assert [(m.target, m.score) for m in tm.lookup("News", "ru", context="menu")] == [("Новости", 100)]
+        assert [m.score for m in tm.lookup("News", "ru", context="")] == [95]
+        assert tm.exact(MET, "ru", context="occurrence 2").score == 100
+    # ... and fills a new catalog with the same plural entry, every form, exactly.
+    fresh = workspace / "incoming" / "ru.po"
+    fresh.parent.mkdir()
+    tool("msginit", "--no-translator", "-l", "ru", "-i", str(site_pot), "-o", str(fresh))
+    result = runner.invoke(cli.app, ["tm", "fill", str(fresh), "--root", str(workspace)])
+    assert result.exit_code == 0 and "2 filled (2 approved, 0 fuzzy, 1 plural)" in result.output, result.output
+    assert polib.pofile(str(fresh)).find("{n} article").msgstr_plural == dict(enumerate(SITE["ru"][1]))
+    tool("msgfmt", "--check", "-o", "/dev/null", str(fresh))
 
 
 def test_notes_written_as_extracted_comments_move_to_translator_comments(workspace):

@@ -192,6 +192,27 @@ def test_memory_reuses_an_approved_edit_in_another_article(workspace, fake_engin
     assert result.exit_code == 0
 
 
+def test_a_sentence_approved_in_another_context_is_a_fuzzy_95_not_an_exact_reuse(workspace, fake_engine):
+    meeting = "The meeting took place in a warm and friendly atmosphere."
+    ui = workspace / "locales" / "kk" / "LC_MESSAGES" / "captions.po"
+    ui.parent.mkdir(parents=True)
+    ui.write_text(f'msgid ""\nmsgstr ""\n"Language: kk\\n"\n\nmsgctxt "photo caption"\nmsgid "{meeting}"\n'
+                  'msgstr "Жылы атмосферадағы кездесу"\n', encoding="utf-8")
+    result = invoke("translate", str(workspace / "source_texts" / "a.txt"), "--root", str(workspace), "--langs", "kk")
+    assert result.exit_code == 0, result.output
+    entry = entries(catalog_path(workspace, "kk", "a"))[meeting]
+    assert entry.msgstr == "Жылы атмосферадағы кездесу" and entry.fuzzy
+    assert (entry.previous_msgctxt, entry.previous_msgid) == ("photo caption", meeting)
+    assert "provenance: memory 95% (locales/kk/LC_MESSAGES/captions.po)" in entry.tcomment
+    assert meeting not in fake_engine
+    assert msgfmt(catalog_path(workspace, "kk", "a"), "--check").returncode == 0
+    # approved without context in one article, it is an exact reuse in the next one, the caption notwithstanding
+    approve(catalog_path(workspace, "kk", "a"), {meeting: "Кездесу жылы атмосферада өтті."})
+    invoke("translate", str(workspace / "source_texts" / "b.txt"), "--root", str(workspace), "--langs", "kk")
+    exact = entries(catalog_path(workspace, "kk", "b"))[meeting]
+    assert exact.msgstr == "Кездесу жылы атмосферада өтті." and not exact.fuzzy
+
+
 def test_exact_as_fuzzy_flags_reuse(workspace, fake_engine):
     invoke("translate", str(workspace / "source_texts" / "a.txt"), "--root", str(workspace), "--langs", "kk")
     approve(catalog_path(workspace, "kk", "a"),
