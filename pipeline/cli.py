@@ -993,7 +993,8 @@ def tm_import(
         return
     typer.echo(f"imported {report.read} units from {report.files} files into {report_memory}: "
                f"{report.added} new or newly approved"
-               + (f"; {report.skipped} TMX units without source or target skipped" if report.skipped else ""))
+               + (f"; {report.skipped} skipped (TMX units without source or target, plural entries whose forms do "
+                  "not line up with their language's plural categories)" if report.skipped else ""))
 
 
 @tm_app.command("fill")

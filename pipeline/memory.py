@@ -123,7 +123,7 @@ class ImportReport:
     files: int = 0
     read: int = 0  # usable units found in the files
     added: int = 0  # new units, or machine drafts now approved
-    skipped: int = 0  # TMX units without the source language or without a target
+    skipped: int = 0  # TMX units without the source language or a target; plural entries not aligned to CLDR
 
     def __add__(self, other: ImportReport) -> ImportReport:
         return ImportReport(self.files + other.files, self.read + other.read, self.added + other.added,
