@@ -884,12 +884,13 @@ class Memory:
         tmx = TmxReader(path, source_lang)
         batch: list[Unit] = []
         for pair in tmx:
-            status = pair.props.get(PROP_STATUS, APPROVED)
+            status = pair.props.get(PROP_STATUS, APPROVED).strip()
             if status not in STATUSES:
                 raise TmxError(path, pair.line, f"unknown {PROP_STATUS} {status!r}; use approved or machine")
             target, plural = pair.target, pair.props.get(PROP_PLURAL, "")
             if plural:
-                forms = {kind[len(PROP_FORM):]: text for kind, text in pair.props.items() if kind.startswith(PROP_FORM)}
+                forms = {kind[len(PROP_FORM):]: text for kind, text in pair.props.items()
+                         if kind.startswith(PROP_FORM)}
                 unknown = sorted(set(forms) - set(CLDR_ORDER))
                 if not forms or unknown:
                     raise TmxError(path, pair.line, f"a plural unit ({PROP_PLURAL}) needs its forms as "
@@ -898,7 +899,7 @@ class Memory:
                                                     + (f"; found {', '.join(unknown)}" if unknown else ""))
                 target = plural_target(forms)
             batch.append(Unit(pair.source_lang, pair.target_lang, pair.source, target, status,
-                              pair.props.get(PROP_ORIGIN) or origin, pair.created, pair.updated,
+                              pair.props.get(PROP_ORIGIN, "").strip() or origin, pair.created, pair.updated,
                               pair.props.get(PROP_CONTEXT, ""), plural))
             if len(batch) >= self.TMX_BATCH:
                 rows = self._prepared(batch)

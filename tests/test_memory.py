@@ -645,13 +645,15 @@ def test_contexts_and_plural_entries_round_trip_through_tmx(tmp_path, open_memor
                Unit("en", "ar", "{n} article", plural_target(dict(zip(*PLURAL_FORMS["ar"], strict=True))),
                     context="counter", plural="{n} articles"),
                Unit("en", "ru", "{n} article", plural_target(dict(zip(*PLURAL_FORMS["ru"], strict=True))),
-                    plural="{n} articles")])
+                    plural="{n} articles"),
+               Unit("en", "kk", "{n} file\n", plural_target({"one": " {n} файл\n", "other": " {n} файлдар\n"}),
+                    context=" spaced context ", plural="{n} files\n")])
         out = tmp_path / "out.tmx"
-        assert a.export_tmx(out) == 4
+        assert a.export_tmx(out) == 5
         before = sorted((u.target_lang, u.source, u.target, u.context, u.plural)
                         for u in a.store.iter_units(None, None, STATUSES))
     with open_memory("b") as b:
-        assert b.import_tmx(out) == 4
+        assert b.import_tmx(out) == 5
         after = sorted((u.target_lang, u.source, u.target, u.context, u.plural)
                        for u in b.store.iter_units(None, None, STATUSES))
         assert after == before

@@ -38,7 +38,7 @@ class TmxPair:
     target_lang: str
     source: str
     target: str
-    props: dict[str, str] = field(default_factory=dict)  # the <tu>'s <prop type="...">text</prop>, in order
+    props: dict[str, str] = field(default_factory=dict)  # the <tu>'s <prop type="...">text</prop>, in order, unstripped
     created: str = ""  # ISO 8601 UTC; empty: the file does not say
     updated: str = ""
     line: int = 0  # where the <tu> starts
@@ -163,7 +163,7 @@ class _Handler(ContentHandler):
             self.tuv["seg"] = "".join(self.text or [])
             self.text = None
         elif name == "prop" and self.tu is not None and self.text is not None and self.stack[-1:] == ["tu"]:
-            self.tu["props"][self.tu.pop("prop", "")] = "".join(self.text).strip()
+            self.tu["props"][self.tu.pop("prop", "")] = "".join(self.text)  # as written: a value may need its spaces
             self.text = None
         elif name == "tuv" and self.tu is not None and self.tuv is not None:
             if self.tuv["seg"] is not None:
