@@ -27,7 +27,7 @@ The paths:
   because argos' own translate() downloads splitter models and cannot run offline;
 - single: `Engine.translate` once per sentence.
 
-`--tune` times `Engine.translate` over the same sentences at beam 2 with CTranslate2 intra_threads 1/2,
+`--tune` times `Engine.translate` over the same sentences at beam 2 (--tune-beam) with CTranslate2 intra_threads 1/2,
 inter_threads 2 (two batches decoded at once, one thread each) and batch token budgets.
 """
 
@@ -244,15 +244,17 @@ def tune(installed: Path, sentences: list[str], args) -> list[dict]:
             layouts.append((threads, 1))
     for inter, intra in layouts:
         for budget in (int(b) for b in args.budgets.split(",")):
-            eng = Engine.load(installed, "kk", beam_size=args.tune_beam, threads=intra, inter_threads=inter)
-            eng.max_batch_tokens = budget
+            eng = Engine.load(installed, "kk", beam_size=args.tune_beam, threads=intra, inter_threads=inter,
+                              batch_tokens=budget)
+            eng.max_batch_size = args.batch_size
             eng.translate(sentences[:2])
-            row = {"inter_threads": inter, "intra_threads": intra, "budget": budget,
+            row = {"inter_threads": inter, "intra_threads": intra, "budget": budget, "batch_size": eng.max_batch_size,
                    "load": round(os.getloadavg()[0], 2), **timed(eng, lambda eng=eng: eng.translate(sentences))}
             rows.append(row)
             if not args.json:
-                print(f"inter {inter} intra {intra} budget {budget:5}: {row['s']:7.2f} s  cpu {row['cpu_s']:7.2f} s  "
-                      f"{row['calls']:3} batches  {row['tokens']:6} decoded tokens  (load {row['load']:.2f})",
+                print(f"inter {inter} intra {intra} budget {budget:5} (<= {eng.max_batch_size} sentences): "
+                      f"{row['s']:7.2f} s  cpu {row['cpu_s']:7.2f} s  {row['calls']:3} batches  "
+                      f"{row['tokens']:6} decoded tokens  (load {row['load']:.2f})",
                       flush=True)
     return rows
 
@@ -267,6 +269,7 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="thread layouts and batch budgets instead of paths")
     parser.add_argument("--budgets", default="256,512,1024,2048")
     parser.add_argument("--tune-beam", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32, help="--tune: most sentences per batch")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sentences = ntrex("newstest2019-src.eng.txt")[:args.sentences]
