@@ -75,8 +75,9 @@ ClusterOption = typer.Option(None, "--cluster", help="Run machine translation on
                              "(tcp://host:8786). Finished batches are kept, so an interrupted run resumes.")
 WorkersOption = typer.Option(None, "--workers", min=1, help="Worker processes of --cluster local (default: one "
                              "per core; each runs --threads threads, default 1).")
-ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads per translation (default: all cores; "
-                             "1 is faster for very small models).")
+ThreadsOption = typer.Option(None, "--threads", min=1, help="CPU threads for machine translation, one batch "
+                             "decoded per thread (default: [models] threads in pipeline.toml, else all cores; "
+                             "with --cluster: threads per worker, default 1).")
 
 def parse_langs(values: list[str] | None) -> tuple[str, ...]:
     from pipeline.languages import LanguageError

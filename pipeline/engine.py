@@ -51,7 +51,9 @@ ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index
 # decode more than MAX_DECODING_TOKENS, whatever its length.
 MAX_SOURCE_TOKENS = 200
 MAX_DECODING_TOKENS = 512
-DEFAULT_BATCH_TOKENS = 2_048  # source tokens per batch (README: performance)
+# Source tokens per batch: small batches waste the least decoding (a batch decodes as long as its longest
+# sentence needs) and keep every core busy; measured in benchmarks/engine.py --tune (README: performance).
+DEFAULT_BATCH_TOKENS = 256
 MAX_MT_CHARACTERS = 5_000  # a longer segment is not machine-translated at all (a run reports it, untranslated)
 _BOUNDARIES = (re.compile(r"(?<=[.!?…»\"”])\s+"), re.compile(r"(?<=[;:])\s+"), re.compile(r"(?<=[,–—])\s+"),
                re.compile(r"\s+"))
@@ -636,9 +638,14 @@ class Engine:
 
     @classmethod
     def from_package(cls, path: Path, *, beam_size: int = 2, threads: int | None = None,
-                     translators: dict | None = None, inter_threads: int = 1,
-                     batch_tokens: int = DEFAULT_BATCH_TOKENS) -> Engine:
+                     translators: dict | None = None, inter_threads: int | None = None,
+                     batch_tokens: int | None = None) -> Engine:
         """Load one package directory (argos metadata and tokenizer, our CTranslate2 settings).
+
+        `threads`: CPU threads for translation (default: every core the process may use), spent as
+        `inter_threads` batches decoded at once (default: as many as threads, one thread each: measured fastest,
+        see the README's performance section) times threads // inter_threads threads per batch.
+        `batch_tokens`: source tokens per batch (default DEFAULT_BATCH_TOKENS).
 
         `translators`: a dict the caller keeps for one run; packages of one multilingual model (same
         model_sha256, or hard links to the same model.bin) then share one loaded translator instead of
@@ -669,21 +676,23 @@ class Engine:
             decode, encode_target = target.decode, target.encode
         else:
             decode, encode_target = package.tokenizer.decode, package.tokenizer.encode  # BPE packages
+        threads = threads or _available_cores()
+        inter_threads = max(1, min(inter_threads or threads, threads))
         key = _translator_key(info, threads, inter_threads)
         translator = translators.get(key) if translators is not None else None
         if translator is None:
             try:
                 translator = ctranslate2.Translator(
                     str(info.path / "model"), device="cpu", compute_type="auto", inter_threads=inter_threads,
-                    intra_threads=threads or _available_cores(),
+                    intra_threads=max(1, threads // inter_threads),
                 )
             except Exception as err:
                 raise ModelError(f"{info.path}: CTranslate2 cannot load model/ ({err}); reinstall the "
                                  "package") from err
             if translators is not None:
                 translators[key] = translator
-        engine = cls(info, translator, encode, decode, beam_size=beam_size, max_batch_tokens=batch_tokens,
-                     inter_threads=inter_threads)
+        engine = cls(info, translator, encode, decode, beam_size=beam_size,
+                     max_batch_tokens=batch_tokens or DEFAULT_BATCH_TOKENS, inter_threads=inter_threads)
         engine.encode_target = encode_target
         return engine
 

@@ -46,7 +46,7 @@ class RunOptions:
     publish: bool = True
     project: str = "pipeline sample articles"
     beam_size: int = 2
-    threads: int | None = None  # CTranslate2 threads per translation; None: every available core
+    threads: int | None = None  # CPU threads for MT; None: [models] threads in pipeline.toml, else every core
     terms: dict[str, str] = field(default_factory=dict)  # lang -> protect | check | off (default protect)
     cluster: str | None = None  # "local" or a Dask scheduler address: MT batches run there (pipeline.cluster)
     workers: int | None = None  # workers of a local cluster (default: one per core)
@@ -323,8 +323,9 @@ def _executors(ws: Workspace, options: RunOptions):
     Dask cluster that lives as long as the run, its finished batches kept in `.pipeline/mt-cache.sqlite`."""
     if not options.cluster:
         translators: dict = {}  # one loaded model serves every language it translates into (NLLB-200)
-        yield lambda packages, lang: engine.Engine.load(packages, lang, beam_size=options.beam_size,
-                                                        threads=options.threads, translators=translators)
+        yield lambda packages, lang: engine.Engine.load(
+            packages, lang, beam_size=options.beam_size, threads=options.threads or ws.settings.threads,
+            translators=translators, batch_tokens=ws.settings.batch_tokens)
         return
     from pipeline import cluster
 

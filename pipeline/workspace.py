@@ -87,6 +87,8 @@ class Settings:
 
     memory: str | None = None  # a path (relative to the workspace) or a database URL
     packages_dir: Path | None = None
+    threads: int | None = None  # [models] threads: CPU threads for machine translation (--threads beats it)
+    batch_tokens: int | None = None  # [models] batch_tokens: source tokens per MT batch
     publish: PublishSettings = field(default_factory=PublishSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
     path: Path | None = None  # the settings file read, if any
@@ -95,7 +97,8 @@ class Settings:
 # table -> key -> (type check, description for the error message)
 _KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     "memory": {"location": (str, "a path or a database URL")},
-    "models": {"packages_dir": (str, "a folder path")},
+    "models": {"packages_dir": (str, "a folder path"), "threads": (int, "a whole number of CPU threads, 1 or more"),
+               "batch_tokens": (int, "a whole number of tokens, 16 or more")},
     "publish": {"out": (str, "a folder path"), "include_fuzzy": (bool, "true or false"),
                 "min_complete": ((int, float), "a number from 0 to 100")},
     "site": {"name": (str, "text"), "base_url": (str, "an http(s) URL"), "description": (str, "text")},
@@ -138,6 +141,13 @@ def read_settings(root: Path) -> Settings:
                 raise WorkspaceError(f"[{table}] {key} must be {expected}, not {item!r}", path)
     memory = data.get("memory", {}).get("location")
     packages = data.get("models", {}).get("packages_dir")
+    threads = data.get("models", {}).get("threads")
+    if threads is not None and threads < 1:
+        raise WorkspaceError(f"[models] threads must be a whole number of CPU threads, 1 or more, not {threads}", path)
+    batch_tokens = data.get("models", {}).get("batch_tokens")
+    if batch_tokens is not None and batch_tokens < 16:
+        raise WorkspaceError(f"[models] batch_tokens must be a whole number of tokens, 16 or more, not {batch_tokens}",
+                             path)
     site = data.get("publish", {})
     min_complete = float(site.get("min_complete", 100.0))
     if not 0 <= min_complete <= 100:
@@ -146,6 +156,8 @@ def read_settings(root: Path) -> Settings:
         memory=memory,
         site=_site_settings(data.get("site", {}), path),
         packages_dir=_under(root, packages) if packages else None,
+        threads=threads,
+        batch_tokens=batch_tokens,
         publish=PublishSettings(out=_under(root, site["out"]) if "out" in site else None,
                                 include_fuzzy=site.get("include_fuzzy", False), min_complete=min_complete),
         path=path,

@@ -81,7 +81,7 @@ def test_cli_install_then_engine_translates(tmp_path, monkeypatch, tiny_model_ar
     assert data["missing"] == ["ru", "ar"]
     assert all(m["size"] > 0 for m in data["models"])
 
-    eng = Engine.load(packages, "kk")
+    eng = Engine.load(packages, "kk", threads=1)
     assert eng is not None and "en" in eng.label and "kk" in eng.label and "1.0" in eng.label
     spy = SpyTranslator(eng.translator)
     eng.translator = spy
@@ -113,7 +113,7 @@ def test_fixture_installs_all_pipeline_targets(tiny_packages_dir):
 def test_target_prefix_is_fed_and_stripped(tmp_path, tiny_model_archive):
     packages = tmp_path / "packages"
     install_model(tiny_model_archive("ar", target_prefix="__ar__"), packages)
-    eng = Engine.load(packages, "ar")
+    eng = Engine.load(packages, "ar", threads=1)
     spy = SpyTranslator(eng.translator)
     eng.translator = spy
     out = eng.translate(["The mufti thanked the ambassador.", "Peace."])
@@ -126,7 +126,7 @@ def test_target_prefix_is_fed_and_stripped(tmp_path, tiny_model_archive):
 
 
 def test_runaway_output_is_cut_to_the_segment_bound(tiny_packages_dir):
-    eng = Engine.load(tiny_packages_dir, "kk")
+    eng = Engine.load(tiny_packages_dir, "kk", threads=1)
 
     class Runaway:
         def translate_batch(self, source, **kwargs):
@@ -142,7 +142,7 @@ def test_runaway_output_is_cut_to_the_segment_bound(tiny_packages_dir):
 
 
 def test_batches_keep_order_and_report_progress(tiny_packages_dir):
-    eng = Engine.load(tiny_packages_dir, "ru")
+    eng = Engine.load(tiny_packages_dir, "ru", threads=1)  # one batch at a time: the spy answers at once
     eng.translator = SpyTranslator(echo=True)  # output = input tokens, so order errors show
     eng.max_batch_size = 4
     texts = [("word " * (i % 7 + 1)).strip() + f" {i}" for i in range(18)] + [""]

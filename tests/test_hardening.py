@@ -90,7 +90,7 @@ def test_sentences_are_cut_at_the_strongest_boundary_first():
 def test_an_over_long_segment_reaches_the_model_in_bounded_pieces(tiny_packages_dir):
     from pipeline.engine import MAX_DECODING_TOKENS, MAX_SOURCE_TOKENS, Engine
 
-    eng = Engine.load(tiny_packages_dir, "kk")
+    eng = Engine.load(tiny_packages_dir, "kk", threads=1)
     seen = []
 
     class Spy:

@@ -95,10 +95,28 @@ def test_two_batches_at_once_give_the_same_drafts_and_report_each_batch(tiny_pac
     """inter_threads 2: every batch is handed to CTranslate2 at once (asynchronously) and read back in order."""
     sentences = [f"Sentence number {n} is {'rather ' * (n % 7)}long." for n in range(40)]
     one = engine.Engine.load(tiny_packages_dir, "kk", threads=1, batch_tokens=64)
-    two = engine.Engine.load(tiny_packages_dir, "kk", threads=1, inter_threads=2, batch_tokens=64)
+    two = engine.Engine.load(tiny_packages_dir, "kk", threads=2, batch_tokens=64)  # two batches, a thread each
+    assert two.inter_threads == 2 and two.translator.num_translators == 2
     two.translator = Recording(two.translator)
     steps: list[int] = []
     assert two.translate(sentences, on_batch=steps.append) == one.translate(sentences)
     assert len(steps) == len(two.translator.calls) > 2 and sum(steps) == len(sentences)
     assert all(asynchronous for _, _, asynchronous in two.translator.calls)
     assert two.hypotheses(sentences[:3], 2) == one.hypotheses(sentences[:3], 2)
+
+
+def test_threads_and_batch_budget_come_from_the_flag_then_the_settings_file(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "a.txt").write_text("Title\n\nOne sentence here.\n", encoding="utf-8")
+    (root / "pipeline.toml").write_text("[models]\nthreads = 3\nbatch_tokens = 512\n", encoding="utf-8")
+    asked: list[dict] = []
+
+    def load(directory, to_code, from_code="en", **settings):
+        asked.append(settings)
+        return FakeEngine(to_code)
+
+    monkeypatch.setattr(engine.Engine, "load", staticmethod(load))
+    workflow.run(Workspace(root), RunOptions(langs=("kk",), publish=False))
+    workflow.run(Workspace(root), RunOptions(langs=("kk",), publish=False, threads=1))
+    assert [(a["threads"], a["batch_tokens"]) for a in asked] == [(3, 512), (1, 512)]

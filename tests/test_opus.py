@@ -72,7 +72,7 @@ def test_import_multilingual_zip_feeds_the_language_token(tmp_path, monkeypatch,
     stock = Package(info.path)  # stock argos still loads it
     assert (stock.from_code, stock.to_code) == ("en", "kk") and stock.tokenizer is not None
 
-    eng = Engine.load(packages, "kk")
+    eng = Engine.load(packages, "kk", threads=1)
     spy = Spy(eng.translator)
     eng.translator = spy
     texts = ["The council met on Tuesday.", "Peace.", ""]
@@ -116,7 +116,7 @@ def test_bilingual_directory_decodes_with_the_target_tokenizer(tmp_path, release
                 hypotheses = [[only_target]]
             return [Result() for _ in source]
 
-    eng = Engine.load(tmp_path / "p", "kk")
+    eng = Engine.load(tmp_path / "p", "kk", threads=1)
     assert eng.encode("Peace.")[0] != ">>kaz<<"
     eng.translator = Fixed()
     assert eng.translate(["Peace."]) == [target_sp.decode_pieces([only_target]).strip()]

@@ -362,6 +362,9 @@ def test_publish_uses_the_site_settings_and_flags_win(root):
     ('[website]\nout = "x"\n', "unknown setting 'website'"),
     ('[site]\nout = "x"\n', "unknown setting [site] out"),
     ("[publish]\nmin_complete = 150\n", "min_complete must be a number from 0 to 100"),
+    ("[models]\nthreads = 0\n", "[models] threads must be a whole number of CPU threads, 1 or more, not 0"),
+    ('[models]\nthreads = "all"\n', "[models] threads must be a whole number of CPU threads"),
+    ("[models]\nbatch_tokens = 8\n", "[models] batch_tokens must be a whole number of tokens, 16 or more, not 8"),
 ])
 def test_a_bad_settings_file_is_a_usage_error_naming_file_and_key(root, text, message):
     (root / "pipeline.toml").write_text(text, encoding="utf-8")
