@@ -212,10 +212,12 @@ def _gram_key(gram: str, band: int) -> int:
     return ((((a << 21 | b) << 21 | c) % _PRIME) * 257 + band) % _PRIME - 2147483648
 
 
-def _source_keys(text: str, words: Iterable[str]) -> list[int]:
-    """The keys a source is indexed under: each of its trigrams (`words`, from `_trigrams`) in its length band."""
+def _source_keys(text: str, words: Iterable[str]) -> str:
+    """The keys a source is indexed under, as the `integer[]` literal COPY takes: each of its trigrams (`words`, from
+    `_trigrams`) in its length band. `_gram_key` inlined (an import spends much of its time here)."""
     band = _band(len(text))
-    return [_gram_key(g, band) for g in words]
+    return "{" + ",".join([str(((((ord(g[0]) << 21 | ord(g[1])) << 21 | ord(g[2])) % _PRIME) * 257 + band) % _PRIME
+                               - 2147483648) for g in words]) + "}"
 
 
 def _id_range(min_len: int, max_len: int) -> tuple[int, int]:

@@ -336,6 +336,17 @@ def texts_for_agreement(count: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(words) for _ in range(rng.choice((2, 3, 4, 6, 9, 14, 20)))) for _ in range(count)]
 
 
+def test_a_source_is_indexed_under_the_keys_a_lookup_asks_for():
+    from pipeline.memory import _trigrams
+    from pipeline.memory_pg import _band, _gram_key, _source_keys
+
+    for text in AWKWARD + ["x" * n for n in range(1, 40)]:
+        words = _trigrams(text)
+        keys = [int(k) for k in _source_keys(text, words).strip("{}").split(",") if k]
+        assert keys == [_gram_key(g, _band(len(text))) for g in words]
+        assert all(-2**31 <= k < 2**31 for k in keys)
+
+
 def test_candidates_are_the_sqlite_stores_candidates(tmp_path, postgres_database, monkeypatch):
     """Same content, same query: both stores score exactly the same sources, through the index (no window scan),
     including the cap on many hits, punctuation, case and short queries."""
