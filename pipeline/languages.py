@@ -88,7 +88,8 @@ def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | Non
     `nplurals=1` for Kazakh, which puts "one" and "other" into one form).
 
     The header is evaluated with gettext's own C-expression reader on 0..999: each index must collect numbers of
-    one category only, and each category one index only.
+    one category only, and each category one index only; one index no whole number reaches is "other" (fractions)
+    where whole numbers never are.
     """
     if code not in _CLDR_RULES:
         return None
@@ -105,6 +106,11 @@ def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | Non
     by_index: dict[int, set[str]] = {}
     for n in range(1000):
         by_index.setdefault(plural(n), set()).add(cldr_category(code, n))
+    unreached = [i for i in range(nplurals) if i not in by_index]
+    if len(unreached) == 1 and all("other" not in cats for cats in by_index.values()):
+        # A form no whole number reaches is the one for fractions, CLDR's "other" (Russian catalogs with
+        # nplurals=4, e.g. Midnight Commander's)
+        by_index[unreached[0]] = {"other"}
     if sorted(by_index) != list(range(nplurals)) or any(len(cats) != 1 for cats in by_index.values()):
         return None
     categories = tuple(next(iter(by_index[i])) for i in range(nplurals))

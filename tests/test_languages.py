@@ -104,3 +104,23 @@ def test_one_language_options_share_the_table():
     for command in (["glossary", "find", "x"], ["glossary", "forms", "x"], ["glossary", "place", "x", "--term", "a=b"]):
         result = CliRunner().invoke(app, [*command, "--lang", "fr"])
         assert result.exit_code == 2 and "--lang takes one of kk, ru, ar; got 'fr'" in result.output, command
+
+
+MC_RU = ("nplurals=4; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : "
+         "n%10==0 || (n%10>=5 && n%10<=9) || (n%100>=11 && n%100<=14)? 2 : 3);")
+
+
+@pytest.mark.parametrize(("header", "code", "expected"), [
+    (None, "ar", ("zero", "one", "two", "few", "many", "other")),
+    ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);", "ru",
+     ("one", "few", "many")),
+    ("nplurals=2; plural=(n == 1 ? 1 : 0);", "kk", ("other", "one")),  # unusual order: read from the expression
+    (MC_RU, "ru", ("one", "few", "many", "other")),  # the 4th form is for fractions: CLDR's "other"
+    ("nplurals=1; plural=0;", "kk", None),  # "one" and "other" in one form
+    ("nplurals=2; plural=(n > 1);", "kk", None),  # 0 goes with 1: not CLDR's Kazakh
+    ("nplurals=2; plural=(n%10==1 && n%100!=11 ? 0 : 1);", "ru", None),  # few and many together
+    ("nplurals=2; plural=import os;", "kk", None),  # not a C expression: refused, never evaluated
+    ("nplurals=2; plural=(n != 1);", "xx", None),  # a language without CLDR rules here
+])
+def test_plural_categories_are_read_from_a_catalogs_plural_forms(header, code, expected):
+    assert languages.plural_categories_of(header, code) == expected

@@ -146,3 +146,35 @@ def test_fill_needs_a_memory_and_existing_files(tmp_path, monkeypatch):
     assert invoke(root, [], "tm", "import", root / "locales").exit_code == 0
     result = invoke(root, [], "tm", "fill", root / "missing.po")
     assert result.exit_code == 1 and "no such file" in result.output
+
+
+def test_a_real_catalog_with_four_russian_forms_refills_itself_and_a_three_form_catalog(workspace, shared):
+    """Midnight Commander's Russian catalog numbers four forms, the fourth for fractions (CLDR's "other")."""
+    root, memory = workspace
+    source = root / "locales" / "ru" / "LC_MESSAGES" / "mc.po"
+    source.parent.mkdir(parents=True)
+    source.write_bytes((shared / "realworld-po" / "mc_ru__a5cd0093.po").read_bytes())
+    assert invoke(root, memory, "tm", "import", source).exit_code == 0
+    original = polib.pofile(str(source))
+    approved = [e for e in original if e.msgid_plural and not e.obsolete and not e.fuzzy
+                and all(e.msgstr_plural.values())]
+    assert len(approved) >= 3
+    emptied = root / "incoming" / "mc.po"
+    emptied.parent.mkdir()
+    po = polib.pofile(str(source))
+    po[:] = [e for e in po if e.msgid_plural and not e.obsolete]
+    for entry in po:
+        entry.msgstr_plural = {n: "" for n in entry.msgstr_plural}
+        entry.flags = [f for f in entry.flags if f != "fuzzy"]
+    po.save(str(emptied))
+    three = catalog(root / "incoming" / "standard.po", "ru", [polib.POEntry(
+        msgid=approved[0].msgid, msgid_plural=approved[0].msgid_plural, msgstr_plural={0: "", 1: "", 2: ""},
+        flags=["c-format"])])
+    result = invoke(root, memory, "tm", "fill", root / "incoming")
+    assert result.exit_code == 0, result.output
+    refilled = {e.msgid: e for e in polib.pofile(str(emptied))}
+    for entry in approved:
+        assert refilled[entry.msgid].msgstr_plural == entry.msgstr_plural and not refilled[entry.msgid].fuzzy
+    standard = polib.pofile(str(three))[0]
+    assert standard.msgstr_plural == {n: approved[0].msgstr_plural[n] for n in range(3)}
+    assert_msgfmt_clean(three)
