@@ -6,16 +6,18 @@ SentencePiece model trained on NTREX-128. Generated weights rarely emit end-of-s
 to the same bound (the engine's own rule, per batch; the cluster cuts the same batches): the comparison is fair,
 the output is noise.
 
-    python3 benchmarks/cluster.py [--sentences 400] [--workers 1,2] [--model-dir /tmp/cluster-model] [--json]
+    python3 benchmarks/cluster.py [--sentences 400] [--workers 1,2] [--model-dir /tmp/cluster-model]
+                                  [--local-threads N] [--local-tuned] [--json]
 
 `--model-dir` keeps the built package there and re-uses it on the next run (building takes a minute).
 The local baseline is one plain process with the engine's default threads (every core); `--local-threads 1`
-times a single-threaded one instead. For each worker count: cluster start-up and the model load on every
-worker are timed apart from the steady-state throughput (sentences/s over the timed translate call). The
-cluster's overhead is the worker time not spent inside the workers' engines: wall time x workers - engine
-seconds, per batch and per sentence, against the engine seconds per sentence (goal < 5%). The driver's own CPU
-seconds during that call (scheduler, nannies and client live in this process for a LocalCluster) are printed
-too. Goal: 2 workers >= 1.7x the local process's sentences/s.
+times a single-threaded one instead; `--local-tuned` times it again with the allocator settings the workers
+use (`cluster.tune_malloc`), to tell the allocator's share from the cluster's. For each worker count: cluster
+start-up and the model load on every worker are timed apart from the steady-state throughput (sentences/s
+over the timed translate call). The cluster's overhead is the worker time not spent inside the workers'
+engines: wall time x workers - engine seconds, per batch and per sentence, against the engine seconds per
+sentence (goal < 5%). The driver's own CPU seconds during that call (scheduler, nannies and client live in
+this process for a LocalCluster) are printed too. Goal: 2 workers >= 1.7x the local process's sentences/s.
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated")
     parser.add_argument("--local-threads", type=int, default=None, help="threads of the local baseline "
                         "(default: the engine's, every core)")
+    parser.add_argument("--local-tuned", action="store_true", help="also time the local process again with the "
+                        "allocator settings the workers use (cluster.tune_malloc)")
     parser.add_argument("--model-dir", type=Path, default=None, help="keep the built model here and re-use it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -131,6 +135,13 @@ def main() -> None:
         start = time.perf_counter()
         local_out = local.translate(texts)
         local_s = time.perf_counter() - start
+        tuned_s = None
+        if args.local_tuned:
+            cluster.tune_malloc()
+            start = time.perf_counter()
+            tuned_out = local.translate(texts)
+            tuned_s = time.perf_counter() - start
+            assert tuned_out == local_out
         del local
         runs = [on_cluster(packages, texts, n) for n in counts]
     same = all(run.pop("outputs") == local_out for run in runs)
@@ -138,6 +149,7 @@ def main() -> None:
     local_threads = args.local_threads or engine._available_cores()
     result = {"sentences": len(texts), "model_build_s": built, "local_threads": local_threads,
               "local_load_s": local_load, "local_seconds": local_s, "local_sentences_per_s": len(texts) / local_s,
+              "local_tuned_seconds": tuned_s,
               "cluster": runs, "same_outputs": same, "load_average": load}
     if args.json:
         print(json.dumps(result, indent=2))
@@ -149,6 +161,9 @@ def main() -> None:
           f"{'overhead/sent':>13} {'of MT':>6} {'driver CPU':>10} {'start-up':>8} {'load':>6}")
     print(f"{'local process, ' + str(local_threads) + ' thread(s)':32} {local_s:8.1f} {len(texts) / local_s:7.2f} "
           f"{1.0:7.2f}× {'':7} {'':14} {'':13} {'':6} {'':10} {'':8} {local_load:5.1f}s")
+    if tuned_s:
+        print(f"{'  the same, allocator tuned':32} {tuned_s:8.1f} {len(texts) / tuned_s:7.2f} "
+              f"{local_s / tuned_s:7.2f}×")
     for run in runs:
         print(f"{'--cluster local, ' + str(run['workers']) + ' worker(s)':32} {run['seconds']:8.1f} "
               f"{run['sentences_per_s']:7.2f} {local_s / run['seconds']:7.2f}× {run['batches']:7d} "
