@@ -1116,6 +1116,8 @@ def tm_stats(root: Path = RootOption, memory: str = MemoryOption, json_out: bool
                f"{stats.sources} distinct sources, {stats.origins} origins, {stats.size_bytes / 1e6:.1f} MB")
     for p in stats.pairs:
         typer.echo(f"  {p.source_lang} -> {p.target_lang}: {p.approved} approved, {p.machine} machine")
+    if stats.plural or stats.in_context:
+        typer.echo(f"{stats.plural} plural entries, {stats.in_context} units with a context (msgctxt)")
     if stats.last_updated:
         typer.echo(f"last updated {stats.last_updated}")
 

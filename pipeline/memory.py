@@ -116,6 +116,8 @@ class MemoryStats:
     origins: int
     pairs: list[PairStats] = field(default_factory=list)
     last_updated: str = ""
+    plural: int = 0  # units of plural entries
+    in_context: int = 0  # units approved in a msgctxt
 
 
 @dataclass(frozen=True)
@@ -608,13 +610,15 @@ class SQLiteStore:
             "SELECT s.lang, u.target_lang, sum(u.status = 'approved'), sum(u.status = 'machine') "
             "FROM units u JOIN sources s ON s.id = u.source_id GROUP BY 1, 2 ORDER BY 1, 2")]
         sources = c.execute("SELECT count(*) FROM sources").fetchone()[0]
-        origins, last = c.execute("SELECT count(DISTINCT origin), max(updated) FROM units").fetchone()
+        origins, last, plural, in_context = c.execute(
+            "SELECT count(DISTINCT origin), max(updated), coalesce(sum(plural <> ''), 0), "
+            "coalesce(sum(context <> ''), 0) FROM units").fetchone()
         size = sum(os.path.getsize(self.path + ext) for ext in ("", "-wal")
                    if os.path.exists(self.path + ext))
         approved = sum(p.approved for p in pairs)
         machine = sum(p.machine for p in pairs)
         return MemoryStats(self.path, size, approved + machine, approved, machine, sources, origins, pairs,
-                           last or "")
+                           last or "", plural, in_context)
 
     def optimize(self) -> None:
         """Merge the index segments after a bulk import (FTS5 `optimize`)."""

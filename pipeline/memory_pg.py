@@ -645,14 +645,15 @@ class PostgresStore:
             "count(*) FILTER (WHERE u.status = 'machine') "
             "FROM tm_units u JOIN tm_sources s ON s.id = u.source_id GROUP BY 1, 2 ORDER BY 1, 2")]
         sources = c.execute("SELECT count(*) FROM tm_sources").fetchone()[0]
-        origins, last = c.execute("SELECT count(DISTINCT origin), max(updated COLLATE \"C\") FROM tm_units"
-                                  ).fetchone()
+        origins, last, plural, in_context = c.execute(
+            "SELECT count(DISTINCT origin), max(updated COLLATE \"C\"), count(*) FILTER (WHERE plural <> ''), "
+            "count(*) FILTER (WHERE context <> '') FROM tm_units").fetchone()
         size = c.execute("SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(%s::text[]) t",
                          (list(_TABLES),)).fetchone()[0]
         approved = sum(p.approved for p in pairs)
         machine = sum(p.machine for p in pairs)
         return MemoryStats(self.path, int(size or 0), approved + machine, approved, machine, sources, origins,
-                           pairs, last or "")
+                           pairs, last or "", plural, in_context)
 
     def optimize(self) -> None:
         """Fold the GIN pending list into the index and refresh the planner's statistics after a bulk import."""

@@ -629,6 +629,17 @@ def test_the_context_penalty_multiplies_fuzzy_scores_and_reorders(memory):
     assert memory.lookup(near, "ru", context="caption", min_score=95)[0].target == RU
 
 
+def test_every_repeat_marker_the_catalogs_write_is_no_context_for_the_memory():
+    from pipeline.catalogs import entry_keys
+    from pipeline.memory import memory_context
+    from pipeline.segment import segment_text
+
+    keys = entry_keys(segment_text("Title\n\n" + "Thank you. " * 12 + "\n"))
+    contexts = [ctxt for ctxt, _ in keys if ctxt]
+    assert len(contexts) == 11 and {memory_context(c) for c in contexts} == {""}
+    assert memory_context("occurrence 2 of the menu") == "occurrence 2 of the menu"
+
+
 def test_the_pipelines_repeat_markers_are_no_context(tmp_path, memory):
     write_catalog(tmp_path / "locales" / "ru" / "LC_MESSAGES" / "a.po",
                   f'msgctxt "occurrence 2"\nmsgid "{SENTENCE}"\nmsgstr "{RU}"\n')

@@ -141,6 +141,10 @@ def test_tm_migrate_both_ways_through_the_cli(tmp_path, postgres_database, monke
         (plural,) = json.loads(invoke("tm", "lookup", "{n} article", "--plural", "{n} articles", "--lang", "kk",
                                       "--root", root, "--memory", memory, "--json").stdout)
         assert plural["forms"] == {"one": "{n} мақала", "other": "{n} мақалалар"}
+        stats = json.loads(invoke("tm", "stats", "--root", root, "--memory", memory, "--json").stdout)
+        assert (stats["units"], stats["plural"], stats["in_context"]) == (4, 1, 1)
+        assert "1 plural entries, 1 units with a context" in invoke("tm", "stats", "--root", root, "--memory",
+                                                                     memory).stdout
     exported = [invoke("tm", "export", tmp_path / f"{n}.tmx", "--root", root, "--memory", m).exit_code
                 for n, m in (("a", str(root / ".pipeline" / "memory.sqlite")), ("b", url), ("c", str(back)))]
     assert exported == [0, 0, 0]
