@@ -307,6 +307,7 @@ class Workspace:
                  packages_dir: Path | None = None, environ: Mapping[str, str] | None = None):
         self.root = Path(root)
         self._locked_root: str | None = None
+        self._real_folders: dict[str, str] = {}  # folder -> its real path, while locked
         self.settings = settings if settings is not None else read_settings(self.root)
         env = os.environ if environ is None else environ
         self._memory = str(memory) if memory else env.get(MEMORY_ENV) or env.get(MEMORY_URL_ENV) or self.settings.memory
@@ -394,7 +395,7 @@ class Workspace:
 
     def inside(self, path: Path, what: str = "the file") -> Path:
         """`path` resolved; OutsideWorkspace when it (a link, or a link in its folders) leads out of the root."""
-        target = os.path.realpath(path)  # strings, not pathlib: a run asks for every catalog several times
+        target = self._real_path(path)
         root = self._real_root()
         if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
             raise OutsideWorkspace(path, Path(target), self.root, what)
@@ -408,6 +409,19 @@ class Workspace:
         if self._locked_root is None:
             self._locked_root = os.path.realpath(self.root)
         return self._locked_root
+
+    def _real_path(self, path: Path) -> str:
+        """os.path.realpath of `path`; while the workspace is locked each folder is resolved once (a run asks for
+        thousands of catalogs in three folders) and only the file itself is looked at again (it may be a link)."""
+        if not self.locked:
+            self._real_folders.clear()
+            return os.path.realpath(path)
+        folder, name = os.path.split(os.path.abspath(path))
+        real = self._real_folders.get(folder)
+        if real is None:
+            real = self._real_folders[folder] = os.path.realpath(folder)
+        candidate = os.path.join(real, name)
+        return os.path.realpath(candidate) if name in ("", ".", "..") or os.path.islink(candidate) else candidate
 
     def glossary_folder(self) -> Path:
         """glossary/, once every CSV in it is known to resolve inside the workspace (OutsideWorkspace if not)."""
@@ -491,10 +505,12 @@ class Workspace:
 
 def relative(path: Path, root: Path) -> str:
     """How catalogs and reports name a file: relative to the workspace (POSIX), else as given."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    full, base = os.path.realpath(path), os.path.realpath(root).rstrip(os.sep)  # strings: asked for every article
+    if full == base or full == base + os.sep:
+        return "."
+    if full.startswith(base + os.sep):
+        return Path(full[len(base) + 1:]).as_posix()
+    return Path(path).as_posix()
 
 
 def catalog_path(root: Path, lang: str, slug: str) -> Path:
