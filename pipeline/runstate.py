@@ -93,17 +93,18 @@ class RunState:
             state.previous = data["files"]
         return state
 
-    def known(self, name: str, data: bytes | None) -> dict | None:
-        """The last run's record of this file, if the file still holds the bytes it recorded."""
+    def known(self, name: str, data: bytes | None, sha: str | None = None) -> dict | None:
+        """The last run's record of this file, if the file still holds the bytes it recorded (`sha`: their
+        checksum, when the caller has it)."""
         record = self.previous.get(name)
-        if record is None or data is None or record.get("sha") != checksum(data):
+        if record is None or data is None or record.get("sha") != (sha or checksum(data)):
             return None
         return record
 
-    def unchanged(self, name: str, data: bytes | None, inputs: str) -> dict | None:
+    def unchanged(self, name: str, data: bytes | None, inputs: str, sha: str | None = None) -> dict | None:
         """The record, if the file holds the same bytes and was made from the same inputs, and the memory is as
         the last run left it (so a merge would change nothing)."""
-        record = self.known(name, data)
+        record = self.known(name, data, sha)
         return record if record is not None and self.harvested_all and record.get("inputs") == inputs else None
 
     def record(self, name: str, data: bytes | None, **info) -> None:
@@ -120,8 +121,8 @@ class RunState:
         if memory is None:
             return
         text = json.dumps({"version": [STATE_VERSION, __version__], "context": self.context, "memory": memory,
-                           "files": self.records}, ensure_ascii=False, separators=(",", ":"))
-        files.write_bytes(self.path, text.encode("utf-8"))
+                           "files": self.records}, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        files.write_if_changed(self.path, text.encode("utf-8"))  # an unchanged re-run leaves it alone too
 
 
 class RunCache:
@@ -130,6 +131,23 @@ class RunCache:
     def __init__(self, root: Path, state: RunState, reader):
         self.root, self.state, self.reader = root, state, reader
         self.skipped: set[str] = set()  # catalogs whose merge was skipped (unchanged)
+        self._files: dict[str, tuple[tuple, bytes | None, str | None]] = {}  # path -> (stat, bytes, checksum)
+
+    def _bytes(self, path: Path) -> tuple[bytes | None, str | None]:
+        """A file's bytes and their checksum: read in full the first time this run asks, and again whenever its
+        size, times or inode moved (so each stage of the run sees what is on disk, at one stat a look)."""
+        key = os.path.abspath(path)
+        try:
+            stat = os.stat(key)
+        except OSError:
+            return None, None
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        known = self._files.get(key)
+        if known is not None and known[0] == signature:
+            return known[1], known[2]
+        data = _bytes(path)
+        self._files[key] = (signature, data, checksum(data))
+        return data, self._files[key][2]
 
     def name(self, path: Path) -> str:
         """How the records name a file: relative to the workspace root."""
@@ -138,9 +156,9 @@ class RunCache:
 
     def harvest_known(self, path: Path) -> bool:
         """Harvested (or written from harvested bytes) by the last run and unchanged since: nothing to harvest."""
-        data = _bytes(path)
+        data, sha = self._bytes(path)
         name = self.name(path)
-        if self.state.known(name, data) is not None:
+        if self.state.known(name, data, sha) is not None:
             self.reader.seen(path, data)
             self.state.carry(name)
             return True
@@ -155,7 +173,7 @@ class RunCache:
     def template(self, path: Path, inputs: str) -> str | None:
         """The POT-Creation-Date of a template the last run left as it is, made from the same article."""
         name = self.name(path)
-        record = self.state.known(name, _bytes(path))
+        record = self.state.known(name, *self._bytes(path))
         if record is None or record.get("inputs") != inputs or not record.get("pot_date"):
             return None
         self.state.carry(name)
@@ -167,9 +185,9 @@ class RunCache:
     def catalog(self, path: Path, inputs: str) -> dict | None:
         """The last run's record of a catalog that is as it left it, made from the same inputs, with the memory
         as it left it: merging again would change nothing."""
-        data = _bytes(path)
+        data, sha = self._bytes(path)
         name = self.name(path)
-        record = self.state.unchanged(name, data, inputs)
+        record = self.state.unchanged(name, data, inputs, sha)
         if record is None or "stats" not in record:
             return None
         self.reader.seen(path, data)
@@ -192,8 +210,8 @@ class RunCache:
         catalog = self.reader.known(path)
         if catalog is not None:
             return catalog.po
-        data = _bytes(path)
-        record = self.state.known(self.name(path), data)
+        data, sha = self._bytes(path)
+        record = self.state.known(self.name(path), data, sha)
         if record is not None and "view" in record and os.path.abspath(path) not in self.reader.changed:
             self.reader.seen(path, data)
             return from_translated_view(Path(path), record["view"])

@@ -197,7 +197,7 @@ class _Source:
         """The glossary terms found in each msgid (only an article whose catalogs are merged needs them)."""
         return [self.terms.find(msgid) for _, msgid in self.keys]
 
-    @property
+    @functools.cached_property
     def checksum(self) -> str:
         return runstate.digest(self.reference, self.article.text)
 
@@ -283,7 +283,7 @@ def _context(ws: Workspace, options: RunOptions) -> str:
         [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(code.rglob("*.py"))],
         [(p.name, runstate.checksum(files.read_or_none(p))) for p in glossary_files],
         options.min_score, options.exact_as_fuzzy, options.project, sorted(options.terms.items()),
-        str(ws.memory_location))
+        options.beam_size, str(ws.memory_location))
 
 
 def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source], report: RunReport,

@@ -188,3 +188,12 @@ def test_a_damaged_record_file_only_means_a_full_run(workspace, monkeypatch):
     parsed = counting_parses(monkeypatch)
     run(workspace)
     assert len([p for p in parsed if p.endswith(".po")]) == 6
+
+
+def test_an_unchanged_re_run_leaves_even_its_records_alone(workspace):
+    run(workspace)
+    run(workspace)
+    records = workspace / ".pipeline" / "run-state.json"
+    before = (records.stat().st_ino, records.stat().st_mtime_ns)
+    run(workspace)
+    assert (records.stat().st_ino, records.stat().st_mtime_ns) == before
