@@ -23,13 +23,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-NTREX = REPO.parent / "shared" / "ntrex128" / "newstest2019-src.eng.txt"
+SHARED = Path(os.environ.get("PIPELINE_SHARED", REPO.parent / "shared"))
+NTREX = SHARED / "ntrex128" / "newstest2019-src.eng.txt"
 
 
 def sentences() -> list[str]:
-    if NTREX.exists():
-        return [line.strip() for line in NTREX.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [f"The delegation number {n} met the ambassador to discuss cooperation." for n in range(2000)]
+    if not NTREX.exists():
+        raise SystemExit(f"no NTREX-128 English file at {NTREX}: put ../shared beside the repo or set PIPELINE_SHARED")
+    return [line.strip() for line in NTREX.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def build(root: Path, articles: int, per_article: int) -> None:

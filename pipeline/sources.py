@@ -58,7 +58,7 @@ def detect_language(text: str, sample: int = LANGUAGE_SAMPLE) -> str:
     """langdetect, seeded per call so the answer is the same every run; Cyrillic text with Kazakh letters in
     one word of ten or more is Kazakh (kk); plainly English prose is English without langdetect. Only the first
     `sample` characters are read (cut at a word)."""
-    from langdetect import DetectorFactory, LangDetectException, detect
+    from langdetect import DetectorFactory, LangDetectException, detect_langs
 
     text = _sample(text, sample)
     if plainly_english(text):
@@ -70,9 +70,26 @@ def detect_language(text: str, sample: int = LANGUAGE_SAMPLE) -> str:
             return "kk"
     DetectorFactory.seed = 0
     try:
-        return detect(text)
+        found = detect_langs(text)
     except LangDetectException:
         return "unknown"
+    best = found[0].lang
+    if best != "en" and any(c.lang == "en" and c.prob >= 0.2 for c in found) and len(_WORD.findall(text)) < 40:
+        return _second_opinion(text, best)
+    return best
+
+
+def _second_opinion(text: str, other: str) -> str:
+    """English or `other` for a short text langdetect is unsure of ("Remember her answer... did you leak the
+    document?" is Afrikaans to it): lingua, which reads short texts better, decides between the two."""
+    try:
+        from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+        detector = LanguageDetectorBuilder.from_iso_codes_639_1(IsoCode639_1.EN, IsoCode639_1.from_str(other)).build()
+    except (ImportError, ValueError):  # no lingua, or a language it does not know: langdetect's answer stands
+        return other
+    found = detector.detect_language_of(text)
+    return "en" if found is not None and found.iso_code_639_1 == IsoCode639_1.EN else other
 
 
 def _named(code: str) -> str:

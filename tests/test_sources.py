@@ -96,3 +96,14 @@ def test_plainly_english_prose_needs_no_langdetect_and_agrees_with_it(shared):
     for lang, text in LATIN_NOT_ENGLISH.items():  # left to langdetect, which names the language
         assert not plainly_english(text)
         assert detect_language(text) == lang
+
+
+def test_a_short_english_article_langdetect_calls_afrikaans_is_english(tmp_path):
+    from pipeline.sources import detect_language
+
+    dialogue = ('I didn\'t do it."\n\nI didn\'t do it." Remember? Dianne Feinstein, did you leak?\nRemember her '
+                'answer... did you leak the document - "oh, oh, what? Oh, no. I didn\'t leak."\n')  # NTREX lines
+    path = tmp_path / "quote.txt"
+    path.write_text(dialogue, encoding="utf-8")
+    assert read_article(path).language == "en"
+    assert detect_language("Dit is 'n kort sin in Afrikaans oor die weer vandag en môre.") == "af"
