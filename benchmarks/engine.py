@@ -20,7 +20,8 @@ The paths:
 - workflow: `workflow.draft_sentences` (glossary terms protected, n-best retry and unprotected fallback for
   sentences whose placeholders broke, placement, progress per batch), as `pipeline run` calls it;
 - engine: `Engine.translate` over all sentences in one call;
-- raw: CTranslate2 `translate_batch` directly, sentences sorted by length, at most 1,024 source tokens per call;
+- raw: CTranslate2 `translate_batch` directly, sentences sorted by length, at most 1,024 source tokens per call
+  (all calls handed over at once, asynchronously, when the translator has several replicas);
 - argos: argostranslate's own per-paragraph code (`argostranslate.translate.apply_packaged_translation`, one call
   per paragraph of 4 sentences, its settings: batches of 32 tokens, beam = ARGOS_BEAM_SIZE = the row's beam,
   1 hypothesis as its translate() asks); its sentence splitter is replaced by one that returns our sentences,
@@ -171,10 +172,14 @@ def path_calls(eng: Engine, sentences: list[str], matches, beam: int) -> dict:
     from argostranslate.package import Package
     from argostranslate.translate import apply_packaged_translation
 
-    def raw():
-        for batch in raw_batches(eng, sentences):
-            eng.translator.translate_batch(batch, beam_size=beam, max_batch_size=len(batch),
-                                           max_decoding_length=max(eng.decoding_bound(len(t)) for t in batch))
+    def raw():  # every call handed over at once (asynchronous) when the translator has several replicas
+        parallel = eng.inter_threads > 1
+        pending = [eng.translator.translate_batch(batch, beam_size=beam, max_batch_size=len(batch),
+                                                  max_decoding_length=max(eng.decoding_bound(len(t)) for t in batch),
+                                                  asynchronous=parallel)
+                   for batch in raw_batches(eng, sentences)]
+        if parallel:
+            [result.result() for results in pending for result in results]
 
     package = Package(eng.info.path)
     texts = {" ".join(p): p for p in paragraphs(sentences)}
