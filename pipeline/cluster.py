@@ -102,7 +102,8 @@ def tune_malloc() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD))
 
 
-def _worker_engine(package: str, label: str, beam_size: int, threads: int, worker=None) -> engine.Engine:
+def _worker_engine(package: str, label: str, beam_size: int, threads: int, batch_tokens: int,
+                   worker=None) -> engine.Engine:
     """The package loaded once per worker process and kept on the worker (never module state)."""
     if worker is None:
         from distributed import get_worker
@@ -113,13 +114,13 @@ def _worker_engine(package: str, label: str, beam_size: int, threads: int, worke
         worker.pipeline_malloc_tuned = tune_malloc()
         loaded = {}
         worker.pipeline_engines = loaded
-    key = (package, label, beam_size, threads)
+    key = (package, label, beam_size, threads, batch_tokens)
     if key not in loaded:
         path = Path(package)
         elsewhere = os.environ.get(WORKER_PACKAGES_ENV)
         if elsewhere:
             path = Path(elsewhere).expanduser() / path.name
-        mt = engine.Engine.from_package(path, beam_size=beam_size, threads=threads)
+        mt = engine.Engine.from_package(path, beam_size=beam_size, threads=threads, batch_tokens=batch_tokens)
         if mt.label != label:
             raise ModelError(f"{path}: this worker has {mt.label}, the driver {label}; install the same package "
                              "on every worker")
@@ -127,34 +128,35 @@ def _worker_engine(package: str, label: str, beam_size: int, threads: int, worke
     return loaded[key]
 
 
-def load_on_worker(package: str, label: str, beam_size: int, threads: int, dask_worker=None) -> float:
+def load_on_worker(package: str, label: str, beam_size: int, threads: int, batch_tokens: int,
+                   dask_worker=None) -> float:
     """Load the package on this worker now (`Client.run` on every worker); the seconds it took."""
     import time
 
     start = time.perf_counter()
-    _worker_engine(package, label, beam_size, threads, dask_worker)
+    _worker_engine(package, label, beam_size, threads, batch_tokens, dask_worker)
     return time.perf_counter() - start
 
 
-def translate_batch(package: str, label: str, beam_size: int, threads: int,
+def translate_batch(package: str, label: str, beam_size: int, threads: int, batch_tokens: int,
                     texts: list[str]) -> tuple[list[str], float]:
     """One batch on a worker: the drafts and the seconds the engine took (the rest is the cluster's cost)."""
     import time
 
-    mt = _worker_engine(package, label, beam_size, threads)
+    mt = _worker_engine(package, label, beam_size, threads, batch_tokens)
     start = time.perf_counter()
     out = mt.translate(texts)
     return out, time.perf_counter() - start
 
 
-def hypotheses_batch(package: str, label: str, beam_size: int, threads: int, texts: list[str],
+def hypotheses_batch(package: str, label: str, beam_size: int, threads: int, batch_tokens: int, texts: list[str],
                      n: int) -> list[list[str]]:
-    return _worker_engine(package, label, beam_size, threads).hypotheses(texts, n)
+    return _worker_engine(package, label, beam_size, threads, batch_tokens).hypotheses(texts, n)
 
 
-def score_one(package: str, label: str, beam_size: int, threads: int, source: str,
+def score_one(package: str, label: str, beam_size: int, threads: int, batch_tokens: int, source: str,
               candidates: list[str]) -> list[float]:
-    return _worker_engine(package, label, beam_size, threads).score(source, candidates)
+    return _worker_engine(package, label, beam_size, threads, batch_tokens).score(source, candidates)
 
 
 # ---------------------------------------------------------------- the draft cache (driver side)
@@ -213,14 +215,16 @@ class ClusterEngine:
     """An `engine.Engine` stand-in whose batches run on a Dask cluster."""
 
     def __init__(self, client, info: engine.ModelInfo, *, beam_size: int = 2, threads: int = 1,
-                 cache: DraftCache | None = None, max_batch_size: int = 32, max_batch_tokens: int = 2048,
+                 cache: DraftCache | None = None, max_batch_size: int = 32, max_batch_tokens: int | None = None,
                  retries: int = RETRIES):
         self.client = client
         self.info = info
         self.label = info.label
         self.beam_size, self.threads = beam_size, threads
         self.cache = cache
-        self.max_batch_size, self.max_batch_tokens = max_batch_size, max_batch_tokens
+        # The local engine's bounds (its default or [models] batch_tokens): the same batches, the same drafts.
+        self.max_batch_size = max_batch_size
+        self.max_batch_tokens = max_batch_tokens or engine.DEFAULT_BATCH_TOKENS
         self.retries = retries
         self.count_tokens = _token_counter(info)
         self.sent: list[str] = []  # every text submitted to the cluster (what a resumed run still had to do)
@@ -232,7 +236,7 @@ class ClusterEngine:
         return None if info is None else cls(client, info, **options)
 
     def _args(self) -> tuple:
-        return str(self.info.path), self.label, self.beam_size, self.threads
+        return str(self.info.path), self.label, self.beam_size, self.threads, self.max_batch_tokens
 
     def warm_up(self) -> dict[str, float]:
         """Every worker loads the package now, not inside its first batch: worker address -> seconds."""

@@ -336,7 +336,8 @@ def _executors(ws: Workspace, options: RunOptions):
     try:
         with cluster.connect(options.cluster, options.workers, options.threads or 1) as client:
             yield lambda packages, lang: cluster.ClusterEngine.load(
-                client, packages, lang, beam_size=options.beam_size, threads=options.threads or 1, cache=cache)
+                client, packages, lang, beam_size=options.beam_size, threads=options.threads or 1, cache=cache,
+                max_batch_tokens=ws.settings.batch_tokens)
     finally:
         cache.close()
 

@@ -260,3 +260,10 @@ def test_the_driver_cuts_the_batches_a_local_engine_cuts(tiny_packages_dir):
     expected = [[texts[i] for i, _ in batch] for batch in local._batches([(i, local.encode(t))
                                                                           for i, t in enumerate(texts)])]
     assert remote.batches(texts) == expected and len(expected) > 3
+    # and with the defaults: the local engine's token budget, not one of the cluster's own
+    local, remote = engine.Engine.from_package(info.path, beam_size=1, threads=1), cluster.ClusterEngine(None, info)
+    local.source_prefix, local.source_suffix = ["eng_Latn"], ["</s>"]
+    texts = texts * 4
+    expected = [[texts[i] for i, _ in batch] for batch in local._batches([(i, local.encode(t))
+                                                                          for i, t in enumerate(texts)])]
+    assert remote.batches(texts) == expected and len(expected) > 1
