@@ -99,7 +99,7 @@ class Counting:
     def __init__(self, translator, bound):
         self.translator, self.bound = translator, bound
         self.calls = self.tokens = self.scored = 0
-        self.nbest_rows = self.nbest_tokens = 0  # rows and tokens of n-best calls (the workflow's final call)
+        self.nbest_rows = self.nbest_tokens = 0  # rows and tokens of n-best calls (the workflow's retry)
 
     def translate_batch(self, source, *args, **options):
         if "max_decoding_length" not in options:
@@ -232,7 +232,7 @@ def compare(installed: Path, sentences: list[str], args) -> list[dict]:
                 for name in wanted:
                     r = row[name]
                     ratio = f"{row['engine']['s'] / r['s']:5.2f}x" if "engine" in row else ""
-                    extra = (f"  (final call: {r['nbest_rows']} rows, {r['nbest_tokens']} tokens; {r['scored']} "
+                    extra = (f"  (n-best retry: {r['nbest_rows']} rows, {r['nbest_tokens']} tokens; {r['scored']} "
                              "scorings)" if name == "workflow" else "")
                     print(f"  {name:9} {r['s']:7.2f} s {ratio}  cpu {r['cpu_s']:7.2f} s  {r['calls']:4} calls  "
                           f"{r['tokens']:6} decoded tokens{extra}", flush=True)
@@ -247,9 +247,11 @@ def tune(installed: Path, sentences: list[str], args) -> list[dict]:
         layouts.append((1, threads))
         if threads > 1:
             layouts.append((threads, 1))
+    if args.layouts:
+        layouts = [tuple(int(n) for n in layout.split("x")) for layout in args.layouts.split(",")]
     for inter, intra in layouts:
         for budget in (int(b) for b in args.budgets.split(",")):
-            eng = Engine.load(installed, "kk", beam_size=args.tune_beam, threads=intra, inter_threads=inter,
+            eng = Engine.load(installed, "kk", beam_size=args.tune_beam, threads=inter * intra, inter_threads=inter,
                               batch_tokens=budget)
             eng.max_batch_size = args.batch_size
             eng.translate(sentences[:2])
@@ -275,6 +277,7 @@ def main() -> None:
     parser.add_argument("--budgets", default="256,512,1024,2048")
     parser.add_argument("--tune-beam", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32, help="--tune: most sentences per batch")
+    parser.add_argument("--layouts", help="--tune: INTERxINTRA thread layouts, e.g. 2x1,1x2 (default: from --threads)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sentences = ntrex("newstest2019-src.eng.txt")[:args.sentences]
