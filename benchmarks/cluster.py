@@ -7,17 +7,18 @@ to the same bound (the engine's own rule, per batch; the cluster cuts the same b
 the output is noise.
 
     python3 benchmarks/cluster.py [--sentences 400] [--workers 1,2] [--model-dir /tmp/cluster-model]
-                                  [--local-threads N] [--local-tuned] [--json]
+                                  [--local-tuned] [--json]
 
 `--model-dir` keeps the built package there and re-uses it on the next run (building takes a minute).
-The local baseline is one plain process with the engine's default threads (every core); `--local-threads 1`
-times a single-threaded one instead; `--local-tuned` times it again with the allocator settings the workers
-use (`cluster.tune_malloc`), to tell the allocator's share from the cluster's. For each worker count: cluster
-start-up and the model load on every worker are timed apart from the steady-state throughput (sentences/s
-over the timed translate call). The cluster's overhead is the worker time not spent inside the workers'
-engines: wall time x workers - engine seconds, per batch and per sentence, against the engine seconds per
-sentence (goal < 5%). The driver's own CPU seconds during that call (scheduler, nannies and client live in
-this process for a LocalCluster) are printed too. Goal: 2 workers >= 1.7x the local process's sentences/s.
+The local baselines are one plain process with the engine's default threads (every core, one batch per
+thread) and one with a single thread (what each worker has); `--local-tuned` times the first again with the
+allocator settings the workers use (`cluster.tune_malloc`), to tell the allocator's share from the cluster's.
+For each worker count: cluster start-up and the model load on every worker are timed apart from the
+steady-state throughput (sentences/s over the timed translate call). The cluster's overhead is the worker time
+not spent inside the workers' engines: wall time x workers - engine seconds, per batch and per sentence,
+against the engine seconds per sentence (goal < 5%). The driver's own CPU seconds during that call
+(scheduler, nannies and client live in this process for a LocalCluster) are printed too. Goal: 2 workers
+>= 1.7x one local process's sentences/s.
 """
 
 from __future__ import annotations
@@ -107,12 +108,22 @@ def on_cluster(packages: Path, texts: list[str], workers: int) -> dict:
             "outputs": out}
 
 
+def on_local(packages: Path, texts: list[str], threads: int | None) -> dict:
+    start = time.perf_counter()
+    local = Engine.load(packages, "kk", beam_size=2, threads=threads)
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    out = local.translate(texts)
+    seconds = time.perf_counter() - start
+    return {"threads": threads or engine._available_cores(), "inter_threads": local.inter_threads,
+            "load_s": load, "seconds": seconds, "sentences_per_s": len(texts) / seconds, "outputs": out,
+            "engine": local}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sentences", type=int, default=400)
     parser.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated")
-    parser.add_argument("--local-threads", type=int, default=None, help="threads of the local baseline "
-                        "(default: the engine's, every core)")
     parser.add_argument("--local-tuned", action="store_true", help="also time the local process again with the "
                         "allocator settings the workers use (cluster.tune_malloc)")
     parser.add_argument("--model-dir", type=Path, default=None, help="keep the built model here and re-use it")
@@ -127,52 +138,48 @@ def main() -> None:
         t0 = time.perf_counter()
         packages = build_model(where)
         built = time.perf_counter() - t0
-        # The local process first: a LocalCluster's nannies leave Dask's worker settings in this process's
+        # The local processes first: a LocalCluster's nannies leave Dask's worker settings in this process's
         # environment (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_), which a later local run would inherit.
-        start = time.perf_counter()
-        local = Engine.load(packages, "kk", beam_size=2, threads=args.local_threads)
-        local_load = time.perf_counter() - start
-        start = time.perf_counter()
-        local_out = local.translate(texts)
-        local_s = time.perf_counter() - start
+        local = on_local(packages, texts, None)  # the engine's defaults: every core
+        single = on_local(packages, texts, 1)  # one thread: what one worker has
         tuned_s = None
         if args.local_tuned:
             cluster.tune_malloc()
             start = time.perf_counter()
-            tuned_out = local.translate(texts)
+            assert local["engine"].translate(texts) == local["outputs"]
             tuned_s = time.perf_counter() - start
-            assert tuned_out == local_out
-        del local
+        del local["engine"], single["engine"]
         runs = [on_cluster(packages, texts, n) for n in counts]
-    same = all(run.pop("outputs") == local_out for run in runs)
+    local_out = local.pop("outputs")
+    same = all(run.pop("outputs") == local_out for run in runs) and single.pop("outputs") == local_out
     load = os.getloadavg()
-    local_threads = args.local_threads or engine._available_cores()
-    result = {"sentences": len(texts), "model_build_s": built, "local_threads": local_threads,
-              "local_load_s": local_load, "local_seconds": local_s, "local_sentences_per_s": len(texts) / local_s,
-              "local_tuned_seconds": tuned_s,
-              "cluster": runs, "same_outputs": same, "load_average": load}
+    result = {"sentences": len(texts), "model_build_s": built, "local": local, "local_1_thread": single,
+              "local_tuned_seconds": tuned_s, "cluster": runs, "same_outputs": same, "load_average": load}
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{len(texts)} NTREX sentences, real-size generated model (6+6 layers, d512, 32k vocab, int8), beam 2; "
-          f"model {'built' if built > 1 else 'found'} in {built:.0f} s; load average "
-          f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
-    print(f"{'path':32} {'seconds':>8} {'sent/s':>7} {'vs local':>8} {'batches':>7} {'overhead/batch':>14} "
-          f"{'overhead/sent':>13} {'of MT':>6} {'driver CPU':>10} {'start-up':>8} {'load':>6}")
-    print(f"{'local process, ' + str(local_threads) + ' thread(s)':32} {local_s:8.1f} {len(texts) / local_s:7.2f} "
-          f"{1.0:7.2f}× {'':7} {'':14} {'':13} {'':6} {'':10} {'':8} {local_load:5.1f}s")
+    print(f"{len(texts)} NTREX sentences, real-size generated model (6+6 layers, d512, 32k vocab, int8), beam 2, "
+          f"batches of <= {engine.DEFAULT_BATCH_TOKENS} source tokens; model {'built' if built > 1 else 'found'} in "
+          f"{built:.0f} s; load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
+    print(f"{'path':44} {'seconds':>7} {'sent/s':>7} {'vs local':>8} {'vs 1 thr':>8} {'batches':>7} "
+          f"{'overhead/batch':>14} {'overhead/sent':>13} {'of MT':>6} {'driver CPU':>10} {'start-up':>8} {'load':>6}")
+    base, one = local["seconds"], single["seconds"]
+    for name, row in ((f"local process, {local['threads']} threads "
+                       f"({local['inter_threads']} batches at once)", local), ("local process, 1 thread", single)):
+        print(f"{name:44} {row['seconds']:7.1f} {row['sentences_per_s']:7.2f} {base / row['seconds']:7.2f}× "
+              f"{one / row['seconds']:7.2f}× {'':7} {'':14} {'':13} {'':6} {'':10} {'':8} {row['load_s']:5.1f}s")
     if tuned_s:
-        print(f"{'  the same, allocator tuned':32} {tuned_s:8.1f} {len(texts) / tuned_s:7.2f} "
-              f"{local_s / tuned_s:7.2f}×")
+        print(f"{'  the first, allocator tuned':44} {tuned_s:7.1f} {len(texts) / tuned_s:7.2f} {base / tuned_s:7.2f}× "
+              f"{one / tuned_s:7.2f}×")
     for run in runs:
-        print(f"{'--cluster local, ' + str(run['workers']) + ' worker(s)':32} {run['seconds']:8.1f} "
-              f"{run['sentences_per_s']:7.2f} {local_s / run['seconds']:7.2f}× {run['batches']:7d} "
-              f"{run['overhead_per_batch_ms']:11.0f} ms {run['overhead_ms_per_sentence']:10.1f} ms "
+        print(f"{'--cluster local, ' + str(run['workers']) + ' worker(s)':44} {run['seconds']:7.1f} "
+              f"{run['sentences_per_s']:7.2f} {base / run['seconds']:7.2f}× {one / run['seconds']:7.2f}× "
+              f"{run['batches']:7d} {run['overhead_per_batch_ms']:11.0f} ms {run['overhead_ms_per_sentence']:10.1f} ms "
               f"{run['overhead_share']:6.1%} {run['driver_cpu_s']:9.1f}s {run['startup_s']:7.1f}s "
               f"{run['model_load_s']:5.1f}s")
     per_worker = [run["engine_ms_per_sentence"] for run in runs]
     print(f"MT time per sentence inside a worker: {', '.join(f'{ms:.0f} ms' for ms in per_worker)} "
-          f"(local process: {1000 * local_s / len(texts):.0f} ms); workers' allocator tuned: "
+          f"(local process, 1 thread: {1000 * one / len(texts):.0f} ms); workers' allocator tuned: "
           f"{all(run['malloc_tuned'] for run in runs)}")
     print(f"same drafts on every path: {same}; goals: 2 workers >= 1.7x local, overhead < 5% of MT time")
 
