@@ -166,6 +166,9 @@ def _transitions() -> dict[tuple[str, str], str]:
 _NEXT = _transitions()
 _FIELD = {"msgctxt": "ct", "msgid": "mi", "msgstr": "ms", "msgid_plural": "mp"}
 _PREVIOUS_FIELD = {"msgctxt": "pc", "msgid": "pm", "msgid_plural": "pp"}
+# The entry attribute each reader state fills (msgstr[n], state "mx", goes into msgstr_plural).
+_ATTRIBUTE = {"ct": "msgctxt", "mi": "msgid", "mp": "msgid_plural", "ms": "msgstr",
+              "pc": "previous_msgctxt", "pm": "previous_msgid", "pp": "previous_msgid_plural"}
 _OUT_OF_ORDER = "syntax error: entry fields out of order (expected comments, msgctxt, msgid, msgid_plural, msgstr)"
 
 
@@ -256,43 +259,25 @@ class _Reader:
         symbol = _FIELD[keyword]
         self.step(symbol, lineno)
         entry = self.entry  # a new entry when this line began one
-        if symbol == "ct":
-            entry.msgctxt = value
-        elif symbol == "mi":
+        if symbol == "mi":
             entry.obsolete = int(obsolete)
-            entry.msgid = value
-        elif symbol == "mp":
-            entry.msgid_plural = value
-        else:
-            entry.msgstr = value
+        setattr(entry, _ATTRIBUTE[symbol], value)
 
     def previous(self, keyword: str, value: str, lineno: int) -> None:
         symbol = _PREVIOUS_FIELD.get(keyword)
         if symbol is None:  # `#| msgstr`: only sources have a previous version
             raise _Disorder(lineno)
         self.step(symbol, lineno)
-        setattr(self.entry, {"pc": "previous_msgctxt", "pm": "previous_msgid", "pp": "previous_msgid_plural"}[
-            symbol], value)
+        setattr(self.entry, _ATTRIBUTE[symbol], value)
 
     def continuation(self, value: str, lineno: int) -> None:
         self.step("mc", lineno)
         entry, state = self.entry, self.state
-        if state == "ct":
-            entry.msgctxt += value
-        elif state == "mi":
-            entry.msgid += value
-        elif state == "mp":
-            entry.msgid_plural += value
-        elif state == "ms":
-            entry.msgstr += value
-        elif state == "mx":
+        if state == "mx":
             entry.msgstr_plural[self.plural] += value
-        elif state == "pp":
-            entry.previous_msgid_plural += value
-        elif state == "pm":
-            entry.previous_msgid += value
-        elif state == "pc":
-            entry.previous_msgctxt += value
+        elif state in _ATTRIBUTE:
+            name = _ATTRIBUTE[state]
+            setattr(entry, name, getattr(entry, name) + value)
 
     def _build(self, part, *args) -> None:
         """Put a line into its entry, until a line is out of order (then the lines are only checked)."""
