@@ -284,7 +284,7 @@ def run(root: Path = RootOption, langs: list[str] | None = LangsOption, packages
 
 
 @app.command()
-def translate(files: list[Path] = typer.Argument(None, help="Articles to translate (default: all)."),
+def translate(files: list[Path] = typer.Argument(None, metavar="ARTICLE", help="Articles to translate (default: all)."),
               root: Path = RootOption, langs: list[str] | None = LangsOption, packages_dir: Path = PackagesOption,
               min_score: float = MinScoreOption, exact_as_fuzzy: bool = ExactFuzzyOption,
               beam_size: int = BeamOption, threads: int = ThreadsOption, terms: list[str] | None = TermsOption,
@@ -964,7 +964,8 @@ def _tm_memory(root: Path, memory: str | None, *, must_exist: bool):
 
 @tm_app.command("import")
 def tm_import(
-    paths: list[Path] = typer.Argument(..., help="Reviewed .po catalogs, TMX 1.4b files, or directories."),
+    paths: list[Path] = typer.Argument(..., metavar="PATH",
+                                    help="Reviewed .po catalogs, TMX 1.4b files, or directories."),
     root: Path = RootOption,
     source_lang: str = typer.Option(None, "--source-lang",
                                     help="Source language (default: en for catalogs, the TMX srclang)."),
@@ -1000,7 +1001,8 @@ def tm_import(
 
 @tm_app.command("fill")
 def tm_fill(
-    paths: list[Path] = typer.Argument(..., help="Catalogs (.po) or folders of them, inside the workspace."),
+    paths: list[Path] = typer.Argument(..., metavar="CATALOG",
+                                    help="Catalogs (.po) or folders of them, inside the workspace."),
     min_score: float = typer.Option(DEFAULT_MIN_SCORE, "--min-score", min=0, max=100,
                                     help="Lowest fuzzy score used (translate-toolkit's scale)."),
     exact_as_fuzzy: bool = typer.Option(False, "--exact-as-fuzzy", help="Mark exact matches fuzzy for review too."),
