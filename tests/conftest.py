@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,18 @@ REPO = Path(__file__).resolve().parent.parent
 # The read-only test material (seeds, NTREX-128, real-world catalogs) lives beside the repo; a clone elsewhere
 # points at it with PIPELINE_SHARED.
 SHARED = Path(os.environ.get("PIPELINE_SHARED", REPO.parent / "shared"))
+
+
+def make_workspace(tmp_path: Path, articles: dict[str, str], *, glossary: bool = True) -> Path:
+    """A workspace under tmp_path/ws: source_texts/ with the given articles (name -> text), and a copy of this
+    repository's glossary unless glossary=False."""
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    if glossary:
+        shutil.copytree(REPO / "glossary", root / "glossary")
+    for name, text in articles.items():
+        (root / "source_texts" / name).write_text(text, encoding="utf-8")
+    return root
 
 
 @pytest.fixture

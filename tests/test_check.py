@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import polib
 import pytest
+from conftest import make_workspace
 from typer.testing import CliRunner
 
 from pipeline import cli, glossary
@@ -266,10 +266,7 @@ def invoke(*args: str):
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    (root / "source_texts").mkdir(parents=True)
-    shutil.copytree(REPO / "glossary", root / "glossary")
-    (root / "source_texts" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    root = make_workspace(tmp_path, {"a.txt": ARTICLE})
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-packages"))
     assert invoke("run", "--root", str(root), "--langs", "ru", "--no-publish").exit_code == 0
     return root

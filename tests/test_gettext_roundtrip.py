@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import FakeEngine
+from conftest import FakeEngine, make_workspace
 from typer.testing import CliRunner
 
 from pipeline import catalogs, cli, engine, memory
@@ -62,10 +62,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("msgmerge") and shutil.which("
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    (root / "source_texts").mkdir(parents=True)
-    shutil.copytree(REPO / "glossary", root / "glossary")
-    (root / "source_texts" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    root = make_workspace(tmp_path, {"a.txt": ARTICLE})
     monkeypatch.setattr(engine.Engine, "load", staticmethod(
         lambda directory, to_code, from_code="en", **settings: FakeEngine(to_code)))
     return root

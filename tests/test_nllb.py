@@ -14,7 +14,7 @@ from pathlib import Path
 import ctranslate2
 import polib
 import pytest
-from conftest import FakeEngine
+from conftest import FakeEngine, make_workspace
 from test_run import ARTICLE_A, ARTICLE_B
 from typer.testing import CliRunner
 
@@ -245,13 +245,18 @@ class RussianForKazakh(FakeEngine):
         return ["Встреча прошла в тёплой и дружеской атмосфере, стороны обсудили сотрудничество." for _ in texts]
 
 
-def test_run_flags_and_counts_kazakh_drafts_that_are_russian(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    (root / "source_texts").mkdir(parents=True)
-    (root / "source_texts" / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+@pytest.fixture
+def russian_for_kazakh(tmp_path, monkeypatch) -> Path:
+    """A workspace with one article whose engine answers every language in Russian."""
+    root = make_workspace(tmp_path, {"b.txt": ARTICLE_B}, glossary=False)
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "none"))
     monkeypatch.setattr(engine.Engine, "load", staticmethod(
         lambda directory, to_code, from_code="en", **kw: RussianForKazakh(to_code)))
+    return root
+
+
+def test_run_flags_and_counts_kazakh_drafts_that_are_russian(russian_for_kazakh):
+    root = russian_for_kazakh
     report = workflow.run(Workspace(root), workflow.RunOptions(langs=("kk", "ru"), publish=False))
     drafted = {r.lang: r for r in report.catalogs}
     assert drafted["kk"].wrong_language == drafted["kk"].drafted > 0
@@ -263,13 +268,8 @@ def test_run_flags_and_counts_kazakh_drafts_that_are_russian(tmp_path, monkeypat
     assert ru and not any("wrong language" in notes(e) for e in ru)
 
 
-def test_run_summary_says_how_many_kazakh_drafts_are_not_kazakh(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    (root / "source_texts").mkdir(parents=True)
-    (root / "source_texts" / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
-    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "none"))
-    monkeypatch.setattr(engine.Engine, "load", staticmethod(
-        lambda directory, to_code, from_code="en", **kw: RussianForKazakh(to_code)))
+def test_run_summary_says_how_many_kazakh_drafts_are_not_kazakh(russian_for_kazakh):
+    root = russian_for_kazakh
     result = invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
     assert result.exit_code == 0, result.output
     assert "machine draft(s) are not in the target language" in " ".join(result.output.split())

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import polib
 import pytest
-from conftest import FakeEngine, msgfmt
+from conftest import FakeEngine, make_workspace, msgfmt
 from typer.testing import CliRunner
 
 from pipeline import catalogs, cli, engine
@@ -35,11 +34,7 @@ Visitors will be able to see the collection until the end of the month.
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    (root / "source_texts").mkdir(parents=True)
-    shutil.copytree(REPO / "glossary", root / "glossary")
-    (root / "source_texts" / "a.txt").write_text(ARTICLE_A, encoding="utf-8")
-    (root / "source_texts" / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+    root = make_workspace(tmp_path, {"a.txt": ARTICLE_A, "b.txt": ARTICLE_B})
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-packages"))
     return root
 
