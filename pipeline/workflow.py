@@ -852,11 +852,22 @@ def fill_catalogs(ws: Workspace, paths: Sequence[Path], *, min_score: float = me
     when someone saved it meanwhile); one that cannot be read is reported and the others go on.
     """
     found: list[Path] = []
+    report = FillReport()
     for path in map(Path, paths):
         if not path.exists():
             raise memory.MemoryImportError(path, 0, "no such file or directory")
-        found += sorted(p for p in path.rglob("*.po") if p.is_file()) if path.is_dir() else [path]
-    report = FillReport()
+        if not path.is_dir():
+            found.append(path)
+            continue
+        try:  # a folder is walked only inside the workspace; its catalogs are each checked again below
+            ws.inside(path, "the folder")
+        except OutsideWorkspace as exc:
+            report.catalogs.append(FilledCatalog(path, error=str(exc)))
+            continue
+        in_folder = sorted(p for p in path.rglob("*.po") if p.is_file())
+        if not in_folder:
+            report.catalogs.append(FilledCatalog(path, error=f"{path}: no .po catalog in this folder"))
+        found += in_folder
     with ws.lock(), open_memory(ws, must_exist=True) as tm, memory_errors(ws):
         for path in found:
             filled = FilledCatalog(path)

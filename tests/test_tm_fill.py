@@ -135,6 +135,20 @@ def test_a_catalog_outside_the_workspace_is_refused_and_left_alone(workspace, tm
     assert polib.pofile(str(inside)).find("May").msgstr == "Май", "the other catalogs are still filled"
 
 
+def test_a_folder_outside_the_workspace_is_not_walked_and_an_empty_folder_is_an_error(workspace, tmp_path):
+    root, memory = workspace
+    catalog(root / "locales" / "ru" / "LC_MESSAGES" / "ui.po", "ru", [polib.POEntry(msgid="May", msgstr="Май")])
+    assert invoke(root, memory, "tm", "import", root / "locales").exit_code == 0
+    outside = catalog(tmp_path / "elsewhere" / "ru.po", "ru", [polib.POEntry(msgid="May", msgstr="")])
+    before = outside.read_bytes()
+    result = invoke(root, memory, "tm", "fill", tmp_path / "elsewhere")
+    assert result.exit_code == 1 and "outside the workspace" in " ".join(result.output.split())
+    assert outside.read_bytes() == before
+    (root / "empty").mkdir()
+    result = invoke(root, memory, "tm", "fill", root / "empty")
+    assert result.exit_code == 1 and "no .po catalog" in result.output
+
+
 def test_fill_needs_a_memory_and_existing_files(tmp_path, monkeypatch):
     monkeypatch.delenv("PIPELINE_MEMORY_URL", raising=False)
     monkeypatch.delenv("PIPELINE_MEMORY", raising=False)
