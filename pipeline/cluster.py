@@ -244,18 +244,9 @@ class ClusterEngine:
 
     def batches(self, texts: Sequence[str]) -> list[list[str]]:
         """Length order, cut at the engine's size and token bounds: the batches a local engine would make."""
-        batches: list[list[str]] = []
-        current: list[str] = []
-        tokens = 0
-        for text, size in sorted(((t, self.count_tokens(t)) for t in texts), key=lambda item: item[1]):
-            if current and (len(current) >= self.max_batch_size or tokens + size > self.max_batch_tokens):
-                batches.append(current)
-                current, tokens = [], 0
-            current.append(text)
-            tokens += size
-        if current:
-            batches.append(current)
-        return batches
+        sized = [(text, self.count_tokens(text)) for text in texts]
+        cut = engine.cut_batches(sized, lambda item: item[1], self.max_batch_size, self.max_batch_tokens)
+        return [[text for text, _ in batch] for batch in cut]
 
     def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
         """Drafts in the order of `texts`; `on_batch(n)` after each finished batch (cached ones first)."""

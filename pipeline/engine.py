@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline import TARGET_LANGS, archives, files
 from pipeline.errors import ModelError
@@ -605,6 +605,29 @@ def _translator_key(info: ModelInfo, threads: int | None, inter_threads: int = 1
     return ("file", weights.st_dev, weights.st_ino, threads, inter_threads)
 
 
+
+T = TypeVar("T")
+
+
+def cut_batches(items: Sequence[T], size: Callable[[T], int], max_batch_size: int,
+                max_batch_tokens: int) -> list[list[T]]:
+    """Items in length order, cut at the size and token bounds: similar lengths together, so each batch's
+    decoding bound fits its segments. One rule for a local engine and a cluster's driver (same batches, same
+    drafts)."""
+    batches: list[list[T]] = []
+    current: list[T] = []
+    tokens = 0
+    for item in sorted(items, key=size):
+        length = size(item)
+        if current and (len(current) >= max_batch_size or tokens + length > max_batch_tokens):
+            batches.append(current)
+            current, tokens = [], 0
+        current.append(item)
+        tokens += length
+    if current:
+        batches.append(current)
+    return batches
+
 class Engine:
     """One loaded en->xx package."""
 
@@ -701,20 +724,7 @@ class Engine:
         return [*self.source_prefix, *self._encode(text), *self.source_suffix]
 
     def _batches(self, items: list[tuple[int, list[str]]]) -> list[list[tuple[int, list[str]]]]:
-        """Similar lengths together, so each batch's decoding bound fits its segments."""
-        batches: list[list[tuple[int, list[str]]]] = []
-        current: list[tuple[int, list[str]]] = []
-        tokens = 0
-        for item in sorted(items, key=lambda it: len(it[1])):
-            full = len(current) >= self.max_batch_size or tokens + len(item[1]) > self.max_batch_tokens
-            if current and full:
-                batches.append(current)
-                current, tokens = [], 0
-            current.append(item)
-            tokens += len(item[1])
-        if current:
-            batches.append(current)
-        return batches
+        return cut_batches(items, lambda item: len(item[1]), self.max_batch_size, self.max_batch_tokens)
 
     def _run(self, batches: list[list[tuple[int, list[str]]]], **options) -> Iterator[tuple[list, list]]:
         """(batch, its results) in order. With inter_threads > 1 every batch is handed to CTranslate2 at once

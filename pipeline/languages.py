@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.errors import LocatedError
+from pipeline.formats.po_checks import plural_forms_problem
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | Non
     header = (header or "").strip() or plural_forms(code)
     if code in LANGUAGES and " ".join(header.split()) == " ".join(LANGUAGES[code].plural_forms.split()):
         return LANGUAGES[code].plural_categories
+    if plural_forms_problem(header):  # not an expression, a form out of range, a division by zero
+        return None
     found = re.search(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+)", header)
     if not found:
         return None

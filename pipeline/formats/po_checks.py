@@ -30,7 +30,10 @@ def plural_forms_problem(value: str) -> str | None:
         rule = gettext.c2py(found.group(2))
     except (ValueError, SyntaxError, RecursionError) as exc:
         return f"Plural-Forms expression {found.group(2)!r} is not valid C ({exc})"
-    wrong = next((n for n in range(1001) if not 0 <= rule(n) < count), None)
+    try:
+        wrong = next((n for n in range(1001) if not 0 <= rule(n) < count), None)
+    except ArithmeticError:  # plural=n%0: msgfmt accepts the expression, every program using it fails
+        return f"Plural-Forms expression {found.group(2)!r} divides by zero"
     if wrong is not None:
         return f"Plural-Forms gives form {rule(wrong)} for n={wrong}, but nplurals={count}"
     return None
