@@ -124,3 +124,11 @@ MC_RU = ("nplurals=4; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (
 ])
 def test_plural_categories_are_read_from_a_catalogs_plural_forms(header, code, expected):
     assert languages.plural_categories_of(header, code) == expected
+
+
+def test_a_plural_rule_that_divides_by_zero_is_a_header_problem_not_a_crash():
+    from pipeline.formats.po_checks import plural_forms_problem
+
+    header = "nplurals=2; plural=n%0;"
+    assert "divides by zero" in plural_forms_problem(header)
+    assert languages.plural_categories_of(header, "ru") is None  # harvest and fill leave such plural entries alone
