@@ -12,6 +12,7 @@ The file is a cache: missing, damaged or from another version, it is ignored and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -87,9 +88,11 @@ class RunState:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return state
+        # Trusted only as a run wrote it: the checksum of its records must still match (an edited or damaged
+        # record is never read field by field).
         if isinstance(data, dict) and data.get("version") == [STATE_VERSION, __version__] \
                 and data.get("context") == context and data.get("memory") == memory \
-                and isinstance(data.get("files"), dict):
+                and isinstance(data.get("files"), dict) and data.get("check") == digest(data["files"]):
             state.previous = data["files"]
         return state
 
@@ -121,8 +124,10 @@ class RunState:
         if memory is None:
             return
         text = json.dumps({"version": [STATE_VERSION, __version__], "context": self.context, "memory": memory,
-                           "files": self.records}, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        files.write_if_changed(self.path, text.encode("utf-8"))  # an unchanged re-run leaves it alone too
+                           "files": self.records, "check": digest(self.records)},
+                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        with contextlib.suppress(OSError):  # a cache: when it cannot be written, the next run does everything
+            files.write_if_changed(self.path, text.encode("utf-8"))  # an unchanged re-run leaves it alone too
 
 
 class RunCache:

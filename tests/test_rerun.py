@@ -190,6 +190,30 @@ def test_a_damaged_record_file_only_means_a_full_run(workspace, monkeypatch):
     assert len([p for p in parsed if p.endswith(".po")]) == 6
 
 
+def test_a_record_file_edited_into_other_shapes_only_means_a_full_run(workspace, monkeypatch):
+    """Valid JSON whose records are no longer what a run wrote (a list, a short stats row) is not trusted."""
+    import json
+
+    run(workspace)
+    run(workspace)
+    path = workspace / ".pipeline" / "run-state.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for name, record in data["files"].items():
+        data["files"][name] = ["not", "a", "record"] if name.endswith(".pot") else {**record, "stats": [1]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    parsed = counting_parses(monkeypatch)
+    run(workspace)
+    assert len([p for p in parsed if p.endswith(".po")]) == 6
+
+
+def test_records_that_cannot_be_written_do_not_fail_the_run(workspace):
+    path = workspace / ".pipeline" / "run-state.json"
+    path.mkdir(parents=True)  # a folder where the file goes
+    run(workspace)
+    run(workspace)
+    assert path.is_dir()
+
+
 def test_an_unchanged_re_run_leaves_even_its_records_alone(workspace):
     run(workspace)
     run(workspace)
