@@ -404,7 +404,6 @@ class Workspace:
     def _real_root(self) -> str:
         """The root's real path: looked up once while the workspace is locked (a run asks for every file)."""
         if not self.locked:
-            self._locked_root = None
             return os.path.realpath(self.root)
         if self._locked_root is None:
             self._locked_root = os.path.realpath(self.root)
@@ -414,7 +413,6 @@ class Workspace:
         """os.path.realpath of `path`; while the workspace is locked each folder is resolved once (a run asks for
         thousands of catalogs in three folders) and only the file itself is looked at again (it may be a link)."""
         if not self.locked:
-            self._real_folders.clear()
             return os.path.realpath(path)
         folder, name = os.path.split(os.path.abspath(path))
         real = self._real_folders.get(folder)
@@ -492,11 +490,16 @@ class Workspace:
                 self._lock_depth -= 1
             return
         with workspace_lock(self.root, timeout):
+            # Real paths are remembered for one hold of the lock only: between two, a folder may become a link.
+            self._locked_root = None
+            self._real_folders.clear()
             self._lock_depth = 1
             try:
                 yield self
             finally:
                 self._lock_depth = 0
+                self._locked_root = None
+                self._real_folders.clear()
 
     @property
     def locked(self) -> bool:

@@ -507,3 +507,23 @@ def test_memory_flag_beats_the_environment_and_the_settings_file(root, tmp_path,
     monkeypatch.delenv("PIPELINE_MEMORY")
     invoke("run", "--root", str(root), "--langs", "kk", "--no-publish")
     assert (root / "from-file.sqlite").is_file()
+
+
+def test_real_paths_are_remembered_for_one_hold_of_the_lock_only(tmp_path):
+    """A folder that becomes a link out of the workspace between two runs of one Workspace object is refused."""
+    from pipeline.workspace import OutsideWorkspace
+
+    root = tmp_path / "ws"
+    (root / "locales").mkdir(parents=True)
+    (root / "locales" / "a.po").write_text("", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.po").write_text("", encoding="utf-8")
+    ws = Workspace(root)
+    with ws.lock():
+        ws.inside(root / "locales" / "a.po")
+    (root / "locales" / "a.po").unlink()
+    (root / "locales").rmdir()
+    (root / "locales").symlink_to(elsewhere)
+    with ws.lock(), pytest.raises(OutsideWorkspace):
+        ws.inside(root / "locales" / "a.po")
