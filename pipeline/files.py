@@ -145,7 +145,9 @@ def write_many(items: Sequence[tuple[Path, bytes, Any]], *, follow_link: bool = 
                     handle.write(data)
             except OSError as exc:
                 results[path] = exc
-        _sync_files([temp for path, _, temp, _ in staged if path not in results])
+        by_temp = {temp: path for path, _, temp, _ in staged if path not in results}
+        for temp, exc in _sync_files(list(by_temp)).items():
+            results[by_temp[temp]] = exc
         folders: set[Path] = set()
         for path, target, tmp, expected in staged:
             if path in results:
@@ -179,30 +181,42 @@ def _syncfs() -> Any:
         return None
 
 
-def _sync_files(paths: Sequence[Path]) -> None:
+def _sync_files(paths: Sequence[Path]) -> dict[Path, OSError]:
+    """Make the files durable; returns those that could not be, with why (the others are)."""
+    failed: dict[Path, OSError] = {}
     if not paths:
-        return
+        return failed
     syncfs = _syncfs()
     pending = list(paths)
     if syncfs is not None:
-        devices: dict[int, Path] = {}
+        devices: dict[int, list[Path]] = {}
         for path in paths:
-            devices.setdefault(os.stat(path).st_dev, path)
-        failed = set()
-        for device, path in devices.items():
-            fd = os.open(path, os.O_RDONLY)
             try:
-                if syncfs(fd) != 0:
-                    failed.add(device)
+                devices.setdefault(os.stat(path).st_dev, []).append(path)
+            except OSError as exc:
+                failed[path] = exc
+        pending = []
+        for group in devices.values():
+            try:
+                fd = os.open(group[0], os.O_RDONLY)
+                try:
+                    synced = syncfs(fd) == 0
+                finally:
+                    os.close(fd)
+            except OSError:
+                synced = False
+            if not synced:
+                pending += group  # an fsync each says which file could not be made durable
+    for path in pending:
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            try:
+                os.fsync(fd)
             finally:
                 os.close(fd)
-        pending = [path for path in paths if os.stat(path).st_dev in failed] if failed else []
-    for path in pending:
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        except OSError as exc:
+            failed[path] = exc
+    return failed
 
 
 def write_text(path: Path, text: str, *, encoding: str = "utf-8", newline: str = "\n",

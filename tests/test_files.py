@@ -1,5 +1,6 @@
 """The one atomic writer: every guard here fails its test when removed."""
 
+import errno
 import os
 import stat
 import zipfile
@@ -160,4 +161,23 @@ def test_write_many_never_overwrites_a_concurrent_save_and_reports_each_failure(
                                (broken, b"new", None)])
     assert result[kept] is True and result[saved] is False and isinstance(result[broken], OSError)
     assert kept.read_bytes() == b"new kept" and saved.read_bytes() == b"translator's save" and broken.is_dir()
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_write_many_leaves_a_file_it_could_not_make_durable_and_writes_the_others(tmp_path, monkeypatch):
+    """A failed sync (EIO, a full disk) is that file's error: it is not replaced, the others are, nothing raises."""
+    real = os.fsync
+    ok, failing = tmp_path / "ok.po", tmp_path / "failing.po"
+    failing.write_bytes(b"the last good catalog")
+
+    def fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(tmp_path / ".failing.po")):
+            raise OSError(errno.EIO, "Input/output error")
+        return real(fd)
+
+    monkeypatch.setattr(files, "_syncfs", lambda: lambda fd: -1)  # syncfs fails: an fsync each says which
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = files.write_many([(ok, b"new ok", files.ANY_CONTENT), (failing, b"new", files.ANY_CONTENT)])
+    assert result[ok] is True and isinstance(result[failing], OSError)
+    assert ok.read_bytes() == b"new ok" and failing.read_bytes() == b"the last good catalog"
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
