@@ -230,6 +230,36 @@ def rare_trigram_pairs(words: dict[str, int], df: dict[str, int], picks: int, pe
 # ------------------------------------------------------------------------------------------ storage
 
 
+def schema_mismatch(location: str, version: int | None, expected: int, remedy: str) -> str:
+    """What a store says of a memory whose schema no upgrade step leads from (one wording for every store)."""
+    return (f"{location} holds a translation memory of schema version {version}; this pipeline reads version "
+            f"{expected}. {remedy}")
+
+
+def needs_upgrade(version: int | None, expected: int, steps: Mapping[int, object], *, location: str, remedy: str,
+                  error: type[Exception] = RuntimeError) -> bool:
+    """Whether a memory of `version` must be upgraded to `expected`; `error` when no step of `steps` leads on from
+    it (a newer memory, or one from before upgrades existed)."""
+    if version == expected:
+        return False
+    if version not in steps:
+        raise error(schema_mismatch(location, version, expected, remedy))
+    return True
+
+
+def apply_upgrades(version: int | None, expected: int, steps: Mapping[int, object], run: Callable[[object], None],
+                   record: Callable[[int], None], *, location: str, remedy: str,
+                   error: type[Exception] = RuntimeError) -> int:
+    """Step a memory up to `expected`, one version at a time: `run` the step `steps[version]` (SQL in the store's
+    own dialect), `record` the version it reached. The caller holds the transaction, so a failed step leaves the
+    memory as it was."""
+    while needs_upgrade(version, expected, steps, location=location, remedy=remedy, error=error):
+        run(steps[version])
+        version += 1
+        record(version)
+    return version
+
+
 @dataclass(frozen=True)
 class StoredUnit:
     """A unit as a backend returns it for lookup."""
@@ -331,6 +361,7 @@ _UPGRADES = {
     1: ("ALTER TABLE units ADD COLUMN context TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE units ADD COLUMN plural TEXT NOT NULL DEFAULT ''"),
 }
+_REBUILD = "Delete the file and rebuild it from the catalogs with `pipeline tm import locales`."
 _LENGTH_SHIFT = 32
 
 
@@ -373,9 +404,8 @@ class SQLiteStore:
         c = self._conn
         version = c.execute("PRAGMA user_version").fetchone()[0]
         has_tables = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'units'").fetchone()[0]
-        if has_tables and version != _SCHEMA_VERSION and version not in _UPGRADES:
-            raise RuntimeError(f"{self.path}: memory schema {version}, expected {_SCHEMA_VERSION}; delete "
-                               "the file and rebuild it with `pipeline tm import locales`")
+        upgrade = has_tables and needs_upgrade(version, _SCHEMA_VERSION, _UPGRADES, location=self.path,
+                                               remedy=_REBUILD)
         c.execute("PRAGMA journal_mode = WAL")
         c.execute("PRAGMA synchronous = NORMAL")
         c.execute("PRAGMA foreign_keys = ON")
@@ -384,7 +414,7 @@ class SQLiteStore:
         # Lookups touch a few hundred scattered rows: mapped pages spare a read() per page.
         c.execute("PRAGMA mmap_size = 2147418112")
         c.executescript(_SEEN)
-        if has_tables and version != _SCHEMA_VERSION:
+        if upgrade:
             self._upgrade()
         if not has_tables:
             try:
@@ -401,15 +431,10 @@ class SQLiteStore:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            version = c.execute("PRAGMA user_version").fetchone()[0]
-            while version != _SCHEMA_VERSION:
-                if version not in _UPGRADES:
-                    raise RuntimeError(f"{self.path}: memory schema {version}, expected {_SCHEMA_VERSION}; delete "
-                                       "the file and rebuild it with `pipeline tm import locales`")
-                for step in _UPGRADES[version]:
-                    c.execute(step)
-                version += 1
-                c.execute(f"PRAGMA user_version = {version}")
+            apply_upgrades(c.execute("PRAGMA user_version").fetchone()[0], _SCHEMA_VERSION, _UPGRADES,
+                           lambda step: [c.execute(sql) for sql in step],
+                           lambda version: c.execute(f"PRAGMA user_version = {int(version)}"),
+                           location=self.path, remedy=_REBUILD)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")

@@ -31,6 +31,8 @@ from pipeline.memory import (
     Unit,
     _key,
     _trigrams,
+    apply_upgrades,
+    needs_upgrade,
     rare_trigram_pairs,
     seen_slot,
 )
@@ -290,15 +292,15 @@ class PostgresStore:
                 raise MemoryUnavailable(f"{self.path}: cannot create the memory tables: "
                                         f"{_scrub(str(e), self.url)}") from None
             version = self._version()
-        if version in _UPGRADES:
-            version = self._upgrade()
-        if version != SCHEMA_VERSION:
-            raise MemorySchemaError(
-                f"{self.path} holds a translation memory of schema version {version}; this pipeline reads version "
-                f"{SCHEMA_VERSION}. Copy it into a new database with `pipeline tm migrate --memory "
-                f"{self.path} --to NEW_URL_OR_FILE` run by the pipeline version that wrote it, or upgrade this one")
+        if needs_upgrade(version, SCHEMA_VERSION, _UPGRADES, location=self.path, remedy=self._remedy(),
+                         error=MemorySchemaError):
+            self._upgrade()
 
-    def _upgrade(self) -> int | None:
+    def _remedy(self) -> str:
+        return (f"Copy it into a new database with `pipeline tm migrate --memory {self.path} --to NEW_URL_OR_FILE` "
+                "run by the pipeline version that wrote it, or upgrade this one")
+
+    def _upgrade(self) -> None:
         """Bring a memory of an older schema up to this one in place: versioned steps, one transaction, while
         other desks wait (lookups too: the steps rebuild an index). The first desk to open it does it, once."""
         psycopg = self._psycopg
@@ -309,11 +311,11 @@ class PostgresStore:
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
                 version = self._version()
-                while version in _UPGRADES:
-                    step = _UPGRADES[version]
-                    c.execute(step) if isinstance(step, str) else step(c)
-                    version += 1
-                    c.execute("UPDATE tm_meta SET value = %s WHERE name = 'schema_version'", (str(version),))
+                apply_upgrades(version, SCHEMA_VERSION, _UPGRADES,
+                               lambda step: c.execute(step) if isinstance(step, str) else step(c),
+                               lambda reached: c.execute("UPDATE tm_meta SET value = %s WHERE name = 'schema_version'",
+                                                         (str(reached),)),
+                               location=self.path, remedy=self._remedy(), error=MemorySchemaError)
         except psycopg.Error as e:
             raise MemorySchemaError(
                 f"{self.path} holds a translation memory of schema version {version}, which this pipeline upgrades "
@@ -321,7 +323,6 @@ class PostgresStore:
                 f"{_scrub(str(e), self.url)}. Open it once as the owner of its tables (e.g. `pipeline tm stats "
                 f"--memory URL`), or copy it into a new database with `pipeline tm migrate --memory {self.path} "
                 "--to NEW_URL_OR_FILE` run by the pipeline version that wrote it") from None
-        return version
 
     def _version(self) -> int | None:
         row = self._conn.execute("SELECT to_regclass('tm_meta') IS NOT NULL").fetchone()

@@ -726,3 +726,38 @@ def test_a_failed_upgrade_leaves_the_old_memory_as_it_was(tmp_path, monkeypatch)
     monkeypatch.setitem(memory_module._UPGRADES, 1, steps)
     with Memory.open(path) as m:
         assert m.stats().units == 4
+
+
+def test_a_memory_file_of_an_unknown_schema_is_refused_untouched_and_says_what_to_do(tmp_path):
+    path = tmp_path / "memory.sqlite"
+    with Memory.open(path) as m:
+        m.add([Unit("en", "ru", SENTENCE, RU)])
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError) as err:
+        Memory.open(path)
+    message = str(err.value)
+    assert str(path) in message and "schema version 99" in message and "reads version 2" in message
+    assert "pipeline tm import locales" in message
+    assert path.read_bytes() == before
+
+
+def test_upgrades_step_one_version_at_a_time_and_stop_where_no_step_leads_on():
+    from pipeline.memory import apply_upgrades
+
+    done: list[tuple[str, object]] = []
+    steps = {1: "one to two", 2: "two to three"}
+    reached = apply_upgrades(1, 3, steps, lambda step: done.append(("run", step)),
+                             lambda version: done.append(("record", version)), location="m", remedy="rebuild it")
+    assert reached == 3
+    assert done == [("run", "one to two"), ("record", 2), ("run", "two to three"), ("record", 3)]
+    done.clear()
+    assert apply_upgrades(3, 3, steps, done.append, done.append, location="m", remedy="rebuild it") == 3
+    assert done == []
+    for version in (0, 4, None):
+        with pytest.raises(ValueError, match=f"m holds a translation memory of schema version {version}; .*rebuild it"):
+            apply_upgrades(version, 3, steps, done.append, done.append, location="m", remedy="rebuild it",
+                           error=ValueError)
+    assert done == []
