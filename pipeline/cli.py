@@ -1082,9 +1082,8 @@ def tm_lookup(
     """Exact and fuzzy matches for TEXT, best first."""
     with _tm_memory(root, memory, must_exist=True) as tm:
         if plural:
-            matches = [m for m in tm.lookup_plural(text, plural, lang, source_lang=source_lang,
-                                                   include_machine=include_machine, context=context)
-                       if m.score >= min_score][:limit]
+            matches = tm.lookup_plural(text, plural, lang, source_lang=source_lang, include_machine=include_machine,
+                                       context=context, min_score=min_score, limit=limit)
         else:
             matches = tm.lookup(text, lang, min_score=min_score, limit=limit, source_lang=source_lang,
                                 include_machine=include_machine, context=context)

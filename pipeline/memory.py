@@ -797,15 +797,17 @@ class Memory:
         return matches[:limit]
 
     def lookup_plural(self, msgid: str, msgid_plural: str, target_lang: str, *, source_lang: str = "en",
-                      include_machine: bool = False, context: str | None = None) -> list[Match]:
-        """Plural units of exactly this msgid and msgid_plural, best first (another context: 95); each match's
-        `forms` holds the translations by CLDR category."""
+                      include_machine: bool = False, context: str | None = None, min_score: float = 0.0,
+                      limit: int | None = None) -> list[Match]:
+        """Plural units of exactly this msgid and msgid_plural, best first (another context: 95), those scoring
+        `min_score` or more, at most `limit` (None: all); each match's `forms` holds the translations by CLDR
+        category."""
         plural = normalise(msgid_plural)
-        if not plural:
+        if not plural or (limit is not None and limit <= 0):
             return []
         _, found = self._exact(normalise(msgid), lang_code(target_lang), lang_code(source_lang),
                                self._statuses(include_machine), context, plural)
-        return found
+        return [m for m in found if m.score >= min_score][:limit]
 
     def _fuzzy(self, query: str, source_lang: str, min_score: float,
                exclude: int | None) -> list[tuple[int, str, float]]:

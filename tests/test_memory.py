@@ -565,6 +565,22 @@ def test_plural_entries_are_harvested_with_their_forms_by_cldr_category(tmp_path
     assert memory.lookup_plural("{n} article", "{n} articles", "kk" if lang != "kk" else "ru") == []
 
 
+def test_a_plural_lookup_keeps_the_matches_scoring_min_score_or_more_and_at_most_limit(memory):
+    forms = {"one": "{n} статья", "few": "{n} статьи", "many": "{n} статей"}
+    memory.add([Unit("en", "ru", "{n} article", plural_target(forms), plural="{n} articles", context=c,
+                     origin=f"{c or 'none'}.po") for c in ("", "counter", "caption")])
+    found = memory.lookup_plural("{n} article", "{n} articles", "ru", context="counter")
+    assert [m.score for m in found] == [100, 95, 95] and found[0].context == "counter"
+    assert {m.context for m in found[1:]} == {"", "caption"}
+    assert memory.lookup_plural("{n} article", "{n} articles", "ru", context="counter", limit=2) == found[:2]
+    assert memory.lookup_plural("{n} article", "{n} articles", "ru", context="counter", min_score=96) == found[:1]
+    assert memory.lookup_plural("{n} article", "{n} articles", "ru", context="counter", min_score=95,
+                                limit=5) == found
+    assert memory.lookup_plural("{n} article", "{n} articles", "ru", context="counter", min_score=101) == []
+    assert memory.lookup_plural("{n} article", "{n} articles", "ru", limit=0) == []
+    assert found[0].forms == forms
+
+
 def test_plural_forms_are_aligned_by_the_catalogs_own_plural_forms_expression(tmp_path, memory):
     # the same Kazakh forms, indexed the other way round by an unusual (but valid) header
     path = write_catalog(tmp_path / "locales" / "kk" / "LC_MESSAGES" / "odd.po",
