@@ -15,6 +15,7 @@ TMX and the choice of candidates are shared.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import re
@@ -157,9 +158,10 @@ def memory_context(msgctxt: str | None) -> str:
     return msgctxt
 
 
-def context_score(score: float, unit_context: str, context: str | None) -> float:
-    """A unit's score for an entry of `context` (None: any context, no penalty)."""
-    if context is None or unit_context == memory_context(context):
+def context_score(score: float, unit_context: str, wanted: str | None) -> float:
+    """A unit's score for an entry whose memory context (`memory_context` of its msgctxt, worked out once per
+    lookup) is `wanted` (None: any context, no penalty)."""
+    if wanted is None or unit_context == wanted:
         return score
     return score * CONTEXT_MISMATCH
 
@@ -741,13 +743,14 @@ class Memory:
                context: str | None = None, plural: str = "") -> tuple[int | None, list[Match]]:
         """The source's id and its units of this plural (singular: ""), scored for the context, best first."""
         sid, units = self.store.exact_units(source_lang, text, target_lang, statuses)
-        found = [self._match(u, 100.0, context) for u in units if u.plural == plural]
+        wanted = None if context is None else memory_context(context)
+        found = [self._match(u, 100.0, wanted) for u in units if u.plural == plural]
         found.sort(key=lambda m: -m.score)  # stable: approved first, newest first within a score
         return sid, found
 
     @staticmethod
-    def _match(u: StoredUnit, score: float, context: str | None) -> Match:
-        return Match(u.source, u.target, context_score(score, u.context, context), u.origin, u.status, u.updated,
+    def _match(u: StoredUnit, score: float, wanted: str | None) -> Match:
+        return Match(u.source, u.target, context_score(score, u.context, wanted), u.origin, u.status, u.updated,
                      u.context, u.plural)
 
     @staticmethod
@@ -772,10 +775,13 @@ class Memory:
         if (len(matches) >= limit and matches[limit - 1].score >= 100) or min_score > 100:
             return matches[:limit]
         ranked = self._fuzzy(query, source_lang, min_score, exclude=exact_id)
+        wanted = None if context is None else memory_context(context)
+        best = heapq.nlargest(limit, (m.score for m in matches))  # the best `limit` scores so far, as a min-heap
+        heapq.heapify(best)
 
         def settled(next_score: float) -> bool:
             """Nothing scoring next_score or less can enter the best `limit` any more."""
-            return len(matches) >= limit and sorted((m.score for m in matches), reverse=True)[limit - 1] >= next_score
+            return len(best) >= limit and best[0] >= next_score
 
         for i in range(0, len(ranked), 50):
             chunk = ranked[i:i + 50]
@@ -790,9 +796,13 @@ class Memory:
                 for u in by_source.get(sid, []):
                     if u.plural:
                         continue
-                    match = self._match(u, score, context)
+                    match = self._match(u, score, wanted)
                     if match.score >= min_score:
                         matches.append(match)
+                        if len(best) < limit:
+                            heapq.heappush(best, match.score)
+                        elif match.score > best[0]:
+                            heapq.heapreplace(best, match.score)
         matches.sort(key=lambda m: -m.score)  # stable: ties keep the order above
         return matches[:limit]
 

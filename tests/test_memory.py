@@ -777,3 +777,38 @@ def test_upgrades_step_one_version_at_a_time_and_stop_where_no_step_leads_on():
             apply_upgrades(version, 3, steps, done.append, done.append, location="m", remedy="rebuild it",
                            error=ValueError)
     assert done == []
+
+
+def test_fuzzy_lookups_across_several_contexts_give_every_match_its_score_and_the_best_first(memory):
+    """The ranking against a brute-force reference (every unit scored with translate-toolkit's similarity and
+    Weblate's context factor), for each context and limit: early stopping and context scoring change nothing."""
+    from pipeline.memory import CONTEXT_MISMATCH, memory_context
+
+    words = ["The", "Spiritual", "Administration", "of", "Muslims", "met", "the", "ambassador", "in", "Astana",
+             "on", "Monday"]
+    rng = random.Random(7)
+    contexts = ["", "menu", "caption", "occurrence 2"]
+    units = []
+    for i in range(60):
+        variant = list(words)
+        for _ in range(rng.randint(1, 3)):
+            variant[rng.randrange(len(variant))] = rng.choice(["Almaty", "Tuesday", "envoy", "leaders", "met with"])
+        units.append(Unit("en", "ru", " ".join(variant) + ".", f"перевод {i}", context=rng.choice(contexts),
+                          origin=f"{i}.po"))
+    memory.add(units)
+    query = " ".join(words) + "."
+    for context in (None, "", "menu", "caption", "occurrence 3"):
+        expected = []
+        for u in units:
+            score = similarity(normalise(query), normalise(u.source))
+            if context is not None and u.context != memory_context(context):
+                score *= CONTEXT_MISMATCH
+            if score >= 60:
+                expected.append((score, u.target))
+        expected.sort(key=lambda r: -r[0])
+        everything = memory.lookup(query, "ru", min_score=60, limit=1000, context=context)
+        assert sorted((m.score, m.target) for m in everything) == sorted(expected)
+        assert [m.score for m in everything] == [score for score, _ in expected]
+        assert len({m.context for m in everything}) > 1
+        for limit in (1, 2, 3, 5, 8):
+            assert memory.lookup(query, "ru", min_score=60, limit=limit, context=context) == everything[:limit]
