@@ -558,18 +558,14 @@ class PostgresStore:
                + ") AND id + 0 BETWEEN %s AND %s")
         # never prepared: a generic plan cannot know that these keys are rare (it would scan in parallel)
         rows = c.execute(sql, [*keys, low, high], prepare=False).fetchall()
+        # a source holds a pair as FTS5 sees it: the trigrams themselves (keys may collide)
         pairs = [(group[0], group[-1]) for group in groups]
-        if len(rows) > self.CANDIDATE_CAP:  # as FTS5 counts them: the trigrams themselves (keys may collide)
-            held = [(-sum(a in t and b in t for a, b in pairs), sid, source_lang, t) for sid, source_lang, t in rows]
-            rows = [row[1:] for row in sorted(r for r in held if r[0])[:self.CANDIDATE_CAP]]
-        hits = []
-        for sid, source_lang, source in rows:
-            if source_lang == lang:
-                for a, b in pairs:
-                    if a in source and b in source:
-                        hits.append((sid, source))
-                        break
-        return hits
+        if len(rows) > self.CANDIDATE_CAP:  # those holding the most pairs (every kept one holds at least one)
+            held = sorted((-n, sid, source_lang, t) for sid, source_lang, t in rows
+                          if (n := sum(a in t and b in t for a, b in pairs)))
+            return [(sid, t) for _, sid, source_lang, t in held[:self.CANDIDATE_CAP] if source_lang == lang]
+        return [(sid, t) for sid, source_lang, t in rows
+                if source_lang == lang and any(a in t and b in t for a, b in pairs)]
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:
