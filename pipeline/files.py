@@ -86,6 +86,19 @@ def _target(path: Path, follow_link: bool) -> Path:
     return path
 
 
+def _swap(tmp: Path, path: Path, expected: Any) -> bool:
+    """Move the durable temp file onto `path`, with the mode of the file it replaces. Compare-and-swap: when
+    `path` no longer holds `expected` (someone saved meanwhile), nothing moves and the result is False (the caller
+    removes the temp file)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+    before_replace(path)
+    if expected is not ANY_CONTENT and read_or_none(path) != expected:
+        return False
+    os.replace(tmp, path)
+    return True
+
+
 @contextlib.contextmanager
 def _replacing(path: Path, expected: Any, replaced: list[bool], follow_link: bool = False) -> Iterator[IO[bytes]]:
     path = _target(path, follow_link)
@@ -96,13 +109,9 @@ def _replacing(path: Path, expected: Any, replaced: list[bool], follow_link: boo
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        before_replace(path)
-        if expected is not ANY_CONTENT and read_or_none(path) != expected:
+        if not _swap(tmp, path, expected):
             tmp.unlink()
             return
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -153,15 +162,9 @@ def write_many(items: Sequence[tuple[Path, bytes, Any]], *, follow_link: bool = 
             if path in results:
                 continue
             try:
-                with contextlib.suppress(FileNotFoundError):
-                    os.chmod(tmp, target.stat().st_mode & 0o7777)
-                before_replace(target)
-                if expected is not ANY_CONTENT and read_or_none(target) != expected:
-                    results[path] = False
-                    continue
-                os.replace(tmp, target)
-                folders.add(target.parent)
-                results[path] = True
+                results[path] = _swap(tmp, target, expected)
+                if results[path]:
+                    folders.add(target.parent)
             except OSError as exc:
                 results[path] = exc
         for folder in folders:
