@@ -946,16 +946,22 @@ def _write_template(path: Path, update: _TemplateUpdate) -> str:
 
 
 def write_templates(templates: Sequence[tuple[Path, Sequence[Draft]]], *, project: str,
-                    now: datetime | None = None) -> dict[Path, str | CatalogError | OSError]:
+                    now: datetime | None = None, data: dict[Path, bytes] | None = None
+                    ) -> dict[Path, str | CatalogError | OSError]:
     """`write_template` for many templates, with one sync for every file that changes (files.write_many).
-    Returns each template's POT-Creation-Date, or the error that kept it from being written."""
+    Returns each template's POT-Creation-Date, or the error that kept it from being written; `data`, when given,
+    gets the bytes each template now holds (written or found unchanged), so no caller reads them back."""
     results: dict[Path, str | CatalogError | OSError] = {}
     changed: dict[Path, _TemplateUpdate] = {}
+    on_disk: dict[Path, bytes] = {}
     for path, drafts in templates:
         update = _template_update(path, drafts, project, now)
         results[path] = update.pot_date
         if update.new is not None:
             changed[path] = update
+            on_disk[path] = update.new
+        elif update.data is not None:
+            on_disk[path] = update.data
     with contextlib.ExitStack() as locks:
         for folder in sorted({path.parent for path in changed}):
             locks.enter_context(directory_lock(folder))
@@ -968,6 +974,8 @@ def write_templates(templates: Sequence[tuple[Path, Sequence[Draft]]], *, projec
                 results[path] = _write_template(path, changed[path])
             except (CatalogError, OSError) as exc:
                 results[path] = exc
+    if data is not None:
+        data.update((path, content) for path, content in on_disk.items() if isinstance(results[path], str))
     return results
 
 

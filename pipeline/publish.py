@@ -9,13 +9,16 @@ translated string is untrusted text: HTML goes through jinja2 autoescaping, Mark
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
@@ -690,22 +693,48 @@ def _reason(doc: LocalizedArticle, include_fuzzy: bool, min_complete: float) -> 
     return reason
 
 
-def _read(path: Path) -> tuple[sources.Article, list[segmentation.Segment]]:
-    article = sources.read_article(path)
-    return article, segmentation.segment_text(article.text, markdown=article.markdown)
+Segments = Callable[[], list[segmentation.Segment]]  # an article's segments, cut when first asked for
+
+
+def _read(path: Path, check: sources.LanguageCheck) -> tuple[sources.Article, Segments]:
+    article = sources.read_article(path, check=check)
+    segments = segmentation.segment_text(article.text, markdown=article.markdown)
+    return article, lambda: segments
+
+
+class Records(Protocol):
+    """What the last run published, so that a run publishes only what changed (`runstate.RunCache`): a version
+    made from the same inputs is not reassembled and a page rendered from the same inputs is not rendered."""
+
+    def file_checksum(self, path: Path) -> str | None: ...
+
+    def publication(self, key: str, inputs: str) -> dict | None: ...
+
+    def published(self, key: str, inputs: str, row: dict) -> None: ...
+
+    def page(self, path: Path, inputs: str) -> bool: ...
+
+    def page_written(self, path: Path, inputs: str, data: bytes) -> None: ...
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
-            prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None = None,
-            strict: bool = False, read: Callable[[Path], polib.POFile] | None = None) -> list[Publication]:
+            prepared: Mapping[Path, tuple[sources.Article, Segments]] | None = None,
+            strict: bool = False, read: Callable[[Path], polib.POFile] | None = None,
+            records: Records | None = None) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
     Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
     checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
     this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
-    Workspace and `prepared`, the articles it has already read and segmented, by path, and `read`, its catalog
-    reader (each catalog parsed once per run).
+    Workspace and `prepared`, the articles it has already read (with a call that gives their segments), by path,
+    `read`, its catalog reader (each catalog parsed once per run), and `records`, what its last run published:
+    a version whose article, catalog and options are unchanged is not reassembled, and a page whose inputs are
+    unchanged and whose file holds what that run wrote is neither rendered nor rewritten.
 
     `out` defaults to the workspace's published/ folder, `langs` to every target language, `include_fuzzy` and
     `min_complete` to the workspace settings. Only the languages in `langs` are rebuilt: pages and manifest rows
@@ -724,7 +753,8 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     with ws.lock():
         check_errors = _check_errors(ws, codes, include_fuzzy) if strict else {}
         return _publish(ws, out, codes, include_fuzzy=include_fuzzy, min_complete=min_complete,
-                        prepared=prepared, check_errors=check_errors, read=read)
+                        prepared=prepared, check_errors=check_errors, read=read,
+                        records=None if strict else records)
 
 
 def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> dict[str, set[tuple[str | None, str]]]:
@@ -739,13 +769,15 @@ def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> d
 
 
 def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
-             prepared: Mapping[Path, tuple[sources.Article, list[segmentation.Segment]]] | None,
+             prepared: Mapping[Path, tuple[sources.Article, Segments]] | None,
              check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None,
-             read: Callable[[Path], polib.POFile] | None = None) -> list[Publication]:
+             read: Callable[[Path], polib.POFile] | None = None, records: Records | None = None
+             ) -> list[Publication]:
     root = ws.root
-    docs: dict[tuple[str, str], LocalizedArticle] = {}
+    docs: dict[tuple[str, str], _Doc] = {}
     results: list[Publication] = []
     scan = ws.scan_articles()
+    check = sources.LanguageCheck()
     # Linked from outside the workspace, or sharing a catalog with another article: never read.
     refused = {Path(exc.path): exc for exc in scan.refused}
     for path in sorted([*scan.paths, *refused]):
@@ -753,7 +785,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
         try:
             if path in refused:
                 raise refused[path]
-            article, segments = prepared[path] if prepared and path in prepared else _read(path)
+            article, cut = prepared[path] if prepared and path in prepared else _read(path, check)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published, and its own last good
             # pages stay online as they were.
@@ -762,54 +794,111 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                                        reason=f"source not usable: {exc}", source=rel_source, failed=True)
                            for lang in codes)
             continue
+        source = _ArticleSource(article, cut)
         day = article_date(article.text)
         written = day.isoformat() if day else ""
         modified = _modified(path)
-        keys = catalog_stage.entry_keys(segments)
         for lang in codes:
             catalog = ws.catalog_path(lang, article.slug)
-            common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments),
-                      "date": written, "modified": modified}
-            if not segments:
-                results.append(Publication(title=article.slug, completeness=0.0, published=False,
-                                           reason="the article has no segments", **common))
-                continue
-            if not catalog.is_file():
-                results.append(Publication(
-                    title=shorten(_source_text(segments[0])), completeness=0.0, published=False,
-                    untranslated=len(segments), **common,
-                    reason=f"no catalog {catalog.relative_to(root).as_posix()}; run `pipeline run` first"))
-                continue
-            try:
-                ws.inside(catalog, "the catalog")
-                translations = load_translations(catalog, read)
-            except (CatalogError, OutsideWorkspace) as exc:
-                results.append(Publication(title=shorten(_source_text(segments[0])), completeness=0.0,
-                                           published=False, reason=str(exc), untranslated=len(segments),
-                                           failed=True, **common))
-                continue
-            bad = (check_errors or {}).get(catalog.relative_to(root).as_posix(), set()) & translations.keys()
-            for key in bad:  # publish --strict: refused, the page shows the English sentence
-                del translations[key]
-            doc = reassemble(article.slug, lang, article.text, segments, keys, translations,
-                             markdown=article.markdown, include_fuzzy=include_fuzzy)
-            counts = {"approved": doc.approved, "fuzzy": doc.fuzzy, "drafts": doc.drafts,
-                      "untranslated": doc.untranslated, "fallbacks": doc.fallbacks, "refused": len(bad)}
-            if doc.completeness + 1e-9 < min_complete:
-                reason = _reason(doc, include_fuzzy, min_complete)
-                if bad:
-                    reason += f"; {len(bad)} refused for review-check errors (`pipeline check` lists them)"
-                results.append(Publication(title=doc.title, completeness=doc.completeness, published=False,
-                                           reason=reason, **counts, **common))
-                continue
-            docs[(article.slug, lang)] = doc
-            results.append(Publication(title=doc.title, completeness=doc.completeness, published=True,
-                                       paths={"md": f"{lang}/{article.slug}.md",
-                                              "html": f"{lang}/{article.slug}.html"},
-                                       **counts, **common))
+            key = f"{lang}/{article.slug}"
+            inputs = ""
+            if records is not None:
+                try:
+                    ws.inside(catalog, "the catalog")
+                except OutsideWorkspace:
+                    pass  # said below, as without records
+                else:
+                    inputs = _digest(GENERATOR, rel_source, article.text, records.file_checksum(catalog),
+                                     include_fuzzy, min_complete, written, modified)
+                    row = records.publication(key, inputs)
+                    if row is not None:
+                        pub = Publication(**row)
+                        results.append(pub)
+                        if pub.published:
+                            docs[(article.slug, lang)] = _Doc(inputs, functools.partial(
+                                _localized, source, catalog, lang, include_fuzzy, read))
+                        continue
+            pub, doc = _version(ws, source, catalog, lang, rel_source, written, modified, include_fuzzy,
+                                min_complete, check_errors, read)
+            results.append(pub)
+            if doc is not None:
+                docs[(article.slug, lang)] = _Doc(inputs, lambda doc=doc: doc)
+            if records is not None and inputs and not pub.failed:
+                records.published(key, inputs, asdict(pub))
     _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete,
-                site=ws.settings.site)
+                site=ws.settings.site, records=records)
     return results
+
+
+@dataclass
+class _ArticleSource:
+    """An article read for publishing, cut into segments (and keyed) only when a version must be rebuilt."""
+
+    article: sources.Article
+    cut: Segments
+
+    @functools.cached_property
+    def segments(self) -> list[segmentation.Segment]:
+        return self.cut()
+
+    @functools.cached_property
+    def keys(self) -> list[tuple[str | None, str]]:
+        return catalog_stage.entry_keys(self.segments)
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """A published version: the inputs it was made from ("" when not recorded) and how to get it."""
+
+    inputs: str
+    get: Callable[[], LocalizedArticle]
+
+
+def _localized(source: _ArticleSource, catalog: Path, lang: str, include_fuzzy: bool,
+               read: Callable[[Path], polib.POFile] | None) -> LocalizedArticle:
+    article = source.article
+    return reassemble(article.slug, lang, article.text, source.segments, source.keys,
+                      load_translations(catalog, read), markdown=article.markdown, include_fuzzy=include_fuzzy)
+
+
+def _version(ws: Workspace, source: _ArticleSource, catalog: Path, lang: str, rel_source: str, written: str,
+             modified: str, include_fuzzy: bool, min_complete: float,
+             check_errors: Mapping[str, set[tuple[str | None, str]]] | None,
+             read: Callable[[Path], polib.POFile] | None) -> tuple[Publication, LocalizedArticle | None]:
+    """One article version rebuilt from its catalog: its row, and the article when it is published."""
+    root = ws.root
+    article, segments = source.article, source.segments
+    common = {"slug": article.slug, "lang": lang, "source": rel_source, "segments": len(segments),
+              "date": written, "modified": modified}
+    if not segments:
+        return Publication(title=article.slug, completeness=0.0, published=False,
+                           reason="the article has no segments", **common), None
+    if not catalog.is_file():
+        return Publication(title=shorten(_source_text(segments[0])), completeness=0.0, published=False,
+                           untranslated=len(segments), **common,
+                           reason=f"no catalog {catalog.relative_to(root).as_posix()}; run `pipeline run` first"), None
+    try:
+        ws.inside(catalog, "the catalog")
+        translations = load_translations(catalog, read)
+    except (CatalogError, OutsideWorkspace) as exc:
+        return Publication(title=shorten(_source_text(segments[0])), completeness=0.0, published=False,
+                           reason=str(exc), untranslated=len(segments), failed=True, **common), None
+    bad = (check_errors or {}).get(catalog.relative_to(root).as_posix(), set()) & translations.keys()
+    for key in bad:  # publish --strict: refused, the page shows the English sentence
+        del translations[key]
+    doc = reassemble(article.slug, lang, article.text, segments, source.keys, translations,
+                     markdown=article.markdown, include_fuzzy=include_fuzzy)
+    counts = {"approved": doc.approved, "fuzzy": doc.fuzzy, "drafts": doc.drafts,
+              "untranslated": doc.untranslated, "fallbacks": doc.fallbacks, "refused": len(bad)}
+    if doc.completeness + 1e-9 < min_complete:
+        reason = _reason(doc, include_fuzzy, min_complete)
+        if bad:
+            reason += f"; {len(bad)} refused for review-check errors (`pipeline check` lists them)"
+        return Publication(title=doc.title, completeness=doc.completeness, published=False,
+                           reason=reason, **counts, **common), None
+    return Publication(title=doc.title, completeness=doc.completeness, published=True,
+                       paths={"md": f"{lang}/{article.slug}.md", "html": f"{lang}/{article.slug}.html"},
+                       **counts, **common), doc
 
 
 def _modified(path: Path) -> str:
@@ -841,14 +930,27 @@ class _CarriedOver:
 class _Site:
     """The output folder of one publish run: writes each file atomically and remembers what it wrote."""
 
-    def __init__(self, out: Path, settings: SiteSettings):
+    def __init__(self, out: Path, settings: SiteSettings, records: Records | None = None):
         self.out = out
         self.settings = settings
+        self.records = records
         self.written: list[str] = []
 
-    def write(self, name: str, text: str) -> None:
-        files.write_if_changed(self.out / name, text)
+    def write(self, name: str, text: str, inputs: str = "") -> None:
+        """Written only when the content differs (an unchanged file keeps its inode and time); `inputs`: what
+        the text was made from, recorded so the next run need not render it again."""
+        data = text.encode("utf-8")
+        files.write_if_changed(self.out / name, data)
         self.written.append(name)
+        if inputs and self.records is not None:
+            self.records.page_written(self.out / name, inputs, data)
+
+    def unchanged(self, name: str, inputs: str) -> bool:
+        """The file holds what the last run rendered from the same inputs: it stays as it is, unrendered."""
+        if not inputs or self.records is None or not self.records.page(self.out / name, inputs):
+            return False
+        self.written.append(name)
+        return True
 
     def url(self, name: str, here: str = "") -> str:
         """Absolute with a base URL; else relative to the page `here` (a path under out)."""
@@ -922,26 +1024,33 @@ def _status(item: _Listed) -> list[str]:
 
 
 def _write_articles(site: _Site, env, published: Sequence[Publication],
-                    docs: Mapping[tuple[str, str], LocalizedArticle], listed: Sequence[_Listed]) -> None:
-    """Each published article as Markdown and as an HTML page that links every other published version."""
+                    docs: Mapping[tuple[str, str], _Doc], listed: Sequence[_Listed]) -> None:
+    """Each published article as Markdown and as an HTML page that links every other published version. A page
+    whose inputs (the version's, the other versions it links, the site settings) are those the last run rendered
+    it from, and whose file still holds what that run wrote, is not rendered again."""
     by_slug: dict[str, list[_Listed]] = {}
     for item in listed:
         by_slug.setdefault(item.slug, []).append(item)
-    page = env.get_template("article.html")
+    page = None
     for pub in published:
-        doc = docs[(pub.slug, pub.lang)]
+        found = docs[(pub.slug, pub.lang)]
         here = pub.paths["html"]
-        site.write(pub.paths["md"], render_markdown(doc, source=pub.source))
         versions = [{**_lang_info(item.lang), "href": f"../{item.lang}/{pub.slug}.html",
                      "url": site.url(item.html, here), "current": item.lang == pub.lang, "title": item.title}
                     for item in sorted(by_slug[pub.slug], key=lambda item: _language_order(item.lang))]
+        inputs = _digest(found.inputs, asdict(pub), versions, asdict(site.settings)) if found.inputs else ""
+        if site.unchanged(pub.paths["md"], inputs) and site.unchanged(here, inputs):
+            continue
+        doc = found.get()
+        site.write(pub.paths["md"], render_markdown(doc, source=pub.source), inputs)
         ui = UI_TEXT.get(pub.lang, UI_TEXT["en"])
+        page = page or env.get_template("article.html")
         site.write(here, page.render(
             doc=doc, lang=_lang_info(pub.lang), ui=ui, versions=versions, pub=pub, css="../style.css",
             home="../index.html", site=site.settings, date=date_text(pub.date, pub.lang),
             canonical=site.url(here) if site.settings.base_url else "", x_default=site.url("index.html", here),
             status=status_parts(ui, segments=pub.segments, approved=pub.approved, drafts=pub.drafts,
-                                english=pub.fallbacks)))
+                                english=pub.fallbacks)), inputs)
 
 
 def _write_indexes(site: _Site, env, codes: Sequence[str], all_langs: Sequence[str],
@@ -1055,8 +1164,8 @@ def _manifest(site: _Site, codes: Sequence[str], all_langs: Sequence[str], resul
 
 
 def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
-                docs: Mapping[tuple[str, str], LocalizedArticle], *, include_fuzzy: bool,
-                min_complete: float, site: SiteSettings | None = None) -> None:
+                docs: Mapping[tuple[str, str], _Doc], *, include_fuzzy: bool,
+                min_complete: float, site: SiteSettings | None = None, records: Records | None = None) -> None:
     """Pages, indexes, feeds and style of the rebuilt languages, the sitemap; then the manifest, after the stale
     files are gone. An article version that failed this time keeps its last good files untouched."""
     env = _environment()
@@ -1066,7 +1175,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     all_langs = sorted({*codes, *carried.codes}, key=_language_order)
     published = [pub for pub in results if pub.published]
     listed = _listed(published, carried)
-    writer = _Site(out, site or SiteSettings())
+    writer = _Site(out, site or SiteSettings(), records)
     writer.write("style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
     _write_articles(writer, env, published, docs, listed)
     _write_indexes(writer, env, codes, all_langs, listed, carried)
@@ -1076,4 +1185,12 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     manifest = _manifest(writer, codes, all_langs, results, carried,
                          {"include_fuzzy": include_fuzzy, "min_complete": min_complete})
     _remove_stale(out, set(previous.files) - set(writer.written) - carried.files - {MANIFEST})
-    files.write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    # The manifest is as large as the site; laid out with indentation, json writes it slowly: an unchanged one
+    # (the same content, the file as the last run left it) is neither laid out nor rewritten.
+    inputs = _digest(GENERATOR, manifest) if records is not None else ""
+    if inputs and records.page(out / MANIFEST, inputs):
+        return
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    files.write_if_changed(out / MANIFEST, text)
+    if inputs:
+        records.page_written(out / MANIFEST, inputs, text.encode("utf-8"))

@@ -24,8 +24,9 @@ import polib
 
 from pipeline import __version__, files
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 GAPS = "#glossary-gaps"  # the record of the run's glossary gaps (not a file)
+PUBLISHED = "#published:"  # + "<lang>/<slug>": the record of one published article version (not a file)
 
 
 def checksum(data: bytes | None) -> str | None:
@@ -136,7 +137,9 @@ class RunCache:
     def __init__(self, root: Path, state: RunState, reader):
         self.root, self.state, self.reader = root, state, reader
         self.skipped: set[str] = set()  # catalogs whose merge was skipped (unchanged)
+        self.merged: set[str] = set()  # catalogs this run merged or skipped as unchanged (the others it only harvested)
         self._files: dict[str, tuple[tuple, bytes | None, str | None]] = {}  # path -> (stat, bytes, checksum)
+        self._articles: dict[str, str] = {}  # article -> checksum of the bytes read this run
 
     def _bytes(self, path: Path) -> tuple[bytes | None, str | None]:
         """A file's bytes and their checksum: read in full the first time this run asks, and again whenever its
@@ -184,28 +187,30 @@ class RunCache:
         self.state.carry(name)
         return record["pot_date"]
 
-    def template_written(self, path: Path, inputs: str, pot_date: str) -> None:
-        self.state.record(self.name(path), _bytes(path), inputs=inputs, pot_date=pot_date)
+    def template_written(self, path: Path, inputs: str, pot_date: str, data: bytes) -> None:
+        """`data`: the bytes the template now holds, as the writer wrote (or found) them."""
+        self.state.record(self.name(path), data, inputs=inputs, pot_date=pot_date)
 
     def catalog(self, path: Path, inputs: str) -> dict | None:
         """The last run's record of a catalog that is as it left it, made from the same inputs, with the memory
         as it left it: merging again would change nothing."""
         data, sha = self._bytes(path)
         name = self.name(path)
+        self.merged.add(name)
         record = self.state.unchanged(name, data, inputs, sha)
-        if record is None or "stats" not in record:
+        if record is None or "stats" not in record or "entries" not in record:
             return None
         self.reader.seen(path, data)
         self.state.carry(name)
         self.skipped.add(name)
         return record
 
-    def catalog_done(self, path: Path, inputs: str, warnings: list[str]) -> None:
+    def catalog_done(self, path: Path, inputs: str, warnings: list[str], entries: int) -> None:
         catalog = self.reader.known(path)
         if catalog is None or catalog.data is None:
             return
         stats = catalog.stats()
-        self.state.record(self.name(path), catalog.data, inputs=inputs, warnings=warnings,
+        self.state.record(self.name(path), catalog.data, inputs=inputs, warnings=warnings, entries=entries,
                           stats=[stats.total, stats.approved, stats.fuzzy, stats.untranslated, stats.obsolete],
                           view=translated_view(catalog.po))
 
@@ -223,40 +228,117 @@ class RunCache:
         return self.reader.read(path)
 
     def problems(self, paths: list[Path]) -> dict[Path, dict] | None:
-        """The last run's review-check counts, when every catalog was skipped (the checks compare entries across
-        catalogs, so one changed catalog means checking them all)."""
+        """The last run's review-check counts, when every catalog was skipped and the last run checked this very
+        set of catalogs together (the checks compare entries across catalogs: one changed catalog, or one more
+        or one fewer in the set, means checking them all)."""
         names = [self.name(path) for path in paths]
         if not names or any(name not in self.skipped for name in names):
             return None
-        found = {path: self.state.records.get(name, {}).get("problems") for path, name in zip(paths, names,
-                                                                                              strict=True)}
-        return None if any(value is None for value in found.values()) else found
+        group = digest(sorted(names))
+        found = {}
+        for path, name in zip(paths, names, strict=True):
+            record = self.state.records.get(name, {})
+            if record.get("problems") is None or record.get("checked_with") != group:
+                return None
+            found[path] = record["problems"]
+        return found
 
-    def record_problems(self, path: Path, counts: dict | None) -> None:
-        record = self.state.records.get(self.name(path))
-        if record is not None and counts is not None:
-            record["problems"] = counts
+    def record_problems(self, paths: list[Path], counts: list[dict | None]) -> None:
+        """The counts of one check over `paths` together (each catalog's counts hold for that set only)."""
+        group = digest(sorted(self.name(path) for path in paths))
+        for path, found in zip(paths, counts, strict=True):
+            record = self.state.records.get(self.name(path))
+            if record is None:
+                continue
+            record.pop("problems", None)
+            if found is not None:
+                record.update(problems=found, checked_with=group)
+
+    # ---------------------------------------------------------------- articles
+
+    def article(self, path: Path, raw: bytes) -> bool:
+        """Whether these bytes of the article passed the reading checks (encoding, characters, language) in the
+        last run; remembered so that `article_read` records them."""
+        name, sha = self.name(path), checksum(raw)
+        self._articles[name] = sha
+        record = self.state.previous.get(name)
+        return record is not None and record.get("sha") == sha and record.get("checked") == "en"
+
+    def article_read(self, path: Path) -> None:
+        """The article read this run passed the checks: its bytes need not be checked again."""
+        name = self.name(path)
+        if name in self._articles:
+            self.state.records[name] = {"sha": self._articles[name], "checked": "en"}
+
+    # ---------------------------------------------------------------- publish
+
+    def file_checksum(self, path: Path) -> str | None:
+        """The checksum of a file as it is on disk now (None when absent)."""
+        return self._bytes(path)[1]
+
+    def publication(self, key: str, inputs: str) -> dict | None:
+        """The last run's publication row of an article version made from the same inputs (article, catalog
+        bytes, publish options, the code): what publishing it again would give."""
+        record = self.state.previous.get(PUBLISHED + key)
+        if record is None or record.get("inputs") != inputs or not isinstance(record.get("row"), dict):
+            return None
+        self.state.records[PUBLISHED + key] = record
+        return record["row"]
+
+    def published(self, key: str, inputs: str, row: dict) -> None:
+        self.state.records[PUBLISHED + key] = {"inputs": inputs, "row": row}
+
+    def page(self, path: Path, inputs: str) -> bool:
+        """Whether a published file holds what the last run wrote there from the same inputs (so rendering it
+        again would give the same bytes)."""
+        data, sha = self._bytes(path)
+        name = self.name(path)
+        record = self.state.known(name, data, sha)
+        if record is None or record.get("inputs") != inputs:
+            return False
+        self.state.carry(name)
+        return True
+
+    def page_written(self, path: Path, inputs: str, data: bytes) -> None:
+        self.state.record(self.name(path), data, inputs=inputs)
 
     def gaps(self, articles: list[str], find):
         """The glossary gaps of the run's articles (`find()`), or the last run's when the articles (their
-        checksums, in order) and the glossary are the same."""
+        checksums, in order) and the glossary are the same. Each name is recorded once, however many articles
+        hold it (a name in every article would otherwise be written once per article: a record that grows as the
+        square of the workspace)."""
         from pipeline import candidates
 
         inputs = digest(articles)
         record = self.state.previous.get(GAPS)
         if record is not None and record.get("inputs") == inputs:
             self.state.records[GAPS] = record
-            return [candidates.ArticleGap(article, tuple(_candidate(c) for c in names))
-                    for article, names in record["gaps"]]
+            names = [_candidate(data) for data in record["names"]]
+            return [candidates.ArticleGap(article, tuple(names[n] for n in chosen))
+                    for article, chosen in record["gaps"]]
         found = find()
-        self.state.records[GAPS] = {"inputs": inputs, "gaps": [
-            [gap.article, [dataclasses.asdict(c) for c in gap.names]] for gap in found]}
+        index: dict[int, int] = {}  # id(candidate) -> its place in `names`: articles share candidate objects
+        names: list[dict] = []
+        for gap in found:
+            for name in gap.names:
+                if id(name) not in index:
+                    index[id(name)] = len(names)
+                    names.append(dataclasses.asdict(name))
+        self.state.records[GAPS] = {"inputs": inputs, "names": names,
+                                    "gaps": [[gap.article, [index[id(name)] for name in gap.names]]
+                                             for gap in found]}
         return found
 
     def save(self, memory: list | None) -> None:
-        """What this run leaves, less any file that changed on disk while it ran (read again next time)."""
+        """What this run leaves, less any file that changed on disk while it ran (read again next time). A
+        catalog this run only harvested (another article's or language's, in a run over some of them) keeps only
+        its checksum: it need not be harvested again, but the memory may have changed since it was merged, so
+        its merge, counts and checks are not vouched for."""
         for key in self.reader.changed:
             self.state.records.pop(self.name(Path(key)), None)
+        for name, record in list(self.state.records.items()):
+            if name.endswith(".po") and name not in self.merged and set(record) != {"sha"}:
+                self.state.records[name] = {"sha": record["sha"]}
         self.state.save(memory)
 
 

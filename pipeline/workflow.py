@@ -146,13 +146,20 @@ def place_terms(ws: Workspace, lang: str, output: str, assignments: Sequence[str
     return placeholders.place_terms(load_glossary(ws), lang, output, assignments, scorer)
 
 
-def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport) -> list[sources.Article]:
+def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport,
+                  cache: runstate.RunCache | None = None) -> list[sources.Article]:
+    """The articles, each checked (encoding, characters, language) unless the last run checked the same bytes
+    (`cache`); the language detectors are built once for all of them."""
     scan = ws.scan_articles(paths)
     report.errors.extend(str(exc) for exc in scan.refused)
     articles = []
+    check = sources.LanguageCheck()
     for path in scan.paths:
         try:
-            articles.append(sources.read_article(path))
+            trusted = functools.partial(cache.article, path) if cache is not None else None
+            articles.append(sources.read_article(path, check=check, trusted=trusted))
+            if cache is not None:
+                cache.article_read(path)
         except sources.SourceError as exc:
             report.errors.append(str(exc))
     return articles
@@ -184,13 +191,25 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate
 
 @dataclass
 class _Source:
-    """One article, cut and matched once per run; every language and the template reuse it."""
+    """One article, cut and matched at most once per run; every language and the template reuse it. It is cut
+    only when a stage needs its segments: an unchanged article whose template, catalogs and pages are skipped
+    is never segmented."""
 
     article: sources.Article
-    segments: list[Segment]
-    keys: list[tuple[str | None, str]]  # (msgctxt, msgid) per segment
     terms: glossary.Glossary
     reference: str = ""  # the article's path as catalogs name it (relative to the workspace)
+
+    @functools.cached_property
+    def segments(self) -> list[Segment]:
+        return segment_text(self.article.text, markdown=self.article.markdown)
+
+    def cut(self) -> list[Segment]:
+        return self.segments
+
+    @functools.cached_property
+    def keys(self) -> list[tuple[str | None, str]]:
+        """(msgctxt, msgid) per segment."""
+        return catalogs.entry_keys(self.segments)
 
     @functools.cached_property
     def matches(self) -> list[list[glossary.TermMatch]]:
@@ -216,9 +235,7 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
 
 
 def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> _Source:
-    segments = segment_text(article.text, markdown=article.markdown)
-    keys = catalogs.entry_keys(segments)
-    return _Source(article, segments, keys, terms, relative(article.path, root))
+    return _Source(article, terms, relative(article.path, root))
 
 
 def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
@@ -238,12 +255,12 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
     report = RunReport()
     with ws.lock():
         terms = load_glossary(ws)
-        articles = read_articles(ws, chosen, report)
-        prepared = [_prepare(article, terms, ws.root) for article in articles]
         # each catalog parsed once, whichever stage reads it; what did not change since the last run is not redone
         cache = runstate.RunCache(ws.root, runstate.RunState.load(
             ws.state / "run-state.json", _context(ws, options), runstate.memory_signature(ws.memory_location)),
             catalogs.CatalogReader())
+        articles = read_articles(ws, chosen, report, cache)
+        prepared = [_prepare(article, terms, ws.root) for article in articles]
         report.gaps = cache.gaps([source.checksum for source in prepared], lambda: _gaps(ws, prepared, terms))
         with open_memory(ws) as tm, memory_errors(ws):
             report.harvested = harvest(tm, ws, report, cache)
@@ -268,20 +285,23 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
             site = ws.settings.publish
             report.publications = publish.publish(
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
-                prepared={source.article.path: (source.article, source.segments) for source in prepared},
-                read=cache.read)
+                prepared={source.article.path: (source.article, source.cut) for source in prepared},
+                read=cache.read, records=cache)
         cache.save(runstate.memory_signature(ws.memory_location))
     return report
 
 
 def _context(ws: Workspace, options: RunOptions) -> str:
-    """What every catalog and template of a run depends on besides its article: the code, the glossary files,
-    the options and where the memory is."""
+    """What every catalog, template and page of a run depends on besides its article: the code (with the page
+    templates), the glossary files, the options and where the memory is. Each file is looked at once."""
     code = Path(__file__).resolve().parent
+    signature = []
+    for path in sorted([*code.rglob("*.py"), *(code / "templates").glob("*")]):
+        stat = path.stat()
+        signature.append((path.relative_to(code).as_posix(), stat.st_size, stat.st_mtime_ns))
     glossary_files = sorted(ws.glossary.glob("*.csv")) if ws.glossary.is_dir() else []
     return runstate.digest(
-        [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(code.rglob("*.py"))],
-        [(p.name, runstate.checksum(files.read_or_none(p))) for p in glossary_files],
+        signature, [(p.name, runstate.checksum(files.read_or_none(p))) for p in glossary_files],
         options.min_score, options.exact_as_fuzzy, options.project, sorted(options.terms.items()),
         options.beam_size, str(ws.memory_location))
 
@@ -303,8 +323,9 @@ def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source]
             pot_dates[source.article.slug] = known
         else:
             chosen[path] = source
+    now_on_disk: dict[Path, bytes] = {}
     written = catalogs.write_templates([(path, _base_drafts(source, "", ws.root)) for path, source in chosen.items()],
-                                       project=options.project)
+                                       project=options.project, data=now_on_disk)
     for path, result in written.items():
         if isinstance(result, OSError):  # full disk, read-only folder, a folder named x.pot
             report.errors.append(f"{os_problem(result, path)} (template not written)")
@@ -312,8 +333,8 @@ def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source]
             report.errors.append(f"{result} (template not written)")
         else:
             pot_dates[chosen[path].article.slug] = result
-            if cache is not None:
-                cache.template_written(path, chosen[path].checksum, result)
+            if cache is not None and path in now_on_disk:
+                cache.template_written(path, chosen[path].checksum, result, now_on_disk[path])
     return pot_dates
 
 
@@ -353,7 +374,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
     for source in prepared:
         path = ws.catalog_path(lang, source.article.slug)
-        entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path, entries=len(source.segments))
+        entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path)
         report.catalogs.append(entry_report)
         inputs[path] = runstate.digest(lang, label, options.terms.get(lang), source.checksum,
                                        (pot_dates or {}).get(source.article.slug))
@@ -362,12 +383,15 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             if cache is not None and (known := cache.catalog(path, inputs[path])) is not None:
                 _as_before(entry_report, known, report)
                 continue
+            entry_report.entries = len(source.segments)
             catalog = reader.load(path)
         except (catalogs.CatalogError, OutsideWorkspace) as exc:
+            entry_report.entries = len(source.segments)
             entry_report.error = str(exc)
             report.errors.append(f"{exc} (catalog left untouched)")
             continue
         except OSError as exc:  # a folder named x.po, an unreadable file: this catalog only, the others go on
+            entry_report.entries = len(source.segments)
             entry_report.error = os_problem(exc, path)
             report.errors.append(f"{entry_report.error} (catalog left untouched)")
             continue
@@ -412,12 +436,14 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             if cache is not None:
                 known = reader.known(entry_report.path)
                 cache.catalog_done(entry_report.path, inputs[entry_report.path],
-                                   po_checks.catalog_warnings(known.po, entry_report.path) if known else [])
+                                   po_checks.catalog_warnings(known.po, entry_report.path) if known else [],
+                                   entry_report.entries)
 
 
 def _as_before(entry_report: CatalogReport, known: dict, report: RunReport) -> None:
     """A catalog the last run left as it is, from the same inputs: reported as a re-run would find it."""
     entry_report.stats = catalogs.CatalogStats(*known["stats"])
+    entry_report.entries = known["entries"]
     entry_report.kept = entry_report.stats.approved + entry_report.stats.fuzzy
     entry_report.untranslated = entry_report.stats.untranslated
     report.warnings += known.get("warnings", [])
@@ -643,8 +669,8 @@ def _count_problems(ws: Workspace, rows: Sequence[CatalogReport | StatusRow], te
     counts = found.per_catalog()
     for row in readable:
         row.problems = counts.get(qa.catalog_name(row.path, ws.root))
-        if cache is not None:
-            cache.record_problems(row.path, row.problems)
+    if cache is not None:
+        cache.record_problems([row.path for row in readable], [row.problems for row in readable])
 
 
 @dataclass

@@ -221,3 +221,206 @@ def test_an_unchanged_re_run_leaves_even_its_records_alone(workspace):
     before = (records.stat().st_ino, records.stat().st_mtime_ns)
     run(workspace)
     assert (records.stat().st_ino, records.stat().st_mtime_ns) == before
+
+
+# ---------------------------------------------------------------- articles, pages and checks a re-run skips
+
+
+def counting(monkeypatch, module, name: str) -> list:
+    """Every call of module.name (its arguments), the real function still doing the work."""
+    calls: list = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(a) or real(*a, **k))
+    return calls
+
+
+def publishing_drafts(root: Path) -> None:
+    (root / "pipeline.toml").write_text("[publish]\ninclude_fuzzy = true\n", encoding="utf-8")
+
+
+def page_files(root: Path) -> dict[Path, tuple[int, int]]:
+    return {path: (path.stat().st_ino, path.stat().st_mtime_ns)
+            for path in (root / "published").rglob("*") if path.is_file()}
+
+
+def test_an_unchanged_article_is_neither_checked_nor_segmented_again(workspace, monkeypatch):
+    from pipeline import segment
+
+    publishing_drafts(workspace)
+    run(workspace)
+    detected = counting(monkeypatch, sources, "detect_language")
+    cut = counting(monkeypatch, workflow, "segment_text") + counting(monkeypatch, segment, "segment_text")
+    checked = counting(monkeypatch, sources.unicodedata, "category")
+    again = run(workspace)
+    assert detected == [] and cut == [] and checked == []
+    assert again.publications and all(p.published for p in again.publications)
+
+
+def test_a_changed_article_is_checked_and_segmented_again(workspace, monkeypatch):
+    run(workspace)
+    article = sorted((workspace / "source_texts").glob("*.txt"))[0]
+    article.write_text(article.read_text(encoding="utf-8") + "\nA new closing sentence about the forum.\n",
+                       encoding="utf-8")
+    detected = counting(monkeypatch, sources, "detect_language")
+    cut = counting(monkeypatch, workflow, "segment_text")
+    report = run(workspace)
+    assert len(detected) == 1 and detected[0][0].endswith("about the forum.\n")  # the other is as it was
+    assert any(call[0].endswith("about the forum.\n") for call in cut)  # (the other is cut for the glossary gaps,
+    # which are ranked over every article)
+    assert any("A new closing sentence" in e.msgid
+               for e in po_format.read_po(Workspace(workspace).catalog_path("kk", sources.slug_for(article))))
+    assert report.ok
+
+
+def test_an_article_that_turned_into_another_language_is_refused_on_the_re_run(workspace):
+    run(workspace)
+    article = sorted((workspace / "source_texts").glob("*.txt"))[0]
+    article.write_text("Бұл мақала қазақ тілінде жазылған. Қазақстан халқы бейбітшілік пен келісімді құрметтейді. "
+                       "Діни бірлестіктер өкілдері жиналды.\n", encoding="utf-8")
+    report = workflow.run(Workspace(workspace), RunOptions())
+    assert any("looks like Kazakh" in error for error in report.errors)
+
+
+def test_an_unchanged_re_run_renders_no_page_and_rewrites_none(workspace, monkeypatch):
+    from pipeline import publish
+
+    publishing_drafts(workspace)
+    run(workspace)
+    before = page_files(workspace)
+    assert any(path.suffix == ".html" for path in before) and (workspace / "published" / "manifest.json") in before
+    rebuilt = counting(monkeypatch, publish, "reassemble")
+    rendered = counting(monkeypatch, publish, "render_markdown")
+    report = run(workspace)
+    assert rebuilt == [] and rendered == []
+    assert page_files(workspace) == before  # same inode, same mtime: not replaced
+    assert len([p for p in report.publications if p.published]) == 6
+
+
+def test_a_changed_catalog_republishes_its_page_and_only_its_page(workspace, monkeypatch):
+    from pipeline import publish
+
+    publishing_drafts(workspace)
+    run(workspace)
+    path = next((workspace / "locales" / "ru" / "LC_MESSAGES").glob("*.po"))
+    entry = next(e for e in po_format.read_po(path) if e.msgstr and "fuzzy" in e.flags)
+    path.write_bytes(path.read_bytes().replace(b"#, fuzzy\n", b"", 1))  # the translator approved a draft
+    before = page_files(workspace)
+    rebuilt = counting(monkeypatch, publish, "reassemble")
+    report = run(workspace)
+    assert [(call[0], call[1]) for call in rebuilt] == [(path.stem, "ru")]
+    page = workspace / "published" / "ru" / f"{path.stem}.html"
+    assert page_files(workspace)[page] != before[page]
+    assert entry.msgstr.split()[-1] in page.read_text(encoding="utf-8")
+    row = next(p for p in report.publications if (p.slug, p.lang) == (path.stem, "ru"))
+    assert row.approved == 1
+    unchanged = [name for name in before if name.suffix == ".html" and name.parent.name != "ru"]
+    assert unchanged and all(page_files(workspace)[name] == before[name] for name in unchanged)
+
+
+def test_a_page_edited_on_disk_is_rendered_again(workspace):
+    publishing_drafts(workspace)
+    run(workspace)
+    page = next((workspace / "published" / "kk").glob("*.html"))
+    good = page.read_bytes()
+    page.write_text("defaced", encoding="utf-8")
+    run(workspace)
+    assert page.read_bytes() == good
+
+
+def test_changed_publish_settings_defeat_the_page_records(workspace):
+    publishing_drafts(workspace)
+    run(workspace)
+    pages = [p for p in (workspace / "published" / "kk").glob("*.html") if p.name != "index.html"]
+    assert pages
+    (workspace / "pipeline.toml").write_text('[publish]\ninclude_fuzzy = true\n[site]\nname = "Dialogue Weekly"\n',
+                                             encoding="utf-8")
+    run(workspace)
+    assert all("Dialogue Weekly" in page.read_text(encoding="utf-8") for page in pages)  # site settings changed
+    (workspace / "pipeline.toml").write_text("[publish]\ninclude_fuzzy = false\n", encoding="utf-8")
+    report = run(workspace)
+    assert not any(p.published for p in report.publications)
+    assert not any(page.exists() for page in pages)  # the drafts are unpublished
+
+
+def test_the_lingua_detector_is_built_once_for_all_the_short_articles_of_a_run(workspace, monkeypatch):
+    dialogue = ('I didn\'t do it."\n\nI didn\'t do it." Remember? Dianne Feinstein, did you leak?\nRemember her '
+                'answer... did you leak the document - "oh, oh, what? Oh, no. I didn\'t leak."\n')  # NTREX lines
+    for n in range(4):  # short and unsure for langdetect (Afrikaans, it says): each needs lingua's second opinion
+        (workspace / "source_texts" / f"short-{n}.txt").write_text(dialogue, encoding="utf-8")
+    built = []
+    real = sources.LanguageCheck.lingua
+
+    def lingua(self, other):
+        found = real(self, other)
+        built.append(self.built)
+        return found
+
+    monkeypatch.setattr(sources.LanguageCheck, "lingua", lingua)
+    workflow.run(Workspace(workspace), RunOptions(publish=False))
+    assert len(built) >= 4 and built[-1] == 1  # asked for every short article, built once
+
+
+def fix_one_draft(path: Path, text: str = "Түзетілген аударма") -> None:
+    """A translator corrects the first machine draft of the catalog and approves it (saved by polib, as an
+    editor would)."""
+    import polib
+
+    po = polib.pofile(str(path))
+    draft = next(e for e in po if "fuzzy" in e.flags and e.msgstr)
+    draft.msgstr = text
+    draft.flags.remove("fuzzy")
+    po.save()
+
+
+def test_a_run_over_some_articles_leaves_no_stale_counts_for_the_others(workspace):
+    """A run over one article harvests every catalog, so the memory can change under the others' catalogs:
+    their records no longer vouch for a merge."""
+    article = sorted((workspace / "source_texts").glob("*.txt"))[0]
+    shutil.copy(article, workspace / "source_texts" / "copy.txt")  # the same sentences in a second article
+    run(workspace)
+    fix_one_draft(Workspace(workspace).catalog_path("kk", sources.slug_for(article)))
+    report = workflow.run(Workspace(workspace), RunOptions(publish=False), [article])  # harvested: memory changes
+    assert report.ok and report.harvested == 1
+    twin = workspace.parent / "twin"
+    shutil.copytree(workspace, twin)
+    forget_the_last_run(twin)
+    ours, full = run(workspace), run(twin)
+    assert summary(ours) == summary(full)
+    copy = next(r for r in ours.catalogs if (r.slug, r.lang) == ("copy", "kk"))
+    assert copy.memory_exact == 1 and copy.stats.approved == 1  # its untouched draft took the approved one
+
+
+def test_review_check_counts_are_reused_only_for_the_set_of_catalogs_they_were_made_over(workspace):
+    """The checks compare entries across catalogs: counts made over every catalog are not those of a run over one
+    article, though none of its catalogs changed."""
+    article = sorted((workspace / "source_texts").glob("*.txt"))[0]
+    shutil.copy(article, workspace / "source_texts" / "copy.txt")
+    run(workspace)
+    fix_one_draft(Workspace(workspace).catalog_path("kk", sources.slug_for(article)))
+    fix_one_draft(Workspace(workspace).catalog_path("kk", "copy"), "Басқаша аударма")  # the two disagree
+    run(workspace)
+    run(workspace)  # everything settled: the next runs skip every catalog
+    twin = workspace.parent / "twin"
+    shutil.copytree(workspace, twin)
+    forget_the_last_run(twin)
+    ours, alone = (workflow.run(Workspace(root), RunOptions(publish=False), [root / "source_texts" / article.name])
+                   for root in (workspace, twin))
+    assert [(r.slug, r.lang, r.problems) for r in ours.catalogs] == \
+        [(r.slug, r.lang, r.problems) for r in alone.catalogs]
+    full = run(workspace)
+    kk = {r.slug: r.problems for r in full.catalogs if r.lang == "kk"}
+    assert kk[sources.slug_for(article)] != next(r.problems for r in ours.catalogs if r.lang == "kk")
+
+
+def test_the_glossary_gaps_record_holds_each_name_once(workspace):
+    import json
+
+    for n in range(3):  # the same article three times: every name it holds is in three articles
+        shutil.copy(sorted((workspace / "source_texts").glob("*.txt"))[0], workspace / "source_texts" / f"copy-{n}.txt")
+    first = run(workspace)
+    record = json.loads((workspace / ".pipeline" / "run-state.json").read_text(encoding="utf-8"))["files"]
+    gaps = record["#glossary-gaps"]
+    texts = [name["text"] for name in gaps["names"]]
+    assert texts and len(texts) == len(set(texts))
+    assert sum(len(chosen) for _, chosen in gaps["gaps"]) > len(texts)  # articles share the names
+    assert [(g.article, g.names) for g in run(workspace).gaps] == [(g.article, g.names) for g in first.gaps]
