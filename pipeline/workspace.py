@@ -411,10 +411,12 @@ class Workspace:
 
     def _real_path(self, path: Path) -> str:
         """os.path.realpath of `path`; while the workspace is locked each folder is resolved once (a run asks for
-        thousands of catalogs in three folders) and only the file itself is looked at again (it may be a link)."""
+        thousands of catalogs in three folders) and only the file itself is looked at again (it may be a link).
+        Never folded lexically (os.path.abspath): `link/..` is the parent of where the link leads, as the kernel
+        sees it, so the folder is made absolute as written and realpath resolves it component by component."""
         if not self.locked:
             return os.path.realpath(path)
-        folder, name = os.path.split(os.path.abspath(path))
+        folder, name = os.path.split(os.path.join(os.getcwd(), os.fspath(path)))
         real = self._real_folders.get(folder)
         if real is None:
             real = self._real_folders[folder] = os.path.realpath(folder)

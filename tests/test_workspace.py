@@ -3,6 +3,7 @@ the run lock, and the settings file. Security cases are written as attacks that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -527,3 +528,29 @@ def test_real_paths_are_remembered_for_one_hold_of_the_lock_only(tmp_path):
     (root / "locales").symlink_to(elsewhere)
     with ws.lock(), pytest.raises(OutsideWorkspace):
         ws.inside(root / "locales" / "a.po")
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_link_to_a_folder_followed_by_dot_dot_is_resolved_as_the_kernel_resolves_it(tmp_path, locked):
+    """`link/..` is the parent of the link's target, not the folder holding the link: a path through a linked
+    folder and back up is judged by where it really leads (with the run lock held too, when folders are cached)."""
+    root = tmp_path / "ws"
+    (root / "locales" / "kk" / "LC_MESSAGES").mkdir(parents=True)
+    (root / "locales" / "secret.po").write_text("inside", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "dir").mkdir(parents=True)
+    (elsewhere / "secret.po").write_text(SECRET, encoding="utf-8")
+    (root / "locales" / "out").symlink_to(elsewhere / "dir", target_is_directory=True)
+    # a link deep inside: lexically `deep/../..` climbs out of locales/, really it stays in locales/kk/
+    (root / "locales" / "deep").symlink_to(root / "locales" / "kk" / "LC_MESSAGES", target_is_directory=True)
+    (root / "locales" / "kk" / "x.po").write_text("", encoding="utf-8")
+    ws = Workspace(root)
+    with ws.lock() if locked else contextlib.nullcontext():
+        climbing = root / "locales" / "out" / ".." / "secret.po"
+        with pytest.raises(OutsideWorkspace, match="outside the workspace"):
+            ws.inside(climbing)
+        with pytest.raises(OutsideWorkspace):
+            ws.inside(root / "locales" / "out" / "..")
+        staying = root / "locales" / "deep" / ".." / "x.po"
+        assert ws.inside(staying) == (root / "locales" / "kk" / "x.po").resolve() == Path(os.path.realpath(staying))
+        assert ws.inside(root / "locales" / "kk" / "x.po") == (root / "locales" / "kk" / "x.po").resolve()
