@@ -28,11 +28,23 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+class Pending:
+    """What CTranslate2 returns per sentence for `asynchronous=True`; records how many calls were made when it
+    was first read."""
+
+    def __init__(self, spy, output):
+        self.spy, self.output = spy, output
+
+    def result(self):
+        self.spy.read_after.append(len(self.spy.calls))
+        return self.output
+
+
 class SpyTranslator:
     """Records what the engine feeds CTranslate2, then delegates (or echoes the source back)."""
 
     def __init__(self, real=None, echo=False):
-        self.real, self.echo, self.calls = real, echo, []
+        self.real, self.echo, self.calls, self.read_after = real, echo, [], []
 
     def translate_batch(self, source, **kwargs):
         self.calls.append((source, kwargs))
@@ -41,7 +53,8 @@ class SpyTranslator:
                 def __init__(self, tokens):
                     self.hypotheses = [tokens]
             prefixes = kwargs.get("target_prefix") or [[] for _ in source]
-            return [Result(list(p) + list(s)) for s, p in zip(source, prefixes, strict=True)]
+            output = [Result(list(p) + list(s)) for s, p in zip(source, prefixes, strict=True)]
+            return [Pending(self, r) for r in output] if kwargs.get("asynchronous") else output
         return self.real.translate_batch(source, **kwargs)
 
 
@@ -125,32 +138,65 @@ def test_target_prefix_is_fed_and_stripped(tmp_path, tiny_model_archive):
     assert raw[0].hypotheses[0][0] == "__ar__"
 
 
-def test_runaway_output_is_cut_to_the_segment_bound(tiny_packages_dir):
-    eng = Engine.load(tiny_packages_dir, "kk", threads=1)
+@pytest.mark.parametrize("threads", [1, 2])  # 2: inter_threads 2, batches handed over asynchronously
+def test_runaway_output_is_cut_to_the_segment_bound(tiny_packages_dir, threads):
+    eng = Engine.load(tiny_packages_dir, "kk", threads=threads)
+    assert eng.inter_threads == threads
 
     class Runaway:
+        calls = 0
+
         def translate_batch(self, source, **kwargs):
+            self.calls += 1
+
             class Result:
                 hypotheses = [["▁a"] * 1000]
-            return [Result() for _ in source]
+            return [Pending(SpyTranslator(), Result()) if kwargs.get("asynchronous") else Result() for _ in source]
 
     eng.translator = Runaway()
+    eng.max_batch_size = 1  # one batch per sentence: two batches, so two threads take the asynchronous path
     short, long = "Peace.", "Delegates discussed dialogue, tolerance and the role of faith in society."
     out = eng.translate([short, long])
+    assert eng.translator.calls == 2
     for text, result in zip([short, long], out, strict=True):
         assert len(result.split()) == eng.decoding_bound(len(eng.encode(text)))
+    for text, hypotheses in zip([short, long], eng.hypotheses([short, long], 2), strict=True):
+        assert [len(h.split()) for h in hypotheses] == [eng.decoding_bound(len(eng.encode(text)))]
 
 
-def test_batches_keep_order_and_report_progress(tiny_packages_dir):
-    eng = Engine.load(tiny_packages_dir, "ru", threads=1)  # one batch at a time: the spy answers at once
-    eng.translator = SpyTranslator(echo=True)  # output = input tokens, so order errors show
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batches_keep_order_and_report_progress(tiny_packages_dir, threads):
+    eng = Engine.load(tiny_packages_dir, "ru", threads=threads)
+    assert eng.inter_threads == threads
+    spy = eng.translator = SpyTranslator(echo=True)  # output = input tokens, so order errors show
     eng.max_batch_size = 4
     texts = [("word " * (i % 7 + 1)).strip() + f" {i}" for i in range(18)] + [""]
     done = []
     out = eng.translate(texts, on_batch=done.append)
     assert out == texts
-    assert len(eng.translator.calls) == 5 and sum(done) == 18
-    assert all(len(source) <= 4 for source, _ in eng.translator.calls)
+    assert len(spy.calls) == 5 and sum(done) == 18 and len(done) == 5
+    assert all(len(source) <= 4 for source, _ in spy.calls)
+    if threads == 1:  # one batch at a time: the spy answers at once
+        assert not any(kwargs.get("asynchronous") for _, kwargs in spy.calls) and spy.read_after == []
+    else:  # every batch handed over before the first is read, so both replicas decode side by side
+        assert all(kwargs.get("asynchronous") for _, kwargs in spy.calls)
+        assert len(spy.read_after) == 18 and min(spy.read_after) == 5
+
+
+def test_two_threads_decode_two_batches_at_once_and_give_one_threads_drafts(tiny_packages_dir):
+    """A real translator with two replicas (inter_threads 2): the same drafts and n-best lists as one thread, in
+    the texts' order, and never the one-thread translator from the run's cache."""
+    translators: dict = {}
+    one = Engine.load(tiny_packages_dir, "kk", threads=1, translators=translators)
+    two = Engine.load(tiny_packages_dir, "kk", threads=2, translators=translators)
+    assert (one.translator.num_translators, two.translator.num_translators) == (1, 2)
+    assert Engine.load(tiny_packages_dir, "kk", threads=2, translators=translators).translator is two.translator
+    texts = ["Peace.", "The mufti thanked the ambassador.", "Delegates discussed dialogue and tolerance.",
+             "Astana", "The congress of leaders of world and traditional religions met on Monday.", ""]
+    for eng in (one, two):
+        eng.max_batch_size = 2
+    assert two.translate(texts) == one.translate(texts)
+    assert two.hypotheses(texts, 2) == one.hypotheses(texts, 2)
 
 
 # ---------------------------------------------------------------- replacing and broken packages
