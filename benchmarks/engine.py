@@ -105,16 +105,21 @@ class Counting:
         if "max_decoding_length" not in options:
             options["max_decoding_length"] = max(self.bound(len(tokens)) for tokens in source)
         output = self.translator.translate_batch(source, *args, **options)
-        if options.get("asynchronous"):
-            self.calls += 1
-            return [Counted(self, result) for result in output]
         self.calls += 1
-        tokens = sum(len(result.hypotheses[0]) for result in output if result.hypotheses)
-        self.tokens += tokens
-        if options.get("num_hypotheses", 1) > 1:
-            self.nbest_rows += len(source)
-            self.nbest_tokens += tokens
+        nbest = options.get("num_hypotheses", 1) > 1
+        if options.get("asynchronous"):
+            return [Counted(self, result, nbest) for result in output]
+        for result in output:
+            self.count(result, nbest)
         return output
+
+    def count(self, result, nbest: bool) -> None:
+        """One sentence's decoded tokens (its best hypothesis); an n-best call's rows and tokens apart too."""
+        tokens = len(result.hypotheses[0]) if result.hypotheses else 0
+        self.tokens += tokens
+        if nbest:
+            self.nbest_rows += 1
+            self.nbest_tokens += tokens
 
     def score_batch(self, *args, **options):
         self.scored += 1
@@ -125,16 +130,16 @@ class Counting:
 
 
 class Counted:
-    """An asynchronous result whose tokens are counted when it is read."""
+    """An asynchronous result whose tokens (and n-best rows) are counted when it is first read."""
 
-    def __init__(self, counter: Counting, result):
-        self.counter, self.async_result, self.seen = counter, result, False
+    def __init__(self, counter: Counting, result, nbest: bool):
+        self.counter, self.async_result, self.nbest, self.seen = counter, result, nbest, False
 
     def result(self):
         output = self.async_result.result()
         if not self.seen:
             self.seen = True
-            self.counter.tokens += len(output.hypotheses[0]) if output.hypotheses else 0
+            self.counter.count(output, self.nbest)
         return output
 
     def done(self):

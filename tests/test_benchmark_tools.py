@@ -1,0 +1,55 @@
+"""The benchmarks' own counting and model plumbing (their figures are only as good as what they count)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+
+
+def bench_engine(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # benchmarks/ is a folder of scripts, not a package
+    spec = importlib.util.spec_from_file_location("bench_engine", BENCHMARKS / "engine.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Result:
+    def __init__(self, *hypotheses):
+        self.hypotheses = [list(h) for h in hypotheses]
+
+
+class Pending:
+    def __init__(self, output):
+        self.output = output
+
+    def result(self):
+        return self.output
+
+    def done(self):
+        return True
+
+
+class Translator:
+    """Two hypotheses of 3 and 5 tokens for each sentence; asynchronous calls answer with pending results."""
+
+    def translate_batch(self, source, **options):
+        output = [Result(["▁a"] * 3, ["▁b"] * 5) for _ in source]
+        return [Pending(r) for r in output] if options.get("asynchronous") else output
+
+
+def test_counting_counts_n_best_rows_and_tokens_on_both_paths_once(monkeypatch):
+    counting = bench_engine(monkeypatch).Counting
+    synchronous, asynchronous = counting(Translator(), lambda n: 2 * n), counting(Translator(), lambda n: 2 * n)
+    synchronous.translate_batch([["▁x"], ["▁y"]], num_hypotheses=2)
+    synchronous.translate_batch([["▁z"]])
+    pending = asynchronous.translate_batch([["▁x"], ["▁y"]], num_hypotheses=2, asynchronous=True)
+    pending += asynchronous.translate_batch([["▁z"]], asynchronous=True)
+    assert asynchronous.tokens == 0, "counted when read, not when handed over"
+    for result in pending + pending:  # read twice: counted once
+        result.result()
+    for counter in (synchronous, asynchronous):
+        assert (counter.calls, counter.tokens, counter.nbest_rows, counter.nbest_tokens) == (2, 9, 2, 6)
