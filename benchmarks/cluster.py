@@ -1,10 +1,10 @@
 """Machine translation on a Dask LocalCluster vs one plain local process, with a model of real size.
 
-No real model can be downloaded here, so the benchmark builds one at run time (not committed): a Transformer
-of 6+6 layers, d_model 512, 8 heads, FFN 2048, ~32k vocabulary, int8, with generated weights, and a
-SentencePiece model trained on NTREX-128. Generated weights rarely emit end-of-sentence, so every path decodes
-to the same bound (the engine's own rule, per batch; the cluster cuts the same batches): the comparison is fair,
-the output is noise.
+No real model can be downloaded here, so the benchmark builds one at run time (not committed, `realmodel.py`):
+a Transformer of 6+6 layers, d_model 512, 8 heads, FFN 2048, ~32k vocabulary, int8, with generated weights, and
+a SentencePiece model trained on NTREX-128 (`$PIPELINE_SHARED`, default ../shared). Generated weights rarely
+emit end-of-sentence, so every path decodes to the same bound (the engine's own rule, per batch; the cluster cuts
+the same batches): the comparison is fair, the output is noise.
 
     python3 benchmarks/cluster.py [--sentences 400] [--workers 1,2] [--model-dir /tmp/cluster-model]
                                   [--local-tuned] [--json]
@@ -36,49 +36,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from tinymodel import (  # noqa: E402
-    RandomTransformerConverter,
-    sentencepiece_pieces,
-    train_sentencepiece,
-    zip_package,
-)
+import realmodel  # noqa: E402
 
 from pipeline import cluster, engine  # noqa: E402
-from pipeline.engine import Engine, install_model  # noqa: E402
-
-NTREX = REPO.parent / "shared" / "ntrex128"
-VOCABULARY = 32_000
-
-
-def corpus() -> tuple[list[str], list[str]]:
-    """(English sentences, training lines for the tokenizer)."""
-    english = [line.strip() for line in (NTREX / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
-               if line.strip()]
-    kazakh = [line.strip() for line in (NTREX / "newstest2019-ref.kaz.txt").read_text(encoding="utf-8").splitlines()
-              if line.strip()]
-    return english, english + kazakh
-
-
-def build_model(where: Path) -> Path:
-    """Install a real-size en->kk package with generated weights; returns the packages dir. A folder that
-    already holds one (`--model-dir`, from an earlier run) is reused as it is."""
-    packages = where / "packages"
-    if engine.find_model(packages, "kk") is not None:
-        return packages
-    _, lines = corpus()
-    package = where / "translate-en_kk-9_0"
-    package.mkdir(parents=True)
-    sp = train_sentencepiece(package / "sentencepiece.model", vocab_size=8000, lines=lines)
-    pieces = sentencepiece_pieces(sp)
-    vocabulary = pieces + [f"<extra_{i}>" for i in range(VOCABULARY - len(pieces))]
-    RandomTransformerConverter(vocabulary, num_layers=6, d_model=512, num_heads=8, ffn_dim=2048,
-                               seed=7).convert(str(package / "model"), quantization="int8")
-    metadata = {"package_version": "9.0", "argos_version": "1.0", "from_code": "en", "from_name": "English",
-                "to_code": "kk", "to_name": "Kazakh", "type": "translate"}
-    (package / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
-    archive = zip_package(package, where / "translate-en_kk-9_0.argosmodel")
-    install_model(archive, packages)
-    return packages
+from pipeline.engine import Engine  # noqa: E402
 
 
 def on_cluster(packages: Path, texts: list[str], workers: int) -> dict:
@@ -129,19 +90,16 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=None, help="keep the built model here and re-use it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    english, _ = corpus()
-    texts = english[:args.sentences]
+    texts = realmodel.ntrex("newstest2019-src.eng.txt")[:args.sentences]
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
     with contextlib.ExitStack() as stack:
         where = args.model_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         where.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        packages = build_model(where)
-        built = time.perf_counter() - t0
+        installed, built = realmodel.packages(where)
         # The local processes first: a LocalCluster's nannies leave Dask's worker settings in this process's
         # environment (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_), which a later local run would inherit.
-        local = on_local(packages, texts, None)  # the engine's defaults: every core
-        single = on_local(packages, texts, 1)  # one thread: what one worker has
+        local = on_local(installed, texts, None)  # the engine's defaults: every core
+        single = on_local(installed, texts, 1)  # one thread: what one worker has
         tuned_s = None
         if args.local_tuned:
             cluster.tune_malloc()
@@ -149,7 +107,7 @@ def main() -> None:
             assert local["engine"].translate(texts) == local["outputs"]
             tuned_s = time.perf_counter() - start
         del local["engine"], single["engine"]
-        runs = [on_cluster(packages, texts, n) for n in counts]
+        runs = [on_cluster(installed, texts, n) for n in counts]
     local_out = local.pop("outputs")
     same = all(run.pop("outputs") == local_out for run in runs) and single.pop("outputs") == local_out
     load = os.getloadavg()
@@ -158,9 +116,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{len(texts)} NTREX sentences, real-size generated model (6+6 layers, d512, 32k vocab, int8), beam 2, "
-          f"batches of <= {engine.DEFAULT_BATCH_TOKENS} source tokens; model {'built' if built > 1 else 'found'} in "
-          f"{built:.0f} s; load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
+    print(f"{len(texts)} NTREX sentences, {realmodel.describe()}, beam 2, "
+          f"batches of <= {engine.DEFAULT_BATCH_TOKENS} source tokens; model "
+          f"{f'built in {built:.0f} s' if built else 're-used'}; load average "
+          f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
     print(f"{'path':44} {'seconds':>7} {'sent/s':>7} {'vs local':>8} {'vs 1 thr':>8} {'batches':>7} "
           f"{'overhead/batch':>14} {'overhead/sent':>13} {'of MT':>6} {'driver CPU':>10} {'start-up':>8} {'load':>6}")
     base, one = local["seconds"], single["seconds"]

@@ -46,50 +46,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from tinymodel import RandomTransformerConverter, train_sentencepiece, zip_package  # noqa: E402
+import realmodel  # noqa: E402
 
 from pipeline import workflow  # noqa: E402
-from pipeline.engine import Engine, install_model  # noqa: E402
+from pipeline.engine import Engine  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "ntrex128"
-VOCABULARY = 32_000
 RAW_TOKENS = 1_024  # raw CTranslate2: at most this many source tokens per translate_batch call
-
-
-def ntrex(name: str) -> list[str]:
-    path = SHARED / name
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def build_model(folder: Path) -> Path:
-    """A real-size en->kk argos package with generated weights: SentencePiece trained on NTREX (all four
-    languages), the vocabulary filled up to 32k pieces."""
-    package = folder / "translate-en_kk-9_0"
-    package.mkdir(parents=True)
-    lines = [line for name in ("newstest2019-src.eng.txt", "newstest2019-ref.kaz.txt", "newstest2019-ref.rus.txt",
-                               "newstest2019-ref.arb.txt") for line in ntrex(name)]
-    sp = train_sentencepiece(package / "sentencepiece.model", vocab_size=16_000, lines=lines)
-    import sentencepiece as spm
-
-    processor = spm.SentencePieceProcessor(model_file=str(sp))
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-    pieces += [f"<extra_{n}>" for n in range(VOCABULARY - len(pieces))]
-    RandomTransformerConverter(pieces, num_layers=6, d_model=512, num_heads=8, ffn_dim=2048, seed=7).convert(
-        str(package / "model"), quantization="int8")
-    (package / "metadata.json").write_text(json.dumps({
-        "package_version": "9.0", "argos_version": "1.0", "from_code": "en", "from_name": "English",
-        "to_code": "kk", "to_name": "Kazakh", "type": "translate"}), encoding="utf-8")
-    return zip_package(package, folder / "translate-en_kk-9_0.argosmodel")
-
-
-def packages(folder: Path) -> tuple[Path, float]:
-    """The installed packages folder under `folder`, built there unless an earlier run left it."""
-    installed = folder / "packages"
-    if (installed / "translate-en_kk-9_0" / "model" / "model.bin").is_file():
-        return installed, 0.0
-    start = time.perf_counter()
-    install_model(build_model(folder / "build"), installed)
-    return installed, time.perf_counter() - start
 
 
 class Counting:
@@ -285,14 +247,14 @@ def main() -> None:
     parser.add_argument("--layouts", help="--tune: INTERxINTRA thread layouts, e.g. 2x1,1x2 (default: from --threads)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    sentences = ntrex("newstest2019-src.eng.txt")[:args.sentences]
+    sentences = realmodel.ntrex("newstest2019-src.eng.txt")[:args.sentences]
     with tempfile.TemporaryDirectory() as tmp:
-        installed, built = packages(args.model or Path(tmp))
+        installed, built = realmodel.packages(args.model or Path(tmp))
         terms = workflow.load_glossary(REPO)
         with_terms = sum(1 for s in sentences if terms.find(s))
         origin = f"built in {built:.0f} s" if built else "re-used"
         if not args.json:
-            print(f"{len(sentences)} NTREX sentences ({with_terms} with glossary terms), real-size generated model "
+            print(f"{len(sentences)} NTREX sentences ({with_terms} with glossary terms), {realmodel.describe()} "
                   f"({origin}), {os.cpu_count()} cores; "
                   f"(Nx) = speed relative to Engine.translate; goal: workflow >= 0.9x", flush=True)
         rows = (tune if args.tune else compare)(installed, sentences, args)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,3 +56,16 @@ def test_counting_counts_n_best_rows_and_tokens_on_both_paths_once(monkeypatch):
         result.result()
     for counter in (synchronous, asynchronous):
         assert (counter.calls, counter.tokens, counter.nbest_rows, counter.nbest_tokens) == (2, 9, 2, 6)
+
+
+def test_the_real_size_model_reads_ntrex_from_pipeline_shared(tmp_path):
+    (tmp_path / "ntrex128").mkdir()
+    (tmp_path / "ntrex128" / "newstest2019-src.eng.txt").write_text("One.\r\n\r\nTwo.\r\n", encoding="utf-8")
+    script = "import realmodel; print(realmodel.ntrex('newstest2019-src.eng.txt'))"
+    env = {**os.environ, "PIPELINE_SHARED": str(tmp_path), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", script], cwd=BENCHMARKS, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['One.', 'Two.']"
+    env["PIPELINE_SHARED"] = str(tmp_path / "missing")
+    result = subprocess.run([sys.executable, "-c", script], cwd=BENCHMARKS, env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and "PIPELINE_SHARED" in result.stderr and "Traceback" not in result.stderr
