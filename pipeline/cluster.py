@@ -16,6 +16,7 @@ checks that it loaded the same package (label) as the driver.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -139,19 +140,15 @@ def load_on_worker(package: str, label: str, beam_size: int, threads: int, batch
 
 
 def translate_batch(package: str, label: str, beam_size: int, threads: int, batch_tokens: int,
-                    texts: list[str]) -> tuple[list[str], float]:
-    """One batch on a worker: the drafts and the seconds the engine took (the rest is the cluster's cost)."""
+                    texts: list[str]) -> tuple[list[list[str]], float]:
+    """One batch on a worker: each text's hypotheses (best first; the beam keeps them anyway) and the seconds
+    the engine took (the rest is the cluster's cost)."""
     import time
 
     mt = _worker_engine(package, label, beam_size, threads, batch_tokens)
     start = time.perf_counter()
-    out = mt.translate(texts)
+    out = mt.hypotheses(texts)
     return out, time.perf_counter() - start
-
-
-def hypotheses_batch(package: str, label: str, beam_size: int, threads: int, batch_tokens: int, texts: list[str],
-                     n: int) -> list[list[str]]:
-    return _worker_engine(package, label, beam_size, threads, batch_tokens).hypotheses(texts, n)
 
 
 def score_one(package: str, label: str, beam_size: int, threads: int, batch_tokens: int, source: str,
@@ -173,25 +170,33 @@ class DraftCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS drafts (label TEXT NOT NULL, source TEXT NOT NULL, "
-                        "target TEXT NOT NULL, PRIMARY KEY (label, source))")
+        self.db.execute("CREATE TABLE IF NOT EXISTS hypotheses (label TEXT NOT NULL, source TEXT NOT NULL, "
+                        "targets TEXT NOT NULL, PRIMARY KEY (label, source))")
         self.db.commit()
+        # A cache of an earlier version kept the best hypothesis only: still good for drafts.
+        self.older = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'drafts'"
+                                     ).fetchone() is not None
 
-    def get(self, label: str, texts: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def get(self, label: str, texts: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
         unique = list(dict.fromkeys(texts))
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
-            rows = self.db.execute(
-                f"SELECT source, target FROM drafts WHERE label = ? AND source IN ({','.join('?' * len(chunk))})",
-                [label, *chunk])
-            found.update(rows.fetchall())
+            marks = ",".join("?" * len(chunk))
+            if self.older:
+                rows = self.db.execute(f"SELECT source, target FROM drafts WHERE label = ? AND source IN ({marks})",
+                                       [label, *chunk])
+                found.update((source, [target]) for source, target in rows)
+            rows = self.db.execute(f"SELECT source, targets FROM hypotheses WHERE label = ? AND source IN ({marks})",
+                                   [label, *chunk])
+            found.update((source, json.loads(targets)) for source, targets in rows)
         return found
 
-    def put(self, label: str, pairs: Sequence[tuple[str, str]]) -> None:
+    def put(self, label: str, pairs: Sequence[tuple[str, list[str]]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO drafts (label, source, target) VALUES (?, ?, ?)",
-                                [(label, source, target) for source, target in pairs])
+            self.db.executemany("INSERT OR REPLACE INTO hypotheses (label, source, targets) VALUES (?, ?, ?)",
+                                [(label, source, json.dumps(targets, ensure_ascii=False))
+                                 for source, targets in pairs])
 
     def close(self) -> None:
         self.db.close()
@@ -250,10 +255,14 @@ class ClusterEngine:
 
     def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]:
         """Drafts in the order of `texts`; `on_batch(n)` after each finished batch (cached ones first)."""
+        return [found[0] if found else "" for found in self.hypotheses(texts, on_batch)]
+
+    def hypotheses(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[list[str]]:
+        """Every hypothesis of each text's beam, best first, as `engine.Engine.hypotheses` gives them."""
         from distributed import as_completed
 
         wanted = [t for t in dict.fromkeys(texts) if t and t.strip()]
-        done: dict[str, str] = self.cache.get(self.label, wanted) if self.cache else {}
+        done: dict[str, list[str]] = self.cache.get(self.label, wanted) if self.cache else {}
         left = [t for t in wanted if t not in done]
         if on_batch and len(wanted) > len(left):
             on_batch(len(wanted) - len(left))
@@ -279,16 +288,7 @@ class ClusterEngine:
             pending = [f for f in futures if not f.done()]
             if pending:
                 self.client.cancel(pending)
-        return [done.get(t, "") if t and t.strip() else "" for t in texts]
-
-    def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
-        batches = self.batches([t for t in dict.fromkeys(texts) if t and t.strip()])
-        futures = [self.client.submit(hypotheses_batch, *self._args(), batch, n, retries=self.retries, pure=False)
-                   for batch in batches]
-        by_text: dict[str, list[str]] = {}
-        for batch, future in zip(batches, futures, strict=True):
-            by_text.update(zip(batch, future.result(), strict=True))
-        return [by_text.get(text, []) for text in texts]
+        return [list(done.get(t, [])) if t and t.strip() else [] for t in texts]
 
     def score(self, source: str, candidates: list[str]) -> list[float]:
         if not candidates:

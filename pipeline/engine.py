@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -626,6 +627,15 @@ def cut_batches(items: Sequence[T], size: Callable[[T], int], max_batch_size: in
         tokens += length
     if current:
         batches.append(current)
+    if len(batches) == 1 and len(batches[0]) > 1:
+        # A small call (one article, the final retries of a run) still gets two batches, so two cores share it.
+        # The rule depends on the segments alone, never on the machine: the same batches and drafts anywhere.
+        only = batches[0]
+        half, cut, tokens = sum(size(item) for item in only) / 2, 1, size(only[0])
+        while cut < len(only) - 1 and tokens < half:
+            tokens += size(only[cut])
+            cut += 1
+        batches = [only[:cut], only[cut:]]
     return batches
 
 class Engine:
@@ -784,14 +794,28 @@ class Engine:
         `on_batch(n)` is called after each batch with how many of the (non-blank) texts it finished; an
         over-long text is decoded in pieces and joined again.
         """
+        return [found[0] if found else "" for found in self._beam(texts, on_batch, 1)]
+
+    def hypotheses(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[list[str]]:
+        """Like translate, with every hypothesis the beam search kept for each segment, best first.
+
+        The beam keeps `beam_size` hypotheses anyway, so the others cost nothing and the best is the one
+        translate gives. A segment whose glossary placeholders broke in the best one often has them intact
+        in another, still the model's own wording. An over-long segment (decoded in pieces) has one.
+        """
+        return self._beam(texts, on_batch, self.beam_size)
+
+    def _beam(self, texts: list[str], on_batch: Callable[[int], None] | None, n: int) -> list[list[str]]:
         units, owners = self._units(texts)
-        outputs = [""] * len(units)
-        remaining = {i: owners.count(i) for i in set(owners)} if len(owners) != len(set(owners)) else None
-        for batch, output in self._run(self._batches(list(enumerate(units))), beam_size=self.beam_size):
+        outputs: list[list[str]] = [[] for _ in units]
+        remaining = Counter(owners) if len(owners) != len(set(owners)) else None
+        for batch, output in self._run(self._batches(list(enumerate(units))), beam_size=self.beam_size,
+                                       num_hypotheses=n):
             finished = 0
             for (index, tokens), result in zip(batch, output, strict=True):
                 # The batch shares one bound; each segment keeps only its own.
-                outputs[index] = self._clean(result.hypotheses[0][: self.decoding_bound(len(tokens))])
+                bound = self.decoding_bound(len(tokens))
+                outputs[index] = list(dict.fromkeys(self._clean(h[:bound]) for h in result.hypotheses))
                 if remaining is None:
                     finished += 1
                 else:
@@ -799,31 +823,14 @@ class Engine:
                     finished += remaining[owners[index]] == 0
             if on_batch:
                 on_batch(finished)
-        results = [""] * len(texts)
-        if remaining is None:
-            for index, text in zip(owners, outputs, strict=True):
-                results[index] = text
-        else:
-            for index, text in zip(owners, outputs, strict=True):
-                results[index] = f"{results[index]} {text}" if results[index] and text else results[index] or text
-        return results
-
-    def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
-        """The n best translations of each segment, best first (num_hypotheses; beam widened to n).
-
-        Asked only for segments whose glossary placeholders broke in the best translation: another hypothesis
-        often keeps them intact, and is still the model's own wording.
-        """
         results: list[list[str]] = [[] for _ in texts]
-        long = {i for i, text in enumerate(texts) if text and len(self.pieces(text)) > 1}
-        for i, translated in zip(sorted(long), self.translate([texts[i] for i in sorted(long)]), strict=True):
-            results[i] = [translated]  # an over-long segment has one (joined) hypothesis
-        items = [(i, self.encode(text)) for i, text in enumerate(texts)
-                 if text and text.strip() and i not in long]
-        for batch, output in self._run(self._batches(items), beam_size=max(self.beam_size, n), num_hypotheses=n):
-            for (index, tokens), result in zip(batch, output, strict=True):
-                bound = self.decoding_bound(len(tokens))
-                results[index] = [self._clean(h[:bound]) for h in result.hypotheses]
+        pieces = Counter(owners)
+        for index, found in zip(owners, outputs, strict=True):
+            if pieces[index] == 1:
+                results[index] = found
+                continue
+            text, before = (found[0] if found else ""), (results[index][0] if results[index] else "")
+            results[index] = [f"{before} {text}" if before and text else before or text]
         return results
 
     def score(self, source: str, candidates: list[str]) -> list[float]:

@@ -4,8 +4,8 @@ An MT engine does not know the glossary; it paraphrases institution names. So ea
 replaced by a placeholder code before the engine sees the segment, and the target goes where the code comes
 back, in the grammatical form the sentence needs there (placement.py: Russian and Kazakh case, Arabic
 proclitics). Engines damage codes (case, spaces, look-alike letters, glued endings, duplication, dropping);
-reading is tolerant, and a segment whose codes cannot be read back exactly once each gets the engine's other
-hypotheses, then is translated again without protection and flagged for a reviewer.
+reading is tolerant, and a segment whose codes cannot be read back exactly once each takes the engine's other
+hypotheses from the same beam search, then is translated again without protection and flagged for a reviewer.
 
 Policies per language: protect (the above), check (translate unprotected, then flag a term that is missing in
 every one of its forms), off (leave terms to the engine; the `terms:` comment still lists them).
@@ -28,9 +28,8 @@ from pipeline.placement import Placed, Placer, Term, placeholder_pattern
 from pipeline.termmatch import TermMatch
 
 POLICIES = ("protect", "check", "off")
-NUM_HYPOTHESES = 4  # asked of the engine for a segment whose placeholders broke, before giving up protection
-# texts, n -> n hypotheses per text, best first
-Hypotheses = Callable[[list[str], int], list[list[str]]]
+# texts -> every hypothesis the engine's beam kept for each text, best first (one call, like translate)
+Hypotheses = Callable[[list[str]], list[list[str]]]
 # source, candidate translations -> log-probability of each (higher is better)
 Scorer = Callable[[str, list[str]], list[float]]
 
@@ -272,14 +271,13 @@ def translate_with_terms(
     hypotheses: Hypotheses | None = None,
     scorer: Scorer | None = None,
     placer: Placer | None = None,
-    num_hypotheses: int = NUM_HYPOTHESES,
 ) -> list[TermResult]:
     """Protect terms, call the engine once for the batch, place each term in its form; fall back per segment.
 
-    A segment whose placeholders did not all come back exactly once gets the engine's n-best list
-    (`hypotheses`, one more call for all such segments) and the best hypothesis that kept each placeholder
-    once is used; failing that it is translated again without protection and returned with ok=False and notes
-    naming the terms. `scorer` (a loaded model) decides forms the rules are unsure of. Terms without a target
+    With `hypotheses` (the engine's whole beam, same call) a segment whose placeholders did not all come back
+    exactly once in the best translation takes the best other hypothesis that kept each once; failing that,
+    all such segments are translated again without protection in one final call and returned with ok=False
+    and notes naming the terms. `scorer` (a loaded model) decides forms the rules are unsure of. Terms without a target
     in lang are left to the engine (term_comment flags them). policy: protect | check | off (see the module).
     """
     if policy not in POLICIES:
@@ -301,35 +299,33 @@ def translate_with_terms(
         return results
 
     protected = [protect(text, ms, lang, scheme) for text, ms in zip(texts, matches, strict=True)]
-    outputs = list(translate([p.text for p in protected])) if protected else []
-    if len(outputs) != len(texts):
-        raise ValueError(f"the engine returned {len(outputs)} translations for {len(texts)} segments")
+    sent = [p.text for p in protected]
+    if not protected:
+        lists: list[list[str]] = []
+    elif hypotheses is not None:
+        lists = [list(found) for found in hypotheses(sent)]
+    else:
+        lists = [[output] for output in translate(sent)]
+    if len(lists) != len(texts):
+        raise ValueError(f"the engine returned {len(lists)} translations for {len(texts)} segments")
 
     def scorer_for(i: int):
         return (lambda candidates: scorer(texts[i], candidates)) if scorer is not None else None
 
     results: list[TermResult | None] = [None] * len(texts)
     failed: list[tuple[int, Restored]] = []
-    for i, (p, output) in enumerate(zip(protected, outputs, strict=True)):
-        restored = restore(p, output, scheme, placer, scorer_for(i))
+    for i, (p, options) in enumerate(zip(protected, lists, strict=True)):
+        first = restore(p, options[0] if options else "", scheme, placer, scorer_for(i))
+        restored, rank = first, 0
+        for other, option in enumerate(options[1:] if not first.ok else [], start=1):
+            candidate = restore(p, option, scheme, placer, scorer_for(i))
+            if candidate.ok:
+                restored, rank = candidate, other
+                break
         if restored.ok:
-            results[i] = TermResult(restored.text, True, terms=restored.terms)
+            results[i] = TermResult(restored.text, True, terms=restored.terms, hypothesis=rank)
         else:
-            failed.append((i, restored))
-    if failed and hypotheses is not None and num_hypotheses > 1:
-        lists = list(hypotheses([protected[i].text for i, _ in failed], num_hypotheses))
-        if len(lists) != len(failed):
-            raise ValueError(f"the engine returned {len(lists)} hypothesis lists for {len(failed)} segments")
-        still = []
-        for (i, first), options in zip(failed, lists, strict=True):
-            for rank, option in enumerate(options[1:], start=1):
-                restored = restore(protected[i], option, scheme, placer, scorer_for(i))
-                if restored.ok:
-                    results[i] = TermResult(restored.text, True, terms=restored.terms, hypothesis=rank)
-                    break
-            else:
-                still.append((i, first))
-        failed = still
+            failed.append((i, first))
     if failed:
         retry = list(translate([texts[i] for i, _ in failed]))
         if len(retry) != len(failed):

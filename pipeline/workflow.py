@@ -552,10 +552,10 @@ class Executor(Protocol):
     def translate(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[str]: ...
 
 
-def _reports_batches(executor: Executor) -> bool:
-    """Whether the executor's translate takes `on_batch` (simple stand-ins may not)."""
+def _reports_batches(call: Callable) -> bool:
+    """Whether an executor's call takes `on_batch` (simple stand-ins may not)."""
     try:
-        return "on_batch" in inspect.signature(executor.translate).parameters
+        return "on_batch" in inspect.signature(call).parameters
     except (TypeError, ValueError):
         return False
 
@@ -565,30 +565,33 @@ def draft_sentences(lang: str, sentences: Sequence[str], matches: Sequence[Seque
                     progress: Progress | None = None) -> list[placeholders.TermResult]:
     """Distinct sentences of one language -> drafts, glossary terms handled as the policy says.
 
-    The executor gets every sentence in one `translate` call (it batches by tokens, in length order, and reports
-    each batch); segments whose placeholders broke go to one n-best call (`hypotheses`, when the executor has it)
-    and what is still broken to one final unprotected call. `score`, when the executor has it, decides term forms
-    the placement rules are unsure of.
+    The executor gets every sentence in one call (`hypotheses` when it has it, else `translate`; it batches by
+    tokens, in length order, and reports each batch); a segment whose placeholders broke in the best hypothesis
+    takes another of the same beam, and what is still broken goes to one final unprotected call. `score`, when
+    the executor has it, decides term forms the placement rules are unsure of.
     """
     total = len(sentences)
     done = 0
     first_call = True
 
-    def translate(texts: list[str]) -> list[str]:
-        nonlocal first_call
-        if not first_call or progress is None or not _reports_batches(executor):
-            return executor.translate(texts)
-        first_call = False
+    def on_batch(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(f"machine translation en→{lang}", min(done, total), total)
 
-        def on_batch(n: int) -> None:
-            nonlocal done
-            done += n
-            progress(f"machine translation en→{lang}", min(done, total), total)
+    def reporting(call: Callable) -> Callable:
+        def first(texts: list[str]):
+            nonlocal first_call
+            if not first_call or progress is None or not _reports_batches(call):
+                return call(texts)
+            first_call = False
+            return call(texts, on_batch=on_batch)
+        return first
 
-        return executor.translate(texts, on_batch=on_batch)
-
+    hypotheses = getattr(executor, "hypotheses", None)
     results = placeholders.translate_with_terms(
-        list(sentences), matches, lang, translate, policy=policy, hypotheses=getattr(executor, "hypotheses", None),
+        list(sentences), matches, lang, reporting(executor.translate), policy=policy,
+        hypotheses=reporting(hypotheses) if hypotheses is not None else None,
         scorer=getattr(executor, "score", None), placer=Placer(lang))
     if progress is not None and done < total:  # an executor that reports no batches: one step at the end
         progress(f"machine translation en→{lang}", total, total)

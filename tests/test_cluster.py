@@ -155,7 +155,7 @@ def test_an_interrupted_run_resumes_with_what_is_left(tmp_path, tiny_packages_di
     assert len(first) == 1 and not (root / "locales" / "kk").exists()  # nothing written: kk was not finished
 
     cache = cluster.DraftCache(root / ".pipeline" / "mt-cache.sqlite")
-    stored = {source for (source,) in cache.db.execute("SELECT source FROM drafts")}
+    stored = {source for (source,) in cache.db.execute("SELECT source FROM hypotheses")}
     cache.close()
     assert stored and stored <= set(first[0].sent)  # the finished batches were kept at once
 

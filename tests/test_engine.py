@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline import engine
 from pipeline.cli import app
-from pipeline.engine import Engine, ModelError, install_model, list_models
+from pipeline.engine import Engine, ModelError, cut_batches, install_model, list_models
 
 runner = CliRunner()
 
@@ -131,8 +131,9 @@ def test_target_prefix_is_fed_and_stripped(tmp_path, tiny_model_archive):
     eng.translator = spy
     out = eng.translate(["The mufti thanked the ambassador.", "Peace."])
     assert all(out) and not any("__ar__" in t for t in out)
-    (source, kwargs), = spy.calls
-    assert kwargs["target_prefix"] == [["__ar__"], ["__ar__"]]
+    assert len(spy.calls) == 2  # two segments, two batches (a small call is shared by two cores)
+    for source, kwargs in spy.calls:
+        assert kwargs["target_prefix"] == [["__ar__"]] * len(source)
     # the raw model output really starts with the prefix: the engine removed it
     raw = spy.real.translate_batch(source, target_prefix=kwargs["target_prefix"], max_decoding_length=5)
     assert raw[0].hypotheses[0][0] == "__ar__"
@@ -401,3 +402,15 @@ def test_cli_install_codes_with_faked_index(tmp_path, monkeypatch, tiny_model_ar
     result = runner.invoke(app, ["models", "install", "ar", "--packages-dir", str(packages)])
     assert result.exit_code == 0, result.output
     assert [m.to_code for m in list_models(packages)] == ["ar"]
+
+
+def test_a_small_call_is_cut_in_two_by_tokens_whatever_the_machine():
+    """One batch would leave every other core idle (one article, a run's final retries); the halves are cut
+    by tokens, so the rule, and the drafts, depend on the segments alone."""
+    lengths = [3, 4, 5, 20]
+    assert cut_batches(lengths, lambda n: n, 32, 256) == [[3, 4, 5], [20]]
+    assert cut_batches([7, 7, 7, 7], lambda n: n, 32, 256) == [[7, 7], [7, 7]]
+    assert cut_batches([9], lambda n: n, 32, 256) == [[9]]
+    assert cut_batches([], lambda n: n, 32, 256) == []
+    big = cut_batches([100] * 5, lambda n: n, 32, 256)  # past the budget the token bound cuts as before
+    assert big == [[100, 100], [100, 100], [100]]

@@ -110,7 +110,7 @@ def test_an_over_long_segment_reaches_the_model_in_bounded_pieces(tiny_packages_
     assert max(n for lengths, _ in seen for n in lengths) <= MAX_SOURCE_TOKENS
     assert max(bound for _, bound in seen) <= MAX_DECODING_TOKENS
     assert eng.decoding_bound(100_000) == MAX_DECODING_TOKENS
-    assert len(eng.hypotheses([line], 3)[0]) == 1
+    assert len(eng.hypotheses([line])[0]) == 1
 
 
 # ---------------------------------------------------------------- re-runs are not quadratic

@@ -102,7 +102,7 @@ def test_two_batches_at_once_give_the_same_drafts_and_report_each_batch(tiny_pac
     assert two.translate(sentences, on_batch=steps.append) == one.translate(sentences)
     assert len(steps) == len(two.translator.calls) > 2 and sum(steps) == len(sentences)
     assert all(asynchronous for _, _, asynchronous in two.translator.calls)
-    assert two.hypotheses(sentences[:3], 2) == one.hypotheses(sentences[:3], 2)
+    assert two.hypotheses(sentences[:3]) == one.hypotheses(sentences[:3])
 
 
 def test_threads_and_batch_budget_come_from_the_flag_then_the_settings_file(tmp_path, monkeypatch):

@@ -30,22 +30,22 @@ def forms():
 
 class Scripted:
     """An engine that answers a protected sentence with a scripted output (placeholders as a model damaged
-    them); `nbest` gives the hypotheses after the first. Unprotected retries get "[unprotected] …"."""
+    them); `nbest` gives every hypothesis of the beam, best first. Unprotected retries get "[unprotected] …"."""
 
     def __init__(self, outputs: list[str], nbest: list[list[str]] | None = None):
         self.outputs, self.nbest = list(outputs), nbest
         self.batches: list[list[str]] = []
-        self.asked_hypotheses: list[tuple[list[str], int]] = []
+        self.asked_hypotheses: list[list[str]] = []
 
     def translate(self, texts: list[str]) -> list[str]:
         self.batches.append(list(texts))
-        if len(self.batches) == 1:
+        if len(self.batches) == 1 and not self.asked_hypotheses:
             return list(self.outputs)
         return [f"[unprotected] {t}" for t in texts]
 
-    def hypotheses(self, texts: list[str], n: int) -> list[list[str]]:
-        self.asked_hypotheses.append((list(texts), n))
-        return list(self.nbest) if self.nbest is not None else [[] for _ in texts]
+    def hypotheses(self, texts: list[str]) -> list[list[str]]:
+        self.asked_hypotheses.append(list(texts))
+        return list(self.nbest) if self.nbest is not None else [[o] for o in self.outputs]
 
 
 def translate(gloss, source: str, output: str, lang: str, **kw):
@@ -97,18 +97,35 @@ def test_stutter_is_read_once(gloss):
     ("Встреча с XT1 и XT1 снова.", "duplicated"),  # duplicated apart
     ("Встреча с TX1.", "lost or garbled"),  # garbled
 ])
-def test_dropped_or_duplicated_asks_for_hypotheses_then_falls_back(gloss, output, problem):
+def test_dropped_or_duplicated_takes_another_hypothesis_then_falls_back(gloss, output, problem):
     source = f"A meeting with {SAMK}."
-    # the second hypothesis kept the placeholder once: it is used, no fallback
+    # the second hypothesis of the same beam kept the placeholder once: it is used, no other call
     result, engine = translate(gloss, source, output, "ru", nbest=[[output, "Встреча с XT1 прошла."]])
-    assert engine.asked_hypotheses == [(["A meeting with the XT1."], placeholders.NUM_HYPOTHESES)]
-    assert result.ok and result.hypothesis == 1 and len(engine.batches) == 1
+    assert engine.asked_hypotheses == [["A meeting with the XT1."]] and engine.batches == []
+    assert result.ok and result.hypothesis == 1
     assert result.text == "Встреча с Духовным управлением мусульман Казахстана прошла."
-    # no hypothesis is better: unprotected MT with the note
+    # no hypothesis is better: one unprotected call, with the note
     result, engine = translate(gloss, source, output, "ru", nbest=[[output, output, "Встреча XT2."]])
-    assert not result.ok and result.text == f"[unprotected] {source}"
+    assert not result.ok and result.text == f"[unprotected] {source}" and result.hypothesis == 0
     assert result.notes[0].startswith(f"glossary: MT {problem} the placeholder for “Spiritual Administration")
-    assert engine.batches[1] == [source]
+    assert engine.batches == [[source]]
+
+
+def test_the_best_hypothesis_is_used_when_it_is_whole(gloss):
+    source = f"A meeting with {SAMK}."
+    result, engine = translate(gloss, source, "Встреча с XT1.", "ru", nbest=[["Встреча с XT1.", "Собрание XT1."]])
+    assert result.ok and result.hypothesis == 0 and result.text.startswith("Встреча с Духовным")
+    assert engine.batches == []
+
+
+def test_failed_segments_share_one_final_call(gloss):
+    """However many segments broke, the unprotected retries are one call, after the main one."""
+    sources = [f"A meeting with {SAMK}.", "The weather was fine.", f"A letter to {SAMK}."]
+    engine = Scripted([], nbest=[["Встреча прошла."], ["Погода была хорошей."], ["Письмо."]])
+    results = placeholders.translate_with_terms(sources, [gloss.find(s) for s in sources], "ru", engine.translate,
+                                                hypotheses=engine.hypotheses)
+    assert len(engine.asked_hypotheses) == 1 and engine.batches == [[sources[0], sources[2]]]
+    assert [r.ok for r in results] == [False, True, False]
 
 
 @pytest.mark.parametrize("output", [
@@ -214,8 +231,10 @@ def test_engine_hypotheses_and_scores_on_a_real_model(tiny_packages_dir):
 
     mt = Engine.load(tiny_packages_dir, "kk")
     assert mt is not None
-    lists = mt.hypotheses(["The mufti met XT1 in Astana.", "Hello."], 3)
-    assert len(lists) == 2 and all(1 <= len(h) <= 3 and all(isinstance(x, str) for x in h) for h in lists)
+    texts = ["The mufti met XT1 in Astana.", "Hello."]
+    lists = mt.hypotheses(texts)
+    assert len(lists) == 2 and all(1 <= len(h) <= mt.beam_size and all(isinstance(x, str) for x in h) for h in lists)
+    assert [h[0] for h in lists] == mt.translate(texts)  # the other hypotheses cost nothing and change nothing
     scores = mt.score("The mufti met the students.", ["Астана", "Астанада өтті", ""])
     assert len(scores) == 3 and all(isinstance(s, float) and s <= 0.0 for s in scores)
     assert mt.score("x", []) == []
