@@ -545,7 +545,8 @@ def _forms_notes(result: placeholders.TermResult, found: Sequence[glossary.TermM
 
 class Executor(Protocol):
     """Who turns sentences into target-language text: a loaded local `engine.Engine`, or anything with the same
-    calls (a cluster of workers, say). `translate` gets every sentence of a run in one call and batches itself."""
+    calls (a cluster of workers, say). `translate` gets every sentence of a run in one call and batches itself;
+    `hypotheses` (texts, on_batch) -> every hypothesis of each beam, best first, and `score` are optional."""
 
     label: str
 
