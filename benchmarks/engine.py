@@ -17,8 +17,9 @@ its calls and the tokens it decoded (the best hypothesis of each sentence, befor
 sentence's own bound), so a gap in time can be told from a gap in work.
 
 The paths:
-- workflow: `workflow.draft_sentences` (glossary terms protected, n-best retry and unprotected fallback for
-  sentences whose placeholders broke, placement, progress per batch), as `pipeline run` calls it;
+- workflow: `workflow.draft_sentences` (glossary terms protected, every hypothesis of each beam returned by the
+  main call, one final unprotected call for the sentences whose placeholders broke in all of them, placement,
+  progress per batch), as `pipeline run` calls it;
 - engine: `Engine.translate` over all sentences in one call;
 - raw: CTranslate2 `translate_batch` directly, sentences sorted by length, at most 1,024 source tokens per call
   (all calls handed over at once, asynchronously, when the translator has several replicas);
@@ -61,7 +62,7 @@ class Counting:
     def __init__(self, translator, bound):
         self.translator, self.bound = translator, bound
         self.calls = self.tokens = self.scored = 0
-        self.nbest_rows = self.nbest_tokens = 0  # rows and tokens of n-best calls (the workflow's retry)
+        self.nbest_rows = self.nbest_tokens = 0  # rows and tokens of calls asking for several hypotheses
 
     def translate_batch(self, source, *args, **options):
         if "max_decoding_length" not in options:
@@ -199,8 +200,8 @@ def compare(installed: Path, sentences: list[str], args) -> list[dict]:
                 for name in wanted:
                     r = row[name]
                     ratio = f"{row['engine']['s'] / r['s']:5.2f}x" if "engine" in row else ""
-                    extra = (f"  (n-best retry: {r['nbest_rows']} rows, {r['nbest_tokens']} tokens; {r['scored']} "
-                             "scorings)" if name == "workflow" else "")
+                    extra = (f"  ({r['nbest_rows']} rows returned every beam hypothesis; {r['scored']} scorings)"
+                             if name == "workflow" else "")
                     print(f"  {name:9} {r['s']:7.2f} s {ratio}  cpu {r['cpu_s']:7.2f} s  {r['calls']:4} calls  "
                           f"{r['tokens']:6} decoded tokens{extra}", flush=True)
     return rows

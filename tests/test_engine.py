@@ -161,7 +161,7 @@ def test_runaway_output_is_cut_to_the_segment_bound(tiny_packages_dir, threads):
     assert eng.translator.calls == 2
     for text, result in zip([short, long], out, strict=True):
         assert len(result.split()) == eng.decoding_bound(len(eng.encode(text)))
-    for text, hypotheses in zip([short, long], eng.hypotheses([short, long], 2), strict=True):
+    for text, hypotheses in zip([short, long], eng.hypotheses([short, long]), strict=True):
         assert [len(h.split()) for h in hypotheses] == [eng.decoding_bound(len(eng.encode(text)))]
 
 
@@ -197,7 +197,7 @@ def test_two_threads_decode_two_batches_at_once_and_give_one_threads_drafts(tiny
     for eng in (one, two):
         eng.max_batch_size = 2
     assert two.translate(texts) == one.translate(texts)
-    assert two.hypotheses(texts, 2) == one.hypotheses(texts, 2)
+    assert two.hypotheses(texts) == one.hypotheses(texts)
 
 
 # ---------------------------------------------------------------- replacing and broken packages
