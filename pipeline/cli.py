@@ -52,7 +52,51 @@ def console():
 
 
 def emit_json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def json_text(data) -> str:
+    """`json.dumps(data, ensure_ascii=False, indent=2)`, the same text, made without json's pure-Python
+    generators (indented output never takes its C path, and a run's report over thousands of articles is
+    megabytes: most of a re-run's time went there)."""
+    from json.encoder import encode_basestring  # json's C escaper when it has one
+
+    def number(item) -> str:
+        if isinstance(item, float):  # NaN and the infinities as json spells them
+            return float.__repr__(item) if item - item == 0 else json.dumps(item)
+        return int.__repr__(item)
+
+    plain = {str: encode_basestring, int: int.__repr__, float: number, bool: lambda item: "true" if item else "false",
+             type(None): lambda item: "null"}
+
+    def key_text(key) -> str:
+        if isinstance(key, str):
+            return encode_basestring(key)
+        if key is None or isinstance(key, (bool, int, float)):
+            return encode_basestring(json.dumps(key))
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+    def text(item, indent: str) -> str:
+        write = plain.get(type(item))
+        if write is not None:
+            return write(item)
+        inner = indent + "  "
+        if isinstance(item, dict):
+            if not item:
+                return "{}"
+            parts = [key_text(key) + ": " + text(member, inner) for key, member in item.items()]
+            return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
+        if isinstance(item, (list, tuple)):
+            if not item:
+                return "[]"
+            return "[\n" + inner + (",\n" + inner).join([text(member, inner) for member in item]) + "\n" + indent + "]"
+        if isinstance(item, str):
+            return encode_basestring(item)
+        if item is True or item is False or isinstance(item, (int, float)):
+            return json.dumps(item)  # subclasses of int and float, as json writes them
+        return json.dumps(item, ensure_ascii=False)  # json's own TypeError for what it cannot write
+
+    return text(data, "")
 
 
 # ---------------------------------------------------------------- run / translate / segment / status
@@ -134,8 +178,6 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
              min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
              threads: int | None = None, terms: list[str] | None = None, memory: str | None = None,
              cluster: str | None = None, workers: int | None = None) -> None:
-    from rich.progress import Progress
-
     from pipeline import placeholders, workflow
 
     try:
@@ -148,14 +190,7 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
     if workers is not None and cluster is None:
         fail("--workers needs --cluster local", 2, as_json)
     ws = open_workspace(root, as_json, packages_dir=packages_dir, memory=memory)
-    with reported(as_json), Progress(transient=True, disable=as_json) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(description: str, done: int, total: int) -> None:
-            if description not in tasks:
-                tasks[description] = bar.add_task(description, total=total)
-            bar.update(tasks[description], completed=done)
-
+    with reported(as_json), _progress_bar(as_json) as progress:
         report = workflow.run(ws, options, files, progress)
     if as_json:
         emit_json(_report_json(report))
@@ -163,6 +198,25 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
         _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _progress_bar(as_json: bool):
+    """progress(description, done, total) drawing a transient bar; nothing (and no rich) for --json."""
+    if as_json:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total)
+            bar.update(tasks[description], completed=done)
+
+        yield progress
 
 
 def _report_json(report) -> dict:

@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +32,7 @@ from pipeline.errors import CatalogError, PublishError
 from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
-from pipeline.workspace import OutsideWorkspace, SiteSettings, Workspace, as_workspace, relative
+from pipeline.workspace import ArticleScan, OutsideWorkspace, SiteSettings, Workspace, as_workspace, relative
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -621,6 +621,18 @@ def _environment():
     return env
 
 
+class _Templates:
+    """The page templates, loaded (with jinja2) only when a page has to be rendered."""
+
+    def __init__(self) -> None:
+        self._env = None
+
+    def get_template(self, name: str):
+        if self._env is None:
+            self._env = _environment()
+        return self._env.get_template(name)
+
+
 @dataclass(frozen=True)
 class PreviousSite:
     """What the last publish run into `out` wrote, from its manifest."""
@@ -717,22 +729,30 @@ class Records(Protocol):
     def page_written(self, path: Path, inputs: str, data: bytes) -> None: ...
 
 
+def _row(item) -> dict:
+    """A flat dataclass (a Publication, the site settings) as a dict: what `asdict` gives, without its deep
+    copies (the only nested field, a Publication's paths, is a dict of strings)."""
+    return {name: dict(value) if isinstance(value, dict) else value
+            for name, value in ((f, getattr(item, f)) for f in item.__dataclass_fields__)}
+
+
 def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
-            prepared: Mapping[Path, tuple[sources.Article, Segments]] | None = None,
+            prepared: Mapping[Path, tuple[sources.Article, Segments, str]] | None = None,
             strict: bool = False, read: Callable[[Path], polib.POFile] | None = None,
-            records: Records | None = None) -> list[Publication]:
+            records: Records | None = None, scan: ArticleScan | None = None) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
 
     Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
     checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
     this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
-    Workspace and `prepared`, the articles it has already read (with a call that gives their segments), by path,
-    `read`, its catalog reader (each catalog parsed once per run), and `records`, what its last run published:
+    Workspace and `prepared`, the articles it has already read (with a call that gives their segments, and their
+    path as catalogs name it), by path, with `scan`, the articles it found; `read`, its catalog reader (each
+    catalog parsed once per run); and `records`, what its last run published:
     a version whose article, catalog and options are unchanged is not reassembled, and a page whose inputs are
     unchanged and whose file holds what that run wrote is neither rendered nor rewritten.
 
@@ -754,7 +774,7 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
         check_errors = _check_errors(ws, codes, include_fuzzy) if strict else {}
         return _publish(ws, out, codes, include_fuzzy=include_fuzzy, min_complete=min_complete,
                         prepared=prepared, check_errors=check_errors, read=read,
-                        records=None if strict else records)
+                        records=None if strict else records, scan=scan)
 
 
 def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> dict[str, set[tuple[str | None, str]]]:
@@ -769,35 +789,39 @@ def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> d
 
 
 def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
-             prepared: Mapping[Path, tuple[sources.Article, Segments]] | None,
+             prepared: Mapping[Path, tuple[sources.Article, Segments, str]] | None,
              check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None,
-             read: Callable[[Path], polib.POFile] | None = None, records: Records | None = None
-             ) -> list[Publication]:
+             read: Callable[[Path], polib.POFile] | None = None, records: Records | None = None,
+             scan: ArticleScan | None = None) -> list[Publication]:
     root = ws.root
     docs: dict[tuple[str, str], _Doc] = {}
     results: list[Publication] = []
-    scan = ws.scan_articles()
+    scan = scan if scan is not None else ws.scan_articles()
     check = sources.LanguageCheck()
     # Linked from outside the workspace, or sharing a catalog with another article: never read.
     refused = {Path(exc.path): exc for exc in scan.refused}
     for path in sorted([*scan.paths, *refused]):
-        rel_source = relative(path, root)
         try:
             if path in refused:
                 raise refused[path]
-            article, cut = prepared[path] if prepared and path in prepared else _read(path, check)
+            if prepared and path in prepared:
+                article, cut, rel_source = prepared[path]
+            else:
+                rel_source = relative(path, root)
+                article, cut = _read(path, check)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published, and its own last good
             # pages stay online as they were.
             slug = sources.slug_for(path)
             results.extend(Publication(slug=slug, lang=lang, title=slug, completeness=0.0, published=False,
-                                       reason=f"source not usable: {exc}", source=rel_source, failed=True)
+                                       reason=f"source not usable: {exc}", source=relative(path, root),
+                                       failed=True)
                            for lang in codes)
             continue
         source = _ArticleSource(article, cut)
-        day = article_date(article.text)
-        written = day.isoformat() if day else ""
         modified = _modified(path)
+        text_sha = hashlib.sha256(article.text.encode("utf-8")).hexdigest() if records is not None else ""
+        written = None  # the article's date, read from its text only when a version is rebuilt
         for lang in codes:
             catalog = ws.catalog_path(lang, article.slug)
             key = f"{lang}/{article.slug}"
@@ -808,8 +832,8 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                 except OutsideWorkspace:
                     pass  # said below, as without records
                 else:
-                    inputs = _digest(GENERATOR, rel_source, article.text, records.file_checksum(catalog),
-                                     include_fuzzy, min_complete, written, modified)
+                    inputs = _digest(GENERATOR, rel_source, text_sha, records.file_checksum(catalog),
+                                     include_fuzzy, min_complete, modified)
                     row = records.publication(key, inputs)
                     if row is not None:
                         pub = Publication(**row)
@@ -818,13 +842,16 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                             docs[(article.slug, lang)] = _Doc(inputs, functools.partial(
                                 _localized, source, catalog, lang, include_fuzzy, read))
                         continue
+            if written is None:
+                day = article_date(article.text)
+                written = day.isoformat() if day else ""
             pub, doc = _version(ws, source, catalog, lang, rel_source, written, modified, include_fuzzy,
                                 min_complete, check_errors, read)
             results.append(pub)
             if doc is not None:
                 docs[(article.slug, lang)] = _Doc(inputs, lambda doc=doc: doc)
             if records is not None and inputs and not pub.failed:
-                records.published(key, inputs, asdict(pub))
+                records.published(key, inputs, _row(pub))
     _write_site(out, codes, results, docs, include_fuzzy=include_fuzzy, min_complete=min_complete,
                 site=ws.settings.site, records=records)
     return results
@@ -1038,7 +1065,7 @@ def _write_articles(site: _Site, env, published: Sequence[Publication],
         versions = [{**_lang_info(item.lang), "href": f"../{item.lang}/{pub.slug}.html",
                      "url": site.url(item.html, here), "current": item.lang == pub.lang, "title": item.title}
                     for item in sorted(by_slug[pub.slug], key=lambda item: _language_order(item.lang))]
-        inputs = _digest(found.inputs, asdict(pub), versions, asdict(site.settings)) if found.inputs else ""
+        inputs = _digest(found.inputs, _row(pub), versions, _row(site.settings)) if found.inputs else ""
         if site.unchanged(pub.paths["md"], inputs) and site.unchanged(here, inputs):
             continue
         doc = found.get()
@@ -1055,24 +1082,32 @@ def _write_articles(site: _Site, env, published: Sequence[Publication],
 
 def _write_indexes(site: _Site, env, codes: Sequence[str], all_langs: Sequence[str],
                    listed: Sequence[_Listed], carried: _CarriedOver) -> None:
-    """One index page per rebuilt language (a carried-over one stays as the last run wrote it), then the home."""
-    page = env.get_template("language_index.html")
+    """One index page per rebuilt language (a carried-over one stays as the last run wrote it), then the home.
+    A page made from the same entries and settings as the last run's, its file as that run left it, is not
+    rendered again."""
     languages = []
+    settings = _row(site.settings)
     for lang in all_langs:
         entries = [item for item in listed if item.lang == lang]
         languages.append({**_lang_info(lang), "href": f"{lang}/index.html", "count": len(entries)})
         if lang not in codes:
             continue
+        name = f"{lang}/index.html"
+        rows = [{"title": item.title, "href": item.html.split("/", 1)[1], "status": _status(item),
+                 "drafts": item.drafts, "date": date_text(item.date, lang), "iso": item.date} for item in entries]
+        inputs = _digest(GENERATOR, name, rows, settings) if site.records is not None else ""
+        if site.unchanged(name, inputs):
+            continue
         ui = UI_TEXT.get(lang, UI_TEXT["en"])
-        site.write(f"{lang}/index.html", page.render(
+        site.write(name, env.get_template("language_index.html").render(
             lang=_lang_info(lang), ui=ui, css="../style.css", home="../index.html", site=site.settings,
-            feed="feed.xml" if site.settings.base_url else "",
-            entries=[{"title": item.title, "href": item.html.split("/", 1)[1], "status": _status(item),
-                      "drafts": item.drafts, "date": date_text(item.date, lang), "iso": item.date}
-                     for item in entries]))
+            feed="feed.xml" if site.settings.base_url else "", entries=rows), inputs)
+    inputs = _digest(GENERATOR, "index.html", languages, settings) if site.records is not None else ""
+    if site.unchanged("index.html", inputs):
+        return
     site.write("index.html", env.get_template("index.html").render(
         languages=languages, lang=_lang_info(SOURCE_LANG), ui=UI_TEXT["en"], css="style.css", site=site.settings,
-        home="index.html"))
+        home="index.html"), inputs)
 
 
 def _updated(item: _Listed) -> str:
@@ -1168,7 +1203,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
                 min_complete: float, site: SiteSettings | None = None, records: Records | None = None) -> None:
     """Pages, indexes, feeds and style of the rebuilt languages, the sitemap; then the manifest, after the stale
     files are gone. An article version that failed this time keeps its last good files untouched."""
-    env = _environment()
+    env = _Templates()
     previous = previous_site(out)
     failed = {(pub.slug, pub.lang) for pub in results if pub.failed}
     carried = _carried_over(out, previous, codes, failed)

@@ -24,7 +24,8 @@ import polib
 
 from pipeline import __version__, files
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+FILES = b',"files":'  # in the records file, what comes before the records (after the header's fields)
 GAPS = "#glossary-gaps"  # the record of the run's glossary gaps (not a file)
 PUBLISHED = "#published:"  # + "<lang>/<slug>": the record of one published article version (not a file)
 
@@ -79,6 +80,7 @@ class RunState:
     previous: dict[str, dict] = field(default_factory=dict)
     records: dict[str, dict] = field(default_factory=dict)
     harvested_all: bool = True  # no catalog had to be harvested: the memory is as the last run left it
+    loaded: list | None = None  # the memory signature the trusted records were saved with
 
     @classmethod
     def load(cls, path: Path, context: str, memory: list | None) -> RunState:
@@ -86,15 +88,25 @@ class RunState:
         if memory is None:
             return state
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            cut = data.index(FILES)
+            header = json.loads(data[:cut] + b"}")
         except (OSError, ValueError):
             return state
+        body = data[cut + len(FILES):-1]
         # Trusted only as a run wrote it: the checksum of its records must still match (an edited or damaged
         # record is never read field by field).
-        if isinstance(data, dict) and data.get("version") == [STATE_VERSION, __version__] \
-                and data.get("context") == context and data.get("memory") == memory \
-                and isinstance(data.get("files"), dict) and data.get("check") == digest(data["files"]):
-            state.previous = data["files"]
+        if not (isinstance(header, dict) and header.get("version") == [STATE_VERSION, __version__]
+                and header.get("context") == context and header.get("memory") == memory
+                and data.endswith(b"}") and header.get("check") == checksum(body)):
+            return state
+        try:
+            files = json.loads(body)
+        except ValueError:
+            return state
+        if isinstance(files, dict):
+            state.previous = files
+            state.loaded = memory
         return state
 
     def known(self, name: str, data: bytes | None, sha: str | None = None) -> dict | None:
@@ -121,14 +133,17 @@ class RunState:
             self.records.setdefault(name, self.previous[name])
 
     def save(self, memory: list | None) -> None:
-        """Written atomically at the end of a run; without a memory signature there is nothing to trust later."""
-        if memory is None:
+        """Written atomically at the end of a run; without a memory signature there is nothing to trust later.
+        An unchanged re-run (the same records, the memory as it was) leaves the file alone, not even rewriting
+        its text. The records come last, after `"files":`, and the checksum is of their text as written: a
+        run reads and checks them without writing them out again."""
+        if memory is None or (self.loaded == memory and self.records == self.previous):
             return
-        text = json.dumps({"version": [STATE_VERSION, __version__], "context": self.context, "memory": memory,
-                           "files": self.records, "check": digest(self.records)},
-                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        body = json.dumps(self.records, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        header = json.dumps({"check": checksum(body), "context": self.context, "memory": memory,
+                             "version": [STATE_VERSION, __version__]}, separators=(",", ":"), sort_keys=True)
         with contextlib.suppress(OSError):  # a cache: when it cannot be written, the next run does everything
-            files.write_if_changed(self.path, text.encode("utf-8"))  # an unchanged re-run leaves it alone too
+            files.write_if_changed(self.path, header[:-1].encode("utf-8") + FILES + body + b"}")
 
 
 class RunCache:
@@ -323,7 +338,7 @@ class RunCache:
             for name in gap.names:
                 if id(name) not in index:
                     index[id(name)] = len(names)
-                    names.append(dataclasses.asdict(name))
+                    names.append(_candidate_record(name))
         self.state.records[GAPS] = {"inputs": inputs, "names": names,
                                     "gaps": [[gap.article, [index[id(name)] for name in gap.names]]
                                              for gap in found]}
@@ -340,6 +355,14 @@ class RunCache:
             if name.endswith(".po") and name not in self.merged and set(record) != {"sha"}:
                 self.state.records[name] = {"sha": record["sha"]}
         self.state.save(memory)
+
+
+def _candidate_record(candidate) -> dict:
+    """What `dataclasses.asdict` gives of a candidate, without its deep copies (thousands of names a run)."""
+    data = {f.name: getattr(candidate, f.name) for f in dataclasses.fields(candidate)}
+    data["occurrences"] = [{"article": o.article, "line": o.line, "sentence": o.sentence}
+                           for o in candidate.occurrences]
+    return data
 
 
 def _candidate(data: dict):

@@ -33,7 +33,7 @@ from pipeline.formats import po_checks
 from pipeline.languages import plural_categories_of
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
-from pipeline.workspace import OutsideWorkspace, Workspace, WorkspaceError, relative
+from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError, relative
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
@@ -147,10 +147,11 @@ def place_terms(ws: Workspace, lang: str, output: str, assignments: Sequence[str
 
 
 def read_articles(ws: Workspace, paths: Sequence[Path] | None, report: RunReport,
-                  cache: runstate.RunCache | None = None) -> list[sources.Article]:
+                  cache: runstate.RunCache | None = None, scan: ArticleScan | None = None) -> list[sources.Article]:
     """The articles, each checked (encoding, characters, language) unless the last run checked the same bytes
-    (`cache`); the language detectors are built once for all of them."""
-    scan = ws.scan_articles(paths)
+    (`cache`); the language detectors are built once for all of them. `scan`: `ws.scan_articles(paths)`, when
+    the caller has it."""
+    scan = scan if scan is not None else ws.scan_articles(paths)
     report.errors.extend(str(exc) for exc in scan.refused)
     articles = []
     check = sources.LanguageCheck()
@@ -259,7 +260,8 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
         cache = runstate.RunCache(ws.root, runstate.RunState.load(
             ws.state / "run-state.json", _context(ws, options), runstate.memory_signature(ws.memory_location)),
             catalogs.CatalogReader())
-        articles = read_articles(ws, chosen, report, cache)
+        scan = ws.scan_articles(chosen)
+        articles = read_articles(ws, chosen, report, cache, scan)
         prepared = [_prepare(article, terms, ws.root) for article in articles]
         report.gaps = cache.gaps([source.checksum for source in prepared], lambda: _gaps(ws, prepared, terms))
         with open_memory(ws) as tm, memory_errors(ws):
@@ -285,8 +287,8 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
             site = ws.settings.publish
             report.publications = publish.publish(
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
-                prepared={source.article.path: (source.article, source.cut) for source in prepared},
-                read=cache.read, records=cache)
+                prepared={source.article.path: (source.article, source.cut, source.reference) for source in prepared},
+                read=cache.read, records=cache, scan=scan if chosen is None else None)
         cache.save(runstate.memory_signature(ws.memory_location))
     return report
 

@@ -290,8 +290,9 @@ def test_an_unchanged_re_run_renders_no_page_and_rewrites_none(workspace, monkey
     assert any(path.suffix == ".html" for path in before) and (workspace / "published" / "manifest.json") in before
     rebuilt = counting(monkeypatch, publish, "reassemble")
     rendered = counting(monkeypatch, publish, "render_markdown")
+    templates = counting(monkeypatch, publish, "_environment")  # no HTML page rendered: jinja2 not even loaded
     report = run(workspace)
-    assert rebuilt == [] and rendered == []
+    assert rebuilt == [] and rendered == [] and templates == []
     assert page_files(workspace) == before  # same inode, same mtime: not replaced
     assert len([p for p in report.publications if p.published]) == 6
 
@@ -305,6 +306,8 @@ def test_a_changed_catalog_republishes_its_page_and_only_its_page(workspace, mon
     entry = next(e for e in po_format.read_po(path) if e.msgstr and "fuzzy" in e.flags)
     path.write_bytes(path.read_bytes().replace(b"#, fuzzy\n", b"", 1))  # the translator approved a draft
     before = page_files(workspace)
+    index = workspace / "published" / "ru" / "index.html"  # lists the page's status: rendered again
+    listing = index.read_text(encoding="utf-8")
     rebuilt = counting(monkeypatch, publish, "reassemble")
     report = run(workspace)
     assert [(call[0], call[1]) for call in rebuilt] == [(path.stem, "ru")]
@@ -315,6 +318,7 @@ def test_a_changed_catalog_republishes_its_page_and_only_its_page(workspace, mon
     assert row.approved == 1
     unchanged = [name for name in before if name.suffix == ".html" and name.parent.name != "ru"]
     assert unchanged and all(page_files(workspace)[name] == before[name] for name in unchanged)
+    assert index.read_text(encoding="utf-8") != listing
 
 
 def test_a_page_edited_on_disk_is_rendered_again(workspace):
@@ -424,3 +428,18 @@ def test_the_glossary_gaps_record_holds_each_name_once(workspace):
     assert texts and len(texts) == len(set(texts))
     assert sum(len(chosen) for _, chosen in gaps["gaps"]) > len(texts)  # articles share the names
     assert [(g.article, g.names) for g in run(workspace).gaps] == [(g.article, g.names) for g in first.gaps]
+
+
+def test_records_edited_in_place_are_not_trusted(workspace, monkeypatch):
+    """The checksum covers the records' text as written: one changed count, the layout kept, means a full run."""
+    run(workspace)
+    run(workspace)
+    path = workspace / ".pipeline" / "run-state.json"
+    data = path.read_bytes()
+    edited = re.sub(rb'"stats":\[(\d+)', lambda m: b'"stats":[' + str(int(m.group(1)) + 1).encode(), data, count=1)
+    assert edited != data
+    path.write_bytes(edited)
+    parsed = counting_parses(monkeypatch)
+    report = run(workspace)
+    assert len([p for p in parsed if p.endswith(".po")]) == 6
+    assert report.totals == run(workspace).totals
