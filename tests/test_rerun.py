@@ -443,3 +443,22 @@ def test_records_edited_in_place_are_not_trusted(workspace, monkeypatch):
     report = run(workspace)
     assert len([p for p in parsed if p.endswith(".po")]) == 6
     assert report.totals == run(workspace).totals
+
+
+def test_a_template_just_written_is_not_read_back_for_its_record(workspace, monkeypatch):
+    reads: Counter = Counter()
+    real = files.read_or_none
+
+    def read_or_none(path):
+        reads[Path(path).name] += 1
+        return real(path)
+
+    monkeypatch.setattr(files, "read_or_none", read_or_none)
+    run(workspace)
+    templates = {name: n for name, n in reads.items() if name.endswith(".pot")}
+    # the writer's look for an old one and the compare-and-swap check before the rename; never a read-back
+    assert len(templates) == 2 and set(templates.values()) == {2}
+    record = __import__("json").loads((workspace / ".pipeline" / "run-state.json").read_text(encoding="utf-8"))
+    for path in (workspace / "locales" / "templates").glob("*.pot"):
+        assert record["files"][f"locales/templates/{path.name}"]["sha"] == \
+            __import__("hashlib").sha256(path.read_bytes()).hexdigest()
