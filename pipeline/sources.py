@@ -13,6 +13,8 @@ from pipeline.formats import utf16_without_bom
 from pipeline.languages import english_name
 
 SOURCE_SUFFIXES = (".txt", ".md")
+# Unicode's control characters (category Cc: U+0000-001F, U+007F-009F) but tab and the line break.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,9 @@ def read_article(path: Path, *, expect_lang: str = "en", check: LanguageCheck | 
     if known:
         return Article(slug=slug_for(path), path=path, text=text, markdown=path.suffix.lower() == ".md",
                        language=expect_lang)
-    for number, line_text in enumerate(text.split("\n"), 1):
-        bad = next((c for c in line_text if unicodedata.category(c) == "Cc" and c != "\t"), None)
-        if bad is not None:
-            raise SourceError(path, number, f"control character U+{ord(bad):04X}; remove it")
+    if (bad := _CONTROL.search(text)) is not None:
+        number = text.count("\n", 0, bad.start()) + 1
+        raise SourceError(path, number, f"control character U+{ord(bad.group()):04X}; remove it")
     if not text.strip():
         raise SourceError(path, 1, "article is empty")
     language = detect_language(text, check=check)
