@@ -278,3 +278,25 @@ def test_the_driver_cuts_the_batches_a_local_engine_cuts(tiny_packages_dir):
     expected = [[texts[i] for i, _ in batch] for batch in local._batches([(i, local.encode(t))
                                                                           for i, t in enumerate(texts)])]
     assert remote.batches(texts) == expected and len(expected) > 1
+
+
+def test_the_draft_cache_keeps_every_hypothesis_and_reads_an_older_cache(tmp_path):
+    """An interrupted run's batches come back with all their hypotheses; a cache written before hypotheses were
+    kept still gives its drafts (the best one), so upgrading loses no finished batch."""
+    import sqlite3
+
+    path = tmp_path / "mt-cache.sqlite"
+    older = sqlite3.connect(path)
+    older.execute("CREATE TABLE drafts (label TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, "
+                  "PRIMARY KEY (label, source))")
+    older.execute("INSERT INTO drafts VALUES ('argos en->kk 1.0', 'Peace.', 'Бейбітшілік.')")
+    older.commit()
+    older.close()
+    cache = cluster.DraftCache(path)
+    try:
+        cache.put("argos en->kk 1.0", [("War.", ["Соғыс.", "Соғыс!"])])
+        found = cache.get("argos en->kk 1.0", ["Peace.", "War.", "Other."])
+        assert found == {"Peace.": ["Бейбітшілік."], "War.": ["Соғыс.", "Соғыс!"]}
+        assert cache.get("another engine", ["Peace.", "War."]) == {}
+    finally:
+        cache.close()
