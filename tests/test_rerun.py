@@ -327,6 +327,8 @@ def test_a_changed_catalog_republishes_its_page_and_only_its_page(workspace, mon
     unchanged = [name for name in before if name.suffix == ".html" and name.parent.name != "ru"]
     assert unchanged and all(page_files(workspace)[name] == before[name] for name in unchanged)
     assert index.read_text(encoding="utf-8") != listing
+    manifest = __import__("json").loads((workspace / "published" / "manifest.json").read_text(encoding="utf-8"))
+    assert next(r for r in manifest["articles"] if (r["article"], r["language"]) == (path.stem, "ru"))["approved"] == 1
 
 
 def test_a_page_edited_on_disk_is_rendered_again(workspace):
