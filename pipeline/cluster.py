@@ -147,7 +147,7 @@ def translate_batch(package: str, label: str, beam_size: int, threads: int, batc
 
     mt = _worker_engine(package, label, beam_size, threads, batch_tokens)
     start = time.perf_counter()
-    out = mt.hypotheses(texts)
+    out = mt.hypotheses(texts, one_batch=True)  # the driver cut it as a local engine would: keep it whole
     return out, time.perf_counter() - start
 
 

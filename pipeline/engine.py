@@ -796,21 +796,27 @@ class Engine:
         """
         return [found[0] if found else "" for found in self._beam(texts, on_batch, 1)]
 
-    def hypotheses(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> list[list[str]]:
+    def hypotheses(self, texts: list[str], on_batch: Callable[[int], None] | None = None, *,
+                   one_batch: bool = False) -> list[list[str]]:
         """Like translate, with every hypothesis the beam search kept for each segment, best first.
 
         The beam keeps `beam_size` hypotheses anyway, so the others cost nothing and the best is the one
         translate gives. A segment whose glossary placeholders broke in the best one often has them intact
         in another, still the model's own wording. An over-long segment (decoded in pieces) has one.
-        """
-        return self._beam(texts, on_batch, self.beam_size)
 
-    def _beam(self, texts: list[str], on_batch: Callable[[int], None] | None, n: int) -> list[list[str]]:
+        `one_batch`: the texts are one batch already, cut by `cut_batches` elsewhere (a cluster's driver), and
+        are decoded as they are; cutting them again would change their batch-mates, and so the drafts.
+        """
+        return self._beam(texts, on_batch, self.beam_size, one_batch)
+
+    def _beam(self, texts: list[str], on_batch: Callable[[int], None] | None, n: int,
+              one_batch: bool = False) -> list[list[str]]:
         units, owners = self._units(texts)
         outputs: list[list[str]] = [[] for _ in units]
         remaining = Counter(owners) if len(owners) != len(set(owners)) else None
-        for batch, output in self._run(self._batches(list(enumerate(units))), beam_size=self.beam_size,
-                                       num_hypotheses=n):
+        items = list(enumerate(units))
+        batches = ([items] if items else []) if one_batch else self._batches(items)
+        for batch, output in self._run(batches, beam_size=self.beam_size, num_hypotheses=n):
             finished = 0
             for (index, tokens), result in zip(batch, output, strict=True):
                 # The batch shares one bound; each segment keeps only its own.

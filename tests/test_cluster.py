@@ -300,3 +300,24 @@ def test_the_draft_cache_keeps_every_hypothesis_and_reads_an_older_cache(tmp_pat
         assert cache.get("another engine", ["Peace.", "War."]) == {}
     finally:
         cache.close()
+
+
+def test_a_worker_decodes_the_drivers_batch_whole(tiny_packages_dir, monkeypatch):
+    """The driver cut the batch as a local engine would; a worker that cut it again (a small call is cut in two)
+    would give its sentences other batch-mates, and a real model other drafts than a local run."""
+    mt = engine.Engine.load(tiny_packages_dir, "kk", beam_size=2, threads=1)
+    calls: list[int] = []
+    real = mt.translator
+
+    class Spy:
+        def translate_batch(self, source, **options):
+            calls.append(len(source))
+            return real.translate_batch(source, **options)
+
+    mt.translator = Spy()
+    monkeypatch.setattr(cluster, "_worker_engine", lambda *args, **kwargs: mt)
+    texts = ["Peace.", "The mufti met the ambassador.", "Dialogue between religions matters."]
+    assert len(mt._batches([(i, mt.encode(t)) for i, t in enumerate(texts)])) == 2  # cut anew, it would be two
+    calls.clear()
+    lists, _seconds = cluster.translate_batch("pkg", mt.label, 2, 1, mt.max_batch_tokens, texts)
+    assert calls == [3] and len(lists) == 3 and all(lists)
