@@ -301,6 +301,9 @@ class MemoryStore(Protocol):
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         """Units of those sources, approved first, newest first."""
 
+    def has_units(self, source_lang: str, target_lang: str) -> bool:
+        """Whether any unit (approved or machine) translates source_lang into target_lang."""
+
     def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,
                    statuses: Sequence[str]) -> Iterator[Unit]: ...
 
@@ -593,6 +596,11 @@ class SQLiteStore:
             (*source_ids, target_lang, *statuses)).fetchall()
         return [StoredUnit(*r) for r in rows]
 
+    def has_units(self, source_lang: str, target_lang: str) -> bool:
+        return bool(self._conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM units u JOIN sources s ON s.id = u.source_id "
+            "WHERE u.target_lang = ? AND s.lang = ?)", (target_lang, source_lang)).fetchone()[0])
+
     def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,
                    statuses: Sequence[str]) -> Iterator[Unit]:
         where = [f"u.status IN ({','.join('?' * len(statuses))})"]
@@ -756,6 +764,11 @@ class Memory:
     @staticmethod
     def _statuses(include_machine: bool) -> tuple[str, ...]:
         return STATUSES if include_machine else (APPROVED,)
+
+    def holds(self, target_lang: str, *, source_lang: str = "en") -> bool:
+        """Whether the memory has any unit, of any status, for this language pair: when it has none, no lookup can
+        find anything, and a run asks this once per language instead of looking up every segment."""
+        return self.store.has_units(lang_code(source_lang), lang_code(target_lang))
 
     def lookup(self, text: str, target_lang: str, *, min_score: float = DEFAULT_MIN_SCORE, limit: int = 5,
                source_lang: str = "en", include_machine: bool = False, context: str | None = None) -> list[Match]:

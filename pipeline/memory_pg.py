@@ -567,6 +567,11 @@ class PostgresStore:
         return [(sid, t) for sid, source_lang, t in rows
                 if source_lang == lang and any(a in t and b in t for a, b in pairs)]
 
+    def has_units(self, source_lang: str, target_lang: str) -> bool:
+        return bool(self._conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
+            "WHERE u.target_lang = %s AND s.lang = %s)", (target_lang, source_lang)).fetchone()[0])
+
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:
             return []

@@ -812,3 +812,14 @@ def test_fuzzy_lookups_across_several_contexts_give_every_match_its_score_and_th
         assert len({m.context for m in everything}) > 1
         for limit in (1, 2, 3, 5, 8):
             assert memory.lookup(query, "ru", min_score=60, limit=limit, context=context) == everything[:limit]
+
+
+def test_holds_says_whether_any_unit_of_any_status_translates_into_a_language(memory):
+    assert not memory.holds("kk") and not memory.holds("ru")
+    memory.add([Unit("en", "kk", "The mufti spoke.", "Муфти сөйледі.", MACHINE, "argos en→kk 1.9")])
+    memory.add([Unit("kk", "ru", "Сәлем, әлем.", "Привет, мир.", APPROVED, "x.po")])
+    assert memory.holds("kk")  # a machine draft is enough: a run must still recognise it as the engine's
+    assert memory.holds("kk-KZ")  # the tag as catalogs spell it
+    assert not memory.holds("ru")  # only from Kazakh, not from English
+    assert memory.holds("ru", source_lang="kk")
+    assert not memory.holds("ar")
