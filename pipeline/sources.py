@@ -39,9 +39,10 @@ _KAZAKH_WORD = re.compile(r"\w*[әғқңөұүһіӘҒҚҢӨҰҮҺІ]\w*")
 _CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04ff]+\b")
 
 
-# Function words frequent in any English prose and rare as words of other languages written in Latin letters.
+# Function words frequent in any English prose and rare as words of other languages written in Latin letters ("you":
+# quoted speech, which has few of the others).
 _ENGLISH_WORDS = frozenset("the and of that with which this from were have has been their are would they said its who "
-                           "his she there into than".split())
+                           "his she there into than you".split())
 _WORD = re.compile(r"[^\W\d_]+")
 ENGLISH_SHARE = 0.08  # of a sample's words, at least this many English function words: plainly English
 

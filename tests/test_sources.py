@@ -107,3 +107,20 @@ def test_a_short_english_article_langdetect_calls_afrikaans_is_english(tmp_path)
     path.write_text(dialogue, encoding="utf-8")
     assert read_article(path).language == "en"
     assert detect_language("Dit is 'n kort sin in Afrikaans oor die weer vandag en môre.") == "af"
+
+
+def test_quoted_english_speech_is_plainly_english_without_loading_langdetect(monkeypatch):
+    import langdetect
+
+    from pipeline.sources import detect_language
+
+    # an NTREX-built article: few of the prose function words, but "you" in every question
+    speech = ('Dianne Feinstein, did you leak?\n\nDianne Feinstein, did you leak? Remember her answer... did you leak '
+              'the document - "oh, oh, what? Oh, no.\nI didn\'t leak." Well, wait one minute. Did we leak...No, we '
+              'didn\'t leak," he added, in an impression of the senator.\n')
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("langdetect asked")
+
+    monkeypatch.setattr(langdetect, "detect_langs", refuse)
+    assert detect_language(speech) == "en"
