@@ -68,6 +68,35 @@ def test_broken_placeholders_are_retried_in_one_final_call():
     assert [r.ok for r in results] == [False] * 5 + [True]
 
 
+class Beams(Batching):
+    """A fake executor with the beam's hypotheses: the second keeps the placeholders the first one lost."""
+
+    def __init__(self, lang):
+        super().__init__(lang)
+        self.asked: list[list[str]] = []
+
+    def hypotheses(self, texts, on_batch=None):
+        self.asked.append(list(texts))
+        kept = FakeEngine.translate(self, texts)
+        self.batches.pop()  # the main call is counted in `asked`
+        if on_batch:
+            on_batch(len(texts))
+        return [[" ".join(w for w in out.split() if not w.startswith("XT")), out] for out in kept]
+
+
+def test_the_beams_other_hypotheses_rescue_a_draft_without_another_call():
+    gloss = workflow.load_glossary(REPO)
+    sentences = [f"The Grand Mufti met guest number {n}." for n in range(3)] + ["Nothing to protect here."]
+    fake = Beams("ru")
+    seen: list[int] = []
+    results = draft_sentences("ru", sentences, [gloss.find(s) for s in sentences], fake,
+                              progress=lambda what, done, total: seen.append(done))
+    assert len(fake.asked) == 1 and len(fake.asked[0]) == 4  # one call, every sentence
+    assert fake.batches == []  # no unprotected retry: the second hypothesis kept every placeholder
+    assert [r.hypothesis for r in results] == [1, 1, 1, 0] and all(r.ok for r in results)
+    assert seen == [4]  # progress came from the main call's batches
+
+
 def test_the_local_engine_is_an_executor(tiny_packages_dir):
     mt = engine.Engine.load(tiny_packages_dir, "kk", threads=1)
     seen: list[int] = []
