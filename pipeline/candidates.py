@@ -24,7 +24,7 @@ from pipeline import TARGET_LANGS
 from pipeline.concepts import Concept
 from pipeline.errors import LocatedError
 from pipeline.sources import Article
-from pipeline.termmatch import Glossary
+from pipeline.termmatch import Glossary, TermMatch
 from pipeline.workspace import relative
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ class Sentence:
     article: str
     line: int
     text: str
+    # the glossary's matches in text, when the caller has them already (a run has: it drafts the catalogs with them)
+    matches: Sequence[TermMatch] | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- keys
@@ -286,9 +288,9 @@ class _Extractor:
 
     # --- runs
 
-    def runs(self, text: str) -> list[_Piece]:
+    def runs(self, text: str, matches: Sequence[TermMatch] | None = None) -> list[_Piece]:
         toks = _tokens(text)
-        matches = self.terms.find(text)
+        matches = self.terms.find(text) if matches is None else list(matches)
         known = [None] * len(toks)  # glossary match covering each token
         mi = 0
         for k, t in enumerate(toks):
@@ -753,7 +755,7 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
     for s in sentences:
         pieces = pieces_of.get(s.text)
         if pieces is None:
-            pieces = pieces_of[s.text] = ex.runs(s.text)
+            pieces = pieces_of[s.text] = ex.runs(s.text, s.matches)
         for piece in pieces:
             kind = piece.kind
             nk = keys.get(piece.text)

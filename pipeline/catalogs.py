@@ -762,9 +762,10 @@ def _merged_catalog(old: polib.POFile, lang: str, drafts: Sequence[Draft], proje
     po.metadata_is_fuzzy = [f for f in (old.metadata_is_fuzzy or []) if f != "fuzzy"] \
         if isinstance(old.metadata_is_fuzzy, list) else []  # the header is complete now, as msginit leaves it
     po.newline = getattr(old, "newline", "\n")
+    resized = len(entries) != len(before)  # a new catalog: no entry-by-entry comparison needed to know it changed
     po.metadata = _catalog_header(old, lang, project, _now_stamp(now),
-                                  _translation_view(entries) != _translation_view(before),
-                                  _source_view(entries) != _source_view(before))
+                                  resized or _translation_view(entries) != _translation_view(before),
+                                  resized or _source_view(entries) != _source_view(before))
     po.extend(entries)
     return po
 

@@ -230,9 +230,10 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
     """The names each article holds that the glossary does not: MT will render them unprotected."""
     from pipeline import candidates
 
-    return candidates.gaps([candidates.Sentence(source.reference, segment.line, msgid)
+    return candidates.gaps([candidates.Sentence(source.reference, segment.line, msgid, matches)
                             for source in prepared
-                            for segment, (_, msgid) in zip(source.segments, source.keys, strict=True)], terms)
+                            for segment, (_, msgid), matches in zip(source.segments, source.keys, source.matches,
+                                                                    strict=True)], terms)
 
 
 def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> _Source:

@@ -352,3 +352,19 @@ def test_human_output_is_a_ranked_table_with_a_hint(tmp_path):
     assert "nothing to add" in CliRunner().invoke(app, ["glossary", "candidates", "--root", str(root),
                                                         "--add"]).output
     assert CliRunner().invoke(app, ["glossary", "candidates", "--help"]).exit_code == 0
+
+
+def test_matches_the_caller_found_are_used_and_give_the_same_candidates(shared, monkeypatch):
+    terms = glossary.load(REPO / "glossary")
+    texts = [path.read_text(encoding="utf-8") for path in sorted((shared / "seeds").glob("*"))]
+    plain = sentences_of(*texts)
+    given = [Sentence(s.article, s.line, s.text, terms.find(s.text)) for s in plain]
+    expected = [c.to_json() for c in extract(plain, terms)]
+    asked: list[str] = []
+    find = Glossary.find
+    monkeypatch.setattr(Glossary, "find", lambda self, text: asked.append(text) or find(self, text))
+    assert [c.to_json() for c in extract(given, terms)] == expected and expected
+    assert not set(asked) & {s.text for s in given}  # no sentence matched against the glossary again
+    asked.clear()
+    extract(plain, terms)
+    assert set(asked) >= {s.text for s in plain}
