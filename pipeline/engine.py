@@ -606,7 +606,6 @@ def _translator_key(info: ModelInfo, threads: int | None, inter_threads: int = 1
     return ("file", weights.st_dev, weights.st_ino, threads, inter_threads)
 
 
-
 T = TypeVar("T")
 
 
@@ -637,6 +636,7 @@ def cut_batches(items: Sequence[T], size: Callable[[T], int], max_batch_size: in
             cut += 1
         batches = [only[:cut], only[cut:]]
     return batches
+
 
 class Engine:
     """One loaded en->xx package."""
@@ -813,7 +813,8 @@ class Engine:
               one_batch: bool = False) -> list[list[str]]:
         units, owners = self._units(texts)
         outputs: list[list[str]] = [[] for _ in units]
-        remaining = Counter(owners) if len(owners) != len(set(owners)) else None
+        pieces = Counter(owners)  # units per text: more than one for an over-long text
+        remaining = dict(pieces) if len(pieces) != len(owners) else None
         items = list(enumerate(units))
         batches = ([items] if items else []) if one_batch else self._batches(items)
         for batch, output in self._run(batches, beam_size=self.beam_size, num_hypotheses=n):
@@ -830,7 +831,6 @@ class Engine:
             if on_batch:
                 on_batch(finished)
         results: list[list[str]] = [[] for _ in texts]
-        pieces = Counter(owners)
         for index, found in zip(owners, outputs, strict=True):
             if pieces[index] == 1:
                 results[index] = found
