@@ -27,7 +27,8 @@ _SAVE_ATTEMPTS = 5  # merges of an import into terms.csv that someone keeps savi
 # ---------------------------------------------------------------- loading and checking
 
 
-def _glossary_files(directory: Path) -> list[Path]:
+def glossary_files(directory: Path) -> list[Path]:
+    """The glossary's files, in name order (a folder named like one is not)."""
     return sorted(p for p in Path(directory).glob("*.csv") if p.is_file())
 
 
@@ -43,7 +44,7 @@ def load_concepts(directory: Path) -> list[Concept]:
         raise GlossaryError(directory, 0, "no glossary directory here: create it with a terms.csv")
     concepts: list[Concept] = []
     seen: dict[str, str] = {}
-    for path in _glossary_files(directory):
+    for path in glossary_files(directory):
         parsed = parse_file(path)
         if parsed.malformed:
             first = parsed.malformed[0]
@@ -63,7 +64,7 @@ def check(directory: Path) -> list[Problem]:
     directory = Path(directory)
     if not directory.is_dir():
         return [Problem(str(directory), 0, "no glossary directory: create it with a terms.csv")]
-    files = _glossary_files(directory)
+    files = glossary_files(directory)
     if not files:
         return [Problem(str(directory), 0, "no *.csv glossary files in this directory")]
     problems: list[Problem] = []
@@ -375,7 +376,7 @@ def import_file(source: Path, glossary_dir: Path, out: Path | None = None, repla
     target = Path(glossary_dir) / "terms.csv"
     elsewhere = {}
     if Path(glossary_dir).is_dir():
-        for path in _glossary_files(Path(glossary_dir)):
+        for path in glossary_files(Path(glossary_dir)):
             if path.resolve() != target.resolve():
                 elsewhere.update({c.id: c for c in read_csv(path)})
     for _attempt in range(_SAVE_ATTEMPTS):

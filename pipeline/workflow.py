@@ -302,9 +302,9 @@ def _context(ws: Workspace, options: RunOptions) -> str:
     for path in sorted([*code.rglob("*.py"), *(code / "templates").glob("*")]):
         stat = path.stat()
         signature.append((path.relative_to(code).as_posix(), stat.st_size, stat.st_mtime_ns))
-    glossary_files = sorted(ws.glossary.glob("*.csv")) if ws.glossary.is_dir() else []
+    read = glossary.glossary_files(ws.glossary) if ws.glossary.is_dir() else []  # the files load_glossary reads
     return runstate.digest(
-        signature, [(p.name, runstate.checksum(files.read_or_none(p))) for p in glossary_files],
+        signature, [(p.name, runstate.checksum(files.read_or_none(p))) for p in read],
         options.min_score, options.exact_as_fuzzy, options.project, sorted(options.terms.items()),
         options.beam_size, str(ws.memory_location))
 

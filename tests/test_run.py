@@ -558,3 +558,12 @@ def test_a_memory_holding_units_for_a_language_is_looked_up_for_it_alone(workspa
     for slug in ("a", "b"):
         assert entries(catalog_path(workspace, "kk", slug))[meeting].msgstr == "Кездесу жылы өтті."
         assert entries(catalog_path(workspace, "ru", slug))[meeting].msgstr == ""
+
+
+def test_a_folder_named_like_a_glossary_file_is_not_read(workspace):
+    """The glossary loader passes over `glossary/old.csv/` (a folder); the run's record of its inputs must too,
+    where it read it as a file and stopped the run with a traceback."""
+    (workspace / "glossary" / "old.csv").mkdir()
+    result = CliRunner().invoke(cli.app, ["run", "--root", str(workspace), "--no-publish", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["catalogs"]
