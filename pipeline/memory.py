@@ -714,6 +714,8 @@ class Memory:
             source, target = u.source, u.target  # kept byte for byte; only the lookup key is normalised
             text = normalise(source)
             plural = normalise(u.plural) if u.plural else ""
+            if u.plural and not plural:  # its target holds forms for a msgid_plural that says nothing
+                continue
             if plural:
                 forms = plural_forms(target)
                 if not forms or not all(f.strip() for f in forms.values()):
@@ -941,7 +943,8 @@ class Memory:
             status = pair.props.get(PROP_STATUS, APPROVED).strip()
             if status not in STATUSES:
                 raise TmxError(path, pair.line, f"unknown {PROP_STATUS} {status!r}; use approved or machine")
-            target, plural = pair.target, pair.props.get(PROP_PLURAL, "")
+            # Plural only when msgid_plural says something: a blank prop leaves the pair as the plain unit it is.
+            target, plural = pair.target, normalise(pair.props.get(PROP_PLURAL, ""))
             if plural:
                 forms = {kind[len(PROP_FORM):]: text for kind, text in pair.props.items()
                          if kind.startswith(PROP_FORM)}

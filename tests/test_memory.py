@@ -703,6 +703,22 @@ def test_a_tmx_plural_unit_without_its_forms_is_refused_with_its_line(tmp_path, 
     assert err.value.line == 3 and memory.stats().units == 0
 
 
+def test_a_blank_plural_prop_never_stores_forms_as_a_translation(tmp_path, memory):
+    """A TMX unit whose msgid_plural prop is blank is the plain pair its segments say; a unit added with a blank
+    msgid_plural is not stored at all, where both kept the forms' JSON as a singular translation."""
+    odd = tmp_path / "odd.tmx"
+    odd.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
+                   '<tu><prop type="x-pipeline-plural"> </prop>'
+                   '<prop type="x-pipeline-form-one">файл</prop><prop type="x-pipeline-form-few">файла</prop>\n'
+                   '<tuv xml:lang="en"><seg>one file</seg></tuv><tuv xml:lang="ru"><seg>один файл</seg></tuv></tu>\n'
+                   '</body></tmx>\n', encoding="utf-8")
+    memory.import_tmx(odd)
+    [match] = memory.lookup("one file", "ru")
+    assert match.target == "один файл"
+    memory.add([Unit("en", "ru", "two files", '{"one": "файл", "few": "файла"}', APPROVED, plural=" ")])
+    assert memory.lookup("two files", "ru") == [] and memory.stats().units == 1
+
+
 def test_a_version_1_memory_file_is_upgraded_in_place_and_keeps_everything(tmp_path):
     path = tmp_path / "memory.sqlite"
     path.write_bytes((Path(__file__).parent / "data" / "memory" / "memory-v1.sqlite").read_bytes())
