@@ -25,7 +25,7 @@ from xml.sax.saxutils import quoteattr
 import polib
 
 from pipeline import catalogs as catalog_stage
-from pipeline import files, shown_percent, sources
+from pipeline import files, runstate, shown_percent, sources
 from pipeline import percent_text as percent
 from pipeline import segment as segmentation
 from pipeline.errors import CatalogError, PublishError
@@ -736,10 +736,6 @@ def _row(item) -> dict:
             for name, value in ((f, getattr(item, f)) for f in item.__dataclass_fields__)}
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
             prepared: Mapping[Path, tuple[sources.Article, Segments, str]] | None = None,
@@ -832,7 +828,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                 except OutsideWorkspace:
                     pass  # said below, as without records
                 else:
-                    inputs = _digest(GENERATOR, rel_source, text_sha, records.file_checksum(catalog),
+                    inputs = runstate.digest(GENERATOR, rel_source, text_sha, records.file_checksum(catalog),
                                      include_fuzzy, min_complete, modified)
                     row = records.publication(key, inputs)
                     if row is not None:
@@ -1065,7 +1061,7 @@ def _write_articles(site: _Site, env, published: Sequence[Publication],
         versions = [{**_lang_info(item.lang), "href": f"../{item.lang}/{pub.slug}.html",
                      "url": site.url(item.html, here), "current": item.lang == pub.lang, "title": item.title}
                     for item in sorted(by_slug[pub.slug], key=lambda item: _language_order(item.lang))]
-        inputs = _digest(found.inputs, _row(pub), versions, _row(site.settings)) if found.inputs else ""
+        inputs = runstate.digest(found.inputs, _row(pub), versions, _row(site.settings)) if found.inputs else ""
         if site.unchanged(pub.paths["md"], inputs) and site.unchanged(here, inputs):
             continue
         doc = found.get()
@@ -1095,14 +1091,14 @@ def _write_indexes(site: _Site, env, codes: Sequence[str], all_langs: Sequence[s
         name = f"{lang}/index.html"
         rows = [{"title": item.title, "href": item.html.split("/", 1)[1], "status": _status(item),
                  "drafts": item.drafts, "date": date_text(item.date, lang), "iso": item.date} for item in entries]
-        inputs = _digest(GENERATOR, name, rows, settings) if site.records is not None else ""
+        inputs = runstate.digest(GENERATOR, name, rows, settings) if site.records is not None else ""
         if site.unchanged(name, inputs):
             continue
         ui = UI_TEXT.get(lang, UI_TEXT["en"])
         site.write(name, env.get_template("language_index.html").render(
             lang=_lang_info(lang), ui=ui, css="../style.css", home="../index.html", site=site.settings,
             feed="feed.xml" if site.settings.base_url else "", entries=rows), inputs)
-    inputs = _digest(GENERATOR, "index.html", languages, settings) if site.records is not None else ""
+    inputs = runstate.digest(GENERATOR, "index.html", languages, settings) if site.records is not None else ""
     if site.unchanged("index.html", inputs):
         return
     site.write("index.html", env.get_template("index.html").render(
@@ -1222,7 +1218,7 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     _remove_stale(out, set(previous.files) - set(writer.written) - carried.files - {MANIFEST})
     # The manifest is as large as the site; laid out with indentation, json writes it slowly: an unchanged one
     # (the same content, the file as the last run left it) is neither laid out nor rewritten.
-    inputs = _digest(GENERATOR, manifest) if records is not None else ""
+    inputs = runstate.digest(GENERATOR, manifest) if records is not None else ""
     if inputs and records.page(out / MANIFEST, inputs):
         return
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
