@@ -6,13 +6,13 @@ metadata (English names) and every `--langs` option come from here, so adding a 
 
 from __future__ import annotations
 
-import gettext
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.errors import LocatedError
-from pipeline.formats.po_checks import plural_forms_problem
+from pipeline.formats.po_checks import plural_rule
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def cldr_category(code: str, n: int) -> str:
     return _CLDR_RULES[code](n)
 
 
+@lru_cache(maxsize=256)
 def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | None:
     """The CLDR category of each gettext plural index of a catalog, read from its Plural-Forms header (the
     language's own header when it has none), or None when the header's forms do not line up with CLDR's (e.g.
@@ -97,15 +98,10 @@ def plural_categories_of(header: str | None, code: str) -> tuple[str, ...] | Non
     header = (header or "").strip() or plural_forms(code)
     if code in LANGUAGES and " ".join(header.split()) == " ".join(LANGUAGES[code].plural_forms.split()):
         return LANGUAGES[code].plural_categories
-    if plural_forms_problem(header):  # not an expression, a form out of range, a division by zero
+    read = plural_rule(header)  # None: not an expression, a form out of range, a division by zero
+    if read is None:
         return None
-    found = re.search(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+)", header)
-    if not found:
-        return None
-    try:
-        nplurals, plural = int(found.group(1)), gettext.c2py(found.group(2).strip())
-    except (ValueError, SyntaxError):
-        return None
+    nplurals, plural = read
     by_index: dict[int, set[str]] = {}
     for n in range(1000):
         by_index.setdefault(plural(n), set()).add(cldr_category(code, n))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gettext
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,23 +21,35 @@ _DIRECTIVE = re.compile(r"%(?:\d+\$)?[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
 @lru_cache(maxsize=64)  # a run asks for every catalog, with a handful of distinct headers
 def plural_forms_problem(value: str) -> str | None:
     """Why a Plural-Forms value is unusable, or None when msgfmt would accept it."""
-    found = _HEADER.match(value or "")
+    return _read_plural_forms(value or "")[2]
+
+
+def plural_rule(value: str) -> tuple[int, Callable[[int], int]] | None:
+    """nplurals and the plural expression as a function of n, or None when the value is unusable."""
+    count, rule, problem = _read_plural_forms(value or "")
+    return None if problem or rule is None else (count, rule)
+
+
+@lru_cache(maxsize=256)
+def _read_plural_forms(value: str) -> tuple[int, Callable[[int], int] | None, str | None]:
+    """(nplurals, rule, problem): read and tried once per distinct value (every catalog of a language has one)."""
+    found = _HEADER.match(value)
     if not found:
-        return f"Plural-Forms {value!r} is not `nplurals=N; plural=EXPRESSION;`"
+        return 0, None, f"Plural-Forms {value!r} is not `nplurals=N; plural=EXPRESSION;`"
     count = int(found.group(1))
     if count < 1:
-        return f"Plural-Forms says nplurals={count}; it must be at least 1"
+        return count, None, f"Plural-Forms says nplurals={count}; it must be at least 1"
     try:
         rule = gettext.c2py(found.group(2))
     except (ValueError, SyntaxError, RecursionError) as exc:
-        return f"Plural-Forms expression {found.group(2)!r} is not valid C ({exc})"
+        return count, None, f"Plural-Forms expression {found.group(2)!r} is not valid C ({exc})"
     try:
         wrong = next((n for n in range(1001) if not 0 <= rule(n) < count), None)
     except ArithmeticError:  # plural=n%0: msgfmt accepts the expression, every program using it fails
-        return f"Plural-Forms expression {found.group(2)!r} divides by zero"
+        return count, None, f"Plural-Forms expression {found.group(2)!r} divides by zero"
     if wrong is not None:
-        return f"Plural-Forms gives form {rule(wrong)} for n={wrong}, but nplurals={count}"
-    return None
+        return count, None, f"Plural-Forms gives form {rule(wrong)} for n={wrong}, but nplurals={count}"
+    return count, rule, None
 
 
 def directives(text: str) -> Counter:
