@@ -40,7 +40,7 @@ from pipeline import GENERATOR, files, percent_text
 from pipeline.errors import CatalogError
 from pipeline.formats.po import empty_po, parse_po, po_bytes, render_po, written_flags
 from pipeline.languages import english_name, plural_forms
-from pipeline.segment import Segment
+from pipeline.segment import Segment, repeat_context
 from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 from pipeline.workspace import directory_lock
 
@@ -118,7 +118,7 @@ def entry_keys(segments: Sequence[Segment]) -> list[tuple[str | None, str]]:
     for seg in segments:
         n = seen.get(seg.norm, 0) + 1
         seen[seg.norm] = n
-        keys.append((None if n == 1 else f"occurrence {n}", seg.norm))
+        keys.append((repeat_context(n), seg.norm))
     return keys
 
 

@@ -18,7 +18,6 @@ import hashlib
 import heapq
 import json
 import os
-import re
 import sqlite3
 import time
 from collections import Counter
@@ -38,6 +37,7 @@ from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
 from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
 from pipeline.languages import CLDR_ORDER, plural_categories_of
+from pipeline.segment import is_repeat_context
 from pipeline.segment import normalise as segment_normalise
 from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 
@@ -58,9 +58,6 @@ PROP_FORM = "x-pipeline-form-"  # + category: x-pipeline-form-one, x-pipeline-fo
 # A match whose context differs from the entry's is worth this much of its score (Weblate's factor): an exact
 # source in another context scores 95, below the same source in the same context, and is never taken as exact.
 CONTEXT_MISMATCH = 0.95
-# The contexts `catalogs.entry_keys` gives the 2nd, 3rd... repeat of a sentence within one article: a position,
-# not a meaning, so the memory treats them as no context.
-_REPEAT_CONTEXT = re.compile(r"occurrence [0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -153,7 +150,7 @@ class MemoryMigrationError(RuntimeError):
 def memory_context(msgctxt: str | None) -> str:
     """The context a catalog entry's msgctxt gives its memory unit: "" for none and for the pipeline's own
     "occurrence N" markers of repeated sentences (they say where, not what), the msgctxt itself otherwise."""
-    if not msgctxt or _REPEAT_CONTEXT.match(msgctxt):
+    if not msgctxt or is_repeat_context(msgctxt):
         return ""
     return msgctxt
 

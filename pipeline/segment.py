@@ -75,6 +75,20 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff\u00ad\u2060\u200e\u200f\u202a\
                                     "\u2066\u2067\u2068\u2069"), None)
 
 
+_REPEAT = re.compile(r"occurrence [0-9]+\Z")
+
+
+def repeat_context(n: int) -> str | None:
+    """The msgctxt of the n-th occurrence of a sentence in one article: none for the first, "occurrence n" after
+    (stable while the article keeps its repeats, and readable in an editor)."""
+    return None if n == 1 else f"occurrence {n}"
+
+
+def is_repeat_context(msgctxt: str) -> bool:
+    """Whether a msgctxt is one `repeat_context` gives (it says where a sentence is, not what it means)."""
+    return bool(_REPEAT.match(msgctxt))
+
+
 def normalise(text: str) -> str:
     """NFC + collapsed whitespace, so cosmetic edits do not change msgids."""
     return _WS.sub(" ", unicodedata.normalize("NFC", text).translate(_INVISIBLE)).strip()
