@@ -198,7 +198,7 @@ class _Source:
 
     article: sources.Article
     terms: glossary.Glossary
-    reference: str = ""  # the article's path as catalogs name it (relative to the workspace)
+    reference: str  # the article's path as catalogs name it (relative to the workspace)
 
     @functools.cached_property
     def segments(self) -> list[Segment]:
@@ -240,8 +240,8 @@ def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> 
     return _Source(article, terms, relative(article.path, root))
 
 
-def _base_drafts(source: _Source, lang: str, root: Path) -> list[catalogs.Draft]:
-    reference = source.reference or relative(source.article.path, root)
+def _base_drafts(source: _Source, lang: str) -> list[catalogs.Draft]:
+    reference = source.reference
     drafts = []
     for segment, (msgctxt, msgid), matches in zip(source.segments, source.keys, source.matches, strict=True):
         required = glossary.required_targets(matches, lang) if lang else []
@@ -327,7 +327,7 @@ def _write_templates(ws: Workspace, options: RunOptions, prepared: list[_Source]
         else:
             chosen[path] = source
     now_on_disk: dict[Path, bytes] = {}
-    written = catalogs.write_templates([(path, _base_drafts(source, "", ws.root)) for path, source in chosen.items()],
+    written = catalogs.write_templates([(path, _base_drafts(source, "")) for path, source in chosen.items()],
                                        project=options.project, data=now_on_disk)
     for path, result in written.items():
         if isinstance(result, OSError):  # full disk, read-only folder, a folder named x.pot
@@ -369,7 +369,6 @@ def _executors(ws: Workspace, options: RunOptions):
 def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared: list[_Source], tm: memory.Memory,
                         mt: engine.Engine | None, report: RunReport, progress: Progress | None,
                         pot_dates: dict[str, str] | None = None, cache: runstate.RunCache | None = None) -> None:
-    root = ws.root
     reader = cache.reader if cache is not None else catalogs.CatalogReader()
     label = mt.label if mt is not None else None
     inputs: dict[Path, str] = {}  # what each catalog is made from: the last run's record holds if it is the same
@@ -400,7 +399,7 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
             report.errors.append(f"{entry_report.error} (catalog left untouched)")
             continue
         report.warnings += po_checks.catalog_warnings(catalog.po, path)
-        drafts = _base_drafts(source, lang, root)
+        drafts = _base_drafts(source, lang)
         current = source.msgids
         for index, (segment, draft, matches) in enumerate(zip(source.segments, drafts, source.matches, strict=True)):
             existing = catalog.existing(draft.msgctxt, draft.msgid)
