@@ -95,13 +95,16 @@ class Settings:
 
 
 # table -> key -> (type check, description for the error message)
-_KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
-    "memory": {"location": (str, "a path or a database URL")},
-    "models": {"packages_dir": (str, "a folder path"), "threads": (int, "a whole number of CPU threads, 1 or more"),
-               "batch_tokens": (int, "a whole number of tokens, 16 or more")},
-    "publish": {"out": (str, "a folder path"), "include_fuzzy": (bool, "true or false"),
-                "min_complete": ((int, float), "a number from 0 to 100")},
-    "site": {"name": (str, "text"), "base_url": (str, "an http(s) URL"), "description": (str, "text")},
+# table -> key -> (type, what it must be, (lowest, highest) for a number or None)
+_KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], str, tuple[float, float] | None]]] = {
+    "memory": {"location": (str, "a path or a database URL", None)},
+    "models": {"packages_dir": (str, "a folder path", None),
+               "threads": (int, "a whole number of CPU threads, 1 or more", (1, float("inf"))),
+               "batch_tokens": (int, "a whole number of tokens, 16 or more", (16, float("inf")))},
+    "publish": {"out": (str, "a folder path", None), "include_fuzzy": (bool, "true or false", None),
+                "min_complete": ((int, float), "a number from 0 to 100", (0, 100))},
+    "site": {"name": (str, "text", None), "base_url": (str, "an http(s) URL", None),
+             "description": (str, "text", None)},
 }
 
 
@@ -136,22 +139,17 @@ def read_settings(root: Path) -> Settings:
         for key, item in value.items():
             if key not in _KEYS[table]:
                 raise WorkspaceError(f"unknown setting [{table}] {key}; known: {', '.join(_KEYS[table])}", path)
-            kind, expected = _KEYS[table][key]
+            kind, expected, bounds = _KEYS[table][key]
             if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
                 raise WorkspaceError(f"[{table}] {key} must be {expected}, not {item!r}", path)
+            if bounds is not None and not bounds[0] <= item <= bounds[1]:
+                raise WorkspaceError(f"[{table}] {key} must be {expected}, not {item:g}", path)
     memory = data.get("memory", {}).get("location")
     packages = data.get("models", {}).get("packages_dir")
     threads = data.get("models", {}).get("threads")
-    if threads is not None and threads < 1:
-        raise WorkspaceError(f"[models] threads must be a whole number of CPU threads, 1 or more, not {threads}", path)
     batch_tokens = data.get("models", {}).get("batch_tokens")
-    if batch_tokens is not None and batch_tokens < 16:
-        raise WorkspaceError(f"[models] batch_tokens must be a whole number of tokens, 16 or more, not {batch_tokens}",
-                             path)
     site = data.get("publish", {})
     min_complete = float(site.get("min_complete", 100.0))
-    if not 0 <= min_complete <= 100:
-        raise WorkspaceError(f"[publish] min_complete must be a number from 0 to 100, not {min_complete:g}", path)
     return Settings(
         memory=memory,
         site=_site_settings(data.get("site", {}), path),
