@@ -472,6 +472,9 @@ def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+_INSIDE_WORD = (_WORDISH, _WORDISH | {"OP"})  # (before, after) pairs where UAX #14 never breaks
+
+
 def _may_break(classes: list[str], i: int) -> bool:
     """May a line break before position i (classes of the escaped characters, combining marks resolved)?"""
     if i == 0:
@@ -501,7 +504,7 @@ def _may_break(classes: list[str], i: int) -> bool:
         return False
     if b == "NU" and a in ("HY", "IS", "SY", "PR", "PO", "AL", "NU", "CP"):
         return False
-    if a in _WORDISH and b in _WORDISH | {"OP"}:
+    if a in _INSIDE_WORD[0] and b in _INSIDE_WORD[1]:
         return False
     if (a == "CP" and b == "AL") or (a in ("CL", "CP") and b in ("PR", "PO")):
         return False
@@ -524,9 +527,6 @@ def _escape_portion(portion: str) -> tuple[list[str], list[bool]]:
     if portion.endswith("\n"):
         forbid[-2] = True  # never break right before the final "\n"
     return chars, forbid
-
-
-_INSIDE_WORD = (_WORDISH, _WORDISH | {"OP"})  # (before, after) pairs where UAX #14 never breaks
 
 
 def _opportunities(chars: list[str], forbid: list[bool]) -> tuple[list[int], list[int]]:
