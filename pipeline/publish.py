@@ -1219,9 +1219,5 @@ def _write_site(out: Path, codes: Sequence[str], results: Sequence[Publication],
     # The manifest is as large as the site; laid out with indentation, json writes it slowly: an unchanged one
     # (the same content, the file as the last run left it) is neither laid out nor rewritten.
     inputs = runstate.digest(GENERATOR, manifest) if records is not None else ""
-    if inputs and records.page(out / MANIFEST, inputs):
-        return
-    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    files.write_if_changed(out / MANIFEST, text)
-    if inputs:
-        records.page_written(out / MANIFEST, inputs, text.encode("utf-8"))
+    if not writer.unchanged(MANIFEST, inputs):
+        writer.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", inputs)
