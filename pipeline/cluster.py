@@ -159,6 +159,15 @@ def score_one(package: str, label: str, beam_size: int, threads: int, batch_toke
 # ---------------------------------------------------------------- the draft cache (driver side)
 
 
+def _hypotheses(stored: str) -> list[str] | None:
+    """A cached row's hypotheses: a JSON list of strings, else None."""
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
+
 class DraftCache:
     """Engine outputs kept as soon as a batch finishes: (engine label, exact text sent) -> output.
 
@@ -170,12 +179,17 @@ class DraftCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS hypotheses (label TEXT NOT NULL, source TEXT NOT NULL, "
-                        "targets TEXT NOT NULL, PRIMARY KEY (label, source))")
-        self.db.commit()
-        # A cache of an earlier version kept the best hypothesis only: still good for drafts.
-        self.older = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'drafts'"
-                                     ).fetchone() is not None
+        try:
+            self.db.execute("CREATE TABLE IF NOT EXISTS hypotheses (label TEXT NOT NULL, source TEXT NOT NULL, "
+                            "targets TEXT NOT NULL, PRIMARY KEY (label, source))")
+            self.db.commit()
+            # A cache of an earlier version kept the best hypothesis only: still good for drafts.
+            self.older = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'drafts'"
+                                         ).fetchone() is not None
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise ClusterError(f"{self.path}: not a draft cache ({exc}). It only keeps the finished batches of an "
+                               "interrupted run: delete it and run again") from None
 
     def get(self, label: str, texts: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -189,7 +203,10 @@ class DraftCache:
                 found.update((source, [target]) for source, target in rows)
             rows = self.db.execute(f"SELECT source, targets FROM hypotheses WHERE label = ? AND source IN ({marks})",
                                    [label, *chunk])
-            found.update((source, json.loads(targets)) for source, targets in rows)
+            for source, targets in rows:
+                kept = _hypotheses(targets)
+                if kept is not None:  # a row edited or broken by hand is translated again, never trusted
+                    found[source] = kept
         return found
 
     def put(self, label: str, pairs: Sequence[tuple[str, list[str]]]) -> None:

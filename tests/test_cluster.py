@@ -298,6 +298,11 @@ def test_the_draft_cache_keeps_every_hypothesis_and_reads_an_older_cache(tmp_pat
         found = cache.get("argos en->kk 1.0", ["Peace.", "War.", "Other."])
         assert found == {"Peace.": ["Бейбітшілік."], "War.": ["Соғыс.", "Соғыс!"]}
         assert cache.get("another engine", ["Peace.", "War."]) == {}
+        # rows that are not a list of strings (edited, or written by something else) are not drafts
+        cache.db.executemany("INSERT INTO hypotheses VALUES ('argos en->kk 1.0', ?, ?)",
+                             [("Broken.", "[not json"), ("Odd.", '{"one": "x"}'), ("Mixed.", '["a", 1]')])
+        cache.db.commit()
+        assert cache.get("argos en->kk 1.0", ["Broken.", "Odd.", "Mixed.", "War."]) == {"War.": ["Соғыс.", "Соғыс!"]}
     finally:
         cache.close()
 
@@ -321,3 +326,11 @@ def test_a_worker_decodes_the_drivers_batch_whole(tiny_packages_dir, monkeypatch
     calls.clear()
     lists, _seconds = cluster.translate_batch("pkg", mt.label, 2, 1, mt.max_batch_tokens, texts)
     assert calls == [3] and len(lists) == 3 and all(lists)
+
+
+def test_a_draft_cache_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "mt-cache.sqlite"
+    path.write_bytes(b"this is not SQLite" * 100)
+    with pytest.raises(cluster.ClusterError, match="not a draft cache .*delete it and run again") as err:
+        cluster.DraftCache(path)
+    assert str(path) in str(err.value) and path.read_bytes() == b"this is not SQLite" * 100
