@@ -672,6 +672,7 @@ class Memory:
     def __init__(self, store: MemoryStore):
         self.store = store
         self._last_stamp = 0  # microseconds since the epoch
+        self._holds: dict[tuple[str, str], bool] = {}  # (source, target language) -> any unit; see _holds_pair
 
     @classmethod
     def open(cls, location: Path | str) -> Memory:
@@ -734,7 +735,15 @@ class Memory:
         is already there refreshes its `updated` time and origin, so the most recently confirmed of two
         approved targets for one source comes first; a machine draft never downgrades an approved unit.
         """
-        return self.store.upsert(self._prepared(units))
+        return self._upsert(self._prepared(units))
+
+    def _upsert(self, rows: Sequence[tuple[str, Unit]]) -> int:
+        """Every write of units goes through here: what this object remembered of which pairs hold units is
+        forgotten, so a unit it adds is found by its next lookup."""
+        try:
+            return self.store.upsert(rows)
+        finally:
+            self._holds.clear()
 
     # ------------------------------------------------------------------ reading
 
@@ -742,8 +751,10 @@ class Memory:
               context: str | None = None) -> Match | None:
         """The best exact match (same context first, approved first, then the most recently confirmed), or None.
         A match from another context scores 95 (`context` None: any context, all score 100)."""
-        sid, found = self._exact(normalise(text), lang_code(target_lang), lang_code(source_lang),
-                                 self._statuses(include_machine), context)
+        target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
+        if not self._holds_pair(source_lang, target_lang):
+            return None
+        sid, found = self._exact(normalise(text), target_lang, source_lang, self._statuses(include_machine), context)
         return found[0] if found else None
 
     def _exact(self, text: str, target_lang: str, source_lang: str, statuses: Sequence[str],
@@ -764,10 +775,21 @@ class Memory:
     def _statuses(include_machine: bool) -> tuple[str, ...]:
         return STATUSES if include_machine else (APPROVED,)
 
-    def holds(self, target_lang: str, *, source_lang: str = "en") -> bool:
-        """Whether the memory has any unit, of any status, for this language pair: when it has none, no lookup can
-        find anything, and a run asks this once per language instead of looking up every segment."""
-        return self.store.has_units(lang_code(source_lang), lang_code(target_lang))
+    def _holds_pair(self, source_lang: str, target_lang: str) -> bool:
+        """Whether the memory has any unit, of any status, for this pair of language codes. When it has none no
+        lookup can find anything, so `exact`, `lookup` and `lookup_plural` answer at once instead of querying the
+        store for every segment (a run or `tm fill` on a language the memory has never seen).
+
+        Asked once per pair and remembered for the life of this object; any write through it (`add`, imports, a
+        harvest, a migration into it) forgets the answers. Units that another process writes meanwhile (another
+        desk harvesting into a shared PostgreSQL memory) are not seen for a pair this object found empty until it
+        is opened again: the answer lasts one command.
+        """
+        pair = (source_lang, target_lang)
+        held = self._holds.get(pair)
+        if held is None:
+            held = self._holds[pair] = self.store.has_units(source_lang, target_lang)
+        return held
 
     def lookup(self, text: str, target_lang: str, *, min_score: float = DEFAULT_MIN_SCORE, limit: int = 5,
                source_lang: str = "en", include_machine: bool = False, context: str | None = None) -> list[Match]:
@@ -781,6 +803,8 @@ class Memory:
         if limit <= 0 or not query:
             return []
         target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
+        if not self._holds_pair(source_lang, target_lang):
+            return []
         statuses = self._statuses(include_machine)
         exact_id, found = self._exact(query, target_lang, source_lang, statuses, context)
         matches = [m for m in found if m.score >= min(min_score, 100)]
@@ -827,8 +851,11 @@ class Memory:
         plural = normalise(msgid_plural)
         if not plural or (limit is not None and limit <= 0):
             return []
-        _, found = self._exact(normalise(msgid), lang_code(target_lang), lang_code(source_lang),
-                               self._statuses(include_machine), context, plural)
+        target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
+        if not self._holds_pair(source_lang, target_lang):
+            return []
+        _, found = self._exact(normalise(msgid), target_lang, source_lang, self._statuses(include_machine), context,
+                               plural)
         return [m for m in found if m.score >= min_score][:limit]
 
     def _fuzzy(self, query: str, source_lang: str, min_score: float,
@@ -923,7 +950,7 @@ class Memory:
                 units.append(Unit(source_lang, target_lang, e.msgid, plural_target(forms), APPROVED, origin, saved,
                                   saved, memory_context(e.msgctxt), e.msgid_plural))
         rows = self._prepared(units)
-        return ImportReport(1, len(rows), self.store.upsert(rows), skipped)
+        return ImportReport(1, len(rows), self._upsert(rows), skipped)
 
     def import_tmx(self, path: Path, *, source_lang: str | None = None,
                    origin_root: Path | None = None) -> int:
@@ -958,11 +985,11 @@ class Memory:
             if len(batch) >= self.TMX_BATCH:
                 rows = self._prepared(batch)
                 read += len(rows)
-                added += self.store.upsert(rows)
+                added += self._upsert(rows)
                 batch = []
         rows = self._prepared(batch)
         read += len(rows)
-        added += self.store.upsert(rows)
+        added += self._upsert(rows)
         return ImportReport(1, read, added, tmx.skipped)
 
     def export_tmx(self, path: Path, *, source_lang: str = "en", target_langs: Sequence[str] | None = None,
@@ -1002,13 +1029,13 @@ class Memory:
             for u in self.store.iter_units(None, None, STATUSES):
                 rows.append((normalise(u.source), u))
                 if len(rows) >= batch:
-                    other.store.upsert(rows)
+                    other._upsert(rows)
                     units += len(rows)
                     rows = []
                     if progress:
                         progress(units)
             if rows:
-                other.store.upsert(rows)
+                other._upsert(rows)
                 units += len(rows)
             seen = other.store.load_seen(self.store.iter_seen())
         mine, theirs = self.stats(), other.stats()

@@ -374,7 +374,6 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
     inputs: dict[Path, str] = {}  # what each catalog is made from: the last run's record holds if it is the same
     jobs = []  # (CatalogReport, drafts, the catalog as read)
     queue: dict[str, list[_Pending]] = {}  # msgid -> entries waiting for the same machine translation
-    lookups = tm if tm.holds(lang) else None  # a memory with no unit for lang: no segment is looked up in it
     for source in prepared:
         path = ws.catalog_path(lang, source.article.slug)
         entry_report = CatalogReport(slug=source.article.slug, lang=lang, path=path)
@@ -404,13 +403,12 @@ def _translate_language(ws: Workspace, options: RunOptions, lang: str, prepared:
         for index, (segment, draft, matches) in enumerate(zip(source.segments, drafts, source.matches, strict=True)):
             existing = catalog.existing(draft.msgctxt, draft.msgid)
             if existing is not None:
-                if existing.fuzzy and _upgrade_machine_draft(options, lang, draft, existing, lookups):
+                if existing.fuzzy and _upgrade_machine_draft(options, lang, draft, existing, tm):
                     entry_report.memory_exact += 1
                 else:
                     entry_report.kept += 1
                 continue
-            if _fill_from_memory(options, lang, draft, catalog, (current, source.keys, index), lookups,
-                                 entry_report):
+            if _fill_from_memory(options, lang, draft, catalog, (current, source.keys, index), tm, entry_report):
                 continue
             queue.setdefault(draft.msgid, []).append(_Pending(segment, draft, matches, entry_report))
         jobs.append((entry_report, drafts, catalog))
@@ -453,22 +451,17 @@ def _as_before(entry_report: CatalogReport, known: dict, report: RunReport) -> N
     report.warnings += known.get("warnings", [])
 
 
-def _is_machine_draft(tm: memory.Memory | None, lang: str, source: str, target: str) -> bool:
-    """True when target is exactly what the engine once wrote for source (so no translator has touched it).
-    `tm` None: a memory known to hold nothing for lang."""
-    if tm is None:
-        return False
+def _is_machine_draft(tm: memory.Memory, lang: str, source: str, target: str) -> bool:
+    """True when target is exactly what the engine once wrote for source (so no translator has touched it)."""
     found = tm.lookup(source, lang, min_score=100, limit=20, include_machine=True)
     return any(m.status == memory.MACHINE and m.score >= 100 and m.target == target for m in found)
 
 
-def _memory_matches(tm: memory.Memory | None, lang: str, msgid: str, min_score: float,
+def _memory_matches(tm: memory.Memory, lang: str, msgid: str, min_score: float,
                     msgctxt: str | None) -> tuple[memory.Match | None, list[str], memory.Match | None]:
     """One lookup: the newest approved exact match, the other approved translations of the same sentence that
     disagree with it, and the best fuzzy match. Exact means the same context too: the same sentence approved in
-    another msgctxt scores 95 and is only a fuzzy suggestion. `tm` None: a memory known to hold nothing for lang."""
-    if tm is None:
-        return None, [], None
+    another msgctxt scores 95 and is only a fuzzy suggestion."""
     found = tm.lookup(msgid, lang, min_score=min_score, limit=10, context=msgctxt or "")
     exact = [m for m in found if m.score >= 100]
     fuzzy = next((m for m in found if m.score < 100), None)
@@ -488,7 +481,7 @@ def _reuse_exact(options: RunOptions, draft: catalogs.Draft, match: memory.Match
 
 
 def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft, existing: catalogs.Existing,
-                           tm: memory.Memory | None) -> bool:
+                           tm: memory.Memory) -> bool:
     """An approved translation replaces a machine draft nobody has touched since the engine wrote it.
 
     "Untouched" means the entry is still fuzzy and its msgstr is exactly what the engine wrote: the fingerprint in
@@ -506,8 +499,7 @@ def _upgrade_machine_draft(options: RunOptions, lang: str, draft: catalogs.Draft
 
 
 def _fill_from_memory(options: RunOptions, lang: str, draft: catalogs.Draft, catalog: catalogs.Catalog,
-                      place: tuple[set[str], list, int], tm: memory.Memory | None,
-                      entry_report: CatalogReport) -> bool:
+                      place: tuple[set[str], list, int], tm: memory.Memory, entry_report: CatalogReport) -> bool:
     """Exact memory match, else the catalog's own old translation of this position (a sentence edited in place,
     whatever the score), else the better of a fuzzy memory match and the closest old translation.
 

@@ -830,12 +830,69 @@ def test_fuzzy_lookups_across_several_contexts_give_every_match_its_score_and_th
             assert memory.lookup(query, "ru", min_score=60, limit=limit, context=context) == everything[:limit]
 
 
-def test_holds_says_whether_any_unit_of_any_status_translates_into_a_language(memory):
-    assert not memory.holds("kk") and not memory.holds("ru")
-    memory.add([Unit("en", "kk", "The mufti spoke.", "Муфти сөйледі.", MACHINE, "argos en→kk 1.9")])
-    memory.add([Unit("kk", "ru", "Сәлем, әлем.", "Привет, мир.", APPROVED, "x.po")])
-    assert memory.holds("kk")  # a machine draft is enough: a run must still recognise it as the engine's
-    assert memory.holds("kk-KZ")  # the tag as catalogs spell it
-    assert not memory.holds("ru")  # only from Kazakh, not from English
-    assert memory.holds("ru", source_lang="kk")
-    assert not memory.holds("ar")
+def count_store_calls(memory: Memory, monkeypatch) -> dict[str, list[tuple]]:
+    """Every call the memory makes to its store's reading methods, with its arguments, by method."""
+    calls: dict[str, list[tuple]] = {}
+    for name in ("has_units", "exact_units", "candidates", "units", "source_id"):
+        method = getattr(memory.store, name)
+        calls[name] = []
+        monkeypatch.setattr(memory.store, name,
+                            lambda *args, _m=method, _c=calls[name]: _c.append(args) or _m(*args))
+    return calls
+
+
+def queries(calls: dict[str, list[tuple]]) -> int:
+    """Store queries made for segments (not the one question whether a pair holds units)."""
+    return sum(len(v) for k, v in calls.items() if k != "has_units")
+
+
+def test_a_pair_the_memory_holds_no_unit_for_is_asked_once_and_never_looked_up_segment_by_segment(memory,
+                                                                                                  monkeypatch):
+    memory.add([Unit("en", "kk", "The mufti spoke.", "Муфти сөйледі.", MACHINE, "argos en→kk 1.9"),
+                Unit("kk", "ru", "Сәлем, әлем.", "Привет, мир.", APPROVED, "x.po"),
+                Unit("en", "ar", "{n} article", plural_target({"one": "مقالة", "other": "مقالات"}), APPROVED,
+                     plural="{n} articles")])
+    calls = count_store_calls(memory, monkeypatch)
+    for text in ("The mufti spoke.", "Сәлем, әлем.", "The mufti spoke again today."):
+        assert memory.lookup(text, "ru", min_score=50, include_machine=True) == []
+        assert memory.exact(text, "ru", include_machine=True) is None
+        assert memory.lookup_plural("{n} article", "{n} articles", "ru") == []
+    assert queries(calls) == 0
+    assert calls["has_units"] == [("en", "ru")]  # once for the pair, whatever entry point asked
+    # a machine draft is enough: a run must still recognise it as the engine's; kk-KZ is the same pair as kk
+    assert [m.target for m in memory.lookup("The mufti spoke.", "kk", include_machine=True)] == ["Муфти сөйледі."]
+    assert memory.exact("The mufti spoke.", "kk-KZ", include_machine=True).target == "Муфти сөйледі."
+    assert memory.lookup("Сәлем, әлем.", "ru", source_lang="kk")[0].target == "Привет, мир."
+    assert memory.lookup_plural("{n} article", "{n} articles", "ar")[0].forms["other"] == "مقالات"
+    assert calls["has_units"] == [("en", "ru"), ("en", "kk"), ("kk", "ru"), ("en", "ar")]
+    assert queries(calls) > 0
+
+
+def test_a_unit_written_through_the_memory_is_found_by_its_next_lookup(tmp_path, memory, open_memory, monkeypatch):
+    """What the memory remembers of a pair holding nothing is forgotten on every write through it: add, a catalog
+    harvest, a TMX import, a migration into it."""
+    calls = count_store_calls(memory, monkeypatch)
+    assert memory.lookup("The mufti spoke.", "ru") == []
+    memory.add([Unit("en", "ru", "The mufti spoke.", "Муфтий выступил.")])
+    assert memory.lookup("The mufti spoke.", "ru")[0].target == "Муфтий выступил."
+
+    assert memory.exact(SENTENCE, "kk") is None
+    write_catalog(tmp_path / "kk" / "LC_MESSAGES" / "a.po", f'msgid "{SENTENCE}"\nmsgstr "Муфтият."\n', "kk")
+    assert memory.import_catalogs(tmp_path / "kk") == 1
+    assert memory.exact(SENTENCE, "kk").target == "Муфтият."
+
+    assert memory.lookup_plural("{n} article", "{n} articles", "ar") == []
+    tmx_file = tmp_path / "plural.tmx"
+    tmx_file.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
+                        '<tu><prop type="x-pipeline-plural">{n} articles</prop>'
+                        '<prop type="x-pipeline-form-one">مقالة</prop><prop type="x-pipeline-form-other">مقالات</prop>'
+                        '<tuv xml:lang="en"><seg>{n} article</seg></tuv><tuv xml:lang="ar"><seg>مقالة</seg></tuv>'
+                        '</tu>\n</body></tmx>\n', encoding="utf-8")
+    assert memory.import_tmx(tmx_file) == 1
+    assert memory.lookup_plural("{n} article", "{n} articles", "ar")[0].forms["one"] == "مقالة"
+    assert calls["has_units"] == [("en", "ru")] * 2 + [("en", "kk")] * 2 + [("en", "ar")] * 2
+
+    with open_memory("copy") as copy:
+        assert copy.lookup("The mufti spoke.", "ru") == []
+        memory.migrate_to(copy)
+        assert copy.lookup("The mufti spoke.", "ru")[0].target == "Муфтий выступил."

@@ -523,38 +523,45 @@ def test_json_output_is_json_dumps_text_to_the_byte(workspace, fake_engine):
         cli.json_text({"path": Path("x")})
 
 
-def test_a_memory_with_no_unit_for_a_language_is_asked_once_and_not_looked_up(workspace, monkeypatch):
+def store_calls(monkeypatch) -> dict[str, list[str]]:
+    """Every call a run makes to the SQLite store's reading methods, by method: the target language it asks for
+    (`candidates`, which knows none: the query)."""
     from pipeline import memory
 
-    asked: list[str] = []
-    looked_up: list[str] = []
-    holds, lookup = memory.Memory.holds, memory.Memory.lookup
-    monkeypatch.setattr(memory.Memory, "holds", lambda self, lang, **kw: asked.append(lang) or holds(self, lang, **kw))
-    monkeypatch.setattr(memory.Memory, "lookup",
-                        lambda self, text, lang, **kw: looked_up.append(lang) or lookup(self, text, lang, **kw))
+    calls: dict[str, list[str]] = {}
+    for name, lang_at in (("has_units", 1), ("exact_units", 2), ("units", 1)):
+        method = getattr(memory.SQLiteStore, name)
+        calls[name] = []
+        monkeypatch.setattr(memory.SQLiteStore, name, lambda self, *args, _m=method, _c=calls[name], _i=lang_at:
+                            _c.append(args[_i]) or _m(self, *args))
+    candidates = memory.SQLiteStore.candidates
+    calls["candidates"] = []
+    monkeypatch.setattr(memory.SQLiteStore, "candidates",
+                        lambda self, *args: calls["candidates"].append(args[1]) or candidates(self, *args))
+    return calls
+
+
+def test_a_memory_with_no_unit_for_a_language_is_asked_once_and_not_looked_up(workspace, monkeypatch):
+    calls = store_calls(monkeypatch)
     result = invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--json")
     assert result.exit_code == 0, result.output
-    assert sorted(asked) == ["kk", "ru"]  # once per language, not per segment or per article
-    assert looked_up == []
+    assert sorted(calls["has_units"]) == ["kk", "ru"]  # once per language, not per segment or per article
+    assert calls["exact_units"] == calls["candidates"] == calls["units"] == []
     report = json.loads(result.output)
     assert all(c["untranslated_before_merge"] == c["entries"] > 0 for c in report["catalogs"])
 
 
 def test_a_memory_holding_units_for_a_language_is_looked_up_for_it_alone(workspace, monkeypatch):
-    from pipeline import memory
-
     meeting = "The meeting took place in a warm and friendly atmosphere."
     ui = workspace / "locales" / "kk" / "LC_MESSAGES" / "captions.po"
     ui.parent.mkdir(parents=True)
     ui.write_text(f'msgid ""\nmsgstr ""\n"Language: kk\\n"\n\nmsgid "{meeting}"\nmsgstr "Кездесу жылы өтті."\n',
                   encoding="utf-8")  # harvested into the memory at the start of the run
-    looked_up: list[str] = []
-    lookup = memory.Memory.lookup
-    monkeypatch.setattr(memory.Memory, "lookup",
-                        lambda self, text, lang, **kw: looked_up.append(lang) or lookup(self, text, lang, **kw))
+    calls = store_calls(monkeypatch)
     result = invoke("run", "--root", str(workspace), "--langs", "kk,ru", "--json")
     assert result.exit_code == 0, result.output
-    assert set(looked_up) == {"kk"}
+    assert sorted(calls["has_units"]) == ["kk", "ru"]
+    assert set(calls["exact_units"]) == {"kk"}
     for slug in ("a", "b"):
         assert entries(catalog_path(workspace, "kk", slug))[meeting].msgstr == "Кездесу жылы өтті."
         assert entries(catalog_path(workspace, "ru", slug))[meeting].msgstr == ""

@@ -120,6 +120,34 @@ def test_contexts_decide_what_is_approved_and_what_is_a_fuzzy_95(workspace):
     assert result.exit_code == 0 and "unchanged" in result.output and path.read_bytes() == before
 
 
+def test_a_catalog_in_a_language_the_memory_holds_nothing_for_is_not_looked_up_entry_by_entry(workspace,
+                                                                                                monkeypatch):
+    from pipeline import memory_pg
+    from pipeline.memory import SQLiteStore
+
+    root, memory = workspace
+    catalog(root / "locales" / "ru" / "LC_MESSAGES" / "ui.po", "ru", [polib.POEntry(msgid="May", msgstr="Май")])
+    assert invoke(root, memory, "tm", "import", root / "locales").exit_code == 0
+    asked: list[tuple[str, str]] = []
+    looked_up: list[str] = []
+    for store in (SQLiteStore, memory_pg.PostgresStore):
+        has_units, exact_units, candidates = store.has_units, store.exact_units, store.candidates
+        monkeypatch.setattr(store, "has_units", lambda self, *a, _m=has_units: asked.append(a) or _m(self, *a))
+        monkeypatch.setattr(store, "exact_units",
+                            lambda self, *a, _m=exact_units: looked_up.append(a[2]) or _m(self, *a))
+        monkeypatch.setattr(store, "candidates", lambda self, *a, _m=candidates: looked_up.append(a[1]) or _m(self, *a))
+    entries = [polib.POEntry(msgid="May", msgstr=""), polib.POEntry(msgid="June", msgstr=""), plural()]
+    kk = catalog(root / "incoming" / "kk.po", "kk", entries)
+    ru = catalog(root / "incoming" / "ru.po", "ru", entries)
+    result = invoke(root, memory, "tm", "fill", kk, ru, "--json")
+    assert result.exit_code == 0, result.output
+    assert sorted(asked) == [("en", "kk"), ("en", "ru")]  # once per catalog language, not once per entry
+    assert set(looked_up) == {"ru", "May", "June"}  # the Russian catalog's entries only (exact, then fuzzy)
+    report = {Path(c["path"]).stem: c for c in json.loads(result.stdout)["catalogs"]}
+    assert (report["kk"]["approved"], report["kk"]["untranslated"]) == (0, 3)
+    assert (report["ru"]["approved"], report["ru"]["untranslated"]) == (1, 2)
+
+
 def test_a_catalog_outside_the_workspace_is_refused_and_left_alone(workspace, tmp_path):
     root, memory = workspace
     catalog(root / "locales" / "ru" / "LC_MESSAGES" / "ui.po", "ru", [polib.POEntry(msgid="May", msgstr="Май")])
