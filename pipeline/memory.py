@@ -35,7 +35,6 @@ from pipeline import files
 from pipeline.errors import CatalogError, MemoryImportError, TmxError
 from pipeline.formats.langtag import lang_code
 from pipeline.formats.po import read_po
-from pipeline.formats.tmx import TmxPair, TmxReader, write_tmx
 from pipeline.languages import CLDR_ORDER, plural_categories_of
 from pipeline.segment import is_repeat_context
 from pipeline.segment import normalise as segment_normalise
@@ -43,6 +42,8 @@ from pipeline.similarity import DEFAULT_MIN_SCORE, similarity
 
 if TYPE_CHECKING:
     import polib
+
+    from pipeline.formats.tmx import TmxPair
 
 APPROVED = "approved"
 MACHINE = "machine"
@@ -959,6 +960,8 @@ class Memory:
             return self._import_tmx(Path(path), source_lang, origin_root).added
 
     def _import_tmx(self, path: Path, source_lang: str | None, origin_root: Path | None) -> ImportReport:
+        from pipeline.formats.tmx import TmxReader  # TMX (and its XML parser) loads only when a TMX is read
+
         origin = _origin(path, origin_root)
         added = read = 0
         tmx = TmxReader(path, source_lang)
@@ -1000,6 +1003,7 @@ class Memory:
         one <tu> too: its <seg>s are the msgid and the "one" form (what any TMX tool can reuse for the singular),
         and props carry the msgid_plural and every form by CLDR category, which an import puts back together."""
         from pipeline import __version__
+        from pipeline.formats.tmx import write_tmx
 
         langs = [lang_code(t) for t in target_langs] if target_langs else None
         units = self.store.iter_units(lang_code(source_lang), langs, self._statuses(include_machine))
@@ -1049,6 +1053,8 @@ class Memory:
 
 
 def _tmx_pair(u: Unit) -> TmxPair:
+    from pipeline.formats.tmx import TmxPair
+
     props = {PROP_STATUS: u.status, **({PROP_ORIGIN: u.origin} if u.origin else {}),
              **({PROP_CONTEXT: u.context} if u.context else {})}
     target = u.target

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr
 
 import polib
 
@@ -1113,6 +1111,9 @@ def _updated(item: _Listed) -> str:
 
 def _write_feeds(site: _Site, codes: Sequence[str], listed: Sequence[_Listed]) -> None:
     """An Atom feed per rebuilt language, newest first (needs the base URL: Atom ids and links are absolute)."""
+    from xml.sax.saxutils import escape as xml_escape
+    from xml.sax.saxutils import quoteattr
+
     for lang in codes:
         entries = sorted((item for item in listed if item.lang == lang), key=lambda item: item.date, reverse=True)
         name = site.settings.name or "pipeline publish"
@@ -1141,6 +1142,9 @@ def _write_feeds(site: _Site, codes: Sequence[str], listed: Sequence[_Listed]) -
 def _write_sitemap(site: _Site, all_langs: Sequence[str], listed: Sequence[_Listed]) -> None:
     """sitemap.xml: the home, each language index and every published page with its other language versions
     (hreflang alternates, as search engines read them)."""
+    from xml.sax.saxutils import escape as xml_escape  # only with a base URL: urllib comes with it (30 ms)
+    from xml.sax.saxutils import quoteattr
+
     by_slug: dict[str, list[_Listed]] = {}
     for item in listed:
         by_slug.setdefault(item.slug, []).append(item)

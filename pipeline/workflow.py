@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline import (
     TARGET_LANGS,
@@ -23,7 +23,6 @@ from pipeline import (
     memory,
     memory_pg,
     percent_text,
-    placeholders,
     qa,
     runstate,
     sources,
@@ -34,6 +33,9 @@ from pipeline.languages import plural_categories_of
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
 from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError, relative
+
+if TYPE_CHECKING:  # placeholders is loaded by the MT path only: a run without a model never needs it
+    from pipeline import placeholders
 
 # Called as progress(description, done, total) while machine translation runs.
 Progress = Callable[[str, int, int], None]
@@ -136,6 +138,8 @@ def place_terms(ws: Workspace, lang: str, output: str, assignments: Sequence[str
                 source: str | None = None) -> dict:
     """`pipeline glossary place`: terms put into an engine output; with the English source and an installed
     model, the model scores the forms the rules are unsure of (as in a run)."""
+    from pipeline import placeholders
+
     scorer = None
     if source:
         mt = engine.Engine.load(ws.packages_dir, lang)
@@ -590,6 +594,8 @@ def draft_sentences(lang: str, sentences: Sequence[str], matches: Sequence[Seque
             first_call = False
             return call(texts, on_batch=on_batch)
         return first
+
+    from pipeline import placeholders
 
     hypotheses = getattr(executor, "hypotheses", None)
     results = placeholders.translate_with_terms(
