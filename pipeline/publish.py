@@ -794,7 +794,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
     check = sources.LanguageCheck()
     # Linked from outside the workspace, or sharing a catalog with another article: never read.
     refused = {Path(exc.path): exc for exc in scan.refused}
-    for path in sorted([*scan.paths, *refused]):
+    for path in sorted([*scan.paths, *refused], key=lambda path: path.parts):
         try:
             if path in refused:
                 raise refused[path]

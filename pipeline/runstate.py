@@ -151,6 +151,7 @@ class RunCache:
 
     def __init__(self, root: Path, state: RunState, reader):
         self.root, self.state, self.reader = root, state, reader
+        self._root = os.path.abspath(root)  # asked for every file's name
         self.skipped: set[str] = set()  # catalogs whose merge was skipped (unchanged)
         self.merged: set[str] = set()  # catalogs this run merged or skipped as unchanged (the others it only harvested)
         self._files: dict[str, tuple[tuple, bytes | None, str | None]] = {}  # path -> (stat, bytes, checksum)
@@ -174,7 +175,7 @@ class RunCache:
 
     def name(self, path: Path) -> str:
         """How the records name a file: relative to the workspace root."""
-        full, root = os.path.abspath(path), os.path.abspath(self.root)
+        full, root = os.path.abspath(path), self._root
         return full[len(root) + 1:].replace(os.sep, "/") if full.startswith(root + os.sep) else full
 
     def harvest_known(self, path: Path) -> bool:

@@ -178,7 +178,7 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate
     added = 0
     if not ws.locales.is_dir():
         return 0
-    for path in sorted(ws.locales.rglob("*.po")):
+    for path in sorted(ws.locales.rglob("*.po"), key=_parts):
         try:
             ws.inside(path, "the catalog")
             if cache is not None and cache.harvest_known(path):
@@ -192,6 +192,11 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate
         except memory.MemoryImportError as exc:
             report.warnings.append(f"not harvested into the memory: {exc}")
     return added
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    """Sort key giving Path's own order (component by component) without its slower comparisons."""
+    return path.parts
 
 
 @dataclass

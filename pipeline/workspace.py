@@ -414,7 +414,8 @@ class Workspace:
         sees it, so the folder is made absolute as written and realpath resolves it component by component."""
         if not self.locked:
             return os.path.realpath(path)
-        folder, name = os.path.split(os.path.join(os.getcwd(), os.fspath(path)))
+        given = os.fspath(path)
+        folder, name = os.path.split(given if os.path.isabs(given) else os.path.join(os.getcwd(), given))
         real = self._real_folders.get(folder)
         if real is None:
             real = self._real_folders[folder] = os.path.realpath(folder)
@@ -437,7 +438,9 @@ class Workspace:
         folder = self.source_texts
         if not folder.is_dir():
             return ArticleScan([], [])
-        found = sorted(p for p in folder.iterdir() if is_article_name(p.name) and p.is_file())
+        # Path.__lt__ compares part lists; within one folder the names give the same order, far cheaper.
+        every = sorted((p for p in folder.iterdir() if is_article_name(p.name) and p.is_file()), key=_name)
+        found = every
         if chosen is not None:
             wanted = {Path(p).absolute() for p in chosen}
             found = [p for p in found if p.absolute() in wanted]
@@ -451,7 +454,7 @@ class Workspace:
                 continue
             usable.append(path)
         by_slug: dict[str, list[Path]] = {}
-        for path in sorted(p for p in folder.iterdir() if is_article_name(p.name) and p.is_file()):
+        for path in every:
             by_slug.setdefault(slug_for(path), []).append(path)
         paths = []
         for path in usable:
@@ -523,11 +526,16 @@ def catalog_path(root: Path, lang: str, slug: str) -> Path:
     if not LANGUAGE_CODE.match(lang):
         raise WorkspaceError(f"{lang!r} is not a language code (such as kk, ru or ar); no catalog folder is "
                              "named after it")
-    return Path(root) / "locales" / lang / "LC_MESSAGES" / f"{slug}.po"
+    # One join of strings: a run asks for every catalog several times, and each `/` parses a new Path.
+    return Path(os.path.join(root, "locales", lang, "LC_MESSAGES", f"{slug}.po"))
 
 
 def template_path(root: Path, slug: str) -> Path:
-    return Path(root) / "locales" / "templates" / f"{slug}.pot"
+    return Path(os.path.join(root, "locales", "templates", f"{slug}.pot"))
+
+
+def _name(path: Path) -> str:
+    return path.name
 
 
 def as_workspace(root: Path | Workspace, *, need_articles: bool = True) -> Workspace:
