@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,51 +51,9 @@ def console():
 
 
 def emit_json(data) -> None:
-    sys.stdout.write(json_text(data) + "\n")
+    from pipeline.formats.report import json_report
 
-
-def json_text(data) -> str:
-    """`json.dumps(data, ensure_ascii=False, indent=2)`, the same text, made without json's pure-Python
-    generators (indented output never takes its C path, and a run's report over thousands of articles is
-    megabytes: most of a re-run's time went there)."""
-    from json.encoder import encode_basestring  # json's C escaper when it has one
-
-    def number(item) -> str:
-        if isinstance(item, float):  # NaN and the infinities as json spells them
-            return float.__repr__(item) if item - item == 0 else json.dumps(item)
-        return int.__repr__(item)
-
-    plain = {str: encode_basestring, int: int.__repr__, float: number, bool: lambda item: "true" if item else "false",
-             type(None): lambda item: "null"}
-
-    def key_text(key) -> str:
-        if isinstance(key, str):
-            return encode_basestring(key)
-        if key is None or isinstance(key, (bool, int, float)):
-            return encode_basestring(json.dumps(key))
-        raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
-
-    def text(item, indent: str) -> str:
-        write = plain.get(type(item))
-        if write is not None:
-            return write(item)
-        inner = indent + "  "
-        if isinstance(item, dict):
-            if not item:
-                return "{}"
-            parts = [key_text(key) + ": " + text(member, inner) for key, member in item.items()]
-            return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
-        if isinstance(item, (list, tuple)):
-            if not item:
-                return "[]"
-            return "[\n" + inner + (",\n" + inner).join([text(member, inner) for member in item]) + "\n" + indent + "]"
-        if isinstance(item, str):
-            return encode_basestring(item)
-        if item is True or item is False or isinstance(item, (int, float)):
-            return json.dumps(item)  # subclasses of int and float, as json writes them
-        return json.dumps(item, ensure_ascii=False)  # json's own TypeError for what it cannot write
-
-    return text(data, "")
+    sys.stdout.write(json_report(data) + "\n")
 
 
 # ---------------------------------------------------------------- run / translate / segment / status

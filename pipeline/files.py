@@ -42,7 +42,8 @@ def output_folder(path: Path) -> None:
 def read_or_none(path: Path) -> bytes | None:
     """The bytes of `path`, or None when it does not exist."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
 

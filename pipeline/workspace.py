@@ -397,7 +397,7 @@ class Workspace:
         root = self._real_root()
         if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
             raise OutsideWorkspace(path, Path(target), self.root, what)
-        return Path(target)
+        return path if isinstance(path, Path) and target == os.fspath(path) else Path(target)
 
     def _real_root(self) -> str:
         """The root's real path: looked up once while the workspace is locked (a run asks for every file)."""

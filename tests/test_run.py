@@ -508,19 +508,31 @@ def test_run_terms_check_translates_unprotected_and_flags_a_missing_term(workspa
     assert bad.exit_code == 2 and "unknown policy" in bad.output
 
 
-def test_json_output_is_json_dumps_text_to_the_byte(workspace, fake_engine):
-    """--json output is laid out exactly as json.dumps(indent=2) would, written faster for large reports."""
+def test_json_output_reads_as_the_same_data_with_one_record_per_line(workspace, fake_engine):
+    """--json: objects indented, each member of a list on one line of its own (C-encoded, greppable)."""
+    from pipeline.formats.report import json_report
+
     tricky = {"text": "Қазақстан \"quoted\" \\ \n\t\u2028 \x01 ✓", "empty": {}, "none": [],
-              "nested": [[], [{}], {"a": [1]}],
+              "nested": [[], [{}], {"a": [1]}], "inner": {"rows": [{"k": 1}, {"k": 2}]},
               "numbers": [0, -3, 2.5, 1e100, float("nan"), float("inf"), -float("inf"), True, False, None],
               1: "int key", 2.5: "float key", None: "none key", False: "bool key", "tuple": (1, "two")}
-    assert cli.json_text(tricky) == json.dumps(tricky, ensure_ascii=False, indent=2)
+    text = json_report(tricky)
+    # The same data as json's own text gives, keys converted as json converts them.
+    assert json.loads(text) == json.loads(json.dumps(tricky, ensure_ascii=False))
+    assert "Қазақстан" in text  # not escaped to \u sequences
+    assert '"rows": [\n      {"k": 1},\n      {"k": 2}\n    ]' in text  # nested object indented, a record a line
+    assert '"tuple": [1, "two"]' in text  # a list of plain values on one line
     result = CliRunner().invoke(cli.app, ["run", "--root", str(workspace), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["catalogs"] and result.stdout == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    assert data["catalogs"]
+    lines = result.stdout.splitlines()
+    for row in data["catalogs"]:
+        assert "    " + json.dumps(row, ensure_ascii=False) in {line.rstrip(",") for line in lines}
     with pytest.raises(TypeError):
-        cli.json_text({"path": Path("x")})
+        json_report({"path": Path("x")})
+    with pytest.raises(TypeError):
+        json_report({("a", "b"): 1})
 
 
 def store_calls(monkeypatch) -> dict[str, list[str]]:
