@@ -135,12 +135,9 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
              min_score: float, exact_as_fuzzy: bool, publish_at_end: bool, as_json: bool, beam_size: int = 2,
              threads: int | None = None, terms: list[str] | None = None, memory: str | None = None,
              cluster: str | None = None, workers: int | None = None) -> None:
-    from pipeline import placeholders, workflow
+    from pipeline import workflow
 
-    try:
-        policies = placeholders.parse_policies(terms)
-    except placeholders.TermLookupError as exc:
-        fail(str(exc), 2, as_json)
+    policies = _term_policies(terms, as_json)
     options = workflow.RunOptions(langs=parse_langs(langs), min_score=min_score, exact_as_fuzzy=exact_as_fuzzy,
                                   publish=publish_at_end, beam_size=beam_size, threads=threads, terms=policies,
                                   cluster=cluster, workers=workers)
@@ -155,6 +152,18 @@ def _run_job(root: Path, files: list[Path] | None, langs: list[str] | None, pack
         _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _term_policies(terms: list[str] | None, as_json: bool) -> dict[str, str]:
+    """--terms as {lang: policy}; the term-protection module (MT only) loads only when the option is given."""
+    if not terms:
+        return {}
+    from pipeline import placeholders
+
+    try:
+        return placeholders.parse_policies(terms)
+    except placeholders.TermLookupError as exc:
+        fail(str(exc), 2, as_json)
 
 
 @contextlib.contextmanager

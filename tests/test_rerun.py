@@ -472,3 +472,32 @@ def test_a_template_just_written_is_not_read_back_for_its_record(workspace, monk
     for path in (workspace / "locales" / "templates").glob("*.pot"):
         assert record["files"][f"locales/templates/{path.name}"]["sha"] == \
             __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_run_without_a_model_loads_no_mt_tmx_xml_or_pydantic_module(workspace, tmp_path):
+    """Start-up is most of an unchanged re-run of a small workspace: what only MT, a TMX, a feed, the review
+    checks or a page needs is not imported when nothing needs it (and typer stays below the release that
+    builds a pydantic model for every option)."""
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import atexit, json, runpy, sys\n"
+             "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n'))\n"
+             "sys.argv = ['pipeline'] + sys.argv[1:]\n"
+             "runpy.run_module('pipeline', run_name='__main__')\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "ARGOS_PACKAGES_DIR": str(tmp_path / "no-models")}
+
+    def loaded() -> set[str]:
+        done = subprocess.run([sys.executable, "-c", probe, "run", "--root", str(workspace), "--json"],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+
+    first, again = loaded(), loaded()
+    assert "pipeline.workflow" in again and "pipeline.memory" in again  # the probe saw the run
+    for name in ("pipeline.formats.tmx", "xml.sax.saxutils", "urllib.request", "pipeline.placeholders",
+                 "pydantic", "ctranslate2", "argostranslate", "sentencepiece", "rich", "jinja2", "langdetect"):
+        assert name not in again, f"an unchanged re-run without a model imported {name}"
+    assert "jinja2" in first  # the first run renders pages: the probe does see lazy imports when they happen
