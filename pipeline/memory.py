@@ -312,7 +312,7 @@ class MemoryStore(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = """
 -- id = length << 32 | n: sources sort by length, then by arrival. A length window is an id range, which the
 -- FTS5 index honours while it reads its posting lists, and fuzzy ties break like translate-toolkit's matcher.
@@ -347,6 +347,8 @@ CREATE TABLE IF NOT EXISTS units (
     plural TEXT NOT NULL DEFAULT ''    -- normalised msgid_plural; target holds the forms by category (version 2)
 );
 CREATE INDEX IF NOT EXISTS units_source ON units (source_id, target_lang);
+-- whether a language holds any unit (has_units) is a probe of this index, not a scan of the table (version 3)
+CREATE INDEX IF NOT EXISTS units_lang ON units (target_lang, source_id);
 """
 # What each origin (a catalog, a TMX file) last said for a source: tells a fresh approval (the translator changed
 # the entry: it moves forward) from a catalog that merely holds the same approval again after a rewrite.
@@ -363,6 +365,7 @@ CREATE TABLE IF NOT EXISTS seen (
 _UPGRADES = {
     1: ("ALTER TABLE units ADD COLUMN context TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE units ADD COLUMN plural TEXT NOT NULL DEFAULT ''"),
+    2: ("CREATE INDEX IF NOT EXISTS units_lang ON units (target_lang, source_id)",),
 }
 _REBUILD = "Delete the file and rebuild it from the catalogs with `pipeline tm import locales`."
 _LENGTH_SHIFT = 32
@@ -595,8 +598,10 @@ class SQLiteStore:
         return [StoredUnit(*r) for r in rows]
 
     def has_units(self, source_lang: str, target_lang: str) -> bool:
+        """A probe of units_lang: a language without units costs one index seek however big the memory is.
+        CROSS JOIN keeps units the outer loop whatever the statistics say (SQLite never reorders it)."""
         return bool(self._conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM units u JOIN sources s ON s.id = u.source_id "
+            "SELECT EXISTS (SELECT 1 FROM units u CROSS JOIN sources s ON s.id = u.source_id "
             "WHERE u.target_lang = ? AND s.lang = ?)", (target_lang, source_lang)).fetchone()[0])
 
     def iter_units(self, source_lang: str | None, target_langs: Sequence[str] | None,

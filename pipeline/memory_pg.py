@@ -37,7 +37,7 @@ from pipeline.memory import (
     seen_slot,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMES = ("postgresql://", "postgres://")
 _LENGTH_SHIFT = 40  # id = length << 40 | arrival: sorts by length, then arrival, like the SQLite store's ids
 _WRITE_LOCK = 0x706970656C696E65  # "pipeline": the advisory lock every writer takes for its transaction
@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS tm_units (
     plural text NOT NULL DEFAULT '',   -- normalised msgid_plural; target holds the forms by category (version 2)
     UNIQUE (source_id, target_lang, target_digest)
 );
+-- whether a language holds any unit (has_units) is a probe of this index, not a scan of the table (version 4)
+CREATE INDEX IF NOT EXISTS tm_units_lang ON tm_units (target_lang, source_id);
 -- sources per length: how big a lookup's length window is, without counting rows
 CREATE TABLE IF NOT EXISTS tm_lengths (
     len integer PRIMARY KEY,
@@ -148,6 +150,8 @@ _UPGRADES = {
     1: "ALTER TABLE tm_units ADD COLUMN IF NOT EXISTS context text NOT NULL DEFAULT '', "
        "ADD COLUMN IF NOT EXISTS plural text NOT NULL DEFAULT ''",
     2: _upgrade_2,
+    # 3 -> 4: has_units probes an index instead of scanning the units of a language the memory lacks
+    3: "CREATE INDEX IF NOT EXISTS tm_units_lang ON tm_units (target_lang, source_id)",
 }
 
 
@@ -568,6 +572,7 @@ class PostgresStore:
                 if source_lang == lang and any(a in t and b in t for a, b in pairs)]
 
     def has_units(self, source_lang: str, target_lang: str) -> bool:
+        """A probe of tm_units_lang: a language without units costs one index seek however big the memory is."""
         return bool(self._conn.execute(
             "SELECT EXISTS (SELECT 1 FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
             "WHERE u.target_lang = %s AND s.lang = %s)", (target_lang, source_lang)).fetchone()[0])

@@ -737,7 +737,61 @@ def test_a_version_1_memory_file_is_upgraded_in_place_and_keeps_everything(tmp_p
         m.add([Unit("en", "ru", "May", "Май", context="month")])
         assert m.lookup("May", "ru", context="month")[0].context == "month"
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert has_units_plan(conn) == ["SEARCH u USING COVERING INDEX units_lang (target_lang=?)",
+                                    "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"]
+    conn.close()
+
+
+def has_units_plan(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's plan for the query has_units runs (caught as it runs, for a language the memory lacks), without
+    its constant scaffolding."""
+    store = SQLiteStore.__new__(SQLiteStore)
+    store._conn = conn
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    try:
+        assert store.has_units("en", "de") is False
+    finally:
+        conn.set_trace_callback(None)
+    [sql] = ran
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)
+            if row[3] not in ("SCAN CONSTANT ROW", "SCALAR SUBQUERY 1")]
+
+
+def test_has_units_probes_an_index_and_never_scans_the_memory(tmp_path):
+    """Whether a language holds any unit costs one index seek, also on a large memory holding none for it (it
+    scanned every unit). The plan stays so after ANALYZE has seen more units than sources, all of one language
+    (several translations of each source), where SQLite would otherwise scan the sources."""
+    with Memory.open(tmp_path / "memory.sqlite") as m:
+        m.add([Unit("en", "ru", f"The mufti met delegation number {i}.", f"Делегация {i}, вариант {k}.")
+               for i in range(1000) for k in range(3)])
+        m.optimize()
+        m.store._conn.execute("ANALYZE")
+        assert m.store.has_units("en", "ru") and not m.store.has_units("kk", "ru")
+        plan = has_units_plan(m.store._conn)
+    assert plan == ["SEARCH u USING COVERING INDEX units_lang (target_lang=?)",
+                    "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"]
+
+
+def test_a_version_2_memory_file_gets_the_language_index_in_place(tmp_path):
+    path = tmp_path / "memory.sqlite"
+    with Memory.open(path) as m:
+        m.add([Unit("en", "ru", SENTENCE, RU, context="caption"),
+               Unit("en", "ar", "{n} article", plural_target({"one": "مقالة", "other": "مقالات"}),
+                    plural="{n} articles")])
+        before = list(m.store.iter_units(None, None, STATUSES))
+    conn = sqlite3.connect(path)  # the file as version 2 left it
+    conn.execute("DROP INDEX units_lang")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    with Memory.open(path) as m:
+        assert list(m.store.iter_units(None, None, STATUSES)) == before
+        assert m.exact(SENTENCE, "ru", context="caption").target == RU
+        assert m.lookup_plural("{n} article", "{n} articles", "ar")[0].forms["other"] == "مقالات"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert has_units_plan(conn)[0] == "SEARCH u USING COVERING INDEX units_lang (target_lang=?)"
     conn.close()
 
 
@@ -771,7 +825,7 @@ def test_a_memory_file_of_an_unknown_schema_is_refused_untouched_and_says_what_t
     with pytest.raises(RuntimeError) as err:
         Memory.open(path)
     message = str(err.value)
-    assert str(path) in message and "schema version 99" in message and "reads version 2" in message
+    assert str(path) in message and "schema version 99" in message and "reads version 3" in message
     assert "pipeline tm import locales" in message
     assert path.read_bytes() == before
 

@@ -187,7 +187,7 @@ def test_a_version_1_database_is_upgraded_in_place(postgres_database):
                Unit("en", "kk", SENTENCE, "бір", MACHINE, "argos en→kk 1.9")])
     with psycopg.connect(url, autocommit=True) as conn:  # the tables as version 1 made them
         conn.execute("ALTER TABLE tm_units DROP COLUMN context, DROP COLUMN plural")
-        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("DROP INDEX tm_sources_keys, tm_units_lang")
         conn.execute("ALTER TABLE tm_sources DROP COLUMN keys")
         conn.execute("UPDATE tm_meta SET value = '1' WHERE name = 'schema_version'")
     with Memory.open(url) as m:
@@ -200,7 +200,49 @@ def test_a_version_1_database_is_upgraded_in_place(postgres_database):
         assert m.add([Unit("en", "ru", SENTENCE, "один", context="caption")]) == 1
         assert [x.score for x in m.lookup(SENTENCE, "ru", context="caption")] == [100, 95]
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "3"
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "4"
+        assert conn.execute("SELECT to_regclass('tm_units_lang')").fetchone()[0] is not None
+
+
+def has_units_plan(conn, source_lang: str, target_lang: str) -> str:
+    """PostgreSQL's plan for the query PostgresStore.has_units runs (caught as it runs)."""
+    ran: list[str] = []
+
+    class Tracing:
+        def execute(self, sql, params=None):
+            ran.append(sql)
+            return conn.execute(sql, params)
+
+    store = PostgresStore.__new__(PostgresStore)
+    store._conn = Tracing()
+    store.has_units(source_lang, target_lang)
+    [sql] = ran
+    return "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql, (target_lang, source_lang)))
+
+
+def test_a_version_3_database_gets_the_language_index_in_place(postgres_database):
+    """Version 4 indexes units by language: whether a language holds any unit is an index probe, where it scanned
+    the units of a shared memory lacking that language."""
+    url = postgres_database()
+    with Memory.open(url) as m:
+        m.add([Unit("en", "ru", f"The mufti met delegation number {i}.", f"Делегация {i}.", origin="a.po")
+               for i in range(3000)] + [Unit("en", "kk", SENTENCE, "бір", MACHINE, "argos en→kk 1.9")])
+        before = list(m.store.iter_units(None, None, STATUSES))
+    with psycopg.connect(url, autocommit=True) as conn:  # the database as version 3 left it
+        conn.execute("DROP INDEX tm_units_lang")
+        conn.execute("UPDATE tm_meta SET value = '3' WHERE name = 'schema_version'")
+    with Memory.open(url) as m:
+        assert list(m.store.iter_units(None, None, STATUSES)) == before
+        assert m.store.has_units("en", "kk") and not m.store.has_units("en", "ar")
+        assert m.lookup("The mufti met delegation number 7.", "ru")[0].target == "Делегация 7."
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "4"
+        assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'tm_units_lang'").fetchone()[0] \
+            .endswith("ON public.tm_units USING btree (target_lang, source_id)")
+        conn.execute("ANALYZE tm_units")
+        conn.execute("ANALYZE tm_sources")
+        plan = has_units_plan(conn, "en", "ar")
+    assert "Index Only Scan using tm_units_lang on tm_units" in plan and "Seq Scan" not in plan, plan
 
 
 def test_two_workspaces_creating_the_schema_at_once(postgres_database):
@@ -387,7 +429,7 @@ def test_a_memory_of_an_older_schema_gets_the_sqlite_stores_candidates_in_place(
         before = list(m.store.iter_units(None, None, STATUSES))
     with psycopg.connect(url, autocommit=True) as conn:  # what such a memory looks like
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("DROP INDEX tm_sources_keys, tm_units_lang")
         conn.execute("ALTER TABLE tm_sources DROP COLUMN keys")
         conn.execute("CREATE INDEX tm_sources_trgm ON tm_sources USING gin (text gin_trgm_ops)")
         conn.execute("UPDATE tm_grams SET gram = '#' || gram")  # counts of other trigrams (pg_trgm's)
@@ -407,8 +449,9 @@ def test_a_memory_of_an_older_schema_gets_the_sqlite_stores_candidates_in_place(
                     [(x.source, x.target, x.score) for x in lite.lookup(q, "ru")], q
             m.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "3"
+        assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "4"
         assert conn.execute("SELECT to_regclass('tm_sources_trgm')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regclass('tm_units_lang')").fetchone()[0] is not None
         df = dict(conn.execute("SELECT gram, df FROM tm_grams").fetchall())
     with sqlite3.connect(tmp_path / "m.sqlite") as conn:
         assert df == dict(conn.execute("SELECT gram, df FROM grams").fetchall())
@@ -418,7 +461,7 @@ def test_an_upgrade_that_cannot_run_names_what_to_do(postgres_database):
     url = postgres_database()
     Memory.open(url).close()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP INDEX tm_sources_keys")
+        conn.execute("DROP INDEX tm_sources_keys, tm_units_lang")
         conn.execute("UPDATE tm_meta SET value = '2' WHERE name = 'schema_version'")
         conn.execute("CREATE ROLE pipeline_desk_test LOGIN PASSWORD 'DeskPassw0rd'") if not conn.execute(
             "SELECT 1 FROM pg_roles WHERE rolname = 'pipeline_desk_test'").fetchone() else None
@@ -434,3 +477,4 @@ def test_an_upgrade_that_cannot_run_names_what_to_do(postgres_database):
     with psycopg.connect(url) as conn:  # nothing half-done
         assert conn.execute("SELECT value FROM tm_meta WHERE name = 'schema_version'").fetchone()[0] == "2"
         assert conn.execute("SELECT to_regclass('tm_sources_keys')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regclass('tm_units_lang')").fetchone()[0] is None
