@@ -345,8 +345,28 @@ class CatalogReader:
     def __init__(self) -> None:
         self._known: dict[str, Catalog] = {}
         self._seen: dict[str, bytes | None] = {}  # bytes of files looked at without a parse
+        self._files: dict[str, tuple[tuple, bytes | None, str | None]] = {}  # path -> (stat, bytes, SHA-256)
         self.parsed = 0  # files parsed by this reader
         self.changed: set[str] = set()  # files whose bytes changed on disk during the run (someone saved)
+
+    def contents(self, path: Path) -> tuple[bytes | None, str | None]:
+        """A file's bytes and their SHA-256 ((None, None) when absent): read in full the first time this run
+        asks, and again whenever its size, times or inode moved, so every stage sees what is on disk at one stat
+        a look (a translator's save moves them) and no stage reads an unchanged file twice."""
+        key = os.path.abspath(path)
+        try:
+            stat = os.stat(key)
+        except FileNotFoundError:
+            self._files.pop(key, None)
+            return None, None
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        known = self._files.get(key)
+        if known is not None and known[0] == signature:
+            return known[1], known[2]
+        data = files.read_or_none(path)
+        sha = None if data is None else hashlib.sha256(data).hexdigest()
+        self._files[key] = (signature, data, sha)
+        return data, sha
 
     def seen(self, path: Path, data: bytes | None) -> None:
         """The bytes a stage looked at without parsing them (so a later change is noticed)."""
@@ -354,7 +374,7 @@ class CatalogReader:
 
     def load(self, path: Path) -> Catalog:
         """The catalog on disk now (an absent file reads as empty); CatalogError when it does not parse."""
-        data = files.read_or_none(path)
+        data = self.contents(path)[0]
         key = os.path.abspath(path)
         known = self._known.get(key)
         if known is not None and known.data == data:

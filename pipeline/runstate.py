@@ -154,24 +154,15 @@ class RunCache:
         self._root = os.path.abspath(root)  # asked for every file's name
         self.skipped: set[str] = set()  # catalogs whose merge was skipped (unchanged)
         self.merged: set[str] = set()  # catalogs this run merged or skipped as unchanged (the others it only harvested)
-        self._files: dict[str, tuple[tuple, bytes | None, str | None]] = {}  # path -> (stat, bytes, checksum)
         self._articles: dict[str, str] = {}  # article -> checksum of the bytes read this run
 
     def _bytes(self, path: Path) -> tuple[bytes | None, str | None]:
-        """A file's bytes and their checksum: read in full the first time this run asks, and again whenever its
-        size, times or inode moved (so each stage of the run sees what is on disk, at one stat a look)."""
-        key = os.path.abspath(path)
+        """A file's bytes and their checksum, through the run's reader (each unchanged file is read once a run);
+        (None, None) when absent or unreadable (a folder named x.po: the stage that reads it says so)."""
         try:
-            stat = os.stat(key)
+            return self.reader.contents(path)
         except OSError:
             return None, None
-        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-        known = self._files.get(key)
-        if known is not None and known[0] == signature:
-            return known[1], known[2]
-        data = _bytes(path)
-        self._files[key] = (signature, data, checksum(data))
-        return data, self._files[key][2]
 
     def name(self, path: Path) -> str:
         """How the records name a file: relative to the workspace root."""
@@ -371,10 +362,3 @@ def _candidate(data: dict):
 
     return candidates.Candidate(**{**data, "occurrences": [candidates.Occurrence(**o) for o in data["occurrences"]]})
 
-
-def _bytes(path: Path) -> bytes | None:
-    """The file's bytes; None when absent or unreadable (a folder named x.po: the stage that reads it says so)."""
-    try:
-        return files.read_or_none(path)
-    except OSError:
-        return None

@@ -73,6 +73,25 @@ def test_a_run_parses_each_catalog_once_harvest_merge_checks_and_publish_alike(w
     assert set(parsed.values()) == {1}, parsed
 
 
+def test_a_run_reads_each_catalog_file_from_disk_once(workspace, monkeypatch):
+    """Harvest, the merge, the checks and publish share one read of each unchanged catalog (their bytes and
+    checksum), not one read each."""
+    run(workspace)
+    forget_the_last_run(workspace)  # so every stage looks at every catalog
+    reads: Counter = Counter()
+    real = files.read_or_none
+
+    def read_or_none(path):
+        reads[os.path.abspath(path)] += 1
+        return real(path)
+
+    monkeypatch.setattr(files, "read_or_none", read_or_none)
+    report = run(workspace)
+    assert report.publications and report.harvested == 0
+    catalogs_read = {path: n for path, n in reads.items() if path.endswith(".po")}
+    assert len(catalogs_read) == 6 and set(catalogs_read.values()) == {1}, catalogs_read
+
+
 def test_a_new_catalog_written_by_a_run_is_not_parsed_again_in_that_run(workspace, monkeypatch):
     parsed = counting_parses(monkeypatch)
     run(workspace)
