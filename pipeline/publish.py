@@ -10,7 +10,6 @@ translated string is untrusted text: HTML goes through jinja2 autoescaping, Mark
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import unicodedata
@@ -703,13 +702,36 @@ def _reason(doc: LocalizedArticle, include_fuzzy: bool, min_complete: float) -> 
     return reason
 
 
-Segments = Callable[[], list[segmentation.Segment]]  # an article's segments, cut when first asked for
+class PreparedArticle(Protocol):
+    """An article a run has already read: its path as catalogs name it, its checksum (of that name and its
+    text), and its segments, cut when first asked for."""
+
+    article: sources.Article
+    reference: str
+    checksum: str
+
+    def cut(self) -> list[segmentation.Segment]: ...
 
 
-def _read(path: Path, check: sources.LanguageCheck) -> tuple[sources.Article, Segments]:
+@dataclass
+class _ReadHere:
+    """An article publish reads itself (a `pipeline publish` of its own)."""
+
+    article: sources.Article
+    reference: str
+    segments: list[segmentation.Segment]
+
+    @property
+    def checksum(self) -> str:
+        return runstate.article_checksum(self.reference, self.article.text)
+
+    def cut(self) -> list[segmentation.Segment]:
+        return self.segments
+
+
+def _read(path: Path, root: Path, check: sources.LanguageCheck) -> _ReadHere:
     article = sources.read_article(path, check=check)
-    segments = segmentation.segment_text(article.text, markdown=article.markdown)
-    return article, lambda: segments
+    return _ReadHere(article, relative(path, root), segmentation.segment_text(article.text, markdown=article.markdown))
 
 
 class Records(Protocol):
@@ -736,7 +758,7 @@ def _row(item) -> dict:
 
 def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str] | None = None, *,
             include_fuzzy: bool | None = None, min_complete: float | None = None,
-            prepared: Mapping[Path, tuple[sources.Article, Segments, str]] | None = None,
+            prepared: Mapping[Path, PreparedArticle] | None = None,
             strict: bool = False, read: Callable[[Path], polib.POFile] | None = None,
             records: Records | None = None, scan: ArticleScan | None = None) -> list[Publication]:
     """Write `<lang>/<slug>.md` + `.html`, the site indexes, style.css and manifest.json under `out`.
@@ -744,8 +766,8 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     Any caller gets what `pipeline publish` gets: the root must be a workspace (WorkspaceError), the options are
     checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
     this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
-    Workspace and `prepared`, the articles it has already read (with a call that gives their segments, and their
-    path as catalogs name it), by path, with `scan`, the articles it found; `read`, its catalog reader (each
+    Workspace and `prepared`, the articles it has already read (`PreparedArticle`s: their segments, their path
+    as catalogs name it and their checksum), by path, with `scan`, the articles it found; `read`, its catalog reader (each
     catalog parsed once per run); and `records`, what its last run published:
     a version whose article, catalog and options are unchanged is not reassembled, and a page whose inputs are
     unchanged and whose file holds what that run wrote is neither rendered nor rewritten.
@@ -783,7 +805,7 @@ def _check_errors(ws: Workspace, codes: Sequence[str], include_fuzzy: bool) -> d
 
 
 def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: bool, min_complete: float,
-             prepared: Mapping[Path, tuple[sources.Article, Segments, str]] | None,
+             prepared: Mapping[Path, PreparedArticle] | None,
              check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None,
              read: Callable[[Path], polib.POFile] | None = None, records: Records | None = None,
              scan: ArticleScan | None = None) -> list[Publication]:
@@ -798,11 +820,7 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
         try:
             if path in refused:
                 raise refused[path]
-            if prepared and path in prepared:
-                article, cut, rel_source = prepared[path]
-            else:
-                rel_source = relative(path, root)
-                article, cut = _read(path, check)
+            ready = prepared[path] if prepared and path in prepared else _read(path, root, check)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published, and its own last good
             # pages stay online as they were.
@@ -812,9 +830,9 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                                        failed=True)
                            for lang in codes)
             continue
-        source = _ArticleSource(article, cut)
+        article, rel_source = ready.article, ready.reference
+        source = _ArticleSource(article, ready.cut)
         modified = _modified(path)
-        text_sha = hashlib.sha256(article.text.encode("utf-8")).hexdigest() if records is not None else ""
         written = None  # the article's date, read from its text only when a version is rebuilt
         for lang in codes:
             catalog = ws.catalog_path(lang, article.slug)
@@ -826,8 +844,8 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
                 except OutsideWorkspace:
                     pass  # said below, as without records
                 else:
-                    inputs = runstate.digest(GENERATOR, rel_source, text_sha, records.file_checksum(catalog),
-                                     include_fuzzy, min_complete, modified)
+                    inputs = runstate.digest(GENERATOR, ready.checksum, records.file_checksum(catalog),
+                                             include_fuzzy, min_complete, modified)
                     row = records.publication(key, inputs)
                     if row is not None:
                         pub = Publication(**row)
@@ -856,7 +874,7 @@ class _ArticleSource:
     """An article read for publishing, cut into segments (and keyed) only when a version must be rebuilt."""
 
     article: sources.Article
-    cut: Segments
+    cut: Callable[[], list[segmentation.Segment]]
 
     @functools.cached_property
     def segments(self) -> list[segmentation.Segment]:

@@ -39,6 +39,11 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+def article_checksum(reference: str, text: str) -> str:
+    """What an article's catalogs, template and pages are made from: its name in the workspace and its text."""
+    return digest(reference, text)
+
+
 def memory_signature(location: Path | str) -> list | None:
     """Size, time and inode of a SQLite memory and its write-ahead log: any write moves one of them. None for a
     database server (no cheap signature: nothing is skipped)."""

@@ -228,7 +228,7 @@ class _Source:
 
     @functools.cached_property
     def checksum(self) -> str:
-        return runstate.digest(self.reference, self.article.text)
+        return runstate.article_checksum(self.reference, self.article.text)
 
     @property
     def msgids(self) -> set[str]:
@@ -297,7 +297,7 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
             site = ws.settings.publish
             report.publications = publish.publish(
                 ws, ws.published, options.langs, include_fuzzy=site.include_fuzzy, min_complete=site.min_complete,
-                prepared={source.article.path: (source.article, source.cut, source.reference) for source in prepared},
+                prepared={source.article.path: source for source in prepared},
                 read=cache.read, records=cache, scan=scan if chosen is None else None)
         cache.save(runstate.memory_signature(ws.memory_location))
     return report

@@ -284,8 +284,8 @@ def test_an_unchanged_article_is_neither_checked_nor_segmented_again(workspace, 
 
 
 def test_a_changed_article_is_checked_and_segmented_again(workspace, monkeypatch):
-    run(workspace)
     article = sorted((workspace / "source_texts").glob("*.txt"))[0]
+    before = {p.lang: p.segments for p in run(workspace).publications if p.slug == sources.slug_for(article)}
     article.write_text(article.read_text(encoding="utf-8") + "\nA new closing sentence about the forum.\n",
                        encoding="utf-8")
     detected = counting(monkeypatch, sources, "detect_language")
@@ -297,6 +297,9 @@ def test_a_changed_article_is_checked_and_segmented_again(workspace, monkeypatch
     assert any("A new closing sentence" in e.msgid
                for e in po_format.read_po(Workspace(workspace).catalog_path("kk", sources.slug_for(article))))
     assert report.ok
+    # Its publication rows are made again (one more segment), not the last run's taken over.
+    rows = [p for p in report.publications if p.slug == sources.slug_for(article)]
+    assert rows and all(p.segments == before[p.lang] + 1 for p in rows)
 
 
 def test_an_article_that_turned_into_another_language_is_refused_on_the_re_run(workspace):
