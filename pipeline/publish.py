@@ -767,8 +767,8 @@ def publish(root: Path | Workspace, out: Path | None = None, langs: Sequence[str
     checked before anything is written (PublishError), and the workspace lock is taken: while a run holds it
     this fails at once with WorkspaceBusy rather than read catalogs being rewritten. A run passes its own locked
     Workspace and `prepared`, the articles it has already read (`PreparedArticle`s: their segments, their path
-    as catalogs name it and their checksum), by path, with `scan`, the articles it found; `read`, its catalog reader (each
-    catalog parsed once per run); and `records`, what its last run published:
+    as catalogs name it and their checksum), by path, with `scan`, the articles it found; `read`, its catalog
+    reader (each catalog parsed once per run); and `records`, what its last run published:
     a version whose article, catalog and options are unchanged is not reassembled, and a page whose inputs are
     unchanged and whose file holds what that run wrote is neither rendered nor rewritten.
 

@@ -32,7 +32,7 @@ from pipeline.formats import po_checks
 from pipeline.languages import plural_categories_of
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
-from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError, relative
+from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError
 
 if TYPE_CHECKING:  # placeholders is loaded by the MT path only: a run without a model never needs it
     from pipeline import placeholders
@@ -245,8 +245,8 @@ def _gaps(ws: Workspace, prepared: list[_Source], terms: glossary.Glossary) -> l
                                                                     strict=True)], terms)
 
 
-def _prepare(article: sources.Article, terms: glossary.Glossary, root: Path) -> _Source:
-    return _Source(article, terms, relative(article.path, root))
+def _prepare(article: sources.Article, terms: glossary.Glossary, ws: Workspace) -> _Source:
+    return _Source(article, terms, ws.relative(article.path))
 
 
 def _base_drafts(source: _Source, lang: str) -> list[catalogs.Draft]:
@@ -272,7 +272,7 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
             catalogs.CatalogReader())
         scan = ws.scan_articles(chosen)
         articles = read_articles(ws, chosen, report, cache, scan)
-        prepared = [_prepare(article, terms, ws.root) for article in articles]
+        prepared = [_prepare(article, terms, ws) for article in articles]
         report.gaps = cache.gaps([source.checksum for source in prepared], lambda: _gaps(ws, prepared, terms))
         with open_memory(ws) as tm, memory_errors(ws):
             report.harvested = harvest(tm, ws, report, cache)

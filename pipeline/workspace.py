@@ -399,6 +399,11 @@ class Workspace:
             raise OutsideWorkspace(path, Path(target), self.root, what)
         return path if isinstance(path, Path) and target == os.fspath(path) else Path(target)
 
+    def relative(self, path: Path) -> str:
+        """`relative(path, root)`, with the root and the path's folders resolved once while the workspace is
+        locked (a run names every article)."""
+        return _named(path, self._real_path(path), self._real_root())
+
     def _real_root(self) -> str:
         """The root's real path: looked up once while the workspace is locked (a run asks for every file)."""
         if not self.locked:
@@ -511,7 +516,12 @@ class Workspace:
 
 def relative(path: Path, root: Path) -> str:
     """How catalogs and reports name a file: relative to the workspace (POSIX), else as given."""
-    full, base = os.path.realpath(path), os.path.realpath(root).rstrip(os.sep)  # strings: asked for every article
+    return _named(path, os.path.realpath(path), os.path.realpath(root))
+
+
+def _named(path: Path, full: str, root: str) -> str:
+    """`path` (resolved: `full`) relative to the resolved `root`, in POSIX form; as given when outside."""
+    base = root.rstrip(os.sep)
     if full == base or full == base + os.sep:
         return "."
     if full.startswith(base + os.sep):

@@ -554,3 +554,24 @@ def test_a_link_to_a_folder_followed_by_dot_dot_is_resolved_as_the_kernel_resolv
         staying = root / "locales" / "deep" / ".." / "x.po"
         assert ws.inside(staying) == (root / "locales" / "kk" / "x.po").resolve() == Path(os.path.realpath(staying))
         assert ws.inside(root / "locales" / "kk" / "x.po") == (root / "locales" / "kk" / "x.po").resolve()
+
+
+def test_workspace_relative_names_files_as_the_module_function_does_locked_or_not(tmp_path):
+    from pipeline.workspace import Workspace, relative
+
+    root = tmp_path / "ws"
+    (root / "source_texts").mkdir(parents=True)
+    (root / "source_texts" / "a.txt").write_text("The text.\n", encoding="utf-8")
+    (root / "elsewhere").mkdir()
+    (root / "linked").symlink_to(root / "source_texts")  # a link inside the workspace, to inside it
+    (tmp_path / "outside").mkdir()
+    (root / "out-link").symlink_to(tmp_path / "outside")
+    ws = Workspace(root)
+    paths = [root / "source_texts" / "a.txt", root / "linked" / "a.txt", root, root / "out-link" / "b.txt",
+             tmp_path / "outside" / "c.txt", root / "elsewhere" / ".." / "source_texts" / "a.txt"]
+    expected = [relative(path, root) for path in paths]
+    assert expected[:3] == ["source_texts/a.txt", "source_texts/a.txt", "."]
+    assert [ws.relative(path) for path in paths] == expected
+    with ws.lock():
+        assert [ws.relative(path) for path in paths] == expected
+        assert [ws.relative(path) for path in paths] == expected  # folders resolved once, same answers
