@@ -8,7 +8,7 @@ become in a translation (the `terms:` comment, required targets), and exports, i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,20 +32,21 @@ def glossary_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.csv") if p.is_file())
 
 
-def load(directory: Path) -> Glossary:
+def load(directory: Path, raw: Mapping[Path, bytes] | None = None) -> Glossary:
     """The matcher over every `*.csv` in directory, in name order; GlossaryError (file:line) if malformed."""
-    return Glossary(load_concepts(directory))
+    return Glossary(load_concepts(directory, raw))
 
 
-def load_concepts(directory: Path) -> list[Concept]:
-    """Concepts of every `*.csv` in directory; GlossaryError (file:line) if a file or row is malformed."""
+def load_concepts(directory: Path, raw: Mapping[Path, bytes] | None = None) -> list[Concept]:
+    """Concepts of every `*.csv` in directory; GlossaryError (file:line) if a file or row is malformed.
+    `raw`: the files' bytes, when the caller has read them (a run checksums them too)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise GlossaryError(directory, 0, "no glossary directory here: create it with a terms.csv")
     concepts: list[Concept] = []
     seen: dict[str, str] = {}
     for path in glossary_files(directory):
-        parsed = parse_file(path)
+        parsed = parse_file(path, (raw or {}).get(path))
         if parsed.malformed:
             first = parsed.malformed[0]
             more = f" (and {len(parsed.malformed) - 1} more; run `pipeline glossary check`)" \

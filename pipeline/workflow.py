@@ -127,11 +127,18 @@ class _Pending:
     report: CatalogReport
 
 
-def load_glossary(root: Path | Workspace) -> glossary.Glossary:
-    """The glossary of a workspace (empty without glossary/*.csv); a CSV linked from outside is refused."""
+def load_glossary(root: Path | Workspace, raw: dict[Path, bytes] | None = None) -> glossary.Glossary:
+    """The glossary of a workspace (empty without glossary/*.csv); a CSV linked from outside is refused.
+    `raw`: its files' bytes, when the caller has read them (`glossary_bytes`)."""
     ws = root if isinstance(root, Workspace) else Workspace(Path(root))
     folder = ws.glossary_folder()
-    return glossary.load(folder) if folder.is_dir() and any(folder.glob("*.csv")) else glossary.Glossary([])
+    return glossary.load(folder, raw) if folder.is_dir() and any(folder.glob("*.csv")) else glossary.Glossary([])
+
+
+def glossary_bytes(ws: Workspace) -> dict[Path, bytes]:
+    """The bytes of the files `load_glossary` reads, read once: a run parses them and checksums them."""
+    folder = ws.glossary_folder()
+    return {path: path.read_bytes() for path in glossary.glossary_files(folder)} if folder.is_dir() else {}
 
 
 def place_terms(ws: Workspace, lang: str, output: str, assignments: Sequence[str],
@@ -265,10 +272,11 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
     chosen = [ws.chosen_article(path) for path in paths] if paths else None  # WorkspaceError: nothing touched
     report = RunReport()
     with ws.lock():
-        terms = load_glossary(ws)
+        raw = glossary_bytes(ws)
+        terms = load_glossary(ws, raw)
         # each catalog parsed once, whichever stage reads it; what did not change since the last run is not redone
         cache = runstate.RunCache(ws.root, runstate.RunState.load(
-            ws.state / "run-state.json", _context(ws, options), runstate.memory_signature(ws.memory_location)),
+            ws.state / "run-state.json", _context(ws, options, raw), runstate.memory_signature(ws.memory_location)),
             catalogs.CatalogReader())
         scan = ws.scan_articles(chosen)
         articles = read_articles(ws, chosen, report, cache, scan)
@@ -303,17 +311,16 @@ def run(ws: Workspace, options: RunOptions, paths: Sequence[Path] | None = None,
     return report
 
 
-def _context(ws: Workspace, options: RunOptions) -> str:
+def _context(ws: Workspace, options: RunOptions, glossary_files: dict[Path, bytes]) -> str:
     """What every catalog, template and page of a run depends on besides its article: the code (with the page
-    templates), the glossary files, the options and where the memory is. Each file is looked at once."""
+    templates), the glossary files (their bytes as the run read them), the options and where the memory is."""
     code = Path(__file__).resolve().parent
     signature = []
     for path in sorted([*code.rglob("*.py"), *(code / "templates").glob("*")]):
         stat = path.stat()
         signature.append((path.relative_to(code).as_posix(), stat.st_size, stat.st_mtime_ns))
-    read = glossary.glossary_files(ws.glossary) if ws.glossary.is_dir() else []  # the files load_glossary reads
     return runstate.digest(
-        signature, [(p.name, runstate.checksum(files.read_or_none(p))) for p in read],
+        signature, [(path.name, runstate.checksum(data)) for path, data in glossary_files.items()],
         options.min_score, options.exact_as_fuzzy, options.project, sorted(options.terms.items()),
         options.beam_size, str(ws.memory_location))
 

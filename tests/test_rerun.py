@@ -523,3 +523,23 @@ def test_a_run_without_a_model_loads_no_mt_tmx_xml_or_pydantic_module(workspace,
                  "pydantic", "ctranslate2", "argostranslate", "sentencepiece", "rich", "jinja2", "langdetect"):
         assert name not in again, f"an unchanged re-run without a model imported {name}"
     assert "jinja2" in first  # the first run renders pages: the probe does see lazy imports when they happen
+
+
+def test_a_run_reads_each_glossary_file_once(workspace, monkeypatch):
+    """The glossary's bytes are parsed and checksummed (for the run records) from one read."""
+    reads: Counter = Counter()
+    real_bytes, real_or_none = Path.read_bytes, files.read_or_none
+
+    def read_bytes(self):
+        reads[os.path.abspath(self)] += 1
+        return real_bytes(self)
+
+    def read_or_none(path):
+        reads[os.path.abspath(path)] += 1
+        return real_or_none(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(files, "read_or_none", read_or_none)
+    run(workspace)
+    glossary_reads = {path: n for path, n in reads.items() if f"{os.sep}glossary{os.sep}" in path}
+    assert glossary_reads and set(glossary_reads.values()) == {1}, glossary_reads
