@@ -173,6 +173,12 @@ def plural_target(forms: Mapping[str, str]) -> str:
     return json.dumps({c: forms[c] for c in CLDR_ORDER if c in forms}, ensure_ascii=False)
 
 
+def usable_forms(forms: Iterable[str]) -> bool:
+    """Whether a plural entry's forms are worth a unit: at least one, and none blank (a gap would be reused)."""
+    texts = list(forms)
+    return bool(texts) and all(f.strip() for f in texts)
+
+
 def plural_forms(target: str) -> dict[str, str]:
     """A plural unit's forms by CLDR category."""
     try:
@@ -710,7 +716,10 @@ class Memory:
         self._last_stamp = micros
         return _iso_micros(micros)
 
-    def _prepared(self, units: Iterable[Unit]) -> list[tuple[str, Unit]]:
+    def _prepared(self, units: Iterable[Unit], *, canonical: bool = False) -> list[tuple[str, Unit]]:
+        """(lookup key, unit) rows ready for the store. `canonical`: the plural units' targets are already what the
+        store keeps (`plural_target` of usable forms: the importers build them so), taken as they are where a unit
+        from `add` has its JSON read and written again in CLDR order."""
         rows = []
         for u in units:
             if u.status not in STATUSES:
@@ -720,9 +729,9 @@ class Memory:
             plural = normalise(u.plural) if u.plural else ""
             if u.plural and not plural:  # its target holds forms for a msgid_plural that says nothing
                 continue
-            if plural:
+            if plural and not canonical:
                 forms = plural_forms(target)
-                if not forms or not all(f.strip() for f in forms.values()):
+                if not usable_forms(forms.values()):
                     continue
                 target = plural_target(forms)
             if not text or not target.strip():
@@ -943,8 +952,7 @@ class Memory:
         units = [Unit(source_lang, target_lang, e.msgid, e.msgstr, APPROVED, origin, saved, saved,
                       memory_context(e.msgctxt))
                  for e in approved if not e.msgid_plural and e.msgstr.strip()]
-        plurals = [e for e in approved if e.msgid_plural and e.msgstr_plural
-                   and all(v.strip() for v in e.msgstr_plural.values())]
+        plurals = [e for e in approved if e.msgid_plural and usable_forms(e.msgstr_plural.values())]
         skipped = 0
         if plurals:
             categories = plural_categories_of(catalog.metadata.get("Plural-Forms"), target_lang)
@@ -955,7 +963,7 @@ class Memory:
                     continue
                 units.append(Unit(source_lang, target_lang, e.msgid, plural_target(forms), APPROVED, origin, saved,
                                   saved, memory_context(e.msgctxt), e.msgid_plural))
-        rows = self._prepared(units)
+        rows = self._prepared(units, canonical=True)
         return ImportReport(1, len(rows), self._upsert(rows), skipped)
 
     def import_tmx(self, path: Path, *, source_lang: str | None = None,
@@ -986,16 +994,18 @@ class Memory:
                                                     f"{PROP_FORM}<category> props, categories of "
                                                     f"{', '.join(CLDR_ORDER)}"
                                                     + (f"; found {', '.join(unknown)}" if unknown else ""))
+                if not usable_forms(forms.values()):
+                    continue  # a blank form: nothing sure to reuse
                 target = plural_target(forms)
             batch.append(Unit(pair.source_lang, pair.target_lang, pair.source, target, status,
                               pair.props.get(PROP_ORIGIN, "").strip() or origin, pair.created, pair.updated,
                               pair.props.get(PROP_CONTEXT, ""), plural))
             if len(batch) >= self.TMX_BATCH:
-                rows = self._prepared(batch)
+                rows = self._prepared(batch, canonical=True)
                 read += len(rows)
                 added += self._upsert(rows)
                 batch = []
-        rows = self._prepared(batch)
+        rows = self._prepared(batch, canonical=True)
         read += len(rows)
         added += self._upsert(rows)
         return ImportReport(1, read, added, tmx.skipped)

@@ -691,6 +691,63 @@ def test_contexts_and_plural_entries_round_trip_through_tmx(tmp_path, open_memor
     assert ("{n} article", "{n} статья") in units and ("{n} article", "مقالة واحدة") in units
 
 
+def test_plural_units_are_stored_as_canonical_json_whichever_way_they_come_in(tmp_path, memory, monkeypatch):
+    """Every way in (a catalog, whatever its Plural-Forms numbering; TMX props in any order; add with JSON of any
+    layout) stores the same bytes: the forms in CLDR order, json.dumps' separators, non-ASCII as itself, quotes,
+    backslashes and control characters escaped. A TMX plural unit with a blank form is not stored. The importers
+    write the forms' JSON once: it is not read back and written again on its way to the store."""
+    from pipeline import memory as memory_module
+
+    parsed: list[str] = []
+    plural_forms = memory_module.plural_forms
+    monkeypatch.setattr(memory_module, "plural_forms", lambda target: parsed.append(target) or plural_forms(target))
+    odd_ru = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 2 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 0 "
+              ": 1);")  # index 0 = few, 1 = many, 2 = one
+    (tmp_path / "po").mkdir()
+    (tmp_path / "po" / "ru.po").write_text(
+        f'msgid ""\nmsgstr ""\n"Language: ru\\n"\n"Plural-Forms: {odd_ru}\\n"\n\n'
+        'msgid "{n} \\"file\\""\nmsgid_plural "{n} files"\n'
+        'msgstr[0] "{n} файла \\\\ «few»"\nmsgstr[1] "{n} файлов\\tmany"\nmsgstr[2] "{n} файл 📁"\n', encoding="utf-8")
+    write_catalog(tmp_path / "po" / "ar.po", plural_entry(PLURAL_FORMS["ar"][1]), "ar")
+    assert memory.import_catalogs(tmp_path / "po") == 2
+    tmx_file = tmp_path / "plural.tmx"
+    tmx_file.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
+                        '<tu><prop type="x-pipeline-plural">{n} files</prop>'
+                        '<prop type="x-pipeline-form-other"> {n} файлдар "x"</prop>'
+                        '<prop type="x-pipeline-form-one">{n} файл</prop>'
+                        '<tuv xml:lang="en"><seg>{n} file</seg></tuv><tuv xml:lang="kk"><seg>{n} файл</seg></tuv>'
+                        '</tu>\n'
+                        '<tu><prop type="x-pipeline-plural">{n} folders</prop>'
+                        '<prop type="x-pipeline-form-one">{n} папка</prop><prop type="x-pipeline-form-few"> </prop>'
+                        '<prop type="x-pipeline-form-many">{n} папок</prop>'
+                        '<tuv xml:lang="en"><seg>{n} folder</seg></tuv><tuv xml:lang="ru"><seg>{n} папка</seg></tuv>'
+                        '</tu>\n</body></tmx>\n', encoding="utf-8")
+    assert memory.import_tmx(tmx_file) == 1
+    memory.TMX_BATCH = 1  # the same through the batches a long file is stored in
+    tmx_file.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
+                        '<tu><prop type="x-pipeline-plural">{n} hours</prop>'
+                        '<prop type="x-pipeline-form-other">{n} сағат</prop>'
+                        '<prop type="x-pipeline-form-one">сағат</prop>'
+                        '<tuv xml:lang="en"><seg>{n} hour</seg></tuv><tuv xml:lang="kk"><seg>сағат</seg></tuv>'
+                        '</tu>\n</body></tmx>\n', encoding="utf-8")
+    assert memory.import_tmx(tmx_file) == 1
+    assert parsed == []
+    memory.add([Unit("en", "ar", "{n} day", '{\n "other" : "\\u0623\\u064a\\u0627\\u0645",  '
+                                            '"one":"\\u064a\\u0648\\u0645"}', plural="{n} days")])
+    assert len(parsed) == 1  # a unit from add: its JSON, of any layout, read and written in the store's form
+    stored = sorted((u.target_lang, u.source, u.target) for u in memory.store.iter_units(None, None, STATUSES))
+    assert stored == [
+        ("ar", "{n} article",
+         '{"zero": "لا مقالات", "one": "مقالة واحدة", "two": "مقالتان", "few": "{n} مقالات", "many": "{n} مقالة", '
+         '"other": "{n} مقالةً"}'),
+        ("ar", "{n} day", '{"one": "يوم", "other": "أيام"}'),
+        ("kk", "{n} file", '{"one": "{n} файл", "other": " {n} файлдар \\"x\\""}'),
+        ("kk", "{n} hour", '{"one": "сағат", "other": "{n} сағат"}'),
+        ("ru", '{n} "file"', '{"one": "{n} файл 📁", "few": "{n} файла \\\\ «few»", "many": "{n} файлов\\tmany"}'),
+    ]
+    assert memory.lookup_plural("{n} folder", "{n} folders", "ru") == []
+
+
 def test_a_tmx_plural_unit_without_its_forms_is_refused_with_its_line(tmp_path, memory):
     bad = tmp_path / "bad.tmx"
     bad.write_text('<?xml version="1.0"?>\n<tmx version="1.4"><header srclang="en"/><body>\n'
