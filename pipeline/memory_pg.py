@@ -572,10 +572,12 @@ class PostgresStore:
                 if source_lang == lang and any(a in t and b in t for a, b in pairs)]
 
     def has_units(self, source_lang: str, target_lang: str) -> bool:
-        """A probe of tm_units_lang: a language without units costs one index seek however big the memory is."""
+        """A probe of tm_units_lang: a language without units costs one index seek however big the memory is.
+        Never prepared: a generic plan, blind to the language, guesses every unit matches and scans the sources
+        (a second a call at a million units, from the eleventh call on one connection)."""
         return bool(self._conn.execute(
             "SELECT EXISTS (SELECT 1 FROM tm_units u JOIN tm_sources s ON s.id = u.source_id "
-            "WHERE u.target_lang = %s AND s.lang = %s)", (target_lang, source_lang)).fetchone()[0])
+            "WHERE u.target_lang = %s AND s.lang = %s)", (target_lang, source_lang), prepare=False).fetchone()[0])
 
     def units(self, source_ids: Sequence[int], target_lang: str, statuses: Sequence[str]) -> list[StoredUnit]:
         if not source_ids:

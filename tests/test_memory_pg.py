@@ -209,9 +209,9 @@ def has_units_plan(conn, source_lang: str, target_lang: str) -> str:
     ran: list[str] = []
 
     class Tracing:
-        def execute(self, sql, params=None):
+        def execute(self, sql, params=None, **options):
             ran.append(sql)
-            return conn.execute(sql, params)
+            return conn.execute(sql, params, **options)
 
     store = PostgresStore.__new__(PostgresStore)
     store._conn = Tracing()
@@ -243,6 +243,17 @@ def test_a_version_3_database_gets_the_language_index_in_place(postgres_database
         conn.execute("ANALYZE tm_sources")
         plan = has_units_plan(conn, "en", "ar")
     assert "Index Only Scan using tm_units_lang on tm_units" in plan and "Seq Scan" not in plan, plan
+
+
+def test_has_units_is_never_a_prepared_statement(postgres_database):
+    """psycopg prepares a query run five times on a connection, and the server then plans it once for any language:
+    that generic plan scans every source (a second a call at a million units), so has_units is planned afresh."""
+    with Memory.open(postgres_database()) as m:
+        m.add([Unit("en", "ru", SENTENCE, "один")])
+        for _ in range(12):
+            assert m.store.has_units("en", "ru") and not m.store.has_units("en", "kk")
+        prepared = m.store._conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+    assert not [sql for (sql,) in prepared if "tm_units u JOIN tm_sources" in sql and "EXISTS" in sql], prepared
 
 
 def test_two_workspaces_creating_the_schema_at_once(postgres_database):
