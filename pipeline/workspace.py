@@ -306,6 +306,7 @@ class Workspace:
         self.root = Path(root)
         self._locked_root: str | None = None
         self._real_folders: dict[str, str] = {}  # folder -> its real path, while locked
+        self._real_files: dict[str, str] = {}  # absolute path -> its real path, while locked
         self.settings = settings if settings is not None else read_settings(self.root)
         env = os.environ if environ is None else environ
         self._memory = str(memory) if memory else env.get(MEMORY_ENV) or env.get(MEMORY_URL_ENV) or self.settings.memory
@@ -413,19 +414,27 @@ class Workspace:
         return self._locked_root
 
     def _real_path(self, path: Path) -> str:
-        """os.path.realpath of `path`; while the workspace is locked each folder is resolved once (a run asks for
-        thousands of catalogs in three folders) and only the file itself is looked at again (it may be a link).
-        Never folded lexically (os.path.abspath): `link/..` is the parent of where the link leads, as the kernel
-        sees it, so the folder is made absolute as written and realpath resolves it component by component."""
+        """os.path.realpath of `path`; while the workspace is locked each folder and each file is resolved once
+        (a run asks for thousands of catalogs in three folders, each catalog at harvest, merge and publish, and a
+        look at a link is a system call). Never folded lexically (os.path.abspath): `link/..` is the parent of
+        where the link leads, as the kernel sees it, so the folder is made absolute as written and realpath
+        resolves it component by component."""
         if not self.locked:
             return os.path.realpath(path)
         given = os.fspath(path)
-        folder, name = os.path.split(given if os.path.isabs(given) else os.path.join(os.getcwd(), given))
+        absolute = os.path.isabs(given)
+        if absolute and (known := self._real_files.get(given)) is not None:
+            return known
+        folder, name = os.path.split(given if absolute else os.path.join(os.getcwd(), given))
         real = self._real_folders.get(folder)
         if real is None:
             real = self._real_folders[folder] = os.path.realpath(folder)
         candidate = os.path.join(real, name)
-        return os.path.realpath(candidate) if name in ("", ".", "..") or os.path.islink(candidate) else candidate
+        if name in ("", ".", "..") or os.path.islink(candidate):
+            candidate = os.path.realpath(candidate)
+        if absolute:
+            self._real_files[given] = candidate
+        return candidate
 
     def glossary_folder(self) -> Path:
         """glossary/, once every CSV in it is known to resolve inside the workspace (OutsideWorkspace if not)."""
@@ -498,9 +507,10 @@ class Workspace:
                 self._lock_depth -= 1
             return
         with workspace_lock(self.root, timeout):
-            # Real paths are remembered for one hold of the lock only: between two, a folder may become a link.
+            # Real paths are remembered for one hold of the lock only: between two, a folder or file may become a link.
             self._locked_root = None
             self._real_folders.clear()
+            self._real_files.clear()
             self._lock_depth = 1
             try:
                 yield self
@@ -508,6 +518,7 @@ class Workspace:
                 self._lock_depth = 0
                 self._locked_root = None
                 self._real_folders.clear()
+                self._real_files.clear()
 
     @property
     def locked(self) -> bool:

@@ -575,3 +575,29 @@ def test_workspace_relative_names_files_as_the_module_function_does_locked_or_no
     with ws.lock():
         assert [ws.relative(path) for path in paths] == expected
         assert [ws.relative(path) for path in paths] == expected  # folders resolved once, same answers
+
+
+def test_a_file_is_resolved_once_per_hold_of_the_lock_and_again_in_the_next(tmp_path, monkeypatch):
+    """A run asks about each catalog at harvest, merge and publish: one look at the file per hold of the lock.
+    A file that became a link out of the workspace between two holds is refused."""
+    from pipeline.workspace import OutsideWorkspace, Workspace
+
+    root = tmp_path / "ws"
+    (root / "locales").mkdir(parents=True)
+    catalog = root / "locales" / "a.po"
+    catalog.write_text("", encoding="utf-8")
+    (tmp_path / "secret.po").write_text(SECRET, encoding="utf-8")
+    looks: list[str] = []
+    real_islink = os.path.islink
+    monkeypatch.setattr(os.path, "islink", lambda path: looks.append(path) or real_islink(path))
+    ws = Workspace(root)
+    with ws.lock():
+        for _ in range(3):
+            ws.inside(catalog)
+        assert len(looks) == 1
+    catalog.unlink()
+    catalog.symlink_to(tmp_path / "secret.po")
+    with ws.lock(), pytest.raises(OutsideWorkspace):
+        ws.inside(catalog)
+    with pytest.raises(OutsideWorkspace):
+        ws.inside(catalog)  # unlocked: never remembered
