@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -114,6 +114,12 @@ first second third one two three four five six seven eight nine ten mr mrs ms dr
 _CONNECTORS = frozenset(("of", "for", "and", "the", "on", "in", "to", "de", "des", "du", "la"))
 _PARTICLES = frozenset("bin ibn bint binti al el ad ash as at ar an az ul uly kyzy kazhy qazhy haji hajji de da "
                        "del della der van von le du dos das y".split())
+# the unions the token tests use, built once
+_JOINERS = _CONNECTORS | _PARTICLES
+_EDGE_WORDS = _JOINERS | FUNCTION_WORDS | {"."}
+_JOINED_TERMS = _CONNECTORS | _BARE_HONORIFICS
+_NEVER_ALONE = HONORIFICS | TITLE_WORDS | INSTITUTION_WORDS
+_TITLE_HONORIFICS = HONORIFICS - TITLE_WORDS
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _ARTICLE_NAME = re.compile(r"^(?:al|el|ad|ash|as|at|ar|an|az|ul|bin|ibn|abu|abd|d|o)[-'’][A-ZÀ-ÖØ-ÞА-ЯЁ]")
 # Words with inner hyphens, apostrophes and dots (Kassym-Jomart, Qur’an, N.Nazarbayev, U.N), a plural
@@ -175,6 +181,9 @@ class Sentence:
 # ---------------------------------------------------------------- keys
 
 
+_POSSESSIVE = re.compile(r"[’']s\b")
+_POSSESSIVE_END = re.compile(r"[’']s$")
+_KEY_WORD = re.compile(r"[^\W_]+")
 _TRANSLIT = ((re.compile(r"kh"), "h"), (re.compile(r"[yj]"), "i"), (re.compile(r"ie?v\b"), "v"),
              (re.compile(r"ou"), "u"), (re.compile(r"(.)\1"), r"\1"), (re.compile(r"centre"), "center"),
              (re.compile(r"q"), "k"), (re.compile(r"ph"), "f"))
@@ -185,8 +194,8 @@ def name_key(text: str) -> str:
     Centre/Center do not count, so "Nauryzbay kazhy Taganuly" and "Nauryzbai Kazhy Taganuly" are one name."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = re.sub(r"[’']s\b", "", folded)
-    words = re.findall(r"[^\W_]+", folded)
+    folded = _POSSESSIVE.sub("", folded)
+    words = _KEY_WORD.findall(folded)
     key = " ".join(words)
     for pattern, repl in _TRANSLIT:
         key = pattern.sub(repl, key)
@@ -204,7 +213,13 @@ class _Tok(NamedTuple):  # a NamedTuple: cheap to make, and there are many
 
 
 def _tokens(text: str) -> list[_Tok]:
-    return [_Tok(m.group(), m.start(), m.end(), m.group()[0].isalnum()) for m in _TOKEN.finditer(text)]
+    toks = []
+    new = tuple.__new__  # the NamedTuple's own constructor is a Python call per token
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        start, end = m.span()
+        toks.append(new(_Tok, (word, start, end, word[0].isalnum())))
+    return toks
 
 
 def _lower(word: str) -> str:
@@ -213,12 +228,18 @@ def _lower(word: str) -> str:
 
 def _is_cap(word: str) -> bool:
     first = word[0]
-    return (first.isupper() or bool(_ARTICLE_NAME.match(word))) and not first.isdigit()
+    if first.isupper():
+        return not first.isdigit()
+    # "al-Tayeb", "d'Estaing": only a word with a hyphen or an apostrophe can be one
+    return ("-" in word or "'" in word or "’" in word) and bool(_ARTICLE_NAME.match(word)) and not first.isdigit()
 
 
 def _is_acronym(word: str) -> bool:
     letters = word.replace(".", "")
     return 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper() and not _ROMAN.match(letters)
+
+
+_CORPUS_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 class _Corpus:
@@ -228,14 +249,14 @@ class _Corpus:
     def __init__(self, sentences: Sequence[Sentence]):
         self.lower: set[str] = set()
         self.mid_caps: set[str] = set()
-        for s in sentences:
-            for k, m in enumerate(re.finditer(r"[^\W\d_][\w'’-]*", s.text)):
-                w = m.group()
+        lower, mid_caps = self.lower, self.mid_caps
+        for text in dict.fromkeys(s.text for s in sentences):  # a repeated sentence says nothing new
+            for k, w in enumerate(_CORPUS_WORD.findall(text)):
                 if w[0].islower():
                     if "-" not in w:
-                        self.lower.add(w.casefold())
+                        lower.add(w.casefold())
                 elif k:
-                    self.mid_caps.add(w)
+                    mid_caps.add(w)
 
     def common(self, word: str) -> bool:
         low = _lower(word)
@@ -263,6 +284,13 @@ class _Extractor:
     def __init__(self, terms: Glossary, corpus: _Corpus):
         self.terms = terms
         self.corpus = corpus
+        self._keys: dict[str, str] = {}  # name_key of every text asked for: names and their words recur
+
+    def key(self, text: str) -> str:
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = name_key(text)
+        return found
 
     # --- token classes
 
@@ -367,7 +395,7 @@ class _Extractor:
             low = t.text.casefold()
             if t.word and (low in _PARTICLES or low in _CONNECTORS):
                 m = j
-                while m < n and toks[m].word and toks[m].text.casefold() in (_PARTICLES | _CONNECTORS) \
+                while m < n and toks[m].word and toks[m].text.casefold() in _JOINERS \
                         and m - j < 2:
                     m += 1
                 if not (m < n and toks[m].word and _is_cap(toks[m].text)):
@@ -397,7 +425,7 @@ class _Extractor:
                     j = m
                     continue
             break
-        while run and toks[run[-1]].text.casefold() in _CONNECTORS | _PARTICLES:
+        while run and toks[run[-1]].text.casefold() in _JOINERS:
             run.pop()
         return run
 
@@ -473,7 +501,7 @@ class _Extractor:
             if known[idx[0]] is None and not (w in self.corpus.mid_caps or _is_acronym(w) or low in HONORIFICS
                                               or self._title_word(w) or self._head(w)) or low in FUNCTION_WORDS:
                 idx = idx[1:]
-        while idx and (toks[idx[0]].text.casefold() in _CONNECTORS | _PARTICLES or not toks[idx[0]].word
+        while idx and (toks[idx[0]].text.casefold() in _JOINERS or not toks[idx[0]].word
                        or _ROMAN.match(toks[idx[0]].text) and len(idx) > 1):
             idx = idx[1:]  # "IX Congress": the ordinal stays outside the name
         if not idx:
@@ -493,7 +521,7 @@ class _Extractor:
                 pieces.extend(self._name_pieces(text, toks, known, before))
             overlaps = tuple(dict.fromkeys(m.concept.id for m in (known[i] for i in before) if m))
             kind = "person"
-            prev_word = next((t for t in reversed(toks[:toks.index(toks[idx[a]])]) if t.word), None)
+            prev_word = next((t for t in reversed(toks[:idx[a]]) if t.word), None)
             if not title and not before and prev_word is not None and prev_word.text in ("in", "at", "from", "to") \
                     and prev_word.end + 1 == toks[idx[a]].start:
                 kind = "place"  # "signed in Abu Dhabi"
@@ -563,7 +591,7 @@ class _Extractor:
     def _strip_honorifics(self, text, toks, known, title_toks) -> tuple[str, list[_Piece]] | None:
         """The title before a person's name, minus honorifics; the title itself is a candidate too."""
         ids = [i for i in title_toks if toks[i].word or toks[i].text not in "."]
-        while ids and (_lower(toks[ids[-1]].text) in HONORIFICS - TITLE_WORDS or toks[ids[-1]].text == "."
+        while ids and (_lower(toks[ids[-1]].text) in _TITLE_HONORIFICS or toks[ids[-1]].text == "."
                        or _lower(toks[ids[-1]].text) in ("sheikh", "shaykh", "kazhy")):
             ids.pop()
         if not ids:
@@ -578,12 +606,12 @@ class _Extractor:
     @staticmethod
     def _span_text(text: str, toks: list[_Tok], a: int, b: int) -> str:
         s = text[toks[a].start:toks[b].end]
-        return re.sub(r"[’']s$", "", s)
+        return _POSSESSIVE_END.sub("", s)
 
     def _name_pieces(self, text: str, toks: list[_Tok], known: list, idx: list[int],
                      title_context: bool = False) -> list[_Piece]:
         """A run without a person in it: an institution, a title, a place or an acronym."""
-        edge = _CONNECTORS | _PARTICLES | FUNCTION_WORDS | {"."}
+        edge = _EDGE_WORDS
         while idx and (_lower(toks[idx[-1]].text) in edge or not toks[idx[-1]].word) and known[idx[-1]] is None:
             idx = idx[:-1]
         while idx and (_lower(toks[idx[0]].text) in edge or not toks[idx[0]].word) and known[idx[0]] is None:
@@ -600,7 +628,7 @@ class _Extractor:
         matches = [m for m in dict.fromkeys(known[i] for i in idx) if m is not None]
         if len(matches) == 1 and matches[0].start <= start and matches[0].end >= end:
             return []  # the glossary has it
-        if all(known[i] is not None or _lower(toks[i].text) in _CONNECTORS | _BARE_HONORIFICS for i in idx
+        if all(known[i] is not None or _lower(toks[i].text) in _JOINED_TERMS for i in idx
                if toks[i].word) \
                 and not self._composed_title(toks, known, idx):
             return []  # only glossary terms joined by "and": each is known
@@ -609,7 +637,7 @@ class _Extractor:
             return []  # "the Hanafi tradition", "Ottoman manuscripts": an adjective, not a name
         if len(words) == 1:
             low = _lower(words[0])
-            if low in HONORIFICS | TITLE_WORDS | INSTITUTION_WORDS or low in INSTITUTION_HEADS \
+            if low in _NEVER_ALONE or low in INSTITUTION_HEADS \
                     and low not in ("senate", "mazhilis", "majilis", "akimat") or _ROMAN.match(words[0]):
                 return []  # a bare "Sheikh", "Deputy", "Committee"
         overlaps = tuple(dict.fromkeys(m.concept.id for m in matches))
@@ -726,9 +754,12 @@ class _Extractor:
         return found
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def _initials_fit(acronym: str, name: str) -> bool:
     """The acronym's letters are initials of the name's words, in order (the first letter first)."""
-    words = re.findall(r"[^\W\d_]+", name)
+    words = _LETTERS.findall(name)
     initials = "".join(w[0].upper() for w in words if w.casefold() not in ("of", "the", "and", "for", "on", "in"))
     all_initials = "".join(w[0].upper() for w in words)
     letters = acronym.replace(".", "")
@@ -751,17 +782,13 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
     groups: dict[tuple[str, str], dict] = {}
     order: list[tuple[str, str]] = []
     pieces_of: dict[str, list[_Piece]] = {}  # a sentence repeated across articles is read once
-    keys: dict[str, str] = {}
     for s in sentences:
         pieces = pieces_of.get(s.text)
         if pieces is None:
             pieces = pieces_of[s.text] = ex.runs(s.text, s.matches)
         for piece in pieces:
             kind = piece.kind
-            nk = keys.get(piece.text)
-            if nk is None:
-                nk = keys[piece.text] = name_key(piece.text)
-            key = ("person" if kind == "person" else "name", nk)
+            key = ("person" if kind == "person" else "name", ex.key(piece.text))
             g = groups.get(key)
             if g is None:
                 g = groups[key] = {"forms": {}, "kinds": {}, "occ": [], "articles": {}, "overlaps": {},
@@ -777,7 +804,7 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
             if piece.expansion and not g["expansion"]:
                 g["expansion"] = piece.expansion
             g["variants"].update(dict.fromkeys(piece.variants))
-    _merge_short_forms(groups, order)
+    _merge_short_forms(groups, order, ex.key)
     candidates = []
     for key in order:
         g = groups.get(key)
@@ -801,7 +828,7 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
     heads = _title_heads(terms)
     for c in candidates:
         if c.kind == "title" and not c.overlaps:
-            c.overlaps = heads.get(name_key(c.text), [])
+            c.overlaps = heads.get(ex.key(c.text), [])
     candidates.sort(key=lambda c: (-c.score, c.text.casefold()))
     return candidates
 
@@ -848,7 +875,7 @@ def _absorb(groups: dict, into: tuple, key: tuple) -> None:
     target["overlaps"].update(g["overlaps"])
 
 
-def _merge_short_forms(groups: dict, order: list) -> None:
+def _merge_short_forms(groups: dict, order: list, key_of: Callable[[str], str] = name_key) -> None:
     """"Tokayev", "Mohammad Al-Issa" after "Mohammad bin Abdulkarim Al-Issa": the same person, a shorter form
     (same last name, the other words among the full name's). "Grand Imam" beside "Grand Imam of Al-Azhar": the
     same title, cut short."""
@@ -859,13 +886,13 @@ def _merge_short_forms(groups: dict, order: list) -> None:
         if g is None:
             continue
         for form in g["forms"]:
-            words = [name_key(w) for w in form.split()]
+            words = [key_of(w) for w in form.split()]
             if key[0] == "person" and len(words) >= 2:
                 people.setdefault(words[-1], []).append((key, words))
             if "title" in g["kinds"]:
                 head = form.split(" of ")[0]
                 if head != form:
-                    titles.setdefault(name_key(head), []).append((key, words))
+                    titles.setdefault(key_of(head), []).append((key, words))
     longest_first = sorted(order, key=lambda k: -max((len(f.split()) for f in groups[k]["forms"]), default=0)
                            if k in groups else 0)
     for key in longest_first:
@@ -873,7 +900,7 @@ def _merge_short_forms(groups: dict, order: list) -> None:
         if g is None:
             continue
         for form in list(g["forms"]):
-            words = [name_key(w) for w in form.split()]
+            words = [key_of(w) for w in form.split()]
             if key[0] == "person" or len(words) == 1 and words[0] in people and "place" in g["kinds"]:
                 owners = {k for k, full in people.get(words[-1], ()) if k != key and k in groups
                           and len(full) > len(words)
