@@ -184,21 +184,25 @@ class Sentence:
 _POSSESSIVE = re.compile(r"[’']s\b")
 _POSSESSIVE_END = re.compile(r"[’']s$")
 _KEY_WORD = re.compile(r"[^\W_]+")
-_TRANSLIT = ((re.compile(r"kh"), "h"), (re.compile(r"[yj]"), "i"), (re.compile(r"ie?v\b"), "v"),
-             (re.compile(r"ou"), "u"), (re.compile(r"(.)\1"), r"\1"), (re.compile(r"centre"), "center"),
-             (re.compile(r"q"), "k"), (re.compile(r"ph"), "f"))
+# (a letter every match contains -- or "" --, pattern, replacement), applied in this order
+_TRANSLIT = (("k", re.compile(r"kh"), "h"), ("", re.compile(r"[yj]"), "i"), ("v", re.compile(r"ie?v\b"), "v"),
+             ("o", re.compile(r"ou"), "u"), ("", re.compile(r"(.)\1"), r"\1"),
+             ("r", re.compile(r"centre"), "center"), ("q", re.compile(r"q"), "k"), ("p", re.compile(r"ph"), "f"))
 
 
 def name_key(text: str) -> str:
     """A spelling-blind key: case, accents, dots, spaces, hyphens, y/i, kh/h, doubled letters and
     Centre/Center do not count, so "Nauryzbay kazhy Taganuly" and "Nauryzbai Kazhy Taganuly" are one name."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if not folded.isascii():  # ASCII has nothing to decompose
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     folded = _POSSESSIVE.sub("", folded)
     words = _KEY_WORD.findall(folded)
     key = " ".join(words)
-    for pattern, repl in _TRANSLIT:
-        key = pattern.sub(repl, key)
+    for letters, pattern, repl in _TRANSLIT:
+        if letters in key:  # a rule whose letter is absent changes nothing ("" is in every key)
+            key = pattern.sub(repl, key)
     return key.replace(" ", "")
 
 
@@ -320,11 +324,13 @@ class _Extractor:
         toks = _tokens(text)
         matches = self.terms.find(text) if matches is None else list(matches)
         known = [None] * len(toks)  # glossary match covering each token
-        mi = 0
+        mi, found = 0, len(matches)
         for k, t in enumerate(toks):
-            while mi < len(matches) and matches[mi].end <= t.start:
+            while mi < found and matches[mi].end <= t.start:
                 mi += 1
-            if mi < len(matches) and matches[mi].start <= t.start < matches[mi].end:
+            if mi == found:
+                break  # no match left: the other tokens are not known
+            if matches[mi].start <= t.start < matches[mi].end:
                 known[k] = matches[mi]
         pieces: list[_Piece] = []
         k, n = 0, len(toks)
