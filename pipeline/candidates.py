@@ -289,6 +289,7 @@ class _Extractor:
         self.terms = terms
         self.corpus = corpus
         self._keys: dict[str, str] = {}  # name_key of every text asked for: names and their words recur
+        self._names: dict[str, bool] = {}  # whether each word read can be part of a person's name
 
     def key(self, text: str) -> str:
         found = self._keys.get(text)
@@ -307,8 +308,15 @@ class _Extractor:
 
     def _name_like(self, tok: _Tok, known: bool) -> bool:
         """A word that can be part of a person's name: capitalised, not a title, head or everyday word."""
-        w = tok.text
-        if known or not tok.word or _is_acronym(w) or w.isdigit():
+        if known or not tok.word:
+            return False
+        found = self._names.get(tok.text)
+        if found is None:
+            found = self._names[tok.text] = self._name_like_word(tok.text)
+        return found
+
+    def _name_like_word(self, w: str) -> bool:
+        if _is_acronym(w) or w.isdigit():
             return False
         if not _is_cap(w):
             return False
@@ -792,6 +800,7 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
         pieces = pieces_of.get(s.text)
         if pieces is None:
             pieces = pieces_of[s.text] = ex.runs(s.text, s.matches)
+        occurrence = Occurrence(s.article, s.line, s.text) if pieces else None  # frozen: one serves every piece
         for piece in pieces:
             kind = piece.kind
             key = ("person" if kind == "person" else "name", ex.key(piece.text))
@@ -802,23 +811,27 @@ def extract(sentences: Sequence[Sentence], terms: Glossary, min_count: int = 1) 
                 order.append(key)
             g["forms"][piece.text] = g["forms"].get(piece.text, 0) + 1
             g["kinds"][kind] = g["kinds"].get(kind, 0) + 1
-            g["occ"].append(Occurrence(s.article, s.line, s.text))
+            g["occ"].append(occurrence)
             g["articles"][s.article] = None
-            g["overlaps"].update(dict.fromkeys(piece.overlaps))
+            if piece.overlaps:
+                g["overlaps"].update(dict.fromkeys(piece.overlaps))
             if piece.title:
                 g["titles"][piece.title] = None
             if piece.expansion and not g["expansion"]:
                 g["expansion"] = piece.expansion
-            g["variants"].update(dict.fromkeys(piece.variants))
+            if piece.variants:
+                g["variants"].update(dict.fromkeys(piece.variants))
     _merge_short_forms(groups, order, ex.key)
     candidates = []
     for key in order:
         g = groups.get(key)
         if g is None:
             continue
-        forms = sorted(g["forms"], key=lambda f: (-g["forms"][f], -_form_quality(f), f))
+        seen = g["forms"]
+        forms = list(seen) if len(seen) == 1 else sorted(seen, key=lambda f: (-seen[f], -_form_quality(f), f))
         text = forms[0]
-        kind = max(g["kinds"], key=lambda k: (g["kinds"][k], k == "person"))
+        kinds = g["kinds"]
+        kind = next(iter(kinds)) if len(kinds) == 1 else max(kinds, key=lambda k: (kinds[k], k == "person"))
         if _known(terms, forms):
             continue
         count = len(g["occ"])
@@ -887,26 +900,40 @@ def _merge_short_forms(groups: dict, order: list, key_of: Callable[[str], str] =
     same title, cut short."""
     people: dict[str, list[tuple]] = {}
     titles: dict[str, list[tuple]] = {}
+    words_of: dict[str, list[str]] = {}  # the keys of each form's words, worked out once
+
+    def word_keys(form: str) -> list[str]:
+        found = words_of.get(form)
+        if found is None:
+            found = words_of[form] = [key_of(w) for w in form.split()]
+        return found
+
     for key in order:
         g = groups.get(key)
         if g is None:
             continue
+        person, titled = key[0] == "person", "title" in g["kinds"]
+        if not person and not titled:
+            continue
         for form in g["forms"]:
-            words = [key_of(w) for w in form.split()]
-            if key[0] == "person" and len(words) >= 2:
-                people.setdefault(words[-1], []).append((key, words))
-            if "title" in g["kinds"]:
+            if person:
+                words = word_keys(form)
+                if len(words) >= 2:
+                    people.setdefault(words[-1], []).append((key, words))
+            if titled:
                 head = form.split(" of ")[0]
                 if head != form:
-                    titles.setdefault(key_of(head), []).append((key, words))
+                    titles.setdefault(key_of(head), []).append((key, word_keys(form)))
     longest_first = sorted(order, key=lambda k: -max((len(f.split()) for f in groups[k]["forms"]), default=0)
                            if k in groups else 0)
     for key in longest_first:
         g = groups.get(key)
         if g is None:
             continue
+        if key[0] != "person" and "place" not in g["kinds"] and "title" not in g["kinds"]:
+            continue  # no owner is looked for: the name stays as it is
         for form in list(g["forms"]):
-            words = [key_of(w) for w in form.split()]
+            words = word_keys(form)
             if key[0] == "person" or len(words) == 1 and words[0] in people and "place" in g["kinds"]:
                 owners = {k for k, full in people.get(words[-1], ()) if k != key and k in groups
                           and len(full) > len(words)
