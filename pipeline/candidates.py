@@ -184,10 +184,9 @@ class Sentence:
 _POSSESSIVE = re.compile(r"[’']s\b")
 _POSSESSIVE_END = re.compile(r"[’']s$")
 _KEY_WORD = re.compile(r"[^\W_]+")
-# (a letter every match contains -- or "" --, pattern, replacement), applied in this order
-_TRANSLIT = (("k", re.compile(r"kh"), "h"), ("", re.compile(r"[yj]"), "i"), ("v", re.compile(r"ie?v\b"), "v"),
-             ("o", re.compile(r"ou"), "u"), ("", re.compile(r"(.)\1"), r"\1"),
-             ("r", re.compile(r"centre"), "center"), ("q", re.compile(r"q"), "k"), ("p", re.compile(r"ph"), "f"))
+_IEV = re.compile(r"ie?v\b")
+_DOUBLED = re.compile(r"(.)\1")
+_Y_J = str.maketrans("yj", "ii")
 
 
 def name_key(text: str) -> str:
@@ -197,13 +196,15 @@ def name_key(text: str) -> str:
     if not folded.isascii():  # ASCII has nothing to decompose
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = _POSSESSIVE.sub("", folded)
-    words = _KEY_WORD.findall(folded)
-    key = " ".join(words)
-    for letters, pattern, repl in _TRANSLIT:
-        if letters in key:  # a rule whose letter is absent changes nothing ("" is in every key)
-            key = pattern.sub(repl, key)
-    return key.replace(" ", "")
+    if "'" in folded or "’" in folded:
+        folded = _POSSESSIVE.sub("", folded)
+    key = " ".join(_KEY_WORD.findall(folded))
+    # in this order: kh/h, y/i, -iev/-ev/-iv/-v, ou/u, doubled letters, centre/center, q/k, ph/f
+    key = key.replace("kh", "h").translate(_Y_J)
+    if "v" in key:
+        key = _IEV.sub("v", key)
+    key = _DOUBLED.sub(r"\1", key.replace("ou", "u"))
+    return key.replace("centre", "center").replace("q", "k").replace("ph", "f").replace(" ", "")
 
 
 # ---------------------------------------------------------------- tokens
