@@ -346,7 +346,7 @@ class _Extractor:
         first_word = next((i for i, t in enumerate(toks) if t.word), n)
         while k < n:
             t = toks[k]
-            if not (t.word and (_is_cap(t.text) or known[k] is not None)):
+            if not t.word or known[k] is None and not (t.text[0].isupper() or _is_cap(t.text)):
                 k += 1
                 continue
             run = self._grow(toks, known, k)
@@ -570,18 +570,19 @@ class _Extractor:
     def _person_spans(self, toks: list[_Tok], known: list, idx: list[int]) -> list[tuple[int, int, bool]]:
         """(start, end) positions in idx of person names, with whether a title or honorific stands before."""
         spans = []
+        personal = [self._personal(toks, known, i) for i in idx]  # each asked several times below
         p = 0
         while p < len(idx):
-            if not self._personal(toks, known, idx[p]):
+            if not personal[p]:
                 p += 1
                 continue
             q = p
             while q < len(idx):
                 t = toks[idx[q]]
-                if self._personal(toks, known, idx[q]) or t.text == "." and q > p:
+                if personal[q] or t.text == "." and q > p:
                     q += 1
                 elif t.text.casefold() in _PARTICLES and q + 1 < len(idx) \
-                        and self._personal(toks, known, idx[q + 1]):
+                        and personal[q + 1]:
                     q += 1
                 else:
                     break
@@ -621,7 +622,7 @@ class _Extractor:
     @staticmethod
     def _span_text(text: str, toks: list[_Tok], a: int, b: int) -> str:
         s = text[toks[a].start:toks[b].end]
-        return _POSSESSIVE_END.sub("", s)
+        return _POSSESSIVE_END.sub("", s) if s.endswith("s") else s
 
     def _name_pieces(self, text: str, toks: list[_Tok], known: list, idx: list[int],
                      title_context: bool = False) -> list[_Piece]:
