@@ -343,7 +343,7 @@ class _Extractor:
                 known[k] = matches[mi]
         pieces: list[_Piece] = []
         k, n = 0, len(toks)
-        first_word = next((i for i, t in enumerate(toks) if t.word), n)
+        first_word = 0 if n and toks[0].word else next((i for i, t in enumerate(toks) if t.word), n)
         while k < n:
             t = toks[k]
             if not t.word or known[k] is None and not (t.text[0].isupper() or _is_cap(t.text)):
@@ -366,16 +366,24 @@ class _Extractor:
         the University, Dr. Ahmed Ibrahim"."""
         titles = [(p.start, p.end, p.text) for p in pieces if p.kind == "title"]
         titles += [(m.start, m.end, m.text) for m in matches if m.concept.type == "title"]
+        if not titles:
+            return
         for p in pieces:
             if p.kind != "person" or p.title:
                 continue
-            # "... to the Republic of Kazakhstan Andre Carstens, Ambassador of ...": the next title is someone else's
-            led = _CAPITALISED_BEFORE.search(_HONORIFICS_BEFORE.sub("", text[:p.start]))
+            led = None  # looked for once a title after the name asks (two regexes over the text before it)
             for start, end, title in titles:
-                if end <= p.start and _APPOSITION_BEFORE.fullmatch(text[end:p.start]) \
-                        or not led and start >= p.end and _APPOSITION_AFTER.fullmatch(text[p.end:start]):
+                if end <= p.start and _APPOSITION_BEFORE.fullmatch(text[end:p.start]):
                     p.title = title
                     break
+                if start >= p.end and _APPOSITION_AFTER.fullmatch(text[p.end:start]):
+                    # "... to the Republic of Kazakhstan Andre Carstens, Ambassador of ...": the next title is
+                    # someone else's
+                    if led is None:
+                        led = bool(_CAPITALISED_BEFORE.search(_HONORIFICS_BEFORE.sub("", text[:p.start])))
+                    if not led:
+                        p.title = title
+                        break
 
     @staticmethod
     def _after_break(toks: list[_Tok], k: int) -> bool:
