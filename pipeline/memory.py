@@ -814,11 +814,13 @@ class Memory:
         exact source there: 95), as Weblate does; None looks up without regard to context. Fuzzy ties are broken
         like translate-toolkit's matcher: the shorter source first, then the older one.
         """
-        query = normalise(text)
-        if limit <= 0 or not query:
+        if limit <= 0:
             return []
         target_lang, source_lang = lang_code(target_lang), lang_code(source_lang)
-        if not self._holds_pair(source_lang, target_lang):
+        if not self._holds_pair(source_lang, target_lang):  # before the text is even normalised
+            return []
+        query = normalise(text)
+        if not query:
             return []
         statuses = self._statuses(include_machine)
         exact_id, found = self._exact(query, target_lang, source_lang, statuses, context)
