@@ -144,11 +144,15 @@ def write_many(items: Sequence[tuple[Path, bytes, Any]], *, follow_link: bool = 
     """
     results: dict[Path, bool | OSError] = {}
     staged: list[tuple[Path, Path, Path, Any]] = []  # (path, target, temp file, expected)
+    made: set[Path] = set()  # folders known to exist: thousands of files share three or four
+    moved: set[Path] = set()  # temp files now in place (nothing left to remove)
     try:
         for path, data, expected in items:
             try:
                 target = _target(path, follow_link)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
                 fd, tmp = _create_temp(target)
                 staged.append((path, target, tmp, expected))
                 with os.fdopen(fd, "wb") as handle:
@@ -165,6 +169,7 @@ def write_many(items: Sequence[tuple[Path, bytes, Any]], *, follow_link: bool = 
             try:
                 results[path] = _swap(tmp, target, expected)
                 if results[path]:
+                    moved.add(tmp)
                     folders.add(target.parent)
             except OSError as exc:
                 results[path] = exc
@@ -172,7 +177,8 @@ def write_many(items: Sequence[tuple[Path, bytes, Any]], *, follow_link: bool = 
             _fsync_directory(folder)
     finally:
         for _, _, temp, _ in staged:  # what was not moved into place (or an interruption)
-            temp.unlink(missing_ok=True)
+            if temp not in moved:
+                temp.unlink(missing_ok=True)
     return results
 
 

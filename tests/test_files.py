@@ -4,6 +4,7 @@ import errno
 import os
 import stat
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +134,22 @@ def test_write_many_writes_each_file_and_syncs_them_together(tmp_path, monkeypat
     assert files.write_many(items) == {path: True for path, _, _ in items}
     assert all(path.read_bytes() == data for path, data, _ in items)
     assert len(synced) == 1  # one filesystem, one sync for all six
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_write_many_makes_each_folder_once_and_removes_only_what_it_did_not_move(tmp_path, monkeypatch):
+    """Thousands of catalogs share a few folders: one mkdir per folder; a temp file renamed into place is not
+    removed again (a failed system call per file), one left behind is."""
+    made, removed = [], []
+    real_mkdir, real_unlink = Path.mkdir, Path.unlink
+    monkeypatch.setattr(Path, "mkdir", lambda self, *a, **k: made.append(self) or real_mkdir(self, *a, **k))
+    monkeypatch.setattr(Path, "unlink", lambda self, *a, **k: removed.append(self) or real_unlink(self, *a, **k))
+    items = [(tmp_path / f"d{n % 2}" / f"f{n}.po", b"x", files.ANY_CONTENT) for n in range(6)]
+    kept = tmp_path / "d0" / "kept.po"
+    items.append((kept, b"new", b"what the run read"))  # changed meanwhile: its temp file stays unmoved
+    result = files.write_many(items)
+    assert sorted(made) == [tmp_path / "d0", tmp_path / "d1"]
+    assert result[kept] is False and len(removed) == 1 and removed[0].name.startswith(".kept.po.")
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
 
 
