@@ -192,12 +192,18 @@ class RunCache:
 
     def template(self, path: Path, inputs: str) -> str | None:
         """The POT-Creation-Date of a template the last run left as it is, made from the same article."""
+        record = self._as_left(path, inputs, "pot_date")
+        return None if record is None else record["pot_date"]
+
+    def _as_left(self, path: Path, inputs: str, *needed: str) -> dict | None:
+        """The last run's record of a file it wrote, when the file still holds those bytes, was made from the same
+        inputs and the record has the `needed` fields: the record then stands for this run too."""
         name = self.name(path)
         record = self.state.known(name, *self._bytes(path))
-        if record is None or record.get("inputs") != inputs or not record.get("pot_date"):
+        if record is None or record.get("inputs") != inputs or not all(record.get(key) for key in needed):
             return None
         self.state.carry(name)
-        return record["pot_date"]
+        return record
 
     def template_written(self, path: Path, inputs: str, pot_date: str, data: bytes) -> None:
         """`data`: the bytes the template now holds, as the writer wrote (or found) them."""
@@ -303,13 +309,7 @@ class RunCache:
     def page(self, path: Path, inputs: str) -> bool:
         """Whether a published file holds what the last run wrote there from the same inputs (so rendering it
         again would give the same bytes)."""
-        data, sha = self._bytes(path)
-        name = self.name(path)
-        record = self.state.known(name, data, sha)
-        if record is None or record.get("inputs") != inputs:
-            return False
-        self.state.carry(name)
-        return True
+        return self._as_left(path, inputs) is not None
 
     def page_written(self, path: Path, inputs: str, data: bytes) -> None:
         self.state.record(self.name(path), data, inputs=inputs)
