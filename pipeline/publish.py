@@ -29,7 +29,7 @@ from pipeline.errors import CatalogError, PublishError
 from pipeline.formats.po import read_po
 from pipeline.languages import SOURCE_LANG, TARGET_LANGS, LanguageError, native_name, parse_langs
 from pipeline.languages import direction as text_direction
-from pipeline.workspace import ArticleScan, OutsideWorkspace, SiteSettings, Workspace, as_workspace, relative
+from pipeline.workspace import ArticleScan, OutsideWorkspace, SiteSettings, Workspace, as_workspace, path_order
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
@@ -729,9 +729,9 @@ class _ReadHere:
         return self.segments
 
 
-def _read(path: Path, root: Path, check: sources.LanguageCheck) -> _ReadHere:
+def _read(ws: Workspace, path: Path, check: sources.LanguageCheck) -> _ReadHere:
     article = sources.read_article(path, check=check)
-    return _ReadHere(article, relative(path, root), segmentation.segment_text(article.text, markdown=article.markdown))
+    return _ReadHere(article, ws.relative(path), segmentation.segment_text(article.text, markdown=article.markdown))
 
 
 class Records(Protocol):
@@ -809,24 +809,23 @@ def _publish(ws: Workspace, out: Path, codes: Sequence[str], *, include_fuzzy: b
              check_errors: Mapping[str, set[tuple[str | None, str]]] | None = None,
              read: Callable[[Path], polib.POFile] | None = None, records: Records | None = None,
              scan: ArticleScan | None = None) -> list[Publication]:
-    root = ws.root
     docs: dict[tuple[str, str], _Doc] = {}
     results: list[Publication] = []
     scan = scan if scan is not None else ws.scan_articles()
     check = sources.LanguageCheck()
     # Linked from outside the workspace, or sharing a catalog with another article: never read.
     refused = {Path(exc.path): exc for exc in scan.refused}
-    for path in sorted([*scan.paths, *refused], key=lambda path: path.parts):
+    for path in sorted([*scan.paths, *refused], key=path_order):
         try:
             if path in refused:
                 raise refused[path]
-            ready = prepared[path] if prepared and path in prepared else _read(path, root, check)
+            ready = prepared[path] if prepared and path in prepared else _read(ws, path, check)
         except sources.SourceError as exc:
             # One unreadable article is reported; the others are still published, and its own last good
             # pages stay online as they were.
             slug = sources.slug_for(path)
             results.extend(Publication(slug=slug, lang=lang, title=slug, completeness=0.0, published=False,
-                                       reason=f"source not usable: {exc}", source=relative(path, root),
+                                       reason=f"source not usable: {exc}", source=ws.relative(path),
                                        failed=True)
                            for lang in codes)
             continue

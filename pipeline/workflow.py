@@ -32,7 +32,7 @@ from pipeline.formats import po_checks
 from pipeline.languages import plural_categories_of
 from pipeline.placement import Placer
 from pipeline.segment import Segment, segment_text
-from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError
+from pipeline.workspace import ArticleScan, OutsideWorkspace, Workspace, WorkspaceError, path_order
 
 if TYPE_CHECKING:  # placeholders is loaded by the MT path only: a run without a model never needs it
     from pipeline import placeholders
@@ -131,8 +131,8 @@ def load_glossary(root: Path | Workspace, raw: dict[Path, bytes] | None = None) 
     """The glossary of a workspace (empty without glossary/*.csv); a CSV linked from outside is refused.
     `raw`: its files' bytes, when the caller has read them (`glossary_bytes`)."""
     ws = root if isinstance(root, Workspace) else Workspace(Path(root))
-    folder = ws.glossary_folder()
-    return glossary.load(folder, raw) if folder.is_dir() and any(folder.glob("*.csv")) else glossary.Glossary([])
+    raw = glossary_bytes(ws) if raw is None else raw
+    return glossary.load(ws.glossary, raw) if raw else glossary.Glossary([])
 
 
 def glossary_bytes(ws: Workspace) -> dict[Path, bytes]:
@@ -185,7 +185,7 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate
     added = 0
     if not ws.locales.is_dir():
         return 0
-    for path in sorted(ws.locales.rglob("*.po"), key=_parts):
+    for path in sorted(ws.locales.rglob("*.po"), key=path_order):
         try:
             ws.inside(path, "the catalog")
             if cache is not None and cache.harvest_known(path):
@@ -199,11 +199,6 @@ def harvest(tm: memory.Memory, ws: Workspace, report: RunReport, cache: runstate
         except memory.MemoryImportError as exc:
             report.warnings.append(f"not harvested into the memory: {exc}")
     return added
-
-
-def _parts(path: Path) -> tuple[str, ...]:
-    """Sort key giving Path's own order (component by component) without its slower comparisons."""
-    return path.parts
 
 
 @dataclass
@@ -257,11 +252,10 @@ def _prepare(article: sources.Article, terms: glossary.Glossary, ws: Workspace) 
 
 
 def _base_drafts(source: _Source, lang: str) -> list[catalogs.Draft]:
-    reference = source.reference
     drafts = []
     for segment, (msgctxt, msgid), matches in zip(source.segments, source.keys, source.matches, strict=True):
         required = glossary.required_targets(matches, lang) if lang else []
-        drafts.append(catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(reference, str(segment.line))],
+        drafts.append(catalogs.Draft(msgid=msgid, msgctxt=msgctxt, occurrences=[(source.reference, str(segment.line))],
                                      comments=catalogs.format_comments(segment.kind, required)))
     return drafts
 
